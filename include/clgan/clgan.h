@@ -1,0 +1,9 @@
+/* libclgan: train GANs on any OpenCL device. Umbrella header. */
+#ifndef CLGAN_H
+#define CLGAN_H
+#include "clgan/status.h"
+#include "clgan/version.h"
+#include "clgan/device.h"
+#include "clgan/program.h"
+#include "clgan/ops.h"
+#endif

@@ -1,0 +1,105 @@
+/* OpenCL platforms and devices: listing, selection, context + queue, capabilities.
+ * Tests: tests/test_select.c (host), tests/test_device.c, tests/test_two_platforms.sh */
+#ifndef CLGAN_DEVICE_H
+#define CLGAN_DEVICE_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <stddef.h>
+
+#include "clgan/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What one device reports about itself. Strings are NUL-terminated copies. */
+typedef struct clgan_device_info {
+  int index;                 /* global index over all platforms, as `--device N` takes */
+  int platform_index;        /* P of `P:D` */
+  int device_index;          /* D of `P:D` */
+  cl_platform_id platform;
+  cl_device_id device;
+  char platform_name[128];
+  char platform_version[128];
+  char name[128];
+  char vendor[128];
+  char driver_version[128];
+  char opencl_c_version[64]; /* CL_DEVICE_OPENCL_C_VERSION, e.g. "OpenCL C 1.2 pocl" */
+  int cl_c_major, cl_c_minor;/* parsed from opencl_c_version (the platform version lies) */
+  cl_device_type type;
+  unsigned compute_units;
+  unsigned clock_mhz;
+  unsigned long long global_mem;
+  unsigned long long local_mem;
+  unsigned long long max_alloc;
+  size_t max_work_group_size;
+  int fp64, fp16;
+} clgan_device_info;
+
+/* All devices of all platforms, plus the problems met while listing them: a platform
+ * or device that failed a query is reported here and the others are still listed. */
+typedef struct clgan_device_list {
+  clgan_device_info *devices;
+  int count;
+  char **problems;  /* human-readable lines, one per failed platform or device */
+  int problem_count;
+} clgan_device_list;
+
+/* Lists every device. Returns CLGAN_ERR_NO_PLATFORM (with a hint to install POCL) when
+ * the ICD loader has no platform; a list with zero devices is otherwise still OK. */
+clgan_status clgan_device_list_get(clgan_device_list *out);
+void clgan_device_list_free(clgan_device_list *list);
+
+/* Short type word: "gpu", "cpu", "accelerator", "custom" or "other". */
+const char *clgan_device_type_name(cl_device_type t);
+
+/* Picks a device. spec may be NULL or "" (then $CLGAN_DEVICE, then the first GPU, else the
+ * first CPU, else device 0). Syntax: a global index "N", a pair "P:D", "cpu", "gpu", or a
+ * case-insensitive substring of the device or platform name. "cpu"/"gpu" take the first
+ * device of that type. No match -> CLGAN_ERR_NO_DEVICE, several substring matches ->
+ * CLGAN_ERR_AMBIGUOUS; the message names the spec and lists the devices. */
+clgan_status clgan_device_select(const clgan_device_info *devs, int count, const char *spec,
+                                 int *index_out);
+/* The index the default rule picks without any spec or environment (-1 if count == 0). */
+int clgan_device_default_index(const clgan_device_info *devs, int count);
+
+struct clgan_program_cache;  /* src/program.c */
+struct clgan_gemm_state;     /* src/gemm.c */
+
+/* A context on one device: everything above the device layer runs through this. */
+typedef struct clgan_ctx {
+  clgan_device_info info;
+  cl_context context;
+  cl_command_queue queue;
+  int profiling;                      /* queue created with CL_QUEUE_PROFILING_ENABLE */
+  struct clgan_program_cache *programs;
+  struct clgan_gemm_state *gemm;
+} clgan_ctx;
+
+enum { CLGAN_CTX_PROFILING = 1 };
+
+/* Lists devices, selects by spec (see clgan_device_select) and opens a context + queue. */
+clgan_status clgan_ctx_create(const char *spec, unsigned flags, clgan_ctx **out);
+/* Opens a context on an already-listed device. */
+clgan_status clgan_ctx_create_on(const clgan_device_info *info, unsigned flags, clgan_ctx **out);
+void clgan_ctx_free(clgan_ctx *ctx);
+/* clFinish with error reporting. */
+clgan_status clgan_ctx_finish(clgan_ctx *ctx);
+
+/* Device buffers. The helpers name the tensor in their error message ("allocating
+ * 'g.act' (12.3 MiB)...") so an out-of-memory says which tensor failed. */
+clgan_status clgan_buffer_create(clgan_ctx *ctx, size_t bytes, const char *what, cl_mem *out);
+clgan_status clgan_buffer_write(clgan_ctx *ctx, cl_mem buf, size_t offset_bytes, size_t bytes,
+                                const void *src);
+clgan_status clgan_buffer_read(clgan_ctx *ctx, cl_mem buf, size_t offset_bytes, size_t bytes,
+                               void *dst);
+void clgan_buffer_release(cl_mem *buf);
+
+/* Turns a failed OpenCL call into a clgan error naming the call and the code. */
+clgan_status clgan_cl_check(cl_int err, const char *what);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

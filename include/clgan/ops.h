@@ -1,0 +1,184 @@
+/* Operators: one C launcher per kernel. All float32, NCHW, row-major. Every call only
+ * enqueues on ctx->queue (no host round trip, no clFinish) and returns a status.
+ * A tensor argument is a (buffer, element offset) pair: clgan_view.
+ * Tests: tests/test_ops_*.c against the float64 references in tests/ref.c */
+#ifndef CLGAN_OPS_H
+#define CLGAN_OPS_H
+
+#include "clgan/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A float tensor inside a buffer: `off` counts floats, not bytes. */
+typedef struct clgan_view {
+  cl_mem mem;
+  size_t off;
+} clgan_view;
+
+#define CLGAN_VIEW(m, o) ((clgan_view){(m), (o)})
+#define CLGAN_NONE ((clgan_view){NULL, 0})
+static inline clgan_view clgan_view_at(clgan_view v, size_t floats) {
+  return (clgan_view){v.mem, v.off + floats};
+}
+
+/* ---- elementwise basics (kernels/elementwise.cl) ---- */
+/* x[i] = value */
+clgan_status clgan_fill(clgan_ctx *ctx, size_t n, float value, clgan_view x);
+/* y[i] += a * x[i] */
+clgan_status clgan_axpy(clgan_ctx *ctx, size_t n, float a, clgan_view x, clgan_view y);
+/* x[i] *= a */
+clgan_status clgan_scale(clgan_ctx *ctx, size_t n, float a, clgan_view x);
+/* y[i] = x[i] */
+clgan_status clgan_copy(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view y);
+
+/* ---- GEMM (src/gemm.c, CLBlast) ---- */
+/* C(MxN) = alpha * op(A)(MxK) * op(B)(KxN) + beta * C, row-major, leading dimensions in
+ * floats. trans_a/trans_b: 0 = as stored, 1 = transposed. */
+clgan_status clgan_gemm(clgan_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        float alpha, clgan_view a, size_t lda, clgan_view b, size_t ldb,
+                        float beta, clgan_view c, size_t ldc);
+/* `batch` independent GEMMs, operand i at a + i*stride_a etc. */
+clgan_status clgan_gemm_batched(clgan_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n,
+                                size_t k, float alpha, clgan_view a, size_t lda, size_t stride_a,
+                                clgan_view b, size_t ldb, size_t stride_b, float beta,
+                                clgan_view c, size_t ldc, size_t stride_c, size_t batch);
+
+/* ---- convolution (src/ops_conv.c, kernels/conv.cl) ----
+ * conv2d: x (N, C_in, H_in, W_in), w (C_out, C_in, KH, KW), b (C_out), y (N, C_out, H_out, W_out)
+ *   with H_out = (H_in + 2*pad - KH) / stride + 1 (PyTorch's Conv2d, dilation 1, groups 1).
+ * conv_transpose2d: x (N, C_in, H_in, W_in), w (C_in, C_out, KH, KW) (PyTorch's layout),
+ *   y (N, C_out, H_out, W_out) with H_out = (H_in - 1)*stride - 2*pad + KH + out_pad.
+ * Both are im2col/col2im + GEMM; the transposed forward IS conv2d's data gradient and its
+ * data gradient IS conv2d's forward (one implementation each, see src/ops_conv.c).
+ * `ws` is scratch of at least clgan_conv_workspace() floats; `accumulate` = 1 adds into
+ * dw/db (gradients of a layer used twice in one step), 0 overwrites. */
+typedef struct clgan_conv {
+  int n, c_in, h_in, w_in;   /* input batch and shape */
+  int c_out, h_out, w_out;   /* output shape (fill with clgan_conv_init) */
+  int kh, kw, stride, pad;
+  int out_pad;               /* conv_transpose2d only */
+  int transposed;            /* 0: conv2d, 1: conv_transpose2d */
+} clgan_conv;
+
+/* Fills h_out/w_out from the rest; CLGAN_ERR_INVALID_ARG if the shape is impossible. */
+clgan_status clgan_conv_init(clgan_conv *c);
+/* Scratch floats any of the calls below need for this geometry. */
+size_t clgan_conv_workspace(const clgan_conv *c);
+
+clgan_status clgan_conv_forward(clgan_ctx *ctx, const clgan_conv *c, clgan_view x, clgan_view w,
+                                clgan_view b /* CLGAN_NONE: no bias */, clgan_view y,
+                                clgan_view ws);
+clgan_status clgan_conv_backward_data(clgan_ctx *ctx, const clgan_conv *c, clgan_view dy,
+                                      clgan_view w, clgan_view dx, clgan_view ws);
+clgan_status clgan_conv_backward_weight(clgan_ctx *ctx, const clgan_conv *c, clgan_view x,
+                                        clgan_view dy, clgan_view dw,
+                                        clgan_view db /* CLGAN_NONE: no bias */, int accumulate,
+                                        clgan_view ws);
+
+/* ---- dense (src/ops_conv.c): x (N, IN), w (OUT, IN) as PyTorch's Linear, b (OUT), y (N, OUT) */
+clgan_status clgan_dense_forward(clgan_ctx *ctx, int n, int in, int out, clgan_view x,
+                                 clgan_view w, clgan_view b, clgan_view y);
+clgan_status clgan_dense_backward_data(clgan_ctx *ctx, int n, int in, int out, clgan_view dy,
+                                       clgan_view w, clgan_view dx);
+clgan_status clgan_dense_backward_weight(clgan_ctx *ctx, int n, int in, int out, clgan_view x,
+                                         clgan_view dy, clgan_view dw, clgan_view db,
+                                         int accumulate);
+
+/* ---- batch norm (src/ops_batchnorm.c): x (N, C, HW) with HW = 1 for 1d ----
+ * Training: normalise with the batch mean and biased variance, save mean and 1/sqrt(var+eps)
+ * for backward (each (C)), and update running_mean/var (unbiased var) with momentum:
+ * r = (1 - momentum) * r + momentum * batch (PyTorch: momentum 0.1, eps 1e-5).
+ * running_* may be CLGAN_NONE to skip the update. */
+clgan_status clgan_batchnorm_forward_train(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                           clgan_view gamma, clgan_view beta, clgan_view y,
+                                           clgan_view save_mean, clgan_view save_invstd,
+                                           clgan_view running_mean, clgan_view running_var,
+                                           float momentum, float eps);
+clgan_status clgan_batchnorm_forward_eval(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                          clgan_view gamma, clgan_view beta,
+                                          clgan_view running_mean, clgan_view running_var,
+                                          float eps, clgan_view y);
+/* dx from dy (training-mode statistics); dgamma/dbeta (C) may be CLGAN_NONE (frozen net). */
+clgan_status clgan_batchnorm_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                      clgan_view dy, clgan_view gamma, clgan_view save_mean,
+                                      clgan_view save_invstd, clgan_view dx, clgan_view dgamma,
+                                      clgan_view dbeta, int accumulate);
+
+/* ---- activations (src/ops_activation.c). y may alias x (in place). ---- */
+typedef enum clgan_act {
+  CLGAN_ACT_IDENTITY = 0,
+  CLGAN_ACT_RELU,
+  CLGAN_ACT_LEAKY_RELU, /* slope for x < 0 */
+  CLGAN_ACT_TANH,
+  CLGAN_ACT_SIGMOID
+} clgan_act;
+clgan_status clgan_activation_forward(clgan_ctx *ctx, clgan_act act, float slope, size_t n,
+                                      clgan_view x, clgan_view y);
+/* dx = dy * f'(x); x is the forward input and y its output (each kind reads the one it
+ * needs: relu/leaky read x, tanh/sigmoid read y). dx may alias dy. */
+clgan_status clgan_activation_backward(clgan_ctx *ctx, clgan_act act, float slope, size_t n,
+                                       clgan_view x, clgan_view y, clgan_view dy,
+                                       clgan_view dx);
+
+/* ---- GAN losses (src/ops_loss.c), from logits, mean over n ----
+ * Each writes out[0] = the mean loss and out[1] = mean(sigmoid(logit)) (D's output as a
+ * probability, for the logs) into a device buffer, and dlogits[i] = scale * dloss/dlogit_i
+ * (the 1/n of the mean included), so the two D terms can be summed with scale 1.
+ *   BCE          target t:  max(x,0) - x*t + log1p(exp(-|x|))        (D; G non-saturating: t=1)
+ *   MINIMAX_G              :  -softplus(x) = log(1 - sigmoid(x))        (G minimises it)
+ *   SQUARED      target t:  0.5 * (x - t)^2                         (LSGAN)
+ *   HINGE        target t:  relu(1 - t*x), t = +1 real, -1 fake     (hinge D)
+ *   LINEAR       target t:  -t * x                                  (hinge G with t = 1) */
+typedef enum clgan_loss {
+  CLGAN_LOSS_BCE = 0,
+  CLGAN_LOSS_MINIMAX_G,
+  CLGAN_LOSS_SQUARED,
+  CLGAN_LOSS_HINGE,
+  CLGAN_LOSS_LINEAR
+} clgan_loss;
+clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float target, int n,
+                                         clgan_view logits, float scale, clgan_view out2,
+                                         clgan_view dlogits /* CLGAN_NONE: loss only */);
+
+/* ---- optimisers (src/ops_optim.c): one launch over a whole parameter arena ----
+ * Adam as torch.optim.Adam / AdamW: step t counts from 1; bias-corrected; weight_decay is
+ * L2 added to the gradient (decoupled = 0, Adam) or decoupled p -= lr*wd*p (AdamW). */
+clgan_status clgan_adam_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_view grad,
+                             clgan_view m, clgan_view v, float lr, float beta1, float beta2,
+                             float eps, float weight_decay, int decoupled, long step);
+/* SGD with momentum as torch.optim.SGD (dampening 0, no nesterov): buf = mu*buf + g
+ * (buf = g on step 1), p -= lr * buf. */
+clgan_status clgan_sgd_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_view grad,
+                            clgan_view buf, float lr, float momentum, float weight_decay,
+                            long step);
+
+/* ---- counter-based random numbers (src/ops_rng.c, Philox4x32-10) ----
+ * Value i of a stream is a pure function of (seed, counter + i): the same on every device
+ * and on the host (clgan_philox_* below), whatever the launch shape. */
+clgan_status clgan_rng_uniform(clgan_ctx *ctx, size_t n, unsigned long long seed,
+                               unsigned long long counter, float lo, float hi, clgan_view out);
+clgan_status clgan_rng_normal(clgan_ctx *ctx, size_t n, unsigned long long seed,
+                              unsigned long long counter, float mean, float std,
+                              clgan_view out);
+/* Host twins, bit-identical to the device kernels' float results. */
+void clgan_philox_uniform(size_t n, unsigned long long seed, unsigned long long counter,
+                          float lo, float hi, float *out);
+void clgan_philox_normal(size_t n, unsigned long long seed, unsigned long long counter,
+                         float mean, float std, float *out);
+
+/* ---- reductions (src/ops_reduce.c): results land in a device buffer ---- */
+/* out[0] = sum(x) */
+clgan_status clgan_reduce_sum(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view out);
+/* out[0] = sum(x^2) (sqrt on the host gives the L2 norm) */
+clgan_status clgan_reduce_sumsq(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view out);
+/* Mean pairwise L2 distance between the n rows of x (n, d): a diversity measure for
+ * sample batches (mode collapse drives it to 0). out[0] = the mean. */
+clgan_status clgan_pairwise_distance_mean(clgan_ctx *ctx, int n, int d, clgan_view x,
+                                          clgan_view out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1 @@
+/* kernels/activation.cl: (to be written) */

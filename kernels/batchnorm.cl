@@ -1,0 +1,1 @@
+/* kernels/batchnorm.cl: (to be written) */

@@ -1,0 +1,1 @@
+/* kernels/conv.cl: (to be written) */

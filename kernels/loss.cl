@@ -1,0 +1,1 @@
+/* kernels/loss.cl: (to be written) */

@@ -1,0 +1,1 @@
+/* kernels/optim.cl: (to be written) */

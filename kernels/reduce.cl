@@ -1,0 +1,1 @@
+/* kernels/reduce.cl: (to be written) */

@@ -1,0 +1,1 @@
+/* kernels/rng.cl: (to be written) */

@@ -1,0 +1,2 @@
+/* src/ops_batchnorm.c: (to be written) */
+#include "clgan/ops.h"

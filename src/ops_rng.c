@@ -1,0 +1,2 @@
+/* src/ops_rng.c: (to be written) */
+#include "clgan/ops.h"

@@ -1,0 +1,32 @@
+/* Shared helpers for the clgan command-line tool (tools/). */
+#ifndef CLGAN_CLI_H
+#define CLGAN_CLI_H
+
+#include <stdio.h>
+
+#include "clgan/clgan.h"
+
+/* Exit codes: 0 ok, 1 a failure while working, 2 a usage error or bad device selection. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_INTERRUPTED = 130 };
+
+/* Prints "clgan: error: <message>" for the last library error; returns the exit code
+ * that fits the status (2 for selection and argument errors, else 1). */
+int cli_report(clgan_status s);
+/* Prints "clgan <cmd>: <message>" plus a hint to --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses numbers strictly (whole string, range); print a usage error on failure. */
+int cli_parse_long(const char *cmd, const char *flag, const char *arg, long lo, long hi,
+                   long *out);
+int cli_parse_double(const char *cmd, const char *flag, const char *arg, double lo, double hi,
+                     double *out);
+
+/* Opens a context on the device chosen by `spec` (NULL: $CLGAN_DEVICE or the default). */
+int cli_open_device(const char *spec, unsigned flags, clgan_ctx **ctx);
+
+double cli_now(void); /* monotonic seconds */
+
+int cmd_devices(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+
+#endif
