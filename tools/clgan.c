@@ -10,6 +10,9 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"doctor", cmd_doctor, "build every kernel and check each against its C reference"},
+    {"train", cmd_train, "train a GAN (Fashion-MNIST and dcgan28 by default)"},
+    {"generate", cmd_generate, "write images from a checkpoint's generator"},
+    {"bench", cmd_bench, "measure speed: kernel start-up, operators, training"},
 };
 
 static void usage(FILE *f) {

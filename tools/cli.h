@@ -28,5 +28,8 @@ double cli_now(void); /* monotonic seconds */
 
 int cmd_devices(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

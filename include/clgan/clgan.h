@@ -6,4 +6,5 @@
 #include "clgan/device.h"
 #include "clgan/program.h"
 #include "clgan/ops.h"
+#include "clgan/io.h"
 #endif

@@ -19,4 +19,7 @@ double ref_max_err(const float *got, const float *want, size_t n, double abs_tol
 /* Deterministic test data in [-1, 1) from a seed (splitmix64). */
 void ref_fill_uniform(float *x, size_t n, unsigned long long seed);
 
+#include "ref_conv.h" /* conv2d, conv_transpose2d, dense, bias */
+#include "ref_nn.h"   /* batch norm, activations, losses, optimisers, RNG, reductions */
+
 #endif

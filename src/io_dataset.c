@@ -1,0 +1,2 @@
+/* src/io_dataset.c: (to be written) */
+#include "clgan/io.h"

@@ -1,0 +1,2 @@
+/* src/io_plot.c: (to be written) */
+#include "clgan/io.h"
