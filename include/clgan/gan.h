@@ -1,0 +1,118 @@
+/* The GAN trainer's core: one iteration = the D step with G frozen, then the G step
+ * through a frozen D; metrics; fixed-noise samples; checkpoints (safetensors, PyTorch
+ * names). Tests: tests/train/ */
+#ifndef CLGAN_GAN_H
+#define CLGAN_GAN_H
+
+#include "clgan/io.h"
+#include "clgan/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum clgan_gan_loss {
+  CLGAN_GLOSS_NS = 0,   /* D: BCE; G: BCE(D(G(z)), 1), the non-saturating loss (default) */
+  CLGAN_GLOSS_MINIMAX,  /* D: BCE; G: minimises log(1 - D(G(z))) (saturates) */
+  CLGAN_GLOSS_LSGAN,    /* least squares: D 0.5(D(x)-1)^2 + 0.5 D(G(z))^2, G 0.5(D(G(z))-1)^2 */
+  CLGAN_GLOSS_HINGE     /* D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
+} clgan_gan_loss;
+
+const char *clgan_gan_loss_name(clgan_gan_loss l);
+/* "ns", "minimax", "lsgan", "hinge" -> 0; -1 if unknown. */
+int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out);
+
+typedef struct clgan_train_config {
+  int batch;
+  float lr_g, lr_d, beta1, beta2, eps;
+  clgan_gan_loss loss;
+  unsigned long long seed;
+} clgan_train_config;
+
+void clgan_train_config_default(clgan_train_config *c);
+
+/* Values of one iteration, read back from the device. */
+typedef struct clgan_step_metrics {
+  float loss_d;       /* D's loss: real term + fake term */
+  float loss_g;       /* G's loss */
+  float d_real;       /* mean D(x) (sigmoid of the logit) */
+  float d_fake;       /* mean D(G(z)) in the D step, before D's update */
+  float d_fake_after; /* mean D(G(z)) in the G step, after D's update */
+  float grad_norm_d;  /* L2 norm of D's gradient (when asked for, else NaN) */
+  float grad_norm_g;  /* L2 norm of G's gradient (when asked for, else NaN) */
+} clgan_step_metrics;
+
+typedef struct clgan_gan {
+  clgan_ctx *ctx;
+  const clgan_model *model;   /* resolved; not owned */
+  clgan_train_config cfg;
+  clgan_net *g, *d;
+  cl_mem dlogits;             /* (batch) d loss / d logit */
+  cl_mem metrics;             /* (16) loss and D-output slots written on the device */
+  long long step;             /* iterations completed */
+} clgan_gan;
+
+clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
+                              clgan_gan **out);
+void clgan_gan_free(clgan_gan *gan);
+
+/* Fresh DCGAN initial weights from cfg.seed (same on every device). */
+clgan_status clgan_gan_init_params(clgan_gan *gan);
+
+/* Noise of iteration `step`: a Philox stream, so resuming reproduces it exactly. */
+clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step);
+
+/* The D step: G(z) (G in training mode, its output a constant here), D on the real batch
+ * already written to D's input region and on G(z), D's gradient, D's Adam update. G's
+ * parameters are not touched. */
+clgan_status clgan_gan_d_step(clgan_gan *gan);
+/* The G step: D(G(z)) with D frozen (no D weight gradients, no D update), gradient through
+ * D into G, G's Adam update. Uses the G(z) of the preceding D step. */
+clgan_status clgan_gan_g_step(clgan_gan *gan);
+
+/* A whole iteration: upload `real` (batch, C, H, W) in [-1, 1], sample z, D step, G step,
+ * step++. With m, reads the metrics back (one synchronisation); with norms, also
+ * computes the gradient norms first. Non-finite losses -> CLGAN_ERR_NUMERIC naming the
+ * iteration and the network. */
+clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_metrics *m,
+                                 int norms);
+
+/* Generates n images (n, C, H, W) in [-1, 1] from host noise z (n, nz), in chunks of the
+ * batch. mode: CLGAN_BN_EVAL (running statistics) or CLGAN_BN_BATCH_STATS. */
+clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode mode,
+                            float *images);
+
+/* Mean pairwise L2 distance of the images (a diversity measure; mode collapse -> 0). */
+clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out);
+
+/* Fixed noise for sample grids: n x nz normals from (seed, stream 2). */
+void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z);
+
+/* ---- checkpoints (src/checkpoint.c) ----
+ * Tensors: "generator.<i>.weight|bias|running_mean|running_var|num_batches_tracked",
+ * "discriminator.<i>...." (i = layer index, as in an nn.Sequential of the model file's
+ * layers), "adam_m.generator.<i>.weight", "adam_v....". Metadata: format, version, the
+ * model file text, the configuration, step, epoch, Adam steps, the data source. */
+typedef struct clgan_train_state {
+  long long epoch;
+  char data[1024];            /* the data source, informational */
+} clgan_train_state;
+
+clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st);
+
+/* Opens and validates a checkpoint; parses the model stored in it (unresolved). */
+clgan_status clgan_checkpoint_open(const char *path, clgan_st_file *f, clgan_model *model);
+/* Reads the configuration and counters stored in an opened checkpoint. */
+clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config *c,
+                                     long long *step, clgan_train_state *st);
+/* Copies G, D and the optimiser state into the trainer; a tensor missing or of the wrong
+ * shape -> CLGAN_ERR_MISMATCH naming the first one. */
+clgan_status clgan_checkpoint_restore(const clgan_st_file *f, clgan_gan *gan);
+/* Copies one network's parameters and statistics ("generator"/"discriminator"). */
+clgan_status clgan_checkpoint_restore_net(const clgan_st_file *f, const char *prefix,
+                                          clgan_net *net);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

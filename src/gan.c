@@ -1,0 +1,240 @@
+/* The GAN iteration: D step with G frozen, G step through a frozen D, losses, metrics,
+ * sampling. Tests: tests/train/test_gan.c, tests/train/test_fixture.c */
+#include "clgan/gan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Metric slots in gan->metrics: each loss writes (mean loss, mean sigmoid). */
+enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_COUNT = 16 };
+
+/* Philox key offsets: parameters, per-iteration noise and the fixed noise are separate
+ * streams of the one seed. */
+#define STREAM_Z 0x5a5a0001ull
+#define STREAM_FIXED 0x5a5a0002ull
+
+static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge"};
+
+const char *clgan_gan_loss_name(clgan_gan_loss l) {
+  return (unsigned)l < 4 ? loss_names[l] : "unknown";
+}
+
+int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out) {
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(s, loss_names[i])) {
+      *out = (clgan_gan_loss)i;
+      return 0;
+    }
+  return -1;
+}
+
+void clgan_train_config_default(clgan_train_config *c) {
+  c->batch = 64;
+  c->lr_g = c->lr_d = 2e-4f;
+  c->beta1 = 0.5f;
+  c->beta2 = 0.999f;
+  c->eps = 1e-8f;
+  c->loss = CLGAN_GLOSS_NS;
+  c->seed = 1;
+}
+
+clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
+                              clgan_gan **out) {
+  *out = NULL;
+  clgan_gan *gan = calloc(1, sizeof *gan);
+  if (!gan) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  gan->ctx = ctx;
+  gan->model = m;
+  gan->cfg = *c;
+  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
+  clgan_status s = CLGAN_OK;
+  if (ctx->info.global_mem && need > ctx->info.global_mem) {
+    int fit = c->batch;
+    while (fit > 1 && clgan_net_device_bytes(&m->g, fit, 1) + clgan_net_device_bytes(&m->d, fit, 1) >
+                          ctx->info.global_mem / 2)
+      fit /= 2;
+    s = clgan_error(CLGAN_ERR_NOMEM, "batch %d needs %.0f MiB of device memory, more than "
+                    "'%s' has (%.0f MiB); try --batch %d", c->batch, need / 1048576.0,
+                    ctx->info.name, ctx->info.global_mem / 1048576.0, fit);
+  }
+  if (!s) s = clgan_net_create(ctx, &m->g, c->batch, 1, "G", &gan->g);
+  if (!s) s = clgan_net_create(ctx, &m->d, c->batch, 1, "D", &gan->d);
+  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * sizeof(float), "dlogits", &gan->dlogits);
+  if (!s) s = clgan_buffer_create(ctx, M_COUNT * sizeof(float), "metrics", &gan->metrics);
+  if (!s) s = clgan_fill(ctx, M_COUNT, 0.0f, CLGAN_VIEW(gan->metrics, 0));
+  if (s) {
+    clgan_gan_free(gan);
+    return s;
+  }
+  *out = gan;
+  return CLGAN_OK;
+}
+
+void clgan_gan_free(clgan_gan *gan) {
+  if (!gan) return;
+  clgan_net_free(gan->g);
+  clgan_net_free(gan->d);
+  clgan_buffer_release(&gan->dlogits);
+  clgan_buffer_release(&gan->metrics);
+  free(gan);
+}
+
+static clgan_status init_net(clgan_net *net, unsigned long long seed, int which) {
+  const clgan_net_desc *d = net->desc;
+  float *p = malloc((d->param_count ? d->param_count : 1) * sizeof(float));
+  float *st = malloc((d->stat_count ? d->stat_count : 1) * sizeof(float));
+  clgan_status s;
+  if (!p || !st) {
+    s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  } else {
+    clgan_net_init_params(d, seed, which, p, st);
+    s = clgan_net_set_params(net, p, st);
+  }
+  free(p);
+  free(st);
+  return s;
+}
+
+clgan_status clgan_gan_init_params(clgan_gan *gan) {
+  clgan_status s = init_net(gan->g, gan->cfg.seed, 0);
+  if (!s) s = init_net(gan->d, gan->cfg.seed, 1);
+  return s;
+}
+
+clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step) {
+  size_t n = (size_t)gan->cfg.batch * (size_t)gan->model->nz;
+  return clgan_rng_normal(gan->ctx, n, gan->cfg.seed + STREAM_Z, (unsigned long long)step * n,
+                          0.0f, 1.0f, clgan_net_input(gan->g));
+}
+
+/* Loss of D's logits for the real (real=1) or fake (real=0) batch, per the GAN loss. */
+static clgan_status d_loss(clgan_gan *gan, int real, int slot) {
+  clgan_loss kind = CLGAN_LOSS_BCE;
+  float t = real ? 1.0f : 0.0f;
+  if (gan->cfg.loss == CLGAN_GLOSS_LSGAN) kind = CLGAN_LOSS_SQUARED;
+  if (gan->cfg.loss == CLGAN_GLOSS_HINGE) {
+    kind = CLGAN_LOSS_HINGE;
+    t = real ? 1.0f : -1.0f;
+  }
+  return clgan_loss_forward_backward(gan->ctx, kind, t, gan->cfg.batch, clgan_net_output(gan->d),
+                                     1.0f, CLGAN_VIEW(gan->metrics, (size_t)slot),
+                                     CLGAN_VIEW(gan->dlogits, 0));
+}
+
+static clgan_status g_loss(clgan_gan *gan) {
+  clgan_loss kind = CLGAN_LOSS_BCE;
+  switch (gan->cfg.loss) {
+    case CLGAN_GLOSS_NS: kind = CLGAN_LOSS_BCE; break;
+    case CLGAN_GLOSS_MINIMAX: kind = CLGAN_LOSS_MINIMAX_G; break;
+    case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
+    case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
+  }
+  return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->cfg.batch, clgan_net_output(gan->d),
+                                     1.0f, CLGAN_VIEW(gan->metrics, M_G), CLGAN_VIEW(gan->dlogits, 0));
+}
+
+clgan_status clgan_gan_d_step(clgan_gan *gan) {
+  int n = gan->cfg.batch;
+  clgan_view dl = CLGAN_VIEW(gan->dlogits, 0);
+  /* G runs forward only: its output is a constant for D, nothing flows back into G */
+  clgan_status s = clgan_net_forward(gan->g, n, CLGAN_NONE, CLGAN_BN_TRAIN);
+  if (!s) s = clgan_net_forward(gan->d, n, CLGAN_NONE, CLGAN_BN_TRAIN);
+  if (!s) s = d_loss(gan, 1, M_REAL);
+  if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 0, CLGAN_NONE);
+  if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  if (!s) s = d_loss(gan, 0, M_FAKE);
+  if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 1, CLGAN_NONE);
+  const clgan_train_config *c = &gan->cfg;
+  if (!s) s = clgan_net_adam(gan->d, c->lr_d, c->beta1, c->beta2, c->eps, 0.0f);
+  if (s) clgan_error_prefix("D step: ");
+  return s;
+}
+
+clgan_status clgan_gan_g_step(clgan_gan *gan) {
+  int n = gan->cfg.batch;
+  /* D frozen: forward, then only the data gradient, landing in G's gradient buffer */
+  clgan_view dfake = CLGAN_VIEW(gan->g->grad_a, 0);
+  clgan_status s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  if (!s) s = g_loss(gan);
+  if (!s) s = clgan_net_backward(gan->d, n, CLGAN_VIEW(gan->dlogits, 0), 0, 0, dfake);
+  if (!s) s = clgan_net_backward(gan->g, n, dfake, 1, 0, CLGAN_NONE);
+  const clgan_train_config *c = &gan->cfg;
+  if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
+  if (s) clgan_error_prefix("G step: ");
+  return s;
+}
+
+clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_metrics *m,
+                                 int norms) {
+  size_t img = (size_t)gan->model->image_c * gan->model->image_h * gan->model->image_w;
+  clgan_status s = clgan_buffer_write(gan->ctx, gan->d->acts, gan->d->in_off * sizeof(float),
+                                      (size_t)gan->cfg.batch * img * sizeof(float), real);
+  if (!s) s = clgan_gan_sample_z(gan, gan->step);
+  if (!s) s = clgan_gan_d_step(gan);
+  if (!s && norms)
+    s = clgan_reduce_sumsq(gan->ctx, gan->d->desc->param_count, CLGAN_VIEW(gan->d->grads, 0),
+                           CLGAN_VIEW(gan->metrics, M_NORM_D));
+  if (!s) s = clgan_gan_g_step(gan);
+  if (!s && norms)
+    s = clgan_reduce_sumsq(gan->ctx, gan->g->desc->param_count, CLGAN_VIEW(gan->g->grads, 0),
+                           CLGAN_VIEW(gan->metrics, M_NORM_G));
+  if (s) return clgan_error_prefix("iteration %lld: ", gan->step + 1);
+  gan->step++;
+  if (!m) return CLGAN_OK;
+  float v[M_COUNT];
+  s = clgan_buffer_read(gan->ctx, gan->metrics, 0, sizeof v, v);
+  if (s) return clgan_error_prefix("iteration %lld: ", gan->step);
+  m->loss_d = v[M_REAL] + v[M_FAKE];
+  m->loss_g = v[M_G];
+  m->d_real = v[M_REAL + 1];
+  m->d_fake = v[M_FAKE + 1];
+  m->d_fake_after = v[M_G + 1];
+  m->grad_norm_d = norms ? sqrtf(v[M_NORM_D]) : NAN;
+  m->grad_norm_g = norms ? sqrtf(v[M_NORM_G]) : NAN;
+  if (!isfinite(m->loss_d) || (norms && !isfinite(m->grad_norm_d)))
+    return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the discriminator's %s is not "
+                       "finite (%g); stopping (try a lower --lr)", gan->step,
+                       isfinite(m->loss_d) ? "gradient" : "loss",
+                       isfinite(m->loss_d) ? m->grad_norm_d : m->loss_d);
+  if (!isfinite(m->loss_g) || (norms && !isfinite(m->grad_norm_g)))
+    return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the generator's %s is not finite "
+                       "(%g); stopping (try a lower --lr)", gan->step,
+                       isfinite(m->loss_g) ? "gradient" : "loss",
+                       isfinite(m->loss_g) ? m->grad_norm_g : m->loss_g);
+  return CLGAN_OK;
+}
+
+clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode mode,
+                            float *images) {
+  const clgan_net_desc *d = g->desc;
+  size_t nz = (size_t)d->in_c * d->in_h * d->in_w;
+  size_t img = (size_t)d->out_c * d->out_h * d->out_w;
+  for (int at = 0; at < n; at += g->batch) {
+    int k = n - at < g->batch ? n - at : g->batch;
+    clgan_status s = clgan_buffer_write(g->ctx, g->acts, g->in_off * sizeof(float),
+                                        (size_t)k * nz * sizeof(float), z + (size_t)at * nz);
+    if (!s) s = clgan_net_forward(g, k, CLGAN_NONE, mode);
+    clgan_view o = clgan_net_output(g);
+    if (!s) s = clgan_buffer_read(g->ctx, o.mem, o.off * sizeof(float), (size_t)k * img * sizeof(float),
+                                  images + (size_t)at * img);
+    if (s) return s;
+  }
+  return CLGAN_OK;
+}
+
+clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out) {
+  cl_mem x = NULL, r = NULL;
+  clgan_status s = clgan_buffer_create(ctx, (size_t)n * size * sizeof(float), "diversity.x", &x);
+  if (!s) s = clgan_buffer_create(ctx, sizeof(float), "diversity.out", &r);
+  if (!s) s = clgan_buffer_write(ctx, x, 0, (size_t)n * size * sizeof(float), images);
+  if (!s) s = clgan_pairwise_distance_mean(ctx, n, size, CLGAN_VIEW(x, 0), CLGAN_VIEW(r, 0));
+  if (!s) s = clgan_buffer_read(ctx, r, 0, sizeof(float), out);
+  clgan_buffer_release(&x);
+  clgan_buffer_release(&r);
+  return s;
+}
+
+void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z) {
+  clgan_philox_normal((size_t)n * nz, seed + STREAM_FIXED, 0, 0.0f, 1.0f, z);
+}
