@@ -1,5 +1,6 @@
 /* OpenCL platform/device listing, selection, context creation, buffer helpers.
- * Tests: tests/test_select.c, tests/test_device.c, tests/test_two_platforms.sh */
+ * Tests: tests/core/test_select.c (host), tests/core/test_two_platforms.sh,
+ * tests/core/test_query_failure.sh */
 #include "clgan/device.h"
 
 #include <ctype.h>
@@ -43,33 +44,51 @@ static void add_problem(clgan_device_list *l, const char *fmt, ...) {
   if (l->problems[l->problem_count]) l->problem_count++;
 }
 
-/* Reads a string property; "" on failure so one bad query doesn't hide the device. */
-static cl_int dev_str(cl_device_id d, cl_device_info what, char *dst, size_t cap) {
-  dst[0] = '\0';
-  cl_int e = clGetDeviceInfo(d, what, cap, dst, NULL);
-  if (e == CL_INVALID_VALUE) {  /* longer than cap: take what fits */
-    size_t need = 0;
-    if (clGetDeviceInfo(d, what, 0, NULL, &need) == CL_SUCCESS && need > 0) {
-      char *tmp = malloc(need);
-      if (tmp && clGetDeviceInfo(d, what, need, tmp, NULL) == CL_SUCCESS) {
-        snprintf(dst, cap, "%s", tmp);
-        e = CL_SUCCESS;
-      }
-      free(tmp);
-    }
+static cl_int get_info(int is_platform, void *obj, cl_uint what, size_t cap, void *dst,
+                       size_t *size_ret) {
+  return is_platform ? clGetPlatformInfo((cl_platform_id)obj, what, cap, dst, size_ret)
+                     : clGetDeviceInfo((cl_device_id)obj, what, cap, dst, size_ret);
+}
+
+/* Reads a string property whole, whatever its length (extension lists run to kilobytes
+ * and must not lose their tail); trailing spaces some drivers append are dropped.
+ * Returns a malloc'd string, or NULL with *err set. */
+static char *query_str(int is_platform, void *obj, cl_uint what, cl_int *err) {
+  size_t n = 0;
+  *err = get_info(is_platform, obj, what, 0, NULL, &n);
+  if (*err != CL_SUCCESS) return NULL;
+  char *s = malloc(n + 1);
+  if (!s) {
+    *err = CL_OUT_OF_HOST_MEMORY;
+    return NULL;
   }
-  dst[cap - 1] = '\0';
-  /* trim trailing spaces some drivers append */
-  size_t n = strlen(dst);
-  while (n > 0 && isspace((unsigned char)dst[n - 1])) dst[--n] = '\0';
+  *err = n ? get_info(is_platform, obj, what, n, s, NULL) : CL_SUCCESS;
+  if (*err != CL_SUCCESS) {
+    free(s);
+    return NULL;
+  }
+  s[n] = '\0';
+  size_t len = strlen(s);
+  while (len > 0 && isspace((unsigned char)s[len - 1])) s[--len] = '\0';
+  return s;
+}
+
+/* Copies a string property into a fixed field (truncating); "" on failure so one bad
+ * query doesn't hide the device. */
+static cl_int copy_str(int is_platform, void *obj, cl_uint what, char *dst, size_t cap) {
+  cl_int e;
+  char *s = query_str(is_platform, obj, what, &e);
+  snprintf(dst, cap, "%s", s ? s : "");
+  free(s);
   return e;
 }
 
+static cl_int dev_str(cl_device_id d, cl_device_info what, char *dst, size_t cap) {
+  return copy_str(0, d, what, dst, cap);
+}
+
 static cl_int plat_str(cl_platform_id p, cl_platform_info what, char *dst, size_t cap) {
-  dst[0] = '\0';
-  cl_int e = clGetPlatformInfo(p, what, cap, dst, NULL);
-  dst[cap - 1] = '\0';
-  return e;
+  return copy_str(1, p, what, dst, cap);
 }
 
 void clgan_parse_cl_c_version(const char *s, int *major, int *minor) {
@@ -115,12 +134,12 @@ static int query_device(clgan_device_info *di, cl_device_id d, clgan_device_list
     di->max_alloc = ul;
   if (clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof sz, &sz, NULL) == CL_SUCCESS)
     di->max_work_group_size = sz;
-  char ext[8192];
-  dev_str(d, CL_DEVICE_EXTENSIONS, ext, sizeof ext);
+  char *ext = query_str(0, d, CL_DEVICE_EXTENSIONS, &e);
   cl_device_fp_config fp = 0;
   di->fp64 = (clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp, &fp, NULL) == CL_SUCCESS &&
-              fp != 0) || strstr(ext, "cl_khr_fp64") != NULL;
-  di->fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+              fp != 0) || (ext && strstr(ext, "cl_khr_fp64") != NULL);
+  di->fp16 = ext && strstr(ext, "cl_khr_fp16") != NULL;
+  free(ext);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 /* Small file helpers: atomic writes, whole-file reads, mkdir -p, SHA-256 (libcrypto).
- * Tests: tests/test_cache.c */
+ * Tests: tests/core/test_cache.c, tests/core/test_program_unit.c */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -74,15 +74,20 @@ clgan_status clgan_write_file_atomic(const char *path, const void *const *parts,
       left -= (size_t)w;
     }
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    int err = errno;
+  int synced = fsync(fd) == 0;
+  int err = errno;
+  if (close(fd) != 0 && synced) {
+    synced = 0;
+    err = errno;
+  }
+  if (!synced) {
     unlink(tmp);
     free(tmp);
     return clgan_error(CLGAN_ERR_IO, "flushing '%s' failed: %s (the previous file, if any, is "
                        "unchanged)", path, strerror(err));
   }
   if (rename(tmp, path) != 0) {
-    int err = errno;
+    err = errno;
     unlink(tmp);
     free(tmp);
     return clgan_error(CLGAN_ERR_IO, "renaming into '%s' failed: %s", path, strerror(err));

@@ -8,7 +8,17 @@
 
 #include "clgan/device.h"
 
+/* "OpenCL C 1.2 pocl" -> 1, 2. Anything unparsable gives 1.0 (the oldest, safest). */
 void clgan_parse_cl_c_version(const char *s, int *major, int *minor);
+/* Build options for a device whose OpenCL C version is major.minor: "-cl-std=CL1.2" where
+ * the compiler accepts it, "" before 1.2. Never fast-math (results are checked against
+ * references). Tests: tests/core/test_program_unit.c */
+void clgan_build_options_for(int major, int minor, char *out, size_t cap);
+/* The on-disk cache key of one program: SHA-256 over the format tag, clgan's version, the
+ * full source, the options, the platform name and version, and the device's name, vendor,
+ * driver version and OpenCL C version. Returns -1 (no key: do not cache) if out of memory. */
+int clgan_cache_key(const clgan_device_info *dev, const char *source, const char *options,
+                    uint8_t key[32]);
 
 clgan_status clgan_programs_init(clgan_ctx *ctx);
 void clgan_programs_free(clgan_ctx *ctx);

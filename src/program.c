@@ -1,6 +1,6 @@
 /* Kernel programs: source lookup (embedded or $CLGAN_KERNEL_DIR), build options from the
  * device's OpenCL C version, one build per context, on-disk binary cache, launches.
- * Tests: tests/test_program.c, tests/test_cache.c */
+ * Tests: tests/core/test_program.c, tests/core/test_cache.c, tests/core/test_program_unit.c */
 #define _POSIX_C_SOURCE 200809L
 #include "clgan/program.h"
 
@@ -17,47 +17,61 @@
 #define CACHE_FORMAT 1u
 /* header: magic(8) format(4) reserved(4) key(32) payload_size(8) payload_sha256(32) */
 #define CACHE_HEADER 88
-#define MAX_PROGRAMS 64
-#define MAX_KERNELS 256
+/* A program binary bigger than this is not a clgan kernel: treat the entry as damaged. */
+#define CACHE_MAX_BYTES (512u << 20)
 
 typedef struct {
-  char name[64];
+  char *name;         /* kernels/<name>.cl stem */
   cl_program program;
   clgan_build_origin origin;
 } program_entry;
 
 typedef struct {
-  int program;  /* index into programs */
-  char name[64];
+  int program;        /* index into programs */
+  char *name;
   cl_kernel kernel;
 } kernel_entry;
 
+/* Grown on demand: the number of kernels grows with every op added, so no fixed limit. */
 struct clgan_program_cache {
   char options[128];
-  program_entry programs[MAX_PROGRAMS];
-  int nprograms;
-  kernel_entry kernels[MAX_KERNELS];
-  int nkernels;
+  program_entry *programs;
+  int nprograms, cap_programs;
+  kernel_entry *kernels;
+  int nkernels, cap_kernels;
 };
+
+void clgan_build_options_for(int major, int minor, char *out, size_t cap) {
+  /* The device's OpenCL C version decides; the platform version is not trusted
+   * (NVIDIA's platform says 3.0 while its compiler is C 1.2). -cl-std=CL1.2 is rejected
+   * by 1.0/1.1 compilers, and the kernels are plain 1.2 anyway. Never fast-math. */
+  if (major > 1 || (major == 1 && minor >= 2))
+    snprintf(out, cap, "-cl-std=CL1.2");
+  else if (cap > 0)
+    out[0] = '\0';
+}
 
 clgan_status clgan_programs_init(clgan_ctx *ctx) {
   ctx->programs = calloc(1, sizeof *ctx->programs);
   if (!ctx->programs) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  /* The device's OpenCL C version decides; the platform version is not trusted
-   * (NVIDIA's platform says 3.0 while the compiler is C 1.2). Never fast-math. */
-  const clgan_device_info *i = &ctx->info;
-  if (i->cl_c_major > 1 || (i->cl_c_major == 1 && i->cl_c_minor >= 2))
-    snprintf(ctx->programs->options, sizeof ctx->programs->options, "-cl-std=CL1.2");
-  else
-    ctx->programs->options[0] = '\0';
+  clgan_build_options_for(ctx->info.cl_c_major, ctx->info.cl_c_minor, ctx->programs->options,
+                          sizeof ctx->programs->options);
   return CLGAN_OK;
 }
 
 void clgan_programs_free(clgan_ctx *ctx) {
   struct clgan_program_cache *pc = ctx->programs;
   if (!pc) return;
-  for (int i = 0; i < pc->nkernels; i++) clReleaseKernel(pc->kernels[i].kernel);
-  for (int i = 0; i < pc->nprograms; i++) clReleaseProgram(pc->programs[i].program);
+  for (int i = 0; i < pc->nkernels; i++) {
+    clReleaseKernel(pc->kernels[i].kernel);
+    free(pc->kernels[i].name);
+  }
+  for (int i = 0; i < pc->nprograms; i++) {
+    clReleaseProgram(pc->programs[i].program);
+    free(pc->programs[i].name);
+  }
+  free(pc->kernels);
+  free(pc->programs);
   free(pc);
   ctx->programs = NULL;
 }
@@ -92,9 +106,10 @@ static const char *embedded_source(const char *name) {
   return NULL;
 }
 
-/* Source of kernels/<name>.cl (or common.clh when name is "common"): from $CLGAN_KERNEL_DIR
- * when it has the file, else the embedded copy. Returns a malloc'd string. */
-static clgan_status load_source(const char *name, const char *ext, char **out) {
+/* Source of kernels/<name><ext>: from $CLGAN_KERNEL_DIR when it has the file, else the
+ * embedded copy. Returns a malloc'd string; `from` gets the path read, or "embedded". */
+static clgan_status load_source(const char *name, const char *ext, char **out, char *from,
+                                size_t from_cap) {
   *out = NULL;
   const char *dir = getenv("CLGAN_KERNEL_DIR");
   if (dir && *dir) {
@@ -104,8 +119,9 @@ static clgan_status load_source(const char *name, const char *ext, char **out) {
       void *data;
       size_t n;
       clgan_status s = clgan_read_file(path, 16u << 20, &data, &n);
-      if (s != CLGAN_OK) return s;
+      if (s != CLGAN_OK) return clgan_error_prefix("kernel source from $CLGAN_KERNEL_DIR: ");
       *out = data;
+      snprintf(from, from_cap, "%s", path);
       return CLGAN_OK;
     }
   }
@@ -114,21 +130,19 @@ static clgan_status load_source(const char *name, const char *ext, char **out) {
     return clgan_error(CLGAN_ERR_INVALID_ARG, "no kernel file kernels/%s%s (embedded or in "
                        "$CLGAN_KERNEL_DIR)", name, ext);
   *out = strdup(src);
+  snprintf(from, from_cap, "embedded");
   return *out ? CLGAN_OK : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
 }
 
-static void cache_key(const clgan_ctx *ctx, const char *source, const char *options,
-                      uint8_t key[32]) {
-  const clgan_device_info *i = &ctx->info;
-  const char *fields[] = {"clgan-kernel-cache-v1", CLGAN_VERSION_STRING, source, options,
-                          i->platform_name, i->platform_version, i->name, i->driver_version};
+int clgan_cache_key(const clgan_device_info *i, const char *source, const char *options,
+                    uint8_t key[32]) {
+  const char *fields[] = {"clgan-kernel-cache-v2", CLGAN_VERSION_STRING, source, options,
+                          i->platform_name, i->platform_version, i->name, i->vendor,
+                          i->driver_version, i->opencl_c_version};
   size_t total = 0;
   for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) total += strlen(fields[f]) + 1;
   char *buf = malloc(total);
-  if (!buf) {
-    memset(key, 0, 32);
-    return;
-  }
+  if (!buf) return -1;  /* a zero key would be shared by every program: no key at all */
   size_t at = 0;
   for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
     size_t n = strlen(fields[f]) + 1; /* the NUL separates fields unambiguously */
@@ -137,6 +151,7 @@ static void cache_key(const clgan_ctx *ctx, const char *source, const char *opti
   }
   clgan_sha256(buf, total, key);
   free(buf);
+  return 0;
 }
 
 static void cache_path(const char *dir, const uint8_t key[32], char *out, size_t cap) {
@@ -150,7 +165,7 @@ static int cache_load(const char *path, const uint8_t key[32], unsigned char **b
                       size_t *bin_size) {
   void *data;
   size_t n;
-  if (clgan_read_file(path, 512u << 20, &data, &n) != CLGAN_OK) {
+  if (clgan_read_file(path, CACHE_MAX_BYTES, &data, &n) != CLGAN_OK) {
     clgan_error_clear();
     return -1;
   }
@@ -176,11 +191,14 @@ bad:
   return -1;
 }
 
+/* Writes the entry through a temp file + rename, so a reader (another process) sees the
+ * old entry, no entry, or the whole new one; two writers at once each rename a complete
+ * file. A cache that cannot be written only costs time: errors are dropped. */
 static void cache_store(const char *dir, const char *path, const uint8_t key[32],
                         cl_program prog) {
   size_t bsize = 0;
   if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) != CL_SUCCESS ||
-      bsize == 0)
+      bsize == 0 || bsize > CACHE_MAX_BYTES - CACHE_HEADER)
     return;
   unsigned char *bin = malloc(bsize);
   if (!bin) return;
@@ -199,29 +217,42 @@ static void cache_store(const char *dir, const char *path, const uint8_t key[32]
   clgan_sha256(bin, bsize, hdr + 56);
   const void *parts[2] = {hdr, bin};
   size_t sizes[2] = {CACHE_HEADER, bsize};
-  /* A cache that cannot be written only costs time: ignore the error. */
   if (clgan_mkdirs(dir) != CLGAN_OK || clgan_write_file_atomic(path, parts, sizes, 2) != CLGAN_OK)
     clgan_error_clear();
   free(bin);
 }
 
 static clgan_status build_log_error(clgan_ctx *ctx, cl_program prog, const char *name,
-                                    cl_int err) {
+                                    const char *from, cl_int err) {
   size_t n = 0;
-  clGetProgramBuildInfo(prog, ctx->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
-  char *log = malloc(n + 1);
-  if (log) {
-    log[0] = '\0';
-    clGetProgramBuildInfo(prog, ctx->info.device, CL_PROGRAM_BUILD_LOG, n, log, NULL);
+  char *log = NULL;
+  if (clGetProgramBuildInfo(prog, ctx->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n) ==
+          CL_SUCCESS && n > 0 && (log = malloc(n + 1)) != NULL) {
+    if (clGetProgramBuildInfo(prog, ctx->info.device, CL_PROGRAM_BUILD_LOG, n, log, NULL) !=
+        CL_SUCCESS)
+      n = 0;
     log[n] = '\0';
   }
+  int from_dir = strcmp(from, "embedded") != 0;
   clgan_status s = clgan_error(CLGAN_ERR_BUILD,
-                               "building kernel file kernels/%s.cl for '%s' failed: %s "
+                               "building kernel file kernels/%s.cl%s%s%s for '%s' failed: %s "
                                "(options \"%s\")\n--- build log ---\n%s",
-                               name, ctx->info.name, clgan_cl_error_name(err),
+                               name, from_dir ? " (read from " : "", from_dir ? from : "",
+                               from_dir ? ")" : "", ctx->info.name, clgan_cl_error_name(err),
                                ctx->programs->options, log && *log ? log : "(empty)");
   free(log);
   return s;
+}
+
+/* Reserves one more slot in a grown array; -1 when out of memory. */
+static int grow(void **items, int *cap, int count, size_t item_size) {
+  if (count < *cap) return 0;
+  int ncap = *cap ? *cap * 2 : 16;
+  void *p = realloc(*items, item_size * (size_t)ncap);
+  if (!p) return -1;
+  *items = p;
+  *cap = ncap;
+  return 0;
 }
 
 clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out,
@@ -233,14 +264,20 @@ clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out
       if (origin) *origin = CLGAN_BUILT_MEMORY;
       return CLGAN_OK;
     }
-  if (pc->nprograms == MAX_PROGRAMS || strlen(name) >= sizeof pc->programs[0].name)
-    return clgan_error(CLGAN_ERR_INTERNAL, "too many programs or name too long: %s", name);
+  char *entry_name = strdup(name);
+  if (!entry_name ||
+      grow((void **)&pc->programs, &pc->cap_programs, pc->nprograms, sizeof *pc->programs)) {
+    free(entry_name);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory adding program %s", name);
+  }
 
   char *common = NULL, *body = NULL;
-  clgan_status s = load_source("common", ".clh", &common);
-  if (s == CLGAN_OK) s = load_source(name, ".cl", &body);
+  char common_from[4200], body_from[4200];
+  clgan_status s = load_source("common", ".clh", &common, common_from, sizeof common_from);
+  if (s == CLGAN_OK) s = load_source(name, ".cl", &body, body_from, sizeof body_from);
   if (s != CLGAN_OK) {
     free(common);
+    free(entry_name);
     return s;
   }
   size_t lc = strlen(common), lb = strlen(body);
@@ -248,6 +285,7 @@ clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out
   if (!src) {
     free(common);
     free(body);
+    free(entry_name);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
   /* #line keeps compiler messages pointing at the right file and line. */
@@ -260,26 +298,26 @@ clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out
   uint8_t key[32];
   char path[4200];
   const char *dir = clgan_cache_dir();
+  if (dir && clgan_cache_key(&ctx->info, src, opts, key) != 0) dir = NULL;
   cl_program prog = NULL;
   cl_int e;
   clgan_build_origin org = CLGAN_BUILT_SOURCE;
   if (dir) {
-    cache_key(ctx, src, opts, key);
     cache_path(dir, key, path, sizeof path);
     unsigned char *bin = NULL;
     size_t bsize = 0;
     if (cache_load(path, key, &bin, &bsize) == 0) {
       const unsigned char *bins[1] = {bin};
-      cl_int bstatus;
+      cl_int bstatus = CL_INVALID_BINARY;
       prog = clCreateProgramWithBinary(ctx->context, 1, &ctx->info.device, &bsize, bins,
                                        &bstatus, &e);
+      /* A binary the driver refuses (a driver update the key missed) is rebuilt from
+       * source below and the entry replaced. */
       if (e == CL_SUCCESS && bstatus == CL_SUCCESS &&
           clBuildProgram(prog, 1, &ctx->info.device, opts, NULL, NULL) == CL_SUCCESS) {
         org = CLGAN_BUILT_DISK_CACHE;
-      } else if (prog) {
-        clReleaseProgram(prog);
-        prog = NULL;
       } else {
+        if (e == CL_SUCCESS && prog) clReleaseProgram(prog);
         prog = NULL;
       }
       free(bin);
@@ -290,20 +328,23 @@ clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out
     prog = clCreateProgramWithSource(ctx->context, 1, srcs, NULL, &e);
     if (e != CL_SUCCESS) {
       free(src);
-      return clgan_cl_check(e, "clCreateProgramWithSource");
+      free(entry_name);
+      clgan_cl_check(e, "clCreateProgramWithSource");
+      return clgan_error_prefix("kernels/%s.cl: ", name);
     }
     e = clBuildProgram(prog, 1, &ctx->info.device, opts, NULL, NULL);
     if (e != CL_SUCCESS) {
-      s = build_log_error(ctx, prog, name, e);
+      s = build_log_error(ctx, prog, name, body_from, e);
       clReleaseProgram(prog);
       free(src);
+      free(entry_name);
       return s;
     }
     if (dir) cache_store(dir, path, key, prog);
   }
   free(src);
   program_entry *pe = &pc->programs[pc->nprograms++];
-  snprintf(pe->name, sizeof pe->name, "%s", name);
+  pe->name = entry_name;
   pe->program = prog;
   pe->origin = org;
   *out = prog;
@@ -320,22 +361,27 @@ clgan_status clgan_kernel_get(clgan_ctx *ctx, const char *program, const char *k
       *out = pc->kernels[i].kernel;
       return CLGAN_OK;
     }
-  if (pc->nkernels == MAX_KERNELS || strlen(kernel) >= sizeof pc->kernels[0].name)
-    return clgan_error(CLGAN_ERR_INTERNAL, "too many kernels or name too long: %s", kernel);
   cl_program prog;
   clgan_status s = clgan_program_get(ctx, program, &prog, NULL);
   if (s != CLGAN_OK) return s;
   int pidx = 0;
   while (pc->programs[pidx].program != prog) pidx++;
+  char *entry_name = strdup(kernel);
+  if (!entry_name ||
+      grow((void **)&pc->kernels, &pc->cap_kernels, pc->nkernels, sizeof *pc->kernels)) {
+    free(entry_name);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory adding kernel %s", kernel);
+  }
   cl_int e;
   cl_kernel k = clCreateKernel(prog, kernel, &e);
   if (e != CL_SUCCESS) {
-    s = clgan_cl_check(e, "clCreateKernel");
+    free(entry_name);
+    clgan_cl_check(e, "clCreateKernel");
     return clgan_error_prefix("kernel '%s' in kernels/%s.cl: ", kernel, program);
   }
   kernel_entry *ke = &pc->kernels[pc->nkernels++];
   ke->program = pidx;
-  snprintf(ke->name, sizeof ke->name, "%s", kernel);
+  ke->name = entry_name;
   ke->kernel = k;
   *out = k;
   return CLGAN_OK;

@@ -1,4 +1,4 @@
-/* Per-thread error message plumbing and error-code names. Tests: tests/test_status.c */
+/* Per-thread error message plumbing and error-code names. Tests: tests/core/test_status.c */
 #include "clgan/status.h"
 
 #include <CL/cl.h>
@@ -20,23 +20,28 @@ void clgan_error_clear(void) {
   err_status = CLGAN_OK;
 }
 
+/* Scratch for formatting: an argument may be clgan_last_error() itself, and vsnprintf
+ * into the buffer it reads from is undefined. */
+static _Thread_local char fmt_tmp[CLGAN_ERRBUF];
+
 clgan_status clgan_error(clgan_status s, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+  vsnprintf(fmt_tmp, sizeof fmt_tmp, fmt, ap);
   va_end(ap);
+  memcpy(err_msg, fmt_tmp, strlen(fmt_tmp) + 1);
   err_status = s;
   return s;
 }
 
 clgan_status clgan_error_prefix(const char *fmt, ...) {
-  static _Thread_local char tmp[CLGAN_ERRBUF];
+  char *tmp = fmt_tmp;
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  int n = vsnprintf(tmp, CLGAN_ERRBUF, fmt, ap);
   va_end(ap);
   if (n < 0) return err_status;
-  if ((size_t)n < sizeof tmp) snprintf(tmp + n, sizeof tmp - (size_t)n, "%s", err_msg);
+  if ((size_t)n < CLGAN_ERRBUF) snprintf(tmp + n, CLGAN_ERRBUF - (size_t)n, "%s", err_msg);
   memcpy(err_msg, tmp, sizeof err_msg);
   err_msg[sizeof err_msg - 1] = '\0';
   return err_status;

@@ -1,5 +1,5 @@
 /* OpenCL platforms and devices: listing, selection, context + queue, capabilities.
- * Tests: tests/test_select.c (host), tests/test_device.c, tests/test_two_platforms.sh */
+ * Tests: tests/core/test_select.c (host), tests/core/test_two_platforms.sh */
 #ifndef CLGAN_DEVICE_H
 #define CLGAN_DEVICE_H
 

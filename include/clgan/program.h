@@ -1,6 +1,6 @@
 /* Run-time kernel compilation: embedded .cl sources (or $CLGAN_KERNEL_DIR), build options
  * from the device's OpenCL C version, per-context programs, on-disk binary cache.
- * Tests: tests/test_program.c, tests/test_cache.c */
+ * Tests: tests/core/test_program.c, tests/core/test_cache.c, tests/core/test_program_unit.c */
 #ifndef CLGAN_PROGRAM_H
 #define CLGAN_PROGRAM_H
 

@@ -1,4 +1,4 @@
-/* clgan status codes and the per-thread error message. Tests: tests/test_status.c */
+/* clgan status codes and the per-thread error message. Tests: tests/core/test_status.c */
 #ifndef CLGAN_STATUS_H
 #define CLGAN_STATUS_H
 
