@@ -30,11 +30,25 @@ typedef struct clgan_dataset {
 /* Loads `path`: NULL or "" = CLGAN_DEFAULT_DATA; an IDX image file (idx3, ubyte), gzipped
  * or not, with labels read from the matching *-labels-idx1-ubyte[.gz] when present; or a
  * folder of PNG files (grey, grey+alpha, RGB, RGBA, palette, 8 or 16 bit), all of one size.
- * Images are converted to (channels, height, width): grey <-> RGB by replication or
- * luminance, alpha dropped (composited on black), and resized with area averaging /
- * bilinear interpolation when the size differs. Bad input -> CLGAN_ERR_IO/FORMAT naming
- * the file (and the byte offset for IDX). Sizes in headers are validated against the file
- * length before any large allocation. max_images > 0 caps how many are kept. */
+ * - Labels: "<x>-images-idx3-ubyte[.gz]" (or "images.idx3-ubyte") pairs with
+ *   "<x>-labels-idx1-ubyte", gzipped or not. No such file: labels = NULL, no error. A label
+ *   file that is bad or whose count differs from the images': CLGAN_ERR_FORMAT naming both.
+ * - PNG folders: every *.png (any case; dot files skipped), sorted by name (strcmp), other
+ *   files ignored. A file of another width/height than the first: CLGAN_ERR_FORMAT naming
+ *   it; no .png at all: CLGAN_ERR_FORMAT. Grey and colour files may be mixed.
+ * - Channels (model's channels must be 1 or 3): alpha is composited on black (v * a / 255);
+ *   grey -> RGB replicates; RGB -> grey is BT.601 luma 0.299 R + 0.587 G + 0.114 B.
+ * - Size: when the image differs from the model's height x width, each axis is resampled
+ *   on its own: area averaging when it shrinks (each output pixel is the mean of the input
+ *   area it covers, fractional edges weighted), bilinear interpolation with half-pixel
+ *   centres and clamped edges when it grows (OpenCV's INTER_AREA / INTER_LINEAR). The
+ *   aspect ratio is not kept: a 32x64 image for a 28x28 model is squeezed, not cropped.
+ *   Results are rounded to the nearest 8-bit value.
+ * Bad input -> CLGAN_ERR_IO (cannot open) / CLGAN_ERR_FORMAT naming the file, and for IDX
+ * the byte offset (in the decompressed stream for .gz). IDX sizes are checked against the
+ * file length before allocating; for gzip the buffer only grows as data actually arrives,
+ * so a lying header costs no more memory than the real data. max_images > 0 keeps the
+ * first max_images images (and labels). On error *out is left empty (nothing to free). */
 clgan_status clgan_dataset_load(const char *path, int channels, int height, int width,
                                 int max_images, clgan_dataset *out);
 void clgan_dataset_free(clgan_dataset *ds);
@@ -49,11 +63,19 @@ void clgan_dataset_batch(const clgan_dataset *ds, const int *idx, int n, float *
 clgan_status clgan_png_write(const char *path, const uint8_t *pixels, int width, int height,
                              int channels);
 /* Writes n images (n, C, H, W) with values in [-1, 1] as a grid of `cols` columns with
- * `pad` pixels of padding, atomically. C is 1 (grey) or 3 (RGB). */
+ * `pad` pixels of padding, atomically. C is 1 (grey) or 3 (RGB). As torchvision's
+ * make_grid + save_image: image i sits at x = pad + (i % cols) * (w + pad),
+ * y = pad + (i / cols) * (h + pad) on a black background of cols * (w + pad) + pad by
+ * rows * (h + pad) + pad pixels; a value v becomes floor((v + 1) * 127.5 + 0.5) clamped to
+ * 0..255 (NaN -> 0). cols <= 0 picks ceil(sqrt(n)); cols > n is reduced to n. */
 clgan_status clgan_png_write_grid(const char *path, const float *images, int n, int c, int h,
                                   int w, int cols, int pad);
 /* Reads a PNG into 8-bit interleaved pixels (grey, grey+alpha, RGB or RGBA as stored,
- * palette expanded, 16-bit reduced); *pixels is malloc'd. */
+ * palette expanded to RGB, a tRNS chunk turned into an alpha channel, 1/2/4-bit grey
+ * expanded, 16-bit scaled as round(v * 255 / 65535)); *pixels is malloc'd. Sides are
+ * limited to 32768, and a header whose pixel count no deflate stream of the file's size
+ * could hold is refused before allocating. Corrupt or truncated -> CLGAN_ERR_FORMAT
+ * naming the file, libpng's reason and the byte offset reached. */
 clgan_status clgan_png_read(const char *path, uint8_t **pixels, int *width, int *height,
                             int *channels);
 
@@ -71,8 +93,15 @@ typedef struct clgan_plot_panel {
   int nseries;
 } clgan_plot_panel;
 
-/* Writes a PNG of panels stacked vertically, sharing the x axis (x values, npoints),
- * each with axes, ticks, labels and a legend, atomically. */
+/* Writes a PNG of panels stacked vertically, sharing the x axis (x values, npoints; x NULL
+ * = 0, 1, ...), each with axes, ticks, labels and a legend (series with a NULL label are
+ * left out of it), atomically. The image is CLGAN_PLOT_WIDTH wide and
+ * npanels * CLGAN_PLOT_PANEL_HEIGHT + CLGAN_PLOT_XAXIS_HEIGHT high; 1..16 panels.
+ * Non-finite points (x or y) break a line; a lone point is drawn as a dot. npoints 0, an
+ * all-NaN series or a constant one give a valid plot. */
+#define CLGAN_PLOT_WIDTH 960
+#define CLGAN_PLOT_PANEL_HEIGHT 300
+#define CLGAN_PLOT_XAXIS_HEIGHT 56
 clgan_status clgan_plot_write(const char *path, const char *xlabel, const float *x,
                               int npoints, const clgan_plot_panel *panels, int npanels);
 
@@ -91,7 +120,11 @@ typedef struct clgan_st_tensor {
 
 /* Writes tensors and string metadata (keys[i] -> values[i]) as a safetensors file,
  * atomically (temp file, fsync, rename). Adds "clgan_sha256" to the metadata: the
- * SHA-256 of the data section, checked on load. */
+ * SHA-256 of the data section, checked on load. Data is laid out as the reference
+ * implementation does (8-byte dtypes first, then by name) after a header padded with
+ * spaces to 8 bytes, so every tensor is aligned to its element size. Names must be unique,
+ * 1..159 bytes; nbytes must equal the shape's product times the dtype size; a metadata key
+ * "clgan_sha256" or a repeated one is CLGAN_ERR_INVALID_ARG. Little-endian hosts only. */
 clgan_status clgan_safetensors_write(const char *path, const clgan_st_tensor *tensors, int n,
                                      const char *const *keys, const char *const *values,
                                      int nmeta);
@@ -105,9 +138,15 @@ typedef struct clgan_st_file {
   int meta_count;
 } clgan_st_file;
 
-/* Reads and validates a safetensors file: header JSON, dtypes, shapes against byte
- * ranges, ranges inside the file and not overlapping, and the clgan_sha256 integrity hash
- * when present. Any problem -> CLGAN_ERR_FORMAT with the reason. */
+/* Reads and validates a safetensors file: header length (at most 100 MB, inside the
+ * file), header JSON (an object, nothing but whitespace after it), dtypes (F32 and I64;
+ * others are refused by name), shapes (<= 8 dims) against byte ranges, ranges that tile
+ * the data section exactly (no overlap, no gap, no trailing bytes), and the clgan_sha256
+ * integrity hash when present (files from other writers have none and are accepted).
+ * Any problem -> CLGAN_ERR_FORMAT with the reason; a missing file -> CLGAN_ERR_IO.
+ * Tensor data points into f->data, whose data section starts 8-byte aligned; a tensor is
+ * aligned to its element size when its offset is (always so in files clgan writes).
+ * Metadata includes clgan_sha256. On error *out is left empty (nothing to free). */
 clgan_status clgan_safetensors_read(const char *path, clgan_st_file *out);
 const clgan_st_tensor *clgan_safetensors_find(const clgan_st_file *f, const char *name);
 const char *clgan_safetensors_meta(const clgan_st_file *f, const char *key); /* NULL if absent */
