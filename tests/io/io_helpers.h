@@ -21,7 +21,7 @@ static inline void io_rm_tree(const char *dir) {
   char p[4096];
   while ((e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p) continue;
     struct stat st;
     if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
       io_rm_tree(p);
