@@ -1,9 +1,126 @@
-/* `clgan generate` (to be written). */
+/* `clgan generate`: images from a checkpoint's generator, one PNG each, a grid, or a
+ * latent walk. Tests: tests/train/test_train_cli.sh */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "cli_opts.h"
+#include "clgan/gan.h"
+#include "train_out.h"
+
+static void help(void) {
+  printf("usage: clgan generate --checkpoint CKPT [--count N] [--seed S] [--out DIR]\n"
+         "                      [--grid] [--interpolate] [--steps K] [--batch-stats]\n"
+         "                      [--device D]\n\n"
+         "Writes images made by the checkpoint's generator.\n"
+         "  --count N       images (default 64); with --interpolate, the number of walks\n"
+         "  --seed S        noise seed (default 1)\n"
+         "  --out DIR       output folder (default generated)\n"
+         "  --grid          one grid.png instead of one PNG per image\n"
+         "  --interpolate   interpolate.png: each row walks the latent space (spherical\n"
+         "                  interpolation) from one noise vector to the next, in K steps\n"
+         "  --steps K       steps of a walk (default 10)\n"
+         "  --batch-stats   batch norm with each batch's own statistics, as PyTorch's DCGAN\n"
+         "                  example samples in training mode (default: running statistics)\n");
+}
+
+/* Spherical interpolation, the usual walk for Gaussian latents (stays on the shell). */
+static void slerp(const float *a, const float *b, int n, float t, float *out) {
+  double na = 0, nb = 0, dot = 0;
+  for (int i = 0; i < n; i++) na += (double)a[i] * a[i], nb += (double)b[i] * b[i], dot += (double)a[i] * b[i];
+  double c = dot / (sqrt(na * nb) + 1e-12);
+  if (c > 1) c = 1;
+  if (c < -1) c = -1;
+  double om = acos(c), so = sin(om);
+  for (int i = 0; i < n; i++)
+    out[i] = so < 1e-6 ? (float)((1 - t) * a[i] + t * b[i])
+                       : (float)(sin((1 - t) * om) / so * a[i] + sin(t * om) / so * b[i]);
+}
 
 int cmd_generate(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "clgan generate: not implemented yet\n");
-  return CLI_FAIL;
+  const char *ckpt_path = NULL, *out = "generated", *device = NULL;
+  long count = 64, seed = 1, steps = 10;
+  int grid = 0, interp = 0, batch_stats = 0;
+  const cli_opt opts[] = {
+      {"--checkpoint", OPT_STRING, &ckpt_path, 0, 0, NULL},
+      {"--count", OPT_LONG, &count, 1, 100000, NULL},
+      {"--seed", OPT_LONG, &seed, 0, 2147483647, NULL},
+      {"--out", OPT_STRING, &out, 0, 0, NULL},
+      {"--grid", OPT_FLAG, &grid, 0, 0, NULL},
+      {"--interpolate", OPT_FLAG, &interp, 0, 0, NULL},
+      {"--steps", OPT_LONG, &steps, 2, 1000, NULL},
+      {"--batch-stats", OPT_FLAG, &batch_stats, 0, 0, NULL},
+      {"--device", OPT_STRING, &device, 0, 0, NULL},
+  };
+  int rc = cli_parse_opts("generate", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  if (rc < 0) {
+    help();
+    return CLI_OK;
+  }
+  if (rc) return rc;
+  if (!ckpt_path) return cli_usage_error("generate", "--checkpoint is required");
+  if (grid && interp) return cli_usage_error("generate", "--grid and --interpolate conflict");
+
+  clgan_st_file f;
+  clgan_model m;
+  clgan_status s = clgan_checkpoint_open(ckpt_path, &f, &m);
+  if (s) return cli_report(s);
+  const char *ic = clgan_safetensors_meta(&f, "image_channels");
+  clgan_ctx *ctx = NULL;
+  clgan_net *g = NULL;
+  float *z = NULL, *img = NULL;
+  int n = (int)(interp ? count * steps : count);
+  size_t size = 0;
+  if ((s = clgan_model_resolve(&m, ic ? atoi(ic) : 0))) goto done;
+  size = (size_t)m.image_c * m.image_h * m.image_w;
+  z = malloc(sizeof(float) * (size_t)n * m.nz);
+  img = malloc(sizeof(float) * (size_t)n * size);
+  if (!z || !img) {
+    s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory for %d images", n);
+    goto done;
+  }
+  if (interp) {
+    float *ends = malloc(sizeof(float) * (size_t)(count + 1) * m.nz);
+    if (!ends) {
+      s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+      goto done;
+    }
+    clgan_philox_normal((size_t)(count + 1) * m.nz, (unsigned long long)seed, 0, 0, 1, ends);
+    for (long r = 0; r < count; r++)
+      for (long k = 0; k < steps; k++)
+        slerp(ends + r * m.nz, ends + (r + 1) * m.nz, m.nz, (float)k / (float)(steps - 1),
+              z + (r * steps + k) * m.nz);
+    free(ends);
+  } else {
+    clgan_philox_normal((size_t)n * m.nz, (unsigned long long)seed, 0, 0, 1, z);
+  }
+  if ((s = clgan_ctx_create(device, 0, &ctx))) goto done;
+  int batch = n < 64 ? n : 64;
+  if ((s = clgan_net_create(ctx, &m.g, batch, 0, "G", &g))) goto done;
+  if ((s = clgan_checkpoint_restore_net(&f, "generator", g))) goto done;
+  if ((s = clgan_generate(g, z, n, batch_stats ? CLGAN_BN_BATCH_STATS : CLGAN_BN_EVAL, img))) goto done;
+  if ((s = out_mkdirs(out))) goto done;
+  char path[4200];
+  if (grid || interp) {
+    snprintf(path, sizeof path, "%s/%s", out, interp ? "interpolate.png" : "grid.png");
+    int cols = interp ? (int)steps : (int)ceil(sqrt((double)n));
+    s = clgan_png_write_grid(path, img, n, m.image_c, m.image_h, m.image_w, cols, 2);
+    if (!s) printf("%s\n", path);
+  } else {
+    for (int i = 0; i < n && !s; i++) {
+      snprintf(path, sizeof path, "%s/img_%05d.png", out, i);
+      s = clgan_png_write_grid(path, img + (size_t)i * size, 1, m.image_c, m.image_h, m.image_w, 1, 0);
+    }
+    if (!s) printf("%d images in %s/\n", n, out);
+  }
+done:
+  rc = s ? cli_report(s) : CLI_OK;
+  free(z);
+  free(img);
+  clgan_net_free(g);
+  clgan_ctx_free(ctx);
+  clgan_safetensors_free(&f);
+  clgan_model_free(&m);
+  return rc;
 }

@@ -1,0 +1,231 @@
+/* The GAN iteration on a device: freezing rules (bitwise), gradients of whole networks
+ * against finite differences, a D-only run that learns, determinism and exact resume
+ * through a checkpoint. */
+#include <unistd.h>
+
+#include "clgan/gan.h"
+#include "test_util.h"
+
+static const char *TINY =
+    "model tiny\nlatent 8\nimage 1 8 8\n"
+    "generator\n  linear 128 bias=0\n  reshape 8 4 4\n  batchnorm\n  relu\n"
+    "  convt 1 k=4 s=2 p=1 bias=0\n  tanh\n"
+    "discriminator\n  conv 8 k=4 s=2 p=1 bias=0\n  leakyrelu 0.2\n  conv 16 k=4 s=2 p=1\n"
+    "  batchnorm\n  leakyrelu 0.2\n  flatten\n  linear 1\n";
+
+enum { B = 8, IMG = 64 };
+
+/* A real batch for iteration `step`: bright blobs at step-dependent places. */
+static void real_batch(long long step, float *x) {
+  for (int b = 0; b < B; b++) {
+    int cy = (int)((step * 3 + b) % 5) + 1, cx = (int)((step + 2 * b) % 5) + 1;
+    for (int i = 0; i < IMG; i++) {
+      int y = i / 8, xx = i % 8;
+      x[b * IMG + i] = (abs(y - cy) <= 1 && abs(xx - cx) <= 1) ? 0.9f : -0.9f;
+    }
+  }
+}
+
+static float *read_arena(clgan_ctx *ctx, cl_mem m, size_t n) {
+  float *h = tu_alloc(n);
+  tu_download(ctx, m, 0, n, h);
+  return h;
+}
+
+static clgan_gan *make(clgan_ctx *ctx, clgan_model *m, int init) {
+  clgan_train_config c;
+  clgan_train_config_default(&c);
+  c.batch = B;
+  c.seed = 7;
+  clgan_gan *g = NULL;
+  CHECK_OK(clgan_gan_create(ctx, m, &c, &g));
+  if (!g) exit(1);
+  if (init) CHECK_OK(clgan_gan_init_params(g));
+  return g;
+}
+
+/* mean BCE(D(x), 1) over the batch with batch statistics, read back */
+static double d_real_loss(clgan_gan *gan) {
+  float out[2];
+  CHECK_OK(clgan_net_forward(gan->d, B, CLGAN_NONE, CLGAN_BN_BATCH_STATS));
+  CHECK_OK(clgan_loss_forward_backward(gan->ctx, CLGAN_LOSS_BCE, 1.0f, B, clgan_net_output(gan->d),
+                                       1.0f, CLGAN_VIEW(gan->metrics, 8), CLGAN_VIEW(gan->dlogits, 0)));
+  tu_download(gan->ctx, gan->metrics, 8, 2, out);
+  return out[0];
+}
+
+/* mean BCE(D(G(z)), 1): the non-saturating G loss, batch statistics in both nets */
+static double g_ns_loss(clgan_gan *gan) {
+  float out[2];
+  CHECK_OK(clgan_net_forward(gan->g, B, CLGAN_NONE, CLGAN_BN_BATCH_STATS));
+  CHECK_OK(clgan_net_forward(gan->d, B, clgan_net_output(gan->g), CLGAN_BN_BATCH_STATS));
+  CHECK_OK(clgan_loss_forward_backward(gan->ctx, CLGAN_LOSS_BCE, 1.0f, B, clgan_net_output(gan->d),
+                                       1.0f, CLGAN_VIEW(gan->metrics, 8), CLGAN_VIEW(gan->dlogits, 0)));
+  tu_download(gan->ctx, gan->metrics, 8, 2, out);
+  return out[0];
+}
+
+/* Compares analytic gradients of a few parameters with central differences. */
+static void fd_check(clgan_gan *gan, clgan_net *net, double (*loss)(clgan_gan *), const char *what) {
+  size_t np = net->desc->param_count;
+  float *p = read_arena(gan->ctx, net->params, np);
+  float *g = read_arena(gan->ctx, net->grads, np);
+  const float eps = 1e-2f;
+  int bad = 0, checked = 0;
+  for (size_t k = 0; k < 24; k++) {
+    size_t i = (k * 7919 + 13) % np;
+    float keep = p[i];
+    p[i] = keep + eps;
+    CHECK_OK(clgan_net_set_params(net, p, NULL));
+    double lp = loss(gan);
+    p[i] = keep - eps;
+    CHECK_OK(clgan_net_set_params(net, p, NULL));
+    double lm = loss(gan);
+    p[i] = keep;
+    double fd = (lp - lm) / (2.0 * eps);
+    checked++;
+    if (fabs(fd - g[i]) > 2e-3 + 5e-2 * fabs(fd)) {
+      bad++;
+      fprintf(stderr, "%s param %zu: analytic %.6g, finite difference %.6g\n", what, i, g[i], fd);
+    }
+  }
+  CHECK_OK(clgan_net_set_params(net, p, NULL));
+  CHECK(bad == 0, "%s: %d of %d gradients disagree with finite differences", what, bad, checked);
+  free(p);
+  free(g);
+}
+
+static int same(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof *a) == 0; }
+
+int main(void) {
+  clgan_ctx *ctx = tu_open_device();
+  clgan_model m;
+  CHECK_OK(clgan_model_parse(TINY, "tiny", &m));
+  CHECK_OK(clgan_model_resolve(&m, 1));
+  float real[B * IMG];
+
+  /* 1. whole-network gradients against finite differences */
+  {
+    clgan_gan *gan = make(ctx, &m, 1);
+    real_batch(0, real);
+    CHECK_OK(clgan_buffer_write(ctx, gan->d->acts, gan->d->in_off * 4, sizeof real, real));
+    CHECK_OK(clgan_gan_sample_z(gan, 0));
+    d_real_loss(gan);
+    CHECK_OK(clgan_net_backward(gan->d, B, CLGAN_VIEW(gan->dlogits, 0), 1, 0, CLGAN_NONE));
+    fd_check(gan, gan->d, d_real_loss, "D");
+    g_ns_loss(gan);
+    CHECK_OK(clgan_net_backward(gan->d, B, CLGAN_VIEW(gan->dlogits, 0), 0, 0,
+                                CLGAN_VIEW(gan->g->grad_a, 0)));
+    CHECK_OK(clgan_net_backward(gan->g, B, CLGAN_VIEW(gan->g->grad_a, 0), 1, 0, CLGAN_NONE));
+    fd_check(gan, gan->g, g_ns_loss, "G through D");
+    clgan_gan_free(gan);
+  }
+
+  /* 2. the D step leaves G's parameters bitwise unchanged; the G step leaves D's
+   *    parameters and D's gradient arena (no weight gradients computed) unchanged */
+  {
+    clgan_gan *gan = make(ctx, &m, 1);
+    size_t ng = m.g.param_count, nd = m.d.param_count;
+    real_batch(0, real);
+    CHECK_OK(clgan_buffer_write(ctx, gan->d->acts, gan->d->in_off * 4, sizeof real, real));
+    CHECK_OK(clgan_gan_sample_z(gan, 0));
+    float *g0 = read_arena(ctx, gan->g->params, ng), *d0 = read_arena(ctx, gan->d->params, nd);
+    CHECK_OK(clgan_gan_d_step(gan));
+    float *g1 = read_arena(ctx, gan->g->params, ng), *d1 = read_arena(ctx, gan->d->params, nd);
+    float *dg1 = read_arena(ctx, gan->d->grads, nd);
+    CHECK(same(g0, g1, ng), "the D step changed G's parameters");
+    CHECK(!same(d0, d1, nd), "the D step did not change D");
+    CHECK_OK(clgan_gan_g_step(gan));
+    float *g2 = read_arena(ctx, gan->g->params, ng), *d2 = read_arena(ctx, gan->d->params, nd);
+    float *dg2 = read_arena(ctx, gan->d->grads, nd);
+    CHECK(same(d1, d2, nd), "the G step changed D's parameters");
+    CHECK(same(dg1, dg2, nd), "the G step computed D weight gradients");
+    CHECK(!same(g1, g2, ng), "the G step did not change G");
+    free(g0), free(d0), free(g1), free(d1), free(dg1), free(g2), free(d2), free(dg2);
+    clgan_gan_free(gan);
+  }
+
+  /* 3. D alone learns to separate real from (fixed-G) fake */
+  {
+    clgan_gan *gan = make(ctx, &m, 1);
+    float out[4];
+    for (int it = 0; it < 60; it++) {
+      real_batch(it, real);
+      CHECK_OK(clgan_buffer_write(ctx, gan->d->acts, gan->d->in_off * 4, sizeof real, real));
+      CHECK_OK(clgan_gan_sample_z(gan, it));
+      CHECK_OK(clgan_gan_d_step(gan));
+    }
+    tu_download(ctx, gan->metrics, 0, 4, out);
+    CHECK(out[1] > 0.9f && out[3] < 0.1f, "D(x) %.3f D(G(z)) %.3f after 60 D steps", out[1], out[3]);
+    clgan_gan_free(gan);
+  }
+
+  /* 4. determinism and exact resume: 6 iterations == 3 + checkpoint + restore + 3 */
+  {
+    char dir[] = "/tmp/clgan-test-gan-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char path[256];
+    snprintf(path, sizeof path, "%s/ck.safetensors", dir);
+    clgan_step_metrics met[2][6];
+    clgan_gan *a = make(ctx, &m, 1);
+    for (int it = 0; it < 6; it++) {
+      real_batch(it, real);
+      CHECK_OK(clgan_gan_iteration(a, real, &met[0][it], it % 2));
+      if (it == 2) CHECK_OK(clgan_checkpoint_save(path, a, NULL));
+    }
+    clgan_gan *b = make(ctx, &m, 1);
+    for (int it = 0; it < 6; it++) {
+      real_batch(it, real);
+      CHECK_OK(clgan_gan_iteration(b, real, &met[1][it], it % 2));
+    }
+    CHECK(!memcmp(met[0], met[1], sizeof met[0]), "same seed, different losses");
+    clgan_st_file f;
+    clgan_model m2;
+    CHECK_OK(clgan_checkpoint_open(path, &f, &m2));
+    CHECK_OK(clgan_model_resolve(&m2, 1));
+    clgan_train_config c2;
+    long long step = -1;
+    CHECK_OK(clgan_checkpoint_config(&f, &c2, &step, NULL));
+    CHECK(step == 3 && c2.batch == B && c2.seed == 7, "stored config: step %lld", step);
+    clgan_gan *r = NULL;
+    CHECK_OK(clgan_gan_create(ctx, &m2, &c2, &r));
+    CHECK_OK(clgan_checkpoint_restore(&f, r));
+    for (int it = 3; it < 6; it++) {
+      clgan_step_metrics mm;
+      real_batch(it, real);
+      CHECK_OK(clgan_gan_iteration(r, real, &mm, it % 2));
+      CHECK(!memcmp(&mm, &met[0][it], sizeof mm), "resumed iteration %d differs", it + 1);
+    }
+    size_t ng = m.g.param_count, nd = m.d.param_count;
+    cl_mem am[] = {a->g->params, a->d->params, a->g->adam_m, a->d->adam_v, a->g->stats};
+    cl_mem rm[] = {r->g->params, r->d->params, r->g->adam_m, r->d->adam_v, r->g->stats};
+    size_t sz[] = {ng, nd, ng, nd, m.g.stat_count};
+    for (int k = 0; k < 5; k++) {
+      float *x = read_arena(ctx, am[k], sz[k]), *y = read_arena(ctx, rm[k], sz[k]);
+      CHECK(same(x, y, sz[k]), "arena %d differs after resume", k);
+      free(x), free(y);
+    }
+    CHECK(r->g->bn_batches == a->g->bn_batches && r->d->adam_step == a->d->adam_step,
+          "counters after resume");
+    /* a checkpoint for another model is refused, naming the first mismatching tensor */
+    clgan_model big;
+    CHECK_OK(clgan_model_load("dcgan28", &big));
+    CHECK_OK(clgan_model_resolve(&big, 1));
+    clgan_gan *wrong = NULL;
+    clgan_train_config cw = c2;
+    CHECK_OK(clgan_gan_create(ctx, &big, &cw, &wrong));
+    CHECK(clgan_checkpoint_restore(&f, wrong) == CLGAN_ERR_MISMATCH &&
+              strstr(clgan_last_error(), "generator.0.weight"),
+          "mismatch message: %s", clgan_last_error());
+    clgan_gan_free(wrong);
+    clgan_model_free(&big);
+    clgan_safetensors_free(&f);
+    clgan_gan_free(a), clgan_gan_free(b), clgan_gan_free(r);
+    clgan_model_free(&m2);
+    unlink(path);
+    rmdir(dir);
+  }
+  clgan_model_free(&m);
+  clgan_ctx_free(ctx);
+  return tu_finish("gan");
+}

@@ -1,0 +1,365 @@
+/* `clgan train`: the GAN training loop with progress, samples, metrics, plot and
+ * checkpoints. Tests: tests/train/test_train_cli.sh */
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_opts.h"
+#include "train_out.h"
+
+static volatile sig_atomic_t stop_requested = 0;
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static void help(void) {
+  printf(
+      "usage: clgan train [--device D] [--model dcgan28|dcgan64|FILE] [--data PATH]\n"
+      "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
+      "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
+      "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
+      "                   [--keep K] [--log-every N] [--max-images N]\n\n"
+      "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
+      "frozen D (Adam, beta2 0.999, for both).\n"
+      "  --model M            preset (dcgan28, the default; dcgan64) or a model file\n"
+      "  --data PATH          IDX image file (gzipped or not) or a folder of PNGs; default\n"
+      "                       Fashion-MNIST from Debian's dataset-fashion-mnist. Images of\n"
+      "                       another size are resized to the model's; grey/RGB converted\n"
+      "  --epochs N           passes over the data (default 1); or --iters N, counted from\n"
+      "                       the start of training (a resumed run trains the rest)\n"
+      "  --batch N            batch size (default 64)\n"
+      "  --lr X, --beta1 X    Adam settings for both networks (default 2e-4, 0.5)\n"
+      "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge\n"
+      "  --seed S             weights, noise and data order all follow it (default 1)\n"
+      "  --out DIR            output folder (default out): real.png, samples/, metrics.csv,\n"
+      "                       plot.png, checkpoints/, latest.safetensors\n"
+      "  --resume CKPT        continue a run from a checkpoint, exactly\n"
+      "  --sample-every N     fixed-noise grid every N iterations (default 200)\n"
+      "  --checkpoint-every N checkpoint every N iterations (default 500); the end of a\n"
+      "                       run and Ctrl-C always write one\n"
+      "  --keep K             checkpoints kept (default 3)\n"
+      "  --log-every N        metrics row (with gradient norms) every N iterations (default 10)\n"
+      "  --max-images N       use only the first N images of the data\n");
+}
+
+typedef struct train_args {
+  const char *device, *model, *data, *out, *resume, *g_loss;
+  long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
+  double lr, beta1;
+  int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
+} train_args;
+
+static void progress(int tty, long long step, long long total, long long epoch, long long epochs,
+                     double ips, double eta, const clgan_step_metrics *m) {
+  if (tty) {
+    int width = 24, fill = total ? (int)(width * (double)step / (double)total) : width;
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '-';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[epoch %lld/%lld] %lld/%lld [%s] %5.0f img/s ETA %02d:%02d  "
+            "loss_D %.3f loss_G %.3f D(x) %.3f D(G(z)) %.3f ", epoch + 1, epochs, step, total,
+            bar, ips, (int)(eta / 60), (int)fmod(eta, 60), m->loss_d, m->loss_g, m->d_real,
+            m->d_fake);
+  } else {
+    fprintf(stderr, "epoch %lld/%lld iter %lld/%lld %.0f img/s ETA %.0fs loss_D %.4f loss_G %.4f "
+            "D(x) %.4f D(G(z)) %.4f\n", epoch + 1, epochs, step, total, ips, eta, m->loss_d,
+            m->loss_g, m->d_real, m->d_fake);
+  }
+}
+
+/* Grey for IDX files; for a PNG folder, RGB if its first image has colour. */
+static int data_channels(const char *path) {
+  struct stat st;
+  if (!path || !*path || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return 1;
+  return 0; /* decided by the caller from the folder's first PNG */
+}
+
+#include <dirent.h>
+static int folder_channels(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return 1;
+  struct dirent *e;
+  char best[1024] = "";
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n > 4 && !strcasecmp(e->d_name + n - 4, ".png") && (!*best || strcmp(e->d_name, best) < 0))
+      snprintf(best, sizeof best, "%s", e->d_name);
+  }
+  closedir(d);
+  if (!*best) return 1;
+  char path[2200];
+  snprintf(path, sizeof path, "%s/%s", dir, best);
+  uint8_t *px;
+  int w, h, c;
+  if (clgan_png_read(path, &px, &w, &h, &c) != CLGAN_OK) {
+    clgan_error_clear();
+    return 1;
+  }
+  free(px);
+  return c >= 3 ? 3 : 1;
+}
+
+/* Fisher-Yates order of epoch e, from the seed alone (so a resumed run sees the same). */
+static void epoch_order(int *perm, int n, unsigned long long seed, long long epoch) {
+  unsigned long long s = seed * 0x9E3779B97F4A7C15ull ^ ((unsigned long long)epoch + 1) * 0xD1B54A32D192ED03ull;
+  for (int i = 0; i < n; i++) perm[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    int j = (int)(s % (unsigned long long)(i + 1));
+    int t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+}
+
+static clgan_status write_samples(const char *dir, const char *name, clgan_gan *gan,
+                                  const float *fixed_z, int nfixed, float *diversity) {
+  const clgan_model *m = gan->model;
+  int size = m->image_c * m->image_h * m->image_w;
+  float *img = malloc(sizeof(float) * (size_t)nfixed * size);
+  if (!img) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_status s = clgan_generate(gan->g, fixed_z, nfixed, CLGAN_BN_EVAL, img);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (!s) s = clgan_png_write_grid(path, img, nfixed, m->image_c, m->image_h, m->image_w, 8, 2);
+  if (!s && diversity) s = clgan_diversity(gan->ctx, img, nfixed, size, diversity);
+  free(img);
+  return s;
+}
+
+int cmd_train(int argc, char **argv) {
+  train_args a = {.model = "dcgan28", .out = "out", .g_loss = "ns", .epochs = 1, .batch = 64,
+                  .seed = 1, .sample_every = 200, .ckpt_every = 500, .keep = 3, .log_every = 10,
+                  .lr = 2e-4, .beta1 = 0.5};
+  const cli_opt opts[] = {
+      {"--device", OPT_STRING, &a.device, 0, 0, NULL},
+      {"--model", OPT_STRING, &a.model, 0, 0, &a.seen_model},
+      {"--data", OPT_STRING, &a.data, 0, 0, NULL},
+      {"--epochs", OPT_LONG, &a.epochs, 1, 1000000, &a.seen_epochs},
+      {"--iters", OPT_LONG, &a.iters, 1, 1000000000, &a.seen_iters},
+      {"--batch", OPT_LONG, &a.batch, 1, 65536, &a.seen_batch},
+      {"--lr", OPT_DOUBLE, &a.lr, 1e-12, 10.0, &a.seen_lr},
+      {"--beta1", OPT_DOUBLE, &a.beta1, 0.0, 0.999999, &a.seen_beta1},
+      {"--g-loss", OPT_STRING, &a.g_loss, 0, 0, &a.seen_loss},
+      {"--seed", OPT_LONG, &a.seed, 0, 2147483647, &a.seen_seed},
+      {"--out", OPT_STRING, &a.out, 0, 0, NULL},
+      {"--resume", OPT_STRING, &a.resume, 0, 0, NULL},
+      {"--sample-every", OPT_LONG, &a.sample_every, 1, 1000000000, NULL},
+      {"--checkpoint-every", OPT_LONG, &a.ckpt_every, 1, 1000000000, NULL},
+      {"--keep", OPT_LONG, &a.keep, 1, 1000, NULL},
+      {"--log-every", OPT_LONG, &a.log_every, 1, 1000000000, NULL},
+      {"--max-images", OPT_LONG, &a.max_images, 1, 1000000000, NULL},
+  };
+  int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  if (rc < 0) {
+    help();
+    return CLI_OK;
+  }
+  if (rc) return rc;
+  if (a.seen_epochs && a.seen_iters)
+    return cli_usage_error("train", "--epochs and --iters conflict: give one");
+  clgan_gan_loss loss;
+  if (clgan_gan_loss_parse(a.g_loss, &loss))
+    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge, got '%s'", a.g_loss);
+  if (a.resume && (a.seen_model || a.seen_batch || a.seen_lr || a.seen_beta1 || a.seen_loss || a.seen_seed))
+    return cli_usage_error("train", "--resume continues the checkpoint's own model and settings: "
+                           "drop --model/--batch/--lr/--beta1/--g-loss/--seed");
+
+  /* Everything that can be refused is refused before any output is touched. */
+  clgan_status s;
+  clgan_model model;
+  clgan_st_file ckpt;
+  int have_ckpt = 0;
+  clgan_train_config cfg;
+  clgan_train_config_default(&cfg);
+  long long start_step = 0;
+  clgan_train_state state = {0};
+  if (a.resume) {
+    if ((s = clgan_checkpoint_open(a.resume, &ckpt, &model))) return cli_report(s);
+    have_ckpt = 1;
+    if ((s = clgan_checkpoint_config(&ckpt, &cfg, &start_step, &state))) goto fail_early;
+  } else {
+    if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
+    cfg.batch = (int)a.batch;
+    cfg.lr_g = cfg.lr_d = (float)a.lr;
+    cfg.beta1 = (float)a.beta1;
+    cfg.loss = loss;
+    cfg.seed = (unsigned long long)a.seed;
+  }
+  int channels = model.image_c;
+  if (have_ckpt) {
+    const char *ic = clgan_safetensors_meta(&ckpt, "image_channels");
+    channels = ic ? atoi(ic) : 0;
+  }
+  if (channels == 0) channels = data_channels(a.data) ? 1 : folder_channels(a.data);
+  if ((s = clgan_model_resolve(&model, channels))) goto fail_early;
+
+  clgan_dataset ds;
+  const char *data_path = a.data ? a.data : (have_ckpt && state.data[0] ? state.data : NULL);
+  s = clgan_dataset_load(data_path, model.image_c, model.image_h, model.image_w,
+                         (int)a.max_images, &ds);
+  if (s) goto fail_early;
+  if (ds.count < cfg.batch) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "the data has %d images, fewer than one batch of %d",
+                    ds.count, cfg.batch);
+    clgan_dataset_free(&ds);
+    goto fail_early;
+  }
+  if ((s = out_prepare(a.out))) {
+    clgan_dataset_free(&ds);
+    goto fail_early;
+  }
+  clgan_ctx *ctx = NULL;
+  if ((s = clgan_ctx_create(a.device, 0, &ctx))) {
+    clgan_dataset_free(&ds);
+    goto fail_early;
+  }
+
+  long long ipe = ds.count / cfg.batch;
+  long long total = a.seen_iters ? a.iters : a.epochs * ipe;
+  long long epochs_total = (total + ipe - 1) / ipe;
+  int tty = isatty(2);
+  snprintf(state.data, sizeof state.data, "%s", data_path ? data_path : CLGAN_DEFAULT_DATA);
+  fprintf(stderr, "clgan train: %s on '%s' (%s), data %s (%d images %dx%dx%d), batch %d, "
+          "g-loss %s, %lld iterations\n", model.name, ctx->info.name, ctx->info.platform_name,
+          ds.source, ds.count, model.image_c, model.image_h, model.image_w, cfg.batch,
+          clgan_gan_loss_name(cfg.loss), total);
+
+  clgan_gan *gan = NULL;
+  int nfixed = 64;
+  size_t img = (size_t)model.image_c * model.image_h * model.image_w;
+  float *fixed_z = malloc(sizeof(float) * (size_t)nfixed * model.nz);
+  float *batch = malloc(sizeof(float) * (size_t)cfg.batch * img);
+  int *perm = malloc(sizeof(int) * (size_t)ds.count);
+  metrics_history hist = {0};
+  char ckpt_path[4200] = "";
+  if (!fixed_z || !batch || !perm) {
+    s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    goto done;
+  }
+  if ((s = clgan_gan_create(ctx, &model, &cfg, &gan))) goto done;
+  if (have_ckpt) {
+    if ((s = clgan_checkpoint_restore(&ckpt, gan))) goto done;
+    if ((s = out_history_load(a.out, start_step, &hist))) goto done;
+    fprintf(stderr, "resumed from '%s' at iteration %lld\n", a.resume, start_step);
+  } else {
+    if ((s = clgan_gan_init_params(gan))) goto done;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", a.out);
+    unlink(path); /* a fresh run starts a fresh log */
+  }
+  clgan_fixed_noise(cfg.seed, nfixed, model.nz, fixed_z);
+  {
+    /* a grid of real images, to compare the samples with */
+    int idx[64];
+    int nreal = ds.count < 64 ? ds.count : 64;
+    for (int i = 0; i < nreal; i++) idx[i] = i;
+    float *real = malloc(sizeof(float) * (size_t)nreal * img);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/real.png", a.out);
+    if (!real) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    if (!s) {
+      clgan_dataset_batch(&ds, idx, nreal, real);
+      s = clgan_png_write_grid(path, real, nreal, model.image_c, model.image_h, model.image_w, 8, 2);
+    }
+    free(real);
+    if (s) goto done;
+  }
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+
+  long long cur_epoch = -1;
+  double t0 = cli_now(), t_last = t0;
+  long long step_last = gan->step;
+  double ips = 0.0;
+  clgan_step_metrics m = {0};
+  while (gan->step < total && !stop_requested) {
+    long long e = gan->step / ipe, p = gan->step % ipe;
+    if (e != cur_epoch) {
+      epoch_order(perm, ds.count, cfg.seed, e);
+      cur_epoch = e;
+    }
+    clgan_dataset_batch(&ds, perm + p * cfg.batch, cfg.batch, batch);
+    int log_now = (gan->step + 1) % a.log_every == 0 || gan->step + 1 == total;
+    if ((s = clgan_gan_iteration(gan, batch, &m, log_now))) break;
+    double now = cli_now();
+    if (now - t_last > 1.0 || gan->step == total) {
+      ips = (double)(gan->step - step_last) * cfg.batch / (now - t_last);
+      t_last = now;
+      step_last = gan->step;
+    } else if (ips == 0.0) {
+      ips = (double)(gan->step - step_last) * cfg.batch / (now - t0 + 1e-9);
+    }
+    int sample_now = gan->step % a.sample_every == 0 || gan->step == total;
+    float diversity = NAN;
+    if (sample_now) {
+      char name[64];
+      snprintf(name, sizeof name, "samples/iter_%08lld.png", gan->step);
+      if ((s = write_samples(a.out, name, gan, fixed_z, nfixed, &diversity))) break;
+    }
+    if (log_now || sample_now) {
+      metrics_row r = {gan->step, e, m.loss_d, m.loss_g, m.d_real, m.d_fake, m.d_fake_after,
+                       m.grad_norm_d, m.grad_norm_g, diversity, (float)ips};
+      if ((s = out_metrics_append(a.out, &r))) break;
+      if (out_history_push(&hist, &r)) {
+        s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+        break;
+      }
+    }
+    if (sample_now && (s = out_plot(a.out, &hist))) break;
+    if (gan->step % a.ckpt_every == 0 && gan->step != total) {
+      state.epoch = e;
+      if ((s = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path))) break;
+    }
+    double eta = ips > 0 ? (double)(total - gan->step) * cfg.batch / ips : 0.0;
+    if (tty || (log_now && (gan->step % (a.log_every * 10) == 0 || gan->step == total)))
+      progress(tty, gan->step, total, e, epochs_total, ips, eta, &m);
+  }
+  if (tty) fputc('\n', stderr);
+  /* the end of every run, an error in an iteration and Ctrl-C all leave a checkpoint of
+   * the last completed iteration; a numeric failure keeps the last good one instead */
+  if (s != CLGAN_ERR_NUMERIC && gan->step > 0) {
+    clgan_status s2;
+    state.epoch = gan->step > 0 ? (gan->step - 1) / ipe : 0;
+    char err_copy[4096];
+    snprintf(err_copy, sizeof err_copy, "%s", s ? clgan_last_error() : "");
+    s2 = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path);
+    if (!s2) s2 = write_samples(a.out, "samples.png", gan, fixed_z, nfixed, NULL);
+    if (!s2) s2 = out_plot(a.out, &hist);
+    if (s && !s2) clgan_error(s, "%s", err_copy);
+    if (!s) s = s2;
+  }
+  if (!s || stop_requested) {
+    fprintf(stderr, "%s after %lld iterations (%.1f s). Samples: %s/samples.png, plot: "
+            "%s/plot.png, checkpoint: %s\n", stop_requested ? "stopped" : "done", gan->step,
+            cli_now() - t0, a.out, a.out, ckpt_path);
+  }
+  if (!s && stop_requested) s = clgan_error(CLGAN_ERR_INTERRUPTED, "interrupted; the "
+                                           "checkpoint above resumes the run");
+done:
+  rc = s ? cli_report(s) : CLI_OK;
+  out_history_free(&hist);
+  free(fixed_z);
+  free(batch);
+  free(perm);
+  clgan_gan_free(gan);
+  clgan_ctx_free(ctx);
+  clgan_dataset_free(&ds);
+  if (have_ckpt) clgan_safetensors_free(&ckpt);
+  clgan_model_free(&model);
+  return rc;
+fail_early:
+  rc = cli_report(s);
+  if (have_ckpt) clgan_safetensors_free(&ckpt);
+  clgan_model_free(&model);
+  return rc;
+}
