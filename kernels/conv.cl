@@ -1,1 +1,124 @@
-/* kernels/conv.cl: (to be written) */
+/* Convolution helpers around CLBlast's GEMM: im2col, gather-form col2im, the layout
+ * transposes of a folded batch, bias add and bias gradient. Launchers: src/ops_conv.c.
+ * Tests: tests/ops_conv/test_conv.c (also under Oclgrind).
+ *
+ * Every kernel sees the conv2d geometry x (n, c, h, w) -> y (n, co, ho, wo) with P = ho*wo.
+ * A chunk of nb samples is "folded": its column matrix col is (c*kh*kw, nb*P) and its
+ * output matrix (co, nb*P), so one GEMM covers the whole chunk. Column n*P + p of either
+ * belongs to sample n, output pixel p. */
+
+/* col[k][n*P + p] = x[n][ch][oh*s - pad + ky][ow*s - pad + kx] (0 outside the image),
+ * with k = (ch*kh + ky)*kw + kx. */
+__kernel void im2col_f32(const int nb, const int c, const int h, const int w, const int ho,
+                         const int wo, const int kh, const int kw, const int stride,
+                         const int pad, __global const float *x, const ulong xo,
+                         __global float *col, const ulong colo) {
+  const size_t i = get_global_id(0);
+  const size_t p_count = (size_t)ho * wo, cols = (size_t)nb * p_count;
+  if (i >= (size_t)c * kh * kw * cols) return;
+  const size_t k = i / cols, j = i - k * cols;
+  const size_t n = j / p_count;
+  const int p = (int)(j - n * p_count);
+  const int oh = p / wo, ow = p - oh * wo;
+  const int kx = (int)(k % (size_t)kw);
+  const size_t t = k / (size_t)kw;
+  const int ky = (int)(t % (size_t)kh);
+  const size_t ch = t / (size_t)kh;
+  const int ih = oh * stride - pad + ky, iw = ow * stride - pad + kx;
+  float v = 0.0f;
+  if (ih >= 0 && ih < h && iw >= 0 && iw < w)
+    v = x[xo + ((n * (size_t)c + ch) * (size_t)h + (size_t)ih) * (size_t)w + (size_t)iw];
+  col[colo + i] = v;
+}
+
+/* The adjoint of im2col, in gather form: each x element sums the column entries that were
+ * read from it, in a fixed order (no atomics: deterministic on every device). Optionally
+ * adds a per-channel bias (conv_transpose2d's forward ends here). */
+__kernel void col2im_f32(const int nb, const int c, const int h, const int w, const int ho,
+                         const int wo, const int kh, const int kw, const int stride,
+                         const int pad, __global const float *col, const ulong colo,
+                         const int has_bias, __global const float *b, const ulong bo,
+                         __global float *x, const ulong xo) {
+  const size_t i = get_global_id(0);
+  if (i >= (size_t)nb * c * h * w) return;
+  const int iw = (int)(i % (size_t)w);
+  const size_t t = i / (size_t)w;
+  const int ih = (int)(t % (size_t)h);
+  const size_t t2 = t / (size_t)h;
+  const size_t ch = t2 % (size_t)c, n = t2 / (size_t)c;
+  const size_t p_count = (size_t)ho * wo, cols = (size_t)nb * p_count;
+  /* output rows whose window covers ih: ky = ih + pad - oh*stride must lie in [0, kh) */
+  const int hp = ih + pad, wp = iw + pad;
+  const int oh0 = hp >= kh ? (hp - kh) / stride + 1 : 0, oh1 = min(hp / stride, ho - 1);
+  const int ow0 = wp >= kw ? (wp - kw) / stride + 1 : 0, ow1 = min(wp / stride, wo - 1);
+  float sum = 0.0f;
+  for (int oh = oh0; oh <= oh1; oh++) {
+    const int ky = hp - oh * stride;
+    for (int ow = ow0; ow <= ow1; ow++) {
+      const int kx = wp - ow * stride;
+      const size_t k = (ch * (size_t)kh + (size_t)ky) * (size_t)kw + (size_t)kx;
+      sum += col[colo + k * cols + n * p_count + (size_t)(oh * wo + ow)];
+    }
+  }
+  if (has_bias) sum += b[bo + ch];
+  x[xo + i] = sum;
+}
+
+/* (nb, c, P) -> (c, nb*P): a chunk of NCHW gradients as the folded GEMM operand. */
+__kernel void nchw_to_cnp_f32(const int nb, const int c, const int p_count,
+                              __global const float *src, const ulong so, __global float *dst,
+                              const ulong dso) {
+  const size_t i = get_global_id(0);
+  const size_t cols = (size_t)nb * p_count;
+  if (i >= (size_t)c * cols) return;
+  const size_t ch = i / cols, j = i - ch * cols;
+  const size_t n = j / (size_t)p_count, p = j - n * (size_t)p_count;
+  dst[dso + i] = src[so + (n * (size_t)c + ch) * (size_t)p_count + p];
+}
+
+/* (c, nb*P) -> (nb, c, P), plus an optional per-channel bias: the folded GEMM's output
+ * back in NCHW (conv2d's forward ends here). */
+__kernel void cnp_to_nchw_f32(const int nb, const int c, const int p_count,
+                              __global const float *src, const ulong so, const int has_bias,
+                              __global const float *b, const ulong bo, __global float *dst,
+                              const ulong dso) {
+  const size_t i = get_global_id(0);
+  if (i >= (size_t)nb * c * p_count) return;
+  const size_t p = i % (size_t)p_count, t = i / (size_t)p_count;
+  const size_t ch = t % (size_t)c, n = t / (size_t)c;
+  float v = src[so + (ch * (size_t)nb + n) * (size_t)p_count + p];
+  if (has_bias) v += b[bo + ch];
+  dst[dso + i] = v;
+}
+
+/* y (n, c, P) += b (c). */
+__kernel void bias_add_f32(const ulong total, const int c, const int p_count,
+                           __global const float *b, const ulong bo, __global float *y,
+                           const ulong yo) {
+  const size_t i = get_global_id(0);
+  if (i >= total) return;
+  y[yo + i] += b[bo + (i / (size_t)p_count) % (size_t)c];
+}
+
+/* db[ch] (+)= sum over n and P of dy (n, c, P). One work-group per channel: each item sums
+ * a strided slice, then a tree in local memory (the local size is a power of two). The
+ * order is fixed for a given local size, so the result is reproducible. */
+__kernel void bias_grad_f32(const int n, const int c, const int p_count,
+                            __global const float *dy, const ulong dyo, __global float *db,
+                            const ulong dbo, const int accumulate, __local float *part) {
+  const size_t ch = get_group_id(0);
+  const size_t lid = get_local_id(0), ls = get_local_size(0);
+  const size_t count = (size_t)n * p_count;
+  float acc = 0.0f;
+  for (size_t j = lid; j < count; j += ls) {
+    const size_t s = j / (size_t)p_count, p = j - s * (size_t)p_count;
+    acc += dy[dyo + (s * (size_t)c + ch) * (size_t)p_count + p];
+  }
+  part[lid] = acc;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (size_t span = ls / 2; span > 0; span /= 2) {
+    if (lid < span) part[lid] += part[lid + span];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) db[dbo + ch] = accumulate ? db[dbo + ch] + part[0] : part[0];
+}
