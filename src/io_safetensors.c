@@ -262,8 +262,9 @@ static clgan_status parse_tensor(const char *path, const char *name, json_object
   char range[128];
   snprintf(range, sizeof range, "[%llu, %llu) of a %llu-byte data section",
            (unsigned long long)b, (unsigned long long)e2, (unsigned long long)data_size);
-  if (b > e2 || e2 > data_size)
-    return bad(path, "tensor '%s' has data_offsets %s", name, range);
+  if (b > e2) return bad(path, "tensor '%s' has data_offsets %s", name, range);
+  if (e2 > data_size)
+    return bad(path, "truncated: tensor '%s' has data_offsets %s", name, range);
   uint64_t need = count > data_size ? data_size + 1 : count * dtype_size(t->dtype);
   if (need != e2 - b)
     return bad(path, "tensor '%s': shape and dtype do not match the byte range %s", name, range);
