@@ -19,14 +19,19 @@ clgan_status clgan_cl_check(cl_int err, const char *what) {
   return clgan_error(s, "%s failed: %s (%d)", what, clgan_cl_error_name(err), (int)err);
 }
 
+#define KIND_BITS (CL_DEVICE_TYPE_CPU | CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)
+
 const char *clgan_device_type_name(cl_device_type t) {
-  if (t & CL_DEVICE_TYPE_GPU) return "gpu";
-  if (t & CL_DEVICE_TYPE_CPU) return "cpu";
-  if (t & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+  /* Indexed by the CPU, GPU and accelerator bits: a device may claim several (Oclgrind's
+   * simulator claims all three), and the listing should say so rather than pick one. */
+  static const char *const names[8] = {"other", "cpu", "gpu", "cpu+gpu", "accelerator",
+                                       "cpu+accelerator", "gpu+accelerator",
+                                       "cpu+gpu+accelerator"};
+  unsigned kind = (unsigned)((t & KIND_BITS) >> 1) & 7u;
 #ifdef CL_DEVICE_TYPE_CUSTOM
-  if (t & CL_DEVICE_TYPE_CUSTOM) return "custom";
+  if (kind == 0 && (t & CL_DEVICE_TYPE_CUSTOM)) return "custom";
 #endif
-  return "other";
+  return names[kind];
 }
 
 static void add_problem(clgan_device_list *l, const char *fmt, ...)
@@ -224,12 +229,23 @@ void clgan_device_list_free(clgan_device_list *l) {
   memset(l, 0, sizeof *l);
 }
 
+/* First device of type `want`, preferring one that is only that type over one that claims
+ * several: Oclgrind's simulator reports CPU, GPU and accelerator at once and must not win
+ * "cpu" against POCL, nor "gpu" against a real GPU. -1 if none. */
+static int first_of_type(const clgan_device_info *devs, int count, cl_device_type want,
+                         int exact) {
+  for (int i = 0; i < count; i++)
+    if (exact ? (devs[i].type & KIND_BITS) == want : (devs[i].type & want) != 0) return i;
+  return -1;
+}
+
 int clgan_device_default_index(const clgan_device_info *devs, int count) {
-  for (int i = 0; i < count; i++)
-    if (devs[i].type & CL_DEVICE_TYPE_GPU) return i;
-  for (int i = 0; i < count; i++)
-    if (devs[i].type & CL_DEVICE_TYPE_CPU) return i;
-  return count > 0 ? 0 : -1;
+  /* the first GPU, else the first CPU; devices that claim several types come last */
+  int i = first_of_type(devs, count, CL_DEVICE_TYPE_GPU, 1);
+  if (i < 0) i = first_of_type(devs, count, CL_DEVICE_TYPE_CPU, 1);
+  if (i < 0) i = first_of_type(devs, count, CL_DEVICE_TYPE_GPU, 0);
+  if (i < 0) i = first_of_type(devs, count, CL_DEVICE_TYPE_CPU, 0);
+  return i >= 0 ? i : count > 0 ? 0 : -1;
 }
 
 static int ci_contains(const char *hay, const char *needle) {
@@ -325,11 +341,12 @@ clgan_status clgan_device_select(const clgan_device_info *devs, int count, const
   if (strcasecmp(spec, "cpu") == 0) want = CL_DEVICE_TYPE_CPU;
   if (strcasecmp(spec, "gpu") == 0) want = CL_DEVICE_TYPE_GPU;
   if (want) {
-    for (int i = 0; i < count; i++)
-      if (devs[i].type & want) {
-        *index_out = i;
-        return CLGAN_OK;
-      }
+    int i = first_of_type(devs, count, want, 1);
+    if (i < 0) i = first_of_type(devs, count, want, 0);
+    if (i >= 0) {
+      *index_out = i;
+      return CLGAN_OK;
+    }
     return select_fail(CLGAN_ERR_NO_DEVICE, devs, count, "no device of type '%s' (from %s)",
                        spec, origin);
   }

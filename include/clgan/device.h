@@ -51,13 +51,16 @@ typedef struct clgan_device_list {
 clgan_status clgan_device_list_get(clgan_device_list *out);
 void clgan_device_list_free(clgan_device_list *list);
 
-/* Short type word: "gpu", "cpu", "accelerator", "custom" or "other". */
+/* Short type word: "gpu", "cpu", "accelerator", "custom" or "other"; a device that claims
+ * several types gets them joined, e.g. "cpu+gpu+accelerator" (Oclgrind). */
 const char *clgan_device_type_name(cl_device_type t);
 
 /* Picks a device. spec may be NULL or "" (then $CLGAN_DEVICE, then the first GPU, else the
  * first CPU, else device 0). Syntax: a global index "N", a pair "P:D", "cpu", "gpu", or a
  * case-insensitive substring of the device or platform name. "cpu"/"gpu" take the first
- * device of that type. No match -> CLGAN_ERR_NO_DEVICE, several substring matches ->
+ * device of that type. For "cpu", "gpu" and the default, a device that claims several
+ * types at once (Oclgrind: CPU, GPU and accelerator) counts only when no device is of that
+ * type alone. No match -> CLGAN_ERR_NO_DEVICE, several substring matches ->
  * CLGAN_ERR_AMBIGUOUS; the message names the spec and lists the devices. */
 clgan_status clgan_device_select(const clgan_device_info *devs, int count, const char *spec,
                                  int *index_out);
