@@ -31,5 +31,9 @@ int cmd_doctor(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* `clgan bench ops|train` (tools/bench_ops.c, tools/bench_train.c); until those files exist,
+ * weak placeholders in tools/cmd_bench.c answer "not implemented yet". */
+int cmd_bench_ops(int argc, char **argv);
+int cmd_bench_train(int argc, char **argv);
 
 #endif

@@ -5,12 +5,14 @@
 #include "cli.h"
 
 static void help(void) {
-  printf("usage: clgan devices [--json]\n\n"
+  printf("usage: clgan devices [--json] [--device D]\n\n"
          "Lists every OpenCL platform and device with its global index and P:D pair, the\n"
          "values --device accepts. '*' marks the default device ($CLGAN_DEVICE, else the\n"
          "first GPU, else the first CPU). A platform or device that fails a query is\n"
          "reported and the others are still listed.\n"
-         "  --json   machine-readable output\n");
+         "  --json       machine-readable output\n"
+         "  --device D   show only the device D selects (index, P:D, cpu, gpu or part of a\n"
+         "               name): a way to check a selection before a long run\n");
 }
 
 static double mib(unsigned long long b) { return (double)b / (1024.0 * 1024.0); }
@@ -43,8 +45,11 @@ static json_object *device_json(const clgan_device_info *d, int is_default) {
 
 int cmd_devices(int argc, char **argv) {
   int as_json = 0;
+  const char *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--json")) as_json = 1;
+    else if (!strcmp(argv[i], "--device") && i + 1 < argc) only = argv[++i];
+    else if (!strncmp(argv[i], "--device=", 9)) only = argv[i] + 9;
     else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       help();
       return CLI_OK;
@@ -61,6 +66,20 @@ int cmd_devices(int argc, char **argv) {
       snprintf(def_problem, sizeof def_problem, "%s", clgan_last_error());
       def = -1;
     }
+  }
+  if (only) {
+    /* An explicit selection is a question about one device: answer it, or fail as
+     * every other command would with the same --device. */
+    int pick = -1;
+    s = clgan_device_select(l.devices, l.count, only, &pick);
+    if (s != CLGAN_OK) {
+      clgan_device_list_free(&l);
+      return cli_report(s);
+    }
+    if (pick != 0) l.devices[0] = l.devices[pick];
+    def = def == pick ? 0 : -1;
+    l.count = 1;
+    *def_problem = '\0';
   }
   if (as_json) {
     json_object *root = json_object_new_object();
