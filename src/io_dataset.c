@@ -380,7 +380,10 @@ static clgan_status load_idx(const char *path, int max_images, clgan_dataset *ds
   st = idx_payload(&s, (size_t)keep * rows * cols, what, &raw);
   if (st == CLGAN_OK && (uint32_t)keep == count) st = idx_check_end(&s);
   idx_close(&s);
-  if (st != CLGAN_OK) return st;
+  if (st != CLGAN_OK) {
+    free(raw);
+    return st;
+  }
 
   char lpath[4096];
   if (idx_label_path(path, lpath, sizeof lpath)) {
