@@ -25,12 +25,11 @@ static const char *dtype_name(clgan_dtype d) { return d == CLGAN_DTYPE_I64 ? "I6
 
 /* ---- writing ---- */
 
-static const clgan_st_tensor *sort_base;
-
 /* The reference implementation's order: larger dtypes first, then by name. With the header
  * padded to 8 bytes this keeps every tensor aligned to its element size. */
 static int cmp_tensor(const void *a, const void *b) {
-  const clgan_st_tensor *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+  const clgan_st_tensor *x = *(const clgan_st_tensor *const *)a;
+  const clgan_st_tensor *y = *(const clgan_st_tensor *const *)b;
   size_t sx = dtype_size(x->dtype), sy = dtype_size(y->dtype);
   if (sx != sy) return sx > sy ? -1 : 1;
   return strcmp(x->name, y->name);
@@ -62,10 +61,9 @@ static clgan_status check_tensor(const char *path, const clgan_st_tensor *t) {
   return CLGAN_OK;
 }
 
-static clgan_status build_header(const char *path, const clgan_st_tensor *tensors,
-                                 const int *order, int n, const char *const *keys,
-                                 const char *const *values, int nmeta, const char *hash_hex,
-                                 json_object **out) {
+static clgan_status build_header(const char *path, const clgan_st_tensor *const *order, int n,
+                                 const char *const *keys, const char *const *values, int nmeta,
+                                 const char *hash_hex, json_object **out) {
   json_object *root = json_object_new_object(), *meta = json_object_new_object();
   if (!root || !meta) goto nomem;
   for (int i = 0; i < nmeta; i++) {
@@ -85,7 +83,7 @@ static clgan_status build_header(const char *path, const clgan_st_tensor *tensor
   meta = NULL;
   uint64_t offset = 0;
   for (int i = 0; i < n; i++) {
-    const clgan_st_tensor *t = &tensors[order[i]];
+    const clgan_st_tensor *t = order[i];
     if (json_object_object_get_ex(root, t->name, NULL)) {
       json_object_put(root);
       return clgan_error(CLGAN_ERR_INVALID_ARG, "writing '%s': tensor name '%s' appears twice",
@@ -126,7 +124,7 @@ clgan_status clgan_safetensors_write(const char *path, const clgan_st_tensor *te
     clgan_status s = check_tensor(path, &tensors[i]);
     if (s != CLGAN_OK) return s;
   }
-  int *order = malloc((size_t)(n ? n : 1) * sizeof *order);
+  const clgan_st_tensor **order = malloc((size_t)(n ? n : 1) * sizeof *order);
   const void **parts = malloc((size_t)(n + 2) * sizeof *parts);
   size_t *sizes = malloc((size_t)(n + 2) * sizeof *sizes);
   EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -135,8 +133,7 @@ clgan_status clgan_safetensors_write(const char *path, const clgan_st_tensor *te
     EVP_MD_CTX_free(md);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory writing '%s'", path);
   }
-  for (int i = 0; i < n; i++) order[i] = i;
-  sort_base = tensors;
+  for (int i = 0; i < n; i++) order[i] = &tensors[i];
   qsort(order, (size_t)n, sizeof *order, cmp_tensor);
 
   /* the data is hashed in place, in file order, and written from the caller's buffers */
@@ -144,7 +141,7 @@ clgan_status clgan_safetensors_write(const char *path, const clgan_st_tensor *te
   unsigned int dlen = 32;
   EVP_DigestInit_ex(md, EVP_sha256(), NULL);
   for (int i = 0; i < n; i++) {
-    const clgan_st_tensor *t = &tensors[order[i]];
+    const clgan_st_tensor *t = order[i];
     if (t->nbytes) EVP_DigestUpdate(md, t->data, t->nbytes);
     parts[i + 2] = t->data;
     sizes[i + 2] = t->nbytes;
@@ -155,7 +152,7 @@ clgan_status clgan_safetensors_write(const char *path, const clgan_st_tensor *te
   clgan_hex(digest, 32, hex);
 
   json_object *root = NULL;
-  clgan_status s = build_header(path, tensors, order, n, keys, values, nmeta, hex, &root);
+  clgan_status s = build_header(path, order, n, keys, values, nmeta, hex, &root);
   char *header = NULL;
   if (s == CLGAN_OK) {
     size_t jlen = 0;
