@@ -325,7 +325,9 @@ static void converter_run(converter *c, const uint8_t *src, uint8_t *dst) {
       c->planes[2 * np + p] = b * a;
     }
   }
-  for (int ch = 0; ch < c->dc; ch++) {
+  /* a grey source gives identical channels: resize one, copy it */
+  int distinct = colour ? c->dc : 1;
+  for (int ch = 0; ch < distinct; ch++) {
     const float *in = c->planes + (size_t)ch * np;
     float *t = c->tmp + (size_t)ch * c->sh * c->dw;
     for (int y = 0; y < c->sh; y++)
@@ -350,6 +352,8 @@ static void converter_run(converter *c, const uint8_t *src, uint8_t *dst) {
       }
     }
   }
+  size_t plane = (size_t)c->dh * c->dw;
+  for (int ch = distinct; ch < c->dc; ch++) memcpy(dst + (size_t)ch * plane, dst, plane);
 }
 
 static void set_source(clgan_dataset *ds, const char *fmt, const char *path, int sw, int sh,
