@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 
 extern char **environ;
 
@@ -177,14 +178,9 @@ static char **child_env(const char *clgan_cache, const char *pocl_cache, int clg
 /* Spawns `clgan bench startup --child --device INDEX` (this same executable) and reads
  * its one result line. A fresh process is the point: nothing is warm but the disk. */
 static int run_child(int device_index, char **env, startup_sample *out) {
-  char exe[4096];
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len <= 0) {
-    fprintf(stderr, "clgan bench: error: cannot find this executable (/proc/self/exe): %s\n",
-            strerror(errno));
-    return -1;
-  }
-  exe[len] = '\0';
+  /* The magic link, not the path it names: it still executes this binary when a rebuild
+   * has replaced the file meanwhile. */
+  const char *exe = "/proc/self/exe";
   char index[32];
   snprintf(index, sizeof index, "%d", device_index);
   char *argv[] = {"clgan", "bench", "startup", "--child", "--device", index, NULL};
@@ -279,20 +275,18 @@ static int bench_startup(int argc, char **argv) {
   const char *spec = NULL;
   int as_json = 0, child = 0;
   long repeat = 3;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--device") && i + 1 < argc) spec = argv[++i];
-    else if (!strncmp(argv[i], "--device=", 9)) spec = argv[i] + 9;
-    else if (!strcmp(argv[i], "--json")) as_json = 1;
-    else if (!strcmp(argv[i], "--child")) child = 1; /* internal: the measured process */
-    else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
-      if (cli_parse_long("bench startup", "--repeat", argv[++i], 1, MAX_REPEAT, &repeat))
-        return CLI_USAGE;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      startup_help();
-      return CLI_OK;
-    } else
-      return cli_usage_error("bench startup", "unknown option '%s'", argv[i]);
+  const cli_opt opts[] = {
+      {"--device", OPT_STRING, &spec, 0, 0, NULL},
+      {"--repeat", OPT_LONG, &repeat, 1, MAX_REPEAT, NULL},
+      {"--json", OPT_FLAG, &as_json, 0, 0, NULL},
+      {"--child", OPT_FLAG, &child, 0, 0, NULL}, /* internal: the measured process */
+  };
+  int rc = cli_parse_opts("bench startup", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  if (rc < 0) {
+    startup_help();
+    return CLI_OK;
   }
+  if (rc) return rc;
   if (child) return startup_child(spec);
 
   /* Resolve the selection once, here, so every child measures the same device and a bad

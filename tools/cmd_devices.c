@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 
 static void help(void) {
   printf("usage: clgan devices [--json] [--device D]\n\n"
@@ -46,16 +47,16 @@ static json_object *device_json(const clgan_device_info *d, int is_default) {
 int cmd_devices(int argc, char **argv) {
   int as_json = 0;
   const char *only = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) as_json = 1;
-    else if (!strcmp(argv[i], "--device") && i + 1 < argc) only = argv[++i];
-    else if (!strncmp(argv[i], "--device=", 9)) only = argv[i] + 9;
-    else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return CLI_OK;
-    } else
-      return cli_usage_error("devices", "unknown option '%s'", argv[i]);
+  const cli_opt opts[] = {
+      {"--json", OPT_FLAG, &as_json, 0, 0, NULL},
+      {"--device", OPT_STRING, &only, 0, 0, NULL},
+  };
+  int rc = cli_parse_opts("devices", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  if (rc < 0) {
+    help();
+    return CLI_OK;
   }
+  if (rc) return rc;
   clgan_device_list l;
   clgan_status s = clgan_device_list_get(&l);
   if (s != CLGAN_OK) return cli_report(s);

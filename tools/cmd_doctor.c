@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "doctor.h"
 
 static void help(void) {
@@ -19,18 +20,15 @@ static const char *origin_name(clgan_build_origin o) {
 
 int cmd_doctor(int argc, char **argv) {
   const char *spec = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--device") && i + 1 < argc) spec = argv[++i];
-    else if (!strncmp(argv[i], "--device=", 9)) spec = argv[i] + 9;
-    else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return CLI_OK;
-    } else
-      return cli_usage_error("doctor", "unknown option '%s'", argv[i]);
+  const cli_opt opts[] = {{"--device", OPT_STRING, &spec, 0, 0, NULL}};
+  int rc = cli_parse_opts("doctor", argc, argv, opts, 1);
+  if (rc < 0) {
+    help();
+    return CLI_OK;
   }
-  clgan_ctx *ctx;
-  int rc = cli_open_device(spec, 0, &ctx);
   if (rc) return rc;
+  clgan_ctx *ctx;
+  if ((rc = cli_open_device(spec, 0, &ctx))) return rc;
   printf("device: %s (%s), %s, build options \"%s\"\n", ctx->info.name, ctx->info.platform_name,
          ctx->info.opencl_c_version, clgan_build_options(ctx));
   const char *cdir = clgan_cache_dir();
