@@ -7,6 +7,14 @@
  * output matrix (co, nb*P), so one GEMM covers the whole chunk. Column n*P + p of either
  * belongs to sample n, output pixel p. */
 
+/* q = a / b, *r = a % b. The remainder is spelt out: LLVM pairs a `/` and a `%` of the same
+ * operands into code with `freeze`, which Oclgrind's uninitialised-value checker cannot run. */
+size_t divmod(size_t a, size_t b, size_t *r) {
+  const size_t q = a / b;
+  *r = a - q * b;
+  return q;
+}
+
 /* col[k][n*P + p] = x[n][ch][oh*s - pad + ky][ow*s - pad + kx] (0 outside the image),
  * with k = (ch*kh + ky)*kw + kx. */
 __kernel void im2col_f32(const int nb, const int c, const int h, const int w, const int ho,
@@ -16,15 +24,11 @@ __kernel void im2col_f32(const int nb, const int c, const int h, const int w, co
   const size_t i = get_global_id(0);
   const size_t p_count = (size_t)ho * wo, cols = (size_t)nb * p_count;
   if (i >= (size_t)c * kh * kw * cols) return;
-  const size_t k = i / cols, j = i - k * cols;
-  const size_t n = j / p_count;
-  const int p = (int)(j - n * p_count);
-  const int oh = p / wo, ow = p - oh * wo;
-  const int kx = (int)(k % (size_t)kw);
-  const size_t t = k / (size_t)kw;
-  const int ky = (int)(t % (size_t)kh);
-  const size_t ch = t / (size_t)kh;
-  const int ih = oh * stride - pad + ky, iw = ow * stride - pad + kx;
+  size_t j, p, ow, kx, ky;
+  const size_t k = divmod(i, cols, &j), n = divmod(j, p_count, &p);
+  const size_t oh = divmod(p, (size_t)wo, &ow);
+  const size_t ch = divmod(divmod(k, (size_t)kw, &kx), (size_t)kh, &ky);
+  const int ih = (int)oh * stride - pad + (int)ky, iw = (int)ow * stride - pad + (int)kx;
   float v = 0.0f;
   if (ih >= 0 && ih < h && iw >= 0 && iw < w)
     v = x[xo + ((n * (size_t)c + ch) * (size_t)h + (size_t)ih) * (size_t)w + (size_t)iw];
@@ -41,11 +45,9 @@ __kernel void col2im_f32(const int nb, const int c, const int h, const int w, co
                          __global float *x, const ulong xo) {
   const size_t i = get_global_id(0);
   if (i >= (size_t)nb * c * h * w) return;
-  const int iw = (int)(i % (size_t)w);
-  const size_t t = i / (size_t)w;
-  const int ih = (int)(t % (size_t)h);
-  const size_t t2 = t / (size_t)h;
-  const size_t ch = t2 % (size_t)c, n = t2 / (size_t)c;
+  size_t iw_, ih_, ch;
+  const size_t n = divmod(divmod(divmod(i, (size_t)w, &iw_), (size_t)h, &ih_), (size_t)c, &ch);
+  const int ih = (int)ih_, iw = (int)iw_;
   const size_t p_count = (size_t)ho * wo, cols = (size_t)nb * p_count;
   /* output rows whose window covers ih: ky = ih + pad - oh*stride must lie in [0, kh) */
   const int hp = ih + pad, wp = iw + pad;
@@ -71,8 +73,8 @@ __kernel void nchw_to_cnp_f32(const int nb, const int c, const int p_count,
   const size_t i = get_global_id(0);
   const size_t cols = (size_t)nb * p_count;
   if (i >= (size_t)c * cols) return;
-  const size_t ch = i / cols, j = i - ch * cols;
-  const size_t n = j / (size_t)p_count, p = j - n * (size_t)p_count;
+  size_t j, p;
+  const size_t ch = divmod(i, cols, &j), n = divmod(j, (size_t)p_count, &p);
   dst[dso + i] = src[so + (n * (size_t)c + ch) * (size_t)p_count + p];
 }
 
@@ -84,8 +86,8 @@ __kernel void cnp_to_nchw_f32(const int nb, const int c, const int p_count,
                               const ulong dso) {
   const size_t i = get_global_id(0);
   if (i >= (size_t)nb * c * p_count) return;
-  const size_t p = i % (size_t)p_count, t = i / (size_t)p_count;
-  const size_t ch = t % (size_t)c, n = t / (size_t)c;
+  size_t p, ch;
+  const size_t n = divmod(divmod(i, (size_t)p_count, &p), (size_t)c, &ch);
   float v = src[so + (ch * (size_t)nb + n) * (size_t)p_count + p];
   if (has_bias) v += b[bo + ch];
   dst[dso + i] = v;
@@ -97,7 +99,7 @@ __kernel void bias_add_f32(const ulong total, const int c, const int p_count,
                            const ulong yo) {
   const size_t i = get_global_id(0);
   if (i >= total) return;
-  y[yo + i] += b[bo + (i / (size_t)p_count) % (size_t)c];
+  y[yo + i] += b[bo + (i / (size_t)p_count) % (size_t)c]; /* no pair: different operands */
 }
 
 /* db[ch] (+)= sum over n and P of dy (n, c, P). One work-group per channel: each item sums
@@ -111,7 +113,8 @@ __kernel void bias_grad_f32(const int n, const int c, const int p_count,
   const size_t count = (size_t)n * p_count;
   float acc = 0.0f;
   for (size_t j = lid; j < count; j += ls) {
-    const size_t s = j / (size_t)p_count, p = j - s * (size_t)p_count;
+    size_t p;
+    const size_t s = divmod(j, (size_t)p_count, &p);
     acc += dy[dyo + (s * (size_t)c + ch) * (size_t)p_count + p];
   }
   part[lid] = acc;

@@ -25,11 +25,15 @@ typedef struct tbuf {
   size_t off, n;
 } tbuf;
 
+/* The whole buffer is written from the host, sentinels included: Oclgrind's
+ * uninitialised-value checker loses track of kernel writes into a buffer the host wrote only
+ * in part, and reports CLBlast's reads of them. */
 static tbuf tb_make(const float *data, size_t n, size_t off) {
-  float *h = tu_alloc(off + n + GUARD);
-  for (size_t i = 0; i < off + n + GUARD; i++) h[i] = SENTINEL;
+  size_t total = off + n + GUARD;
+  float *h = tu_alloc(total);
+  for (size_t i = 0; i < total; i++) h[i] = SENTINEL;
   for (size_t i = 0; data && i < n; i++) h[off + i] = data[i];
-  tbuf t = {tu_upload(ctx, h, off + n + GUARD), off, n};
+  tbuf t = {tu_upload(ctx, h, total), off, n};
   free(h);
   return t;
 }
@@ -254,10 +258,13 @@ static const conv_case small_convs[] = {
     CONV("small conv k4 s2 p1 n1", 1, 2, 6, 6, 3, 4, 2, 1, 0),
     CONVT("small convT k4 s2 p1 op1", 2, 3, 3, 2, 2, 4, 2, 1, 1, 1),
     CONVT("small convT k3 s1 p0 n1", 1, 2, 2, 3, 3, 3, 1, 0, 0, 0),
+    {"small conv k5x3 s2 p2 n3", 0, 3, 2, 7, 6, 3, 5, 3, 2, 2, 0, 1},
+    CONVT("small convT k5 s2 p2 op1 n3", 3, 2, 3, 2, 3, 5, 2, 2, 1, 1),
 };
 static const dense_case small_dense[] = {
     {"small dense 5->3", 2, 5, 3, 1},
     {"small dense 4->1 no bias", 3, 4, 1, 0},
+    {"small dense 7->2 n1", 1, 7, 2, 1},
 };
 
 static const conv_case convs[] = {
@@ -312,6 +319,7 @@ static const dense_case denses[] = {
 int main(int argc, char **argv) {
   int small = argc > 1 && !strcmp(argv[1], "--small");
   ctx = tu_open_device();
+  printf("device: %s (%s)\n", ctx->info.name, ctx->info.platform_name);
   const conv_case *cv = small ? small_convs : convs;
   const dense_case *dn = small ? small_dense : denses;
   size_t ncv = small ? COUNT(small_convs) : COUNT(convs);
