@@ -46,8 +46,9 @@ typedef struct clgan_dataset {
  *   Results are rounded to the nearest 8-bit value.
  * Bad input -> CLGAN_ERR_IO (cannot open) / CLGAN_ERR_FORMAT naming the file, and for IDX
  * the byte offset (in the decompressed stream for .gz). IDX sizes are checked against the
- * file length before allocating; for gzip the buffer only grows as data actually arrives,
- * so a lying header costs no more memory than the real data. max_images > 0 keeps the
+ * file length before allocating; for gzip the buffer grows (doubling, from at most 16 MB)
+ * only as data actually arrives, so a lying header costs at most 16 MB or twice the real
+ * data. Extra bytes after what the header promises are an error. max_images > 0 keeps the
  * first max_images images (and labels). On error *out is left empty (nothing to free). */
 clgan_status clgan_dataset_load(const char *path, int channels, int height, int width,
                                 int max_images, clgan_dataset *out);
