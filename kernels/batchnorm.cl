@@ -1,1 +1,112 @@
-/* kernels/batchnorm.cl: (to be written) */
+/* Batch norm over x (N, C, HW): training forward with running statistics, eval forward,
+ * backward. One work-group per channel reduces in local memory in a fixed order.
+ * Launchers: src/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c */
+
+/* Walks channel c's N*HW elements, item lid taking every l-th one, without a division per
+ * element: (ni, si) advance by (l / hw, l % hw) with one carry. The remainders are spelt
+ * out: LLVM's div/rem pairing emits `freeze`, which Oclgrind's checker cannot run. */
+#define BN_FOR_CHANNEL(idx, ...)                                   \
+  {                                                                 \
+    int ni_ = lid / hw, si_ = lid - ni_ * hw;                       \
+    const int dn_ = l / hw, ds_ = l - dn_ * hw;                     \
+    for (; ni_ < n; ) {                                             \
+      const ulong idx = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw + (ulong)si_; \
+      __VA_ARGS__;                                                  \
+      ni_ += dn_;                                                   \
+      si_ += ds_;                                                   \
+      if (si_ >= hw) {                                              \
+        si_ -= hw;                                                  \
+        ni_++;                                                      \
+      }                                                             \
+    }                                                               \
+  }
+
+/* Two-pass mean and biased variance (robust to a large mean), then y. has_affine = 0 means
+ * gamma = 1, beta = 0; has_running = 0 skips the running update. scratch: 1 float/item. */
+__kernel void bn_forward_train(const int n, const int c, const int hw, __global const float *x,
+                               const ulong xo, const int has_affine,
+                               __global const float *gamma, const ulong go,
+                               __global const float *beta, const ulong bo, __global float *y,
+                               const ulong yo, __global float *save_mean, const ulong smo,
+                               __global float *save_invstd, const ulong sio,
+                               const int has_running, __global float *run_mean,
+                               const ulong rmo, __global float *run_var, const ulong rvo,
+                               const float momentum, const float eps,
+                               __local float *scratch) {
+  const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
+  const int l = (int)get_local_size(0);
+  const float m = (float)n * (float)hw;
+  float s = 0.0f;
+  BN_FOR_CHANNEL(i, s += x[xo + i]);
+  const float mean = clgan_group_sum(scratch, s) / m;
+  float q = 0.0f;
+  BN_FOR_CHANNEL(i, {
+    float d = x[xo + i] - mean;
+    q += d * d;
+  });
+  const float var = clgan_group_sum(scratch, q) / m;
+  const float invstd = 1.0f / sqrt(var + eps);
+  const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f;
+  const float a = invstd * g;
+  BN_FOR_CHANNEL(i, y[yo + i] = (x[xo + i] - mean) * a + b);
+  if (lid == 0) {
+    save_mean[smo + ch] = mean;
+    save_invstd[sio + ch] = invstd;
+    if (has_running) {
+      /* PyTorch keeps the unbiased variance; m >= 2 is checked by the launcher */
+      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;
+      run_var[rvo + ch] =
+          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));
+    }
+  }
+}
+
+__kernel void bn_forward_eval(const ulong total, const int c, const int hw,
+                              __global const float *x, const ulong xo, const int has_affine,
+                              __global const float *gamma, const ulong go,
+                              __global const float *beta, const ulong bo,
+                              __global const float *run_mean, const ulong rmo,
+                              __global const float *run_var, const ulong rvo, const float eps,
+                              __global float *y, const ulong yo) {
+  size_t i = get_global_id(0);
+  if (i >= total) return;
+  int ch = (int)((i / (ulong)hw) % (ulong)c);
+  float invstd = 1.0f / sqrt(run_var[rvo + ch] + eps);
+  float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f;
+  y[yo + i] = (x[xo + i] - run_mean[rmo + ch]) * (invstd * g) + b;
+}
+
+/* dx = g*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)); dgamma = sum(dy*xhat),
+ * dbeta = sum(dy). has_dparams = 0: a frozen net needs dx only. dx may alias dy: each
+ * item rereads its own dy before writing it. scratch: 2 floats/item. */
+__kernel void bn_backward(const int n, const int c, const int hw, __global const float *x,
+                          const ulong xo, __global const float *dy, const ulong dyo,
+                          const int has_affine, __global const float *gamma, const ulong go,
+                          __global const float *save_mean, const ulong smo,
+                          __global const float *save_invstd, const ulong sio,
+                          __global float *dx, const ulong dxo, const int has_dparams,
+                          __global float *dgamma, const ulong dgo, __global float *dbeta,
+                          const ulong dbo, const int accumulate, __local float *scratch) {
+  const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
+  const int l = (int)get_local_size(0);
+  const float m = (float)n * (float)hw;
+  const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];
+  float sdy = 0.0f, sdyx = 0.0f;
+  BN_FOR_CHANNEL(i, {
+    float g = dy[dyo + i];
+    sdy += g;
+    sdyx += g * (x[xo + i] - mean);
+  });
+  const float2 r = clgan_group_sum2(scratch, sdy, sdyx);
+  const float sum_dy = r.x, sum_dyxhat = r.y * invstd;
+  const float g = has_affine ? gamma[go + ch] : 1.0f;
+  const float k = g * invstd / m, kx = sum_dyxhat * invstd;
+  BN_FOR_CHANNEL(i, {
+    float xc = x[xo + i] - mean;
+    dx[dxo + i] = k * ((m * dy[dyo + i] - sum_dy) - xc * kx);
+  });
+  if (lid == 0 && has_dparams) {
+    dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;
+    dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;
+  }
+}

@@ -1,1 +1,54 @@
-/* kernels/loss.cl: (to be written) */
+/* GAN losses from logits: mean loss, mean sigmoid and dloss/dlogit in one work-group.
+ * Launcher: src/ops_loss.c. Tests: tests/ops_nn/test_loss.c */
+
+/* log(1 + e^-|x|): the stable tail shared by BCE and softplus */
+static float log1p_exp_neg_abs(float x) { return log1p(exp(-fabs(x))); }
+
+static float sigmoid_stable(float x) {
+  float e = exp(-fabs(x));
+  return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+/* kind as clgan_loss: 0 bce, 1 minimax G, 2 squared, 3 hinge, 4 linear */
+static float loss_value(int kind, float t, float x) {
+  switch (kind) {
+  case 0: return fmax(x, 0.0f) - x * t + log1p_exp_neg_abs(x);
+  case 1: return -(fmax(x, 0.0f) + log1p_exp_neg_abs(x));
+  case 2: return 0.5f * (x - t) * (x - t);
+  case 3: return fmax(1.0f - t * x, 0.0f);
+  default: return -t * x;
+  }
+}
+
+static float loss_grad(int kind, float t, float x, float sig) {
+  switch (kind) {
+  case 0: return sig - t;
+  case 1: return -sig;
+  case 2: return x - t;
+  case 3: return 1.0f - t * x > 0.0f ? -t : 0.0f;
+  default: return -t;
+  }
+}
+
+/* One work-group; scratch holds 2 floats per item. Fixed summation order (strided per
+ * item, then clgan_group_sum2's tree), so repeated calls give the same bits.
+ * gscale = scale / n. */
+__kernel void loss_fwd_bwd(const int n, const int kind, const float t, const float gscale,
+                           __global const float *x, const ulong xo, __global float *out2,
+                           const ulong oo, const int has_grad, __global float *dx,
+                           const ulong dxo, __local float *scratch) {
+  int lid = (int)get_local_id(0), l = (int)get_local_size(0);
+  float sl = 0.0f, sp = 0.0f;
+  for (int i = lid; i < n; i += l) {
+    float v = x[xo + i];
+    float sig = sigmoid_stable(v);
+    sl += loss_value(kind, t, v);
+    sp += sig;
+    if (has_grad) dx[dxo + i] = gscale * loss_grad(kind, t, v, sig);
+  }
+  float2 r = clgan_group_sum2(scratch, sl, sp);
+  if (lid == 0) {
+    out2[oo] = r.x / (float)n;
+    out2[oo + 1] = r.y / (float)n;
+  }
+}

@@ -1,1 +1,37 @@
-/* kernels/optim.cl: (to be written) */
+/* Optimiser steps over a whole parameter arena, one launch each: Adam/AdamW and SGD with
+ * momentum (torch.optim semantics). Launchers: src/ops_optim.c. Tests: tests/ops_nn/test_optim.c */
+
+/* step_size = lr / (1 - beta1^t) and inv_bc2_sqrt = 1 / sqrt(1 - beta2^t) come from the host
+ * in double; decay is lr*wd for AdamW (p *= 1 - decay) and wd for Adam (g += wd * p). */
+__kernel void adam_step(const ulong n, __global float *p, const ulong po,
+                        __global const float *g, const ulong go, __global float *m,
+                        const ulong mo, __global float *v, const ulong vo, const float beta1,
+                        const float beta2, const float eps, const float step_size,
+                        const float inv_bc2_sqrt, const float decay, const int decoupled) {
+  size_t i = get_global_id(0);
+  if (i >= n) return;
+  float pi = p[po + i], gi = g[go + i];
+  if (decoupled) pi = pi * (1.0f - decay);
+  else gi = gi + decay * pi;
+  float mi = beta1 * m[mo + i] + (1.0f - beta1) * gi;
+  float vi = beta2 * v[vo + i] + (1.0f - beta2) * (gi * gi);
+  m[mo + i] = mi;
+  v[vo + i] = vi;
+  p[po + i] = pi - step_size * (mi / (sqrt(vi) * inv_bc2_sqrt + eps));
+}
+
+/* buf = g (first step) or momentum*buf + g; p -= lr*buf. has_buf = 0: plain SGD. */
+__kernel void sgd_step(const ulong n, __global float *p, const ulong po,
+                       __global const float *g, const ulong go, __global float *buf,
+                       const ulong bo, const float lr, const float momentum, const float wd,
+                       const int has_buf, const int first) {
+  size_t i = get_global_id(0);
+  if (i >= n) return;
+  float pi = p[po + i];
+  float d = g[go + i] + wd * pi;
+  if (has_buf) {
+    if (!first) d = momentum * buf[bo + i] + d;
+    buf[bo + i] = d;
+  }
+  p[po + i] = pi - lr * d;
+}

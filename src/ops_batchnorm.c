@@ -1,2 +1,128 @@
-/* src/ops_batchnorm.c: (to be written) */
+/* Batch norm launchers for kernels/batchnorm.cl (PyTorch semantics, see clgan/ops.h).
+ * Tests: tests/ops_nn/test_batchnorm.c */
 #include "clgan/ops.h"
+#include "ops_nn_internal.h"
+
+/* Items per channel group: enough to cover a channel's N*HW values, at most 256. */
+static size_t bn_group(clgan_ctx *ctx, cl_kernel k, int n, int hw, size_t floats_per_item) {
+  return clgan_nn_group_size(ctx, k, clgan_nn_pow2_at_least((size_t)n * (size_t)hw, 256),
+                             floats_per_item * sizeof(cl_float));
+}
+
+static clgan_status bn_check(const char *what, int n, int c, int hw, clgan_view x,
+                             clgan_view out, clgan_view gamma, clgan_view beta) {
+  if (n <= 0 || c <= 0 || hw <= 0)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: bad shape (N=%d, C=%d, HW=%d)", what, n, c,
+                       hw);
+  if ((size_t)n * (size_t)c * (size_t)hw > (size_t)1 << 40)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: tensor too large", what);
+  if (!x.mem || !out.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: input and output buffers are required",
+                       what);
+  if (!gamma.mem != !beta.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: gamma and beta must both be given or both "
+                       "be CLGAN_NONE", what);
+  return CLGAN_OK;
+}
+
+clgan_status clgan_batchnorm_forward_train(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                           clgan_view gamma, clgan_view beta, clgan_view y,
+                                           clgan_view save_mean, clgan_view save_invstd,
+                                           clgan_view running_mean, clgan_view running_var,
+                                           float momentum, float eps) {
+  const char *what = "batchnorm forward (train)";
+  clgan_status s = bn_check(what, n, c, hw, x, y, gamma, beta);
+  if (s) return s;
+  if (!save_mean.mem || !save_invstd.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: save_mean and save_invstd are required",
+                       what);
+  if (!running_mean.mem != !running_var.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: running_mean and running_var must both be "
+                       "given or both be CLGAN_NONE", what);
+  if ((long long)n * hw < 2)
+    /* as PyTorch: the unbiased running variance needs two values per channel */
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: expected more than 1 value per channel "
+                       "when training (N=%d, HW=%d)", what, n, hw);
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_forward_train", &k))) return s;
+  size_t l = bn_group(ctx, k, n, hw, 1);
+  cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, running = running_mean.mem != NULL;
+  /* absent optional tensors are never read; any valid buffer stands in for them */
+  clgan_view g = affine ? gamma : x, b = affine ? beta : x;
+  clgan_view rm = running ? running_mean : save_mean, rv = running ? running_var : save_invstd;
+  cl_ulong xo = x.off, go = g.off, bo = b.off, yo = y.off, smo = save_mean.off,
+           sio = save_invstd.off, rmo = rm.off, rvo = rv.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),       CLGAN_KARG(cc),           CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem),    CLGAN_KARG(xo),           CLGAN_KARG(affine),
+                       CLGAN_KARG(g.mem),    CLGAN_KARG(go),           CLGAN_KARG(b.mem),
+                       CLGAN_KARG(bo),       CLGAN_KARG(y.mem),        CLGAN_KARG(yo),
+                       CLGAN_KARG(save_mean.mem), CLGAN_KARG(smo),     CLGAN_KARG(save_invstd.mem),
+                       CLGAN_KARG(sio),      CLGAN_KARG(running),      CLGAN_KARG(rm.mem),
+                       CLGAN_KARG(rmo),      CLGAN_KARG(rv.mem),       CLGAN_KARG(rvo),
+                       CLGAN_KARG(momentum), CLGAN_KARG(eps),          {l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "bn_forward_train", 24, args))) return s;
+  size_t global = l * (size_t)c;
+  return clgan_launch(ctx, k, "bn_forward_train", 1, &global, &l);
+}
+
+clgan_status clgan_batchnorm_forward_eval(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                          clgan_view gamma, clgan_view beta,
+                                          clgan_view running_mean, clgan_view running_var,
+                                          float eps, clgan_view y) {
+  const char *what = "batchnorm forward (eval)";
+  clgan_status s = bn_check(what, n, c, hw, x, y, gamma, beta);
+  if (s) return s;
+  if (!running_mean.mem || !running_var.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: running_mean and running_var are required",
+                       what);
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_forward_eval", &k))) return s;
+  cl_ulong total = (cl_ulong)n * c * hw;
+  cl_int cc = c, hh = hw, affine = gamma.mem != NULL;
+  clgan_view g = affine ? gamma : x, b = affine ? beta : x;
+  cl_ulong xo = x.off, go = g.off, bo = b.off, rmo = running_mean.off, rvo = running_var.off,
+           yo = y.off;
+  clgan_karg args[] = {CLGAN_KARG(total), CLGAN_KARG(cc),   CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem), CLGAN_KARG(xo),   CLGAN_KARG(affine),
+                       CLGAN_KARG(g.mem), CLGAN_KARG(go),   CLGAN_KARG(b.mem),
+                       CLGAN_KARG(bo),    CLGAN_KARG(running_mean.mem), CLGAN_KARG(rmo),
+                       CLGAN_KARG(running_var.mem), CLGAN_KARG(rvo), CLGAN_KARG(eps),
+                       CLGAN_KARG(y.mem), CLGAN_KARG(yo)};
+  if ((s = clgan_set_args(k, "bn_forward_eval", 17, args))) return s;
+  return clgan_launch_1d(ctx, k, "bn_forward_eval", (size_t)total, 0);
+}
+
+clgan_status clgan_batchnorm_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                      clgan_view dy, clgan_view gamma, clgan_view save_mean,
+                                      clgan_view save_invstd, clgan_view dx, clgan_view dgamma,
+                                      clgan_view dbeta, int accumulate) {
+  const char *what = "batchnorm backward";
+  clgan_status s = bn_check(what, n, c, hw, x, dx, CLGAN_NONE, CLGAN_NONE);
+  if (s) return s;
+  if (!dy.mem || !save_mean.mem || !save_invstd.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: dy, save_mean and save_invstd are required",
+                       what);
+  if (!dgamma.mem != !dbeta.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: dgamma and dbeta must both be given or "
+                       "both be CLGAN_NONE", what);
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_backward", &k))) return s;
+  size_t l = bn_group(ctx, k, n, hw, 2);
+  cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, dparams = dgamma.mem != NULL,
+         acc = accumulate != 0;
+  clgan_view g = affine ? gamma : x;
+  clgan_view dg = dparams ? dgamma : dx, db = dparams ? dbeta : dx;
+  cl_ulong xo = x.off, dyo = dy.off, go = g.off, smo = save_mean.off, sio = save_invstd.off,
+           dxo = dx.off, dgo = dg.off, dbo = db.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),     CLGAN_KARG(cc),      CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem),  CLGAN_KARG(xo),      CLGAN_KARG(dy.mem),
+                       CLGAN_KARG(dyo),    CLGAN_KARG(affine),  CLGAN_KARG(g.mem),
+                       CLGAN_KARG(go),     CLGAN_KARG(save_mean.mem), CLGAN_KARG(smo),
+                       CLGAN_KARG(save_invstd.mem), CLGAN_KARG(sio), CLGAN_KARG(dx.mem),
+                       CLGAN_KARG(dxo),    CLGAN_KARG(dparams), CLGAN_KARG(dg.mem),
+                       CLGAN_KARG(dgo),    CLGAN_KARG(db.mem),  CLGAN_KARG(dbo),
+                       CLGAN_KARG(acc),    {2 * l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "bn_backward", 23, args))) return s;
+  size_t global = l * (size_t)c;
+  return clgan_launch(ctx, k, "bn_backward", 1, &global, &l);
+}

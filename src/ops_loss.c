@@ -1,2 +1,29 @@
-/* src/ops_loss.c: (to be written) */
+/* GAN loss launcher for kernels/loss.cl. Tests: tests/ops_nn/test_loss.c */
 #include "clgan/ops.h"
+#include "ops_nn_internal.h"
+
+clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float target, int n,
+                                         clgan_view logits, float scale, clgan_view out2,
+                                         clgan_view dlogits) {
+  if ((int)kind < CLGAN_LOSS_BCE || kind > CLGAN_LOSS_LINEAR)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "loss: unknown kind %d", (int)kind);
+  if (n <= 0) return clgan_error(CLGAN_ERR_INVALID_ARG, "loss: batch size %d", n);
+  if (!logits.mem || !out2.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "loss: logits and out2 are required");
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "loss", "loss_fwd_bwd", &k);
+  if (s) return s;
+  size_t l = clgan_nn_group_size(ctx, k, clgan_nn_pow2_at_least((size_t)n, 256),
+                                 2 * sizeof(cl_float));
+  cl_int nn = n, kd = (cl_int)kind, has_grad = dlogits.mem != NULL;
+  cl_float gscale = scale / (float)n;
+  clgan_view d = has_grad ? dlogits : logits; /* never written without has_grad */
+  cl_ulong xo = logits.off, oo = out2.off, dxo = d.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),     CLGAN_KARG(kd),       CLGAN_KARG(target),
+                       CLGAN_KARG(gscale), CLGAN_KARG(logits.mem), CLGAN_KARG(xo),
+                       CLGAN_KARG(out2.mem), CLGAN_KARG(oo),     CLGAN_KARG(has_grad),
+                       CLGAN_KARG(d.mem),  CLGAN_KARG(dxo),
+                       {2 * l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "loss_fwd_bwd", 12, args))) return s;
+  return clgan_launch(ctx, k, "loss_fwd_bwd", 1, &l, &l);
+}

@@ -1,2 +1,93 @@
-/* src/ops_reduce.c: (to be written) */
+/* Reduction launchers for kernels/reduce.cl: two fixed-shape passes, so the result is the
+ * same bits on every call on a device. Tests: tests/ops_nn/test_reduce.c */
 #include "clgan/ops.h"
+#include "ops_nn_internal.h"
+
+#define REDUCE_MAX_GROUPS 256
+
+static clgan_status reduce_launch(clgan_ctx *ctx, cl_kernel k, size_t n, cl_mem x, size_t xoff,
+                                  int square, float scale, cl_mem out, size_t ooff,
+                                  size_t groups, size_t l) {
+  cl_ulong nn = n, xo = xoff, oo = ooff;
+  cl_int sq = square;
+  clgan_karg args[] = {CLGAN_KARG(nn),    CLGAN_KARG(x),  CLGAN_KARG(xo),
+                       CLGAN_KARG(sq),    CLGAN_KARG(scale), CLGAN_KARG(out),
+                       CLGAN_KARG(oo),    {l * sizeof(cl_float), NULL}};
+  clgan_status s = clgan_set_args(k, "reduce_sum", 8, args);
+  if (s) return s;
+  size_t global = groups * l;
+  return clgan_launch(ctx, k, "reduce_sum", 1, &global, &l);
+}
+
+/* The temporary of partial sums always has this one size: Oclgrind keeps a released
+ * buffer's uninitialised-memory shadow and gives it to the next buffer with the same id, so
+ * a larger temporary there would read as uninitialised (tests/ops_nn/nn_test.h). */
+static clgan_status partials_create(clgan_ctx *ctx, const char *what, cl_mem *out) {
+  if (clgan_buffer_create(ctx, REDUCE_MAX_GROUPS * sizeof(cl_float), "reduction partial sums",
+                          out))
+    return clgan_error_prefix("%s: ", what);
+  return CLGAN_OK;
+}
+
+/* out[0] = scale * sum of x[i] (or x[i]^2): one group for small n, else partial sums into
+ * a temporary and a second one-group pass over them. */
+static clgan_status reduce(clgan_ctx *ctx, const char *what, size_t n, cl_mem x, size_t xoff,
+                           int square, float scale, clgan_view out) {
+  if (!out.mem) return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no output buffer", what);
+  if (n == 0) return clgan_fill(ctx, 1, 0.0f, out);
+  if (!x) return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no input buffer", what);
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "reduce", "reduce_sum", &k);
+  if (s) return s;
+  size_t l = clgan_nn_group_size(ctx, k, clgan_nn_pow2_at_least(n, 256), sizeof(cl_float));
+  size_t groups = (n + l - 1) / l;
+  if (groups > REDUCE_MAX_GROUPS) groups = REDUCE_MAX_GROUPS;
+  if (groups == 1) return reduce_launch(ctx, k, n, x, xoff, square, scale, out.mem, out.off, 1, l);
+  cl_mem tmp = NULL;
+  if ((s = partials_create(ctx, what, &tmp))) return s;
+  s = reduce_launch(ctx, k, n, x, xoff, square, 1.0f, tmp, 0, groups, l);
+  if (!s) {
+    size_t l2 = clgan_nn_group_size(ctx, k, clgan_nn_pow2_at_least(groups, 256), sizeof(cl_float));
+    s = reduce_launch(ctx, k, groups, tmp, 0, 0, scale, out.mem, out.off, 1, l2);
+  }
+  /* OpenCL keeps the buffer alive until the enqueued kernels that use it finish */
+  clgan_buffer_release(&tmp);
+  return s;
+}
+
+clgan_status clgan_reduce_sum(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view out) {
+  return reduce(ctx, "reduce sum", n, x.mem, x.off, 0, 1.0f, out);
+}
+
+clgan_status clgan_reduce_sumsq(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view out) {
+  return reduce(ctx, "reduce sum of squares", n, x.mem, x.off, 1, 1.0f, out);
+}
+
+clgan_status clgan_pairwise_distance_mean(clgan_ctx *ctx, int n, int d, clgan_view x,
+                                          clgan_view out) {
+  const char *what = "pairwise distance mean";
+  if (n < 0 || d <= 0 || n > 65536)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: bad shape (n=%d, d=%d)", what, n, d);
+  if (!out.mem || !x.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: x and out are required", what);
+  if (n < 2) return clgan_fill(ctx, 1, 0.0f, out);
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "reduce", "pairwise_dist", &k);
+  if (s) return s;
+  cl_long npairs = (cl_long)n * (n - 1) / 2;
+  size_t groups = npairs < REDUCE_MAX_GROUPS ? (size_t)npairs : REDUCE_MAX_GROUPS;
+  size_t l = clgan_nn_group_size(ctx, k, clgan_nn_pow2_at_least((size_t)d, 256), sizeof(cl_float));
+  cl_mem partial = NULL;
+  if ((s = partials_create(ctx, what, &partial))) return s;
+  cl_int nn = n, dd = d;
+  cl_ulong xo = x.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),     CLGAN_KARG(dd),      CLGAN_KARG(x.mem),
+                       CLGAN_KARG(xo),     CLGAN_KARG(npairs),  CLGAN_KARG(partial),
+                       {l * sizeof(cl_float), NULL}};
+  s = clgan_set_args(k, "pairwise_dist", 7, args);
+  size_t global = groups * l;
+  if (!s) s = clgan_launch(ctx, k, "pairwise_dist", 1, &global, &l);
+  if (!s) s = reduce(ctx, what, groups, partial, 0, 0, (float)(1.0 / (double)npairs), out);
+  clgan_buffer_release(&partial);
+  return s;
+}
