@@ -4,9 +4,10 @@
 /* log(1 + e^-|x|): the stable tail shared by BCE and softplus */
 static float log1p_exp_neg_abs(float x) { return log1p(exp(-fabs(x))); }
 
-static float sigmoid_stable(float x) {
+/* sigmoid(-|x|) = e^-|x| / (1 + e^-|x|): the small side, accurate to a few ulp */
+static float sigmoid_small(float x) {
   float e = exp(-fabs(x));
-  return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+  return e / (1.0f + e);
 }
 
 /* kind as clgan_loss: 0 bce, 1 minimax G, 2 squared, 3 hinge, 4 linear */
@@ -20,10 +21,12 @@ static float loss_value(int kind, float t, float x) {
   }
 }
 
-static float loss_grad(int kind, float t, float x, float sig) {
+/* sm = sigmoid(-|x|). sigmoid(x) - t is formed from the small side so that t = 1 with a
+ * confident D (sigmoid near 1) does not lose its digits to cancellation. */
+static float loss_grad(int kind, float t, float x, float sm) {
   switch (kind) {
-  case 0: return sig - t;
-  case 1: return -sig;
+  case 0: return x >= 0.0f ? (1.0f - t) - sm : sm - t;
+  case 1: return x >= 0.0f ? sm - 1.0f : -sm;
   case 2: return x - t;
   case 3: return 1.0f - t * x > 0.0f ? -t : 0.0f;
   default: return -t;
@@ -41,10 +44,10 @@ __kernel void loss_fwd_bwd(const int n, const int kind, const float t, const flo
   float sl = 0.0f, sp = 0.0f;
   for (int i = lid; i < n; i += l) {
     float v = x[xo + i];
-    float sig = sigmoid_stable(v);
+    float sm = sigmoid_small(v);
     sl += loss_value(kind, t, v);
-    sp += sig;
-    if (has_grad) dx[dxo + i] = gscale * loss_grad(kind, t, v, sig);
+    sp += v >= 0.0f ? 1.0f - sm : sm;
+    if (has_grad) dx[dxo + i] = gscale * loss_grad(kind, t, v, sm);
   }
   float2 r = clgan_group_sum2(scratch, sl, sp);
   if (lid == 0) {

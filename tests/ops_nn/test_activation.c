@@ -4,13 +4,13 @@
 
 /* Tolerances, abs + rel*|ref|:
  * identity, relu, leaky relu: one float product at most, so exact (1e-30 + 0).
- * tanh, sigmoid forward: OpenCL's tanh/exp are within a few ulp: 1e-7 + 2e-6 (the abs term
- *   covers sigmoid's denormal tail, which a device may flush to 0).
- * tanh, sigmoid backward: the device uses y = f(x) rounded to float, so 1 - y^2 and
- *   y (1 - y) carry ~1 ulp of y: 3e-7 + 1e-5. */
+ * tanh, sigmoid forward: OpenCL allows tanh 5 ulp, exp 3 ulp plus a 2.5-ulp division:
+ *   1e-7 + 2e-6 (the abs term covers sigmoid's denormal tail, which a device may flush).
+ * tanh, sigmoid backward: the device uses y = f(x) as stored, so 1 - y^2 and y (1 - y) carry
+ *   twice y's error, up to ~6e-7 absolute where y is near 1 on a 5-ulp tanh: 1e-6 + 1e-5. */
 static void tolerances(int act, int backward, double *abs_tol, double *rel_tol) {
   if (act == CLGAN_ACT_TANH || act == CLGAN_ACT_SIGMOID) {
-    *abs_tol = backward ? 3e-7 : 1e-7;
+    *abs_tol = backward ? 1e-6 : 1e-7;
     *rel_tol = backward ? 1e-5 : 2e-6;
   } else {
     *abs_tol = 1e-30;
