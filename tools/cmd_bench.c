@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,7 +79,8 @@ static void startup_help(void) {
          "POCL keeps its own compiled-kernel cache (POCL_CACHE_DIR, ~/.cache/pocl by\n"
          "default); each run gets temporary folders for both, so your caches are neither\n"
          "used nor touched. Other drivers' own caches (e.g. NVIDIA's) are not controlled.\n"
-         "Columns: process = spawn to exit, open = list devices + create the context,\n"
+         "Columns: process = spawn to exit, (cpu) = the process's user + system CPU time\n"
+         "(steadier than wall time on a busy machine), open = list devices + context,\n"
          "programs = every kernels/*.cl program built or loaded, sgemm = the first CLBlast\n"
          "SGEMM (CLBlast compiles its kernels in each process). Medians over the repeats.\n"
          "  --device D   device to measure (index, P:D, cpu, gpu or part of a name)\n"
@@ -89,6 +91,7 @@ static void startup_help(void) {
 /* What one child process measured, in seconds. */
 typedef struct {
   double process, open, programs, sgemm;
+  double cpu; /* user + system CPU seconds of the whole child: steady on a busy machine */
   int nprograms, from_disk;
 } startup_sample;
 
@@ -210,9 +213,13 @@ static int run_child(int device_index, char **env, startup_sample *out) {
   line[used] = '\0';
   close(pipefd[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
   out->process = cli_now() - t0;
+  out->cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+             (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     fprintf(stderr, "clgan bench: error: the measuring process failed (status %d)\n", status);
     return -1;
@@ -310,16 +317,18 @@ static int bench_startup(int argc, char **argv) {
       fprintf(stderr, "bench startup: run %ld of %ld...\n", r + 1, repeat);
     if (startup_round(dev.index, runs[r])) return CLI_FAIL;
   }
-  double med[STATES][4];
+  enum { METRICS = 5 };
+  double med[STATES][METRICS];
   for (int st = 0; st < STATES; st++) {
-    double v[4][MAX_REPEAT];
+    double v[METRICS][MAX_REPEAT];
     for (long r = 0; r < repeat; r++) {
       v[0][r] = runs[r][st].process;
       v[1][r] = runs[r][st].open;
       v[2][r] = runs[r][st].programs;
       v[3][r] = runs[r][st].sgemm;
+      v[4][r] = runs[r][st].cpu;
     }
-    for (int m = 0; m < 4; m++) med[st][m] = median(v[m], (int)repeat);
+    for (int m = 0; m < METRICS; m++) med[st][m] = median(v[m], (int)repeat);
   }
   int nprog = runs[0][0].nprograms;
   if (as_json) {
@@ -331,11 +340,12 @@ static int bench_startup(int argc, char **argv) {
     json_object_object_add(root, "programs", json_object_new_int(nprog));
     json_object_object_add(root, "repeat", json_object_new_int((int)repeat));
     json_object *states = json_object_new_array();
-    static const char *const cols[4] = {"process_s", "open_s", "programs_s", "first_sgemm_s"};
+    static const char *const cols[METRICS] = {"process_s", "open_s", "programs_s",
+                                               "first_sgemm_s", "process_cpu_s"};
     for (int st = 0; st < STATES; st++) {
       json_object *o = json_object_new_object();
       json_object_object_add(o, "state", json_object_new_string(state_keys[st]));
-      for (int m = 0; m < 4; m++)
+      for (int m = 0; m < METRICS; m++)
         json_object_object_add(o, cols[m], json_object_new_double(med[st][m]));
       json_object_object_add(o, "programs_from_disk", json_object_new_int(runs[0][st].from_disk));
       json_object_array_add(states, o);
@@ -350,11 +360,11 @@ static int bench_startup(int argc, char **argv) {
   printf("%d kernel programs; median of %ld run%s per state, each a fresh process%s\n\n", nprog,
          repeat, repeat == 1 ? "" : "s",
          pocl ? "" : "\n(not POCL: the driver's own cache is not controlled, so 'cold' may be warm)");
-  printf("%-12s %10s %10s %10s %12s %10s\n", "state", "process", "open", "programs",
-         "first sgemm", "from disk");
+  printf("%-12s %10s %10s %10s %10s %12s %10s\n", "state", "process", "(cpu)", "open",
+         "programs", "first sgemm", "from disk");
   for (int st = 0; st < STATES; st++)
-    printf("%-12s %9.3fs %9.3fs %9.3fs %11.3fs %7d/%d\n", state_names[st], med[st][0],
-           med[st][1], med[st][2], med[st][3], runs[0][st].from_disk, nprog);
+    printf("%-12s %9.3fs %9.3fs %9.3fs %9.3fs %11.3fs %7d/%d\n", state_names[st], med[st][0],
+           med[st][4], med[st][1], med[st][2], med[st][3], runs[0][st].from_disk, nprog);
   if (med[2][2] > 0)
     printf("\nprograms ready: cold is %.0fx both-warm; POCL's cache alone is %.1fx both-warm\n",
            med[0][2] / med[2][2], med[3][2] / med[2][2]);
