@@ -8,89 +8,90 @@
  * belongs to sample n, output pixel p. */
 
 /* q = a / b, *r = a % b. The remainder is spelt out: LLVM pairs a `/` and a `%` of the same
- * operands into code with `freeze`, which Oclgrind's uninitialised-value checker cannot run. */
-size_t divmod(size_t a, size_t b, size_t *r) {
-  const size_t q = a / b;
+ * operands into code with `freeze`, which Oclgrind's uninitialised-value checker cannot run.
+ * Coordinates are int (32-bit division is several times cheaper than 64-bit on CPUs); only
+ * linear buffer indices, which can pass 2^31, are size_t. */
+int divmod(int a, int b, int *r) {
+  const int q = a / b;
   *r = a - q * b;
   return q;
 }
 
-/* col[k][n*P + p] = x[n][ch][oh*s - pad + ky][ow*s - pad + kx] (0 outside the image),
- * with k = (ch*kh + ky)*kw + kx. */
+/* col[k][n*P + p] = x[n][ch][oh*s - pad + ky][ow*s - pad + kx] (0 outside the image), with
+ * k = (ch*kh + ky)*kw + kx. Launched over (nb*P, kh*kw, c): one column entry per item. */
 __kernel void im2col_f32(const int nb, const int c, const int h, const int w, const int ho,
                          const int wo, const int kh, const int kw, const int stride,
                          const int pad, __global const float *x, const ulong xo,
                          __global float *col, const ulong colo) {
-  const size_t i = get_global_id(0);
-  const size_t p_count = (size_t)ho * wo, cols = (size_t)nb * p_count;
-  if (i >= (size_t)c * kh * kw * cols) return;
-  size_t j, p, ow, kx, ky;
-  const size_t k = divmod(i, cols, &j), n = divmod(j, p_count, &p);
-  const size_t oh = divmod(p, (size_t)wo, &ow);
-  const size_t ch = divmod(divmod(k, (size_t)kw, &kx), (size_t)kh, &ky);
-  const int ih = (int)oh * stride - pad + (int)ky, iw = (int)ow * stride - pad + (int)kx;
+  const int j = (int)get_global_id(0), tap = (int)get_global_id(1), ch = (int)get_global_id(2);
+  const int p_count = ho * wo, cols = nb * p_count;
+  if (j >= cols) return;
+  int p, ow, kx;
+  const int n = divmod(j, p_count, &p), oh = divmod(p, wo, &ow), ky = divmod(tap, kw, &kx);
+  const int ih = oh * stride - pad + ky, iw = ow * stride - pad + kx;
   float v = 0.0f;
   if (ih >= 0 && ih < h && iw >= 0 && iw < w)
-    v = x[xo + ((n * (size_t)c + ch) * (size_t)h + (size_t)ih) * (size_t)w + (size_t)iw];
-  col[colo + i] = v;
+    v = x[xo + (((size_t)n * c + ch) * h + ih) * w + iw];
+  col[colo + ((size_t)ch * kh * kw + tap) * cols + j] = v;
 }
 
 /* The adjoint of im2col, in gather form: each x element sums the column entries that were
  * read from it, in a fixed order (no atomics: deterministic on every device). Optionally
- * adds a per-channel bias (conv_transpose2d's forward ends here). */
+ * adds a per-channel bias (conv_transpose2d's forward ends here). Launched over
+ * (h*w, c, nb): one x element per item. */
 __kernel void col2im_f32(const int nb, const int c, const int h, const int w, const int ho,
                          const int wo, const int kh, const int kw, const int stride,
                          const int pad, __global const float *col, const ulong colo,
                          const int has_bias, __global const float *b, const ulong bo,
                          __global float *x, const ulong xo) {
-  const size_t i = get_global_id(0);
-  if (i >= (size_t)nb * c * h * w) return;
-  size_t iw_, ih_, ch;
-  const size_t n = divmod(divmod(divmod(i, (size_t)w, &iw_), (size_t)h, &ih_), (size_t)c, &ch);
-  const int ih = (int)ih_, iw = (int)iw_;
-  const size_t p_count = (size_t)ho * wo, cols = (size_t)nb * p_count;
+  const int hw = (int)get_global_id(0), ch = (int)get_global_id(1), n = (int)get_global_id(2);
+  if (hw >= h * w) return;
+  int iw;
+  const int ih = divmod(hw, w, &iw);
+  const size_t cols = (size_t)nb * ho * wo;
   /* output rows whose window covers ih: ky = ih + pad - oh*stride must lie in [0, kh) */
   const int hp = ih + pad, wp = iw + pad;
   const int oh0 = hp >= kh ? (hp - kh) / stride + 1 : 0, oh1 = min(hp / stride, ho - 1);
   const int ow0 = wp >= kw ? (wp - kw) / stride + 1 : 0, ow1 = min(wp / stride, wo - 1);
+  __global const float *cn = col + colo + (size_t)n * ho * wo;
   float sum = 0.0f;
   for (int oh = oh0; oh <= oh1; oh++) {
     const int ky = hp - oh * stride;
     for (int ow = ow0; ow <= ow1; ow++) {
       const int kx = wp - ow * stride;
-      const size_t k = (ch * (size_t)kh + (size_t)ky) * (size_t)kw + (size_t)kx;
-      sum += col[colo + k * cols + n * p_count + (size_t)(oh * wo + ow)];
+      sum += cn[(((size_t)ch * kh + ky) * kw + kx) * cols + oh * wo + ow];
     }
   }
   if (has_bias) sum += b[bo + ch];
-  x[xo + i] = sum;
+  x[xo + ((size_t)n * c + ch) * h * w + hw] = sum;
 }
 
-/* (nb, c, P) -> (c, nb*P): a chunk of NCHW gradients as the folded GEMM operand. */
+/* (nb, c, P) -> (c, nb*P): a chunk of NCHW gradients as the folded GEMM operand. Launched
+ * over (nb*P, c). */
 __kernel void nchw_to_cnp_f32(const int nb, const int c, const int p_count,
                               __global const float *src, const ulong so, __global float *dst,
                               const ulong dso) {
-  const size_t i = get_global_id(0);
-  const size_t cols = (size_t)nb * p_count;
-  if (i >= (size_t)c * cols) return;
-  size_t j, p;
-  const size_t ch = divmod(i, cols, &j), n = divmod(j, (size_t)p_count, &p);
-  dst[dso + i] = src[so + (n * (size_t)c + ch) * (size_t)p_count + p];
+  const int j = (int)get_global_id(0), ch = (int)get_global_id(1);
+  const int cols = nb * p_count;
+  if (j >= cols) return;
+  int p;
+  const int n = divmod(j, p_count, &p);
+  dst[dso + (size_t)ch * cols + j] = src[so + ((size_t)n * c + ch) * p_count + p];
 }
 
 /* (c, nb*P) -> (nb, c, P), plus an optional per-channel bias: the folded GEMM's output
- * back in NCHW (conv2d's forward ends here). */
+ * back in NCHW (conv2d's forward ends here). Launched over (nb*P, c). */
 __kernel void cnp_to_nchw_f32(const int nb, const int c, const int p_count,
                               __global const float *src, const ulong so, const int has_bias,
                               __global const float *b, const ulong bo, __global float *dst,
                               const ulong dso) {
-  const size_t i = get_global_id(0);
-  if (i >= (size_t)nb * c * p_count) return;
-  size_t p, ch;
-  const size_t n = divmod(divmod(i, (size_t)p_count, &p), (size_t)c, &ch);
-  float v = src[so + (ch * (size_t)nb + n) * (size_t)p_count + p];
+  const int j = (int)get_global_id(0), ch = (int)get_global_id(1);
+  if (j >= nb * p_count) return;
+  int p;
+  const int n = divmod(j, p_count, &p);
+  float v = src[so + (size_t)ch * nb * p_count + j];
   if (has_bias) v += b[bo + ch];
-  dst[dso + i] = v;
+  dst[dso + ((size_t)n * c + ch) * p_count + p] = v;
 }
 
 /* y (n, c, P) += b (c). */
@@ -113,8 +114,7 @@ __kernel void bias_grad_f32(const int n, const int c, const int p_count,
   const size_t count = (size_t)n * p_count;
   float acc = 0.0f;
   for (size_t j = lid; j < count; j += ls) {
-    size_t p;
-    const size_t s = divmod(j, (size_t)p_count, &p);
+    const size_t s = j / (size_t)p_count, p = j - s * (size_t)p_count; /* no pair: see divmod */
     acc += dy[dyo + (s * (size_t)c + ch) * (size_t)p_count + p];
   }
   part[lid] = acc;

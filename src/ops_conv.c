@@ -97,9 +97,10 @@ static clgan_status conv_geom_of(const clgan_conv *c, conv_geom *g) {
   }
   g->k = (size_t)g->ci * g->kh * g->kw;
   g->p = (size_t)g->ho * g->wo;
-  if (g->p > INT_MAX || g->k > INT_MAX)
-    return clgan_error(CLGAN_ERR_INVALID_ARG, "conv: %zu output pixels x %zu taps is too big",
-                       g->p, g->k);
+  /* the kernels count pixels, taps and columns in int */
+  if (g->p > INT_MAX / 2 || g->k > INT_MAX || (size_t)g->hi * g->wi > INT_MAX)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "conv: a %dx%d image with %zu taps is too big",
+                       g->hi, g->wi, g->k);
   g->nb = conv_chunk(g->n, g->p * (g->k + (size_t)g->co));
   return CLGAN_OK;
 }
@@ -129,13 +130,20 @@ static clgan_status view_check(clgan_view v, size_t count, const char *what) {
   return CLGAN_OK;
 }
 
-static clgan_status launch(clgan_ctx *ctx, const char *name, size_t n, int nargs,
-                           const clgan_karg *args) {
+/* Launches over (g0, g1, g2) items. Only dimension 0 is split into work-groups, of the
+ * kernel's permitted size but no wider than g0 needs (a 2-wide image row must not run in
+ * 64-wide groups); the kernels guard dimension 0. */
+static clgan_status launch(clgan_ctx *ctx, const char *name, size_t g0, size_t g1, size_t g2,
+                           int nargs, const clgan_karg *args) {
   cl_kernel k;
   clgan_status s = clgan_kernel_get(ctx, "conv", name, &k);
   if (!s) s = clgan_set_args(k, name, nargs, args);
-  if (!s) s = clgan_launch_1d(ctx, k, name, n, 0);
-  return s;
+  if (s) return s;
+  size_t want = 64;
+  while (want > 1 && want / 2 >= g0) want /= 2;
+  size_t local[3] = {clgan_kernel_local_size(ctx, k, want), 1, 1};
+  size_t global[3] = {(g0 + local[0] - 1) / local[0] * local[0], g1, g2};
+  return clgan_launch(ctx, k, name, 3, global, local);
 }
 
 /* im2col of samples [n0, n0 + nb) of x into col (g->k, nb*p). */
@@ -147,7 +155,7 @@ static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
                        CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
                        CLGAN_KARG(col.mem), CLGAN_KARG(co)};
-  return launch(ctx, "im2col_f32", g->k * nb * g->p, 14, args);
+  return launch(ctx, "im2col_f32", (size_t)nb * g->p, (size_t)g->kh * g->kw, g->ci, 14, args);
 }
 
 /* The kernels take a flag rather than a NULL buffer for "no bias": the output buffer
@@ -164,7 +172,7 @@ static clgan_status col2im(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[9]),    CLGAN_KARG(col.mem), CLGAN_KARG(colo),
                        CLGAN_KARG(has_bias), CLGAN_KARG(bm),     CLGAN_KARG(bo),
                        CLGAN_KARG(x.mem),   CLGAN_KARG(xo)};
-  return launch(ctx, "col2im_f32", (size_t)nb * g->ci * g->hi * g->wi, 17, args);
+  return launch(ctx, "col2im_f32", (size_t)g->hi * g->wi, g->ci, nb, 17, args);
 }
 
 static clgan_status nchw_to_cnp(clgan_ctx *ctx, int nb, int c, size_t p, clgan_view src,
@@ -174,7 +182,7 @@ static clgan_status nchw_to_cnp(clgan_ctx *ctx, int nb, int c, size_t p, clgan_v
   clgan_karg args[] = {CLGAN_KARG(a[0]),    CLGAN_KARG(a[1]), CLGAN_KARG(a[2]),
                        CLGAN_KARG(src.mem), CLGAN_KARG(so),   CLGAN_KARG(dst.mem),
                        CLGAN_KARG(dso)};
-  return launch(ctx, "nchw_to_cnp_f32", (size_t)nb * c * p, 7, args);
+  return launch(ctx, "nchw_to_cnp_f32", nb * p, c, 1, 7, args);
 }
 
 static clgan_status cnp_to_nchw(clgan_ctx *ctx, int nb, int c, size_t p, clgan_view src,
@@ -187,7 +195,7 @@ static clgan_status cnp_to_nchw(clgan_ctx *ctx, int nb, int c, size_t p, clgan_v
                        CLGAN_KARG(src.mem), CLGAN_KARG(so),    CLGAN_KARG(has_bias),
                        CLGAN_KARG(bm),   CLGAN_KARG(bo),       CLGAN_KARG(dst.mem),
                        CLGAN_KARG(dso)};
-  return launch(ctx, "cnp_to_nchw_f32", (size_t)nb * c * p, 10, args);
+  return launch(ctx, "cnp_to_nchw_f32", nb * p, c, 1, 10, args);
 }
 
 static clgan_status bias_add(clgan_ctx *ctx, size_t n, int c, size_t p, clgan_view b,
@@ -196,7 +204,7 @@ static clgan_status bias_add(clgan_ctx *ctx, size_t n, int c, size_t p, clgan_vi
   cl_int ci = c, pi = (cl_int)p;
   clgan_karg args[] = {CLGAN_KARG(total), CLGAN_KARG(ci),    CLGAN_KARG(pi), CLGAN_KARG(b.mem),
                        CLGAN_KARG(bo),    CLGAN_KARG(y.mem), CLGAN_KARG(yo)};
-  return launch(ctx, "bias_add_f32", total, 7, args);
+  return launch(ctx, "bias_add_f32", total, 1, 1, 7, args);
 }
 
 /* One work-group per channel; the local size comes from the kernel's limit. */
