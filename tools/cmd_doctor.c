@@ -7,11 +7,14 @@
 #include "doctor.h"
 
 static void help(void) {
-  printf("usage: clgan doctor [--device D]\n\n"
+  printf("usage: clgan doctor [--device D] [--only TEXT]\n\n"
          "Builds every kernel on the device (from the cache where possible) and runs each\n"
          "operator once on small inputs against its float64 C reference, plus a CLBlast\n"
          "SGEMM. Prints one row per check and exits non-zero if any fails. Run it first on\n"
-         "a new device.\n");
+         "a new device.\n"
+         "  --device D    device to check (index, P:D, cpu, gpu or part of a name)\n"
+         "  --only TEXT   run only the checks whose name contains TEXT (any case); every\n"
+         "                kernel is still built\n");
 }
 
 static const char *origin_name(clgan_build_origin o) {
@@ -19,14 +22,23 @@ static const char *origin_name(clgan_build_origin o) {
 }
 
 int cmd_doctor(int argc, char **argv) {
-  const char *spec = NULL;
-  const cli_opt opts[] = {{"--device", OPT_STRING, &spec, 0, 0, NULL}};
-  int rc = cli_parse_opts("doctor", argc, argv, opts, 1);
+  const char *spec = NULL, *only = NULL;
+  const cli_opt opts[] = {{"--device", OPT_STRING, &spec, 0, 0, NULL},
+                          {"--only", OPT_STRING, &only, 0, 0, NULL}};
+  int rc = cli_parse_opts("doctor", argc, argv, opts, 2);
   if (rc < 0) {
     help();
     return CLI_OK;
   }
   if (rc) return rc;
+  const doctor_check *tables[] = {doctor_checks_basic, doctor_checks_conv, doctor_checks_nn};
+  const size_t ntables = sizeof tables / sizeof *tables;
+  if (only) {
+    int matched = 0;
+    for (size_t t = 0; t < ntables; t++)
+      for (const doctor_check *c = tables[t]; c->name; c++) matched += !!strcasestr(c->name, only);
+    if (!matched) return cli_usage_error("doctor", "no check name contains '%s'", only);
+  }
   clgan_ctx *ctx;
   if ((rc = cli_open_device(spec, 0, &ctx))) return rc;
   printf("device: %s (%s), %s, build options \"%s\"\n", ctx->info.name, ctx->info.platform_name,
@@ -51,9 +63,9 @@ int cmd_doctor(int argc, char **argv) {
       fprintf(stderr, "clgan: error: %s\n", clgan_last_error());
     }
   }
-  const doctor_check *tables[] = {doctor_checks_basic, doctor_checks_conv, doctor_checks_nn};
-  for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+  for (size_t t = 0; t < ntables; t++)
     for (const doctor_check *c = tables[t]; c->name; c++) {
+      if (only && !strcasestr(c->name, only)) continue;
       double err = -1.0;
       char detail[256] = "";
       double t0 = cli_now();

@@ -66,6 +66,14 @@ elif [ "$mode" = doctor ]; then
   expect 0 "doctor" -- "$clgan" doctor
   contains out " 0 failed" "doctor"
   grep -q "^FAIL" "$tmp/out" && fail "doctor printed a FAIL row"
+  all_rows=$(grep -c "^pass" "$tmp/out")
+  # --only keeps the builds and the matching checks, and refuses a filter matching nothing
+  expect 0 "doctor --only sgemm" -- "$clgan" doctor --only SGEMM
+  [ "$(grep -v '^pass  build' "$tmp/out" | grep -c '^pass')" = 1 ] || fail "doctor --only SGEMM ran other checks"
+  [ "$(grep -c '^pass  build' "$tmp/out")" -ge 1 ] || fail "doctor --only built nothing"
+  [ "$(grep -c '^pass' "$tmp/out")" -lt "$all_rows" ] || fail "doctor --only did not filter"
+  expect 2 "doctor --only nothing" -- "$clgan" doctor --only no-such-check
+  contains err "no-such-check" "doctor --only nothing"
   # A broken kernel file: doctor fails, names the file and prints the compiler's log.
   mkdir "$tmp/kernels"
   printf '__kernel void fill_f32(__global float *x) { x[0] = clgan_cli_bad_identifier; }\n' \
