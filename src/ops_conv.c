@@ -7,7 +7,7 @@
 
 /* Every call computes one of three conv2d products on this geometry: x (n, ci, hi, wi) ->
  * y (n, co, ho, wo), weight (co, ci, kh, kw). conv_transpose2d is the same conv2d read
- * backwards, so conv_geom() is the only place that knows about `transposed`. */
+ * backwards, so conv_geom_of() is the only place that knows about `transposed`. */
 typedef struct conv_geom {
   int n, ci, hi, wi, co, ho, wo, kh, kw, stride, pad;
   size_t k;  /* rows of the column matrix: ci*kh*kw */
@@ -18,14 +18,15 @@ typedef struct conv_geom {
 /* The workspace holds, for one chunk of nb samples, the column matrix (k, nb*p) and the
  * chunk's (co, nb*p) output or gradient: nb*p*(k + co) floats. Folding a chunk into one
  * GEMM (rather than one GEMM per sample) is what makes the GEMM big enough to run fast;
- * the cap bounds the scratch the trainer keeps per layer shape. 8 Mi floats (32 MiB) holds
+ * the cap keeps the scratch the trainer holds per layer shape near 32 MiB (one sample's
+ * worth more at most, or one sample's worth when that alone is bigger). 8 Mi floats holds
  * every dcgan28 layer at batch 64 in a single chunk; dcgan64's widest layers take 2-3. */
 #define CONV_WS_CAP ((size_t)8 << 20)
 
 static int conv_out_size(int in, int k, int stride, int pad, int out_pad, int transposed) {
-  long v = transposed ? (long)(in - 1) * stride - 2L * pad + k + out_pad
-                      : ((long)in + 2L * pad - k) / stride + 1;
-  if (!transposed && (long)in + 2L * pad < k) return 0;
+  long long v = transposed ? (long long)(in - 1) * stride - 2LL * pad + k + out_pad
+                           : ((long long)in + 2LL * pad - k) / stride + 1;
+  if (!transposed && (long long)in + 2LL * pad < k) return 0; /* / truncates towards 0 */
   return v > INT_MAX ? 0 : (int)v;
 }
 
@@ -305,6 +306,7 @@ static clgan_status conv_views(const clgan_conv *c, clgan_view x, const char *xn
 }
 
 static clgan_status conv_fail(const char *fn, const clgan_conv *c) {
+  if (!c) return clgan_error_prefix("%s: ", fn);
   return clgan_error_prefix("%s (%s n=%d c_in=%d %dx%d -> c_out=%d %dx%d, k%dx%d s%d p%d): ",
                             fn, c->transposed ? "conv_transpose2d" : "conv2d", c->n, c->c_in,
                             c->h_in, c->w_in, c->c_out, c->h_out, c->w_out, c->kh, c->kw,

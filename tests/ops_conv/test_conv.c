@@ -88,12 +88,13 @@ static void run_conv(const conv_case *cc) {
 
   float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *dy = tu_alloc(ny);
   float *y_ref = tu_alloc(ny), *dx_ref = tu_alloc(nx), *dw_ref = tu_alloc(nw);
-  float *db_ref = tu_alloc(nb), *junk = tu_alloc(nw > nb ? nw : nb);
+  float *db_ref = tu_alloc(nb), *junk = tu_alloc(nw > nb ? nw : nb), *nans = tu_alloc(nw);
   ref_fill_uniform(x, nx, 101);
   ref_fill_uniform(w, nw, 102);
   ref_fill_uniform(b, nb, 103);
   ref_fill_uniform(dy, ny, 104);
   ref_fill_uniform(junk, nw > nb ? nw : nb, 105);
+  for (size_t i = 0; i < nw; i++) nans[i] = NAN;
   /* per-output reduction lengths, an upper bound of the products each output sums */
   size_t red_fwd = (size_t)c.c_in * c.kh * c.kw, red_bwd = (size_t)c.c_out * c.kh * c.kw;
   size_t red_w = c.transposed ? (size_t)c.n * c.h_in * c.w_in
@@ -114,8 +115,9 @@ static void run_conv(const conv_case *cc) {
   tbuf bx = tb_make(x, nx, OFF_X), bw = tb_make(w, nw, OFF_W), bb = tb_make(b, nb, OFF_B);
   tbuf by = tb_make(NULL, ny, OFF_Y), bdy = tb_make(dy, ny, OFF_Y);
   tbuf bdx = tb_make(NULL, nx, OFF_X), bws = tb_make(NULL, nws, OFF_WS);
-  /* dw and db start as junk: accumulate = 0 must overwrite it */
-  tbuf bdw = tb_make(junk, nw, OFF_W), bdb = tb_make(junk, nb, OFF_B);
+  /* dw and db start as NaN (a fresh arena may hold anything): accumulate = 0 must overwrite
+   * without reading them; db is finite junk when there is no bias, and must stay as it is */
+  tbuf bdw = tb_make(nans, nw, OFF_W), bdb = tb_make(cc->bias ? nans : junk, nb, OFF_B);
   clgan_view vb = cc->bias ? tb_view(bb) : CLGAN_NONE;
   char what[200];
 
@@ -155,7 +157,7 @@ static void run_conv(const conv_case *cc) {
   tb_free(&bx), tb_free(&bw), tb_free(&bb), tb_free(&by), tb_free(&bdy), tb_free(&bdx);
   tb_free(&bws), tb_free(&bdw), tb_free(&bdb);
   free(x), free(w), free(b), free(dy), free(y_ref), free(dx_ref), free(dw_ref), free(db_ref);
-  free(junk);
+  free(junk), free(nans);
 }
 
 typedef struct dense_case {
@@ -170,6 +172,8 @@ static void run_dense(const dense_case *dc) {
   float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(out), *dy = tu_alloc(ny);
   float *y_ref = tu_alloc(ny), *dx_ref = tu_alloc(nx), *dw_ref = tu_alloc(nw);
   float *db_ref = tu_alloc(out), *junk = tu_alloc(nw > (size_t)out ? nw : (size_t)out);
+  float *nans = tu_alloc(nw);
+  for (size_t i = 0; i < nw; i++) nans[i] = NAN;
   ref_fill_uniform(x, nx, 201);
   ref_fill_uniform(w, nw, 202);
   ref_fill_uniform(b, out, 203);
@@ -182,7 +186,7 @@ static void run_dense(const dense_case *dc) {
   tbuf bx = tb_make(x, nx, OFF_X), bw = tb_make(w, nw, OFF_W), bb = tb_make(b, out, OFF_B);
   tbuf by = tb_make(NULL, ny, OFF_Y), bdy = tb_make(dy, ny, OFF_Y);
   tbuf bdx = tb_make(NULL, nx, OFF_X);
-  tbuf bdw = tb_make(junk, nw, OFF_W), bdb = tb_make(junk, out, OFF_B);
+  tbuf bdw = tb_make(nans, nw, OFF_W), bdb = tb_make(dc->bias ? nans : junk, out, OFF_B);
   clgan_view vb = dc->bias ? tb_view(bb) : CLGAN_NONE;
   clgan_view vdb = dc->bias ? tb_view(bdb) : CLGAN_NONE;
   char what[200];
@@ -217,7 +221,7 @@ static void run_dense(const dense_case *dc) {
   tb_free(&bx), tb_free(&bw), tb_free(&bb), tb_free(&by), tb_free(&bdy), tb_free(&bdx);
   tb_free(&bdw), tb_free(&bdb);
   free(x), free(w), free(b), free(dy), free(y_ref), free(dx_ref), free(dw_ref), free(db_ref);
-  free(junk);
+  free(junk), free(nans);
 }
 
 /* Bad arguments fail with CLGAN_ERR_INVALID_ARG and a message, before anything runs. */
@@ -282,6 +286,7 @@ static const conv_case convs[] = {
     CONVT("convT 63->65 9x9 k5 s1 p2 n3", 3, 63, 9, 9, 65, 5, 1, 2, 0, 1),
     CONVT("convT 31->7 16x16 k5 s2 p2 op1 n1", 1, 31, 16, 16, 7, 5, 2, 2, 1, 0),
     CONVT("convT 1->2 31x33 k3 s1 p0 n3", 3, 1, 31, 33, 2, 3, 1, 0, 0, 1),
+    {"convT 7->5 6x5 k3x5 s2 p1 op1 n3", 1, 3, 7, 6, 5, 5, 3, 5, 2, 1, 1, 1},
     /* more than one chunk of the folded batch (workspace cap), uneven last chunk */
     CONV("conv 64->16 64x64 k3 n5 (2 chunks)", 5, 64, 64, 64, 16, 3, 1, 1, 1),
     CONVT("convT 16->64 32x32 k4 s2 n9 (2 chunks)", 9, 16, 32, 32, 64, 4, 2, 1, 0, 1),
