@@ -2,23 +2,18 @@
  * backward. One work-group per channel reduces in local memory in a fixed order.
  * Launchers: src/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c */
 
-/* Walks channel c's N*HW elements, item lid taking every l-th one, without a division per
- * element: (ni, si) advance by (l / hw, l % hw) with one carry. The remainders are spelt
- * out: LLVM's div/rem pairing emits `freeze`, which Oclgrind's checker cannot run. */
-#define BN_FOR_CHANNEL(idx, ...)                                   \
-  {                                                                 \
-    int ni_ = lid / hw, si_ = lid - ni_ * hw;                       \
-    const int dn_ = l / hw, ds_ = l - dn_ * hw;                     \
-    for (; ni_ < n; ) {                                             \
-      const ulong idx = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw + (ulong)si_; \
-      __VA_ARGS__;                                                  \
-      ni_ += dn_;                                                   \
-      si_ += ds_;                                                   \
-      if (si_ >= hw) {                                              \
-        si_ -= hw;                                                  \
-        ni_++;                                                      \
-      }                                                             \
-    }                                                               \
+/* Walks channel ch's N*HW values with the group seen as (l >> hs) rows of (1 << hs) items:
+ * row a takes samples a, a + rows, ..., item b of the row takes positions b, b + (1 << hs),
+ * ... of each. hs is chosen by the launcher so that 1 << hs <= HW: neighbouring items read
+ * neighbouring values (coalesced), and HW = 1 (batch norm after a dense layer) still spreads
+ * the batch over the group. */
+#define BN_FOR_CHANNEL(idx, ...)                                                   \
+  for (int ni_ = lid >> hs; ni_ < n; ni_ += l >> hs) {                             \
+    const ulong base_ = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw;          \
+    for (int si_ = lid & ((1 << hs) - 1); si_ < hw; si_ += 1 << hs) {              \
+      const ulong idx = base_ + (ulong)si_;                                        \
+      __VA_ARGS__;                                                                 \
+    }                                                                              \
   }
 
 /* Two-pass mean and biased variance (robust to a large mean), then y. has_affine = 0 means
@@ -31,7 +26,7 @@ __kernel void bn_forward_train(const int n, const int c, const int hw, __global 
                                __global float *save_invstd, const ulong sio,
                                const int has_running, __global float *run_mean,
                                const ulong rmo, __global float *run_var, const ulong rvo,
-                               const float momentum, const float eps,
+                               const float momentum, const float eps, const int hs,
                                __local float *scratch) {
   const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
   const int l = (int)get_local_size(0);
@@ -86,7 +81,8 @@ __kernel void bn_backward(const int n, const int c, const int hw, __global const
                           __global const float *save_invstd, const ulong sio,
                           __global float *dx, const ulong dxo, const int has_dparams,
                           __global float *dgamma, const ulong dgo, __global float *dbeta,
-                          const ulong dbo, const int accumulate, __local float *scratch) {
+                          const ulong dbo, const int accumulate, const int hs,
+                          __local float *scratch) {
   const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
   const int l = (int)get_local_size(0);
   const float m = (float)n * (float)hw;
