@@ -56,6 +56,10 @@ clgan_status clgan_write_file_atomic(const char *path, const void *const *parts,
     free(tmp);
     return s;
   }
+  /* mkstemp creates 0600; a grid or checkpoint should get the usual 0666 & ~umask */
+  mode_t um = umask(0);
+  umask(um);
+  fchmod(fd, 0666 & ~um);
   for (int i = 0; i < nparts; i++) {
     const char *p = parts[i];
     size_t left = sizes[i];

@@ -1,6 +1,7 @@
 /* Host-only pieces of src/program.c and src/fileutil.c: OpenCL C version parsing, build
  * options, cache key fields, cache directory rules, atomic writes. No device needed. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -117,6 +118,14 @@ static void check_atomic_write(void) {
   CHECK(n == 1 && data && ((char *)data)[0] == 'x', "replaced: %zu bytes", n);
   free(data);
   CHECK(count_entries(sub, ".tmp.") == 0, "no temp files left");
+  {
+    /* the result gets 0666 & ~umask like any created file, not mkstemp's 0600 */
+    struct stat st;
+    mode_t um = umask(022);
+    CHECK_OK(clgan_write_file_atomic(path, (const void *const *)p2, s2, 1));
+    umask(um);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644, "mode %o", st.st_mode & 0777);
+  }
   CHECK(clgan_read_file(path, 0, &data, &n) == CLGAN_ERR_FORMAT, "size cap enforced");
   CHECK(strstr(clgan_last_error(), "file.bin") != NULL, "message names the file: %s",
         clgan_last_error());
