@@ -2,19 +2,39 @@
  * pairwise L2 distances behind the mode-collapse measure. Launchers: src/ops_reduce.c.
  * Tests: tests/ops_nn/test_reduce.c */
 
-/* Group g sums x[i] (square = 0) or x[i]^2 (square = 1) over i = g*l + lid + k*G*l, then
- * writes scale * sum to out[oo + g]. With G = 1 it is the whole reduction; with G > 1 the
- * launcher runs it again over the G partial sums. */
-__kernel void reduce_sum(const ulong n, __global const float *x, const ulong xo,
-                         const int square, const float scale, __global float *out,
-                         const ulong oo, __local float *scratch) {
-  const ulong l = get_local_size(0), stride = l * get_num_groups(0);
-  float s = 0.0f;
-  for (ulong i = get_global_id(0); i < n; i += stride) {
-    float v = x[xo + i];
-    s += square ? v * v : v;
+/* Item t (of the whole launch) sums x[i] (square = 0) or x[i]^2 (square = 1) over the
+ * blocks [t*chunk, (t+1)*chunk), [(t+items)*chunk, ...), in four interleaved accumulators;
+ * group g writes scale * its sum to out[oo + g]. chunk = 4 reads neighbouring floats across
+ * items (GPUs); one long block per item keeps a CPU core on contiguous memory. With one group
+ * it is the whole reduction; with more the launcher sums the partials again. */
+__kernel void reduce_sum(const ulong n, const ulong chunk, __global const float *x,
+                         const ulong xo, const int square, const float scale,
+                         __global float *out, const ulong oo, __local float *scratch) {
+  const ulong items = get_global_size(0);
+  __global const float *p = x + xo;
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  for (ulong base = get_global_id(0) * chunk; base < n; base += items * chunk) {
+    const ulong end = min(base + chunk, n);
+    ulong i = base;
+    if (square) {
+      for (; i + 4 <= end; i += 4) {
+        s0 += p[i] * p[i];
+        s1 += p[i + 1] * p[i + 1];
+        s2 += p[i + 2] * p[i + 2];
+        s3 += p[i + 3] * p[i + 3];
+      }
+      for (; i < end; i++) s0 += p[i] * p[i];
+    } else {
+      for (; i + 4 <= end; i += 4) {
+        s0 += p[i];
+        s1 += p[i + 1];
+        s2 += p[i + 2];
+        s3 += p[i + 3];
+      }
+      for (; i < end; i++) s0 += p[i];
+    }
   }
-  float r = clgan_group_sum(scratch, s);
+  float r = clgan_group_sum(scratch, (s0 + s1) + (s2 + s3));
   if (get_local_id(0) == 0) out[oo + get_group_id(0)] = r * scale;
 }
 
@@ -43,12 +63,18 @@ __kernel void pairwise_dist(const int n, const int d, __global const float *x, c
     int2 ij = pair_rows(p, n);
     __global const float *a = x + xo + (ulong)ij.x * (ulong)d;
     __global const float *b = x + xo + (ulong)ij.y * (ulong)d;
-    float q = 0.0f;
-    for (int k = lid; k < d; k += l) {
-      float t = a[k] - b[k];
-      q += t * t;
+    float q0 = 0.0f, q1 = 0.0f;
+    int k = lid;
+    for (; k + l < d; k += 2 * l) {
+      float t0 = a[k] - b[k], t1 = a[k + l] - b[k + l];
+      q0 += t0 * t0;
+      q1 += t1 * t1;
     }
-    acc += sqrt(clgan_group_sum(scratch, q));
+    if (k < d) {
+      float t = a[k] - b[k];
+      q0 += t * t;
+    }
+    acc += sqrt(clgan_group_sum(scratch, q0 + q1));
   }
   if (lid == 0) partial[get_group_id(0)] = acc;
 }

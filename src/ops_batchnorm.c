@@ -12,7 +12,7 @@ static size_t bn_group(clgan_ctx *ctx, cl_kernel k, int n, int c, int hw,
                        size_t floats_per_item) {
   size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
   size_t floor = 1;
-  if (!(ctx->info.type & CL_DEVICE_TYPE_CPU) &&
+  if (!clgan_nn_cpu_only(ctx) &&
       clGetKernelWorkGroupInfo(k, ctx->info.device, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
                                sizeof floor, &floor, NULL) != CL_SUCCESS)
     floor = 32;

@@ -16,6 +16,14 @@ static inline size_t clgan_nn_group_size(clgan_ctx *ctx, cl_kernel k, size_t wan
   return l;
 }
 
+/* 1 on a device that is only a CPU: every barrier there is a pass over the group and strided
+ * reads miss the TLB, so the reductions use few items per group reading contiguous blocks.
+ * (Oclgrind calls itself CPU and GPU, so its runs check the wide-group path.) */
+static inline int clgan_nn_cpu_only(const clgan_ctx *ctx) {
+  return (ctx->info.type & CL_DEVICE_TYPE_CPU) &&
+         !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
+}
+
 /* Smallest power of two >= n (1 for n <= 1), capped at cap. */
 static inline size_t clgan_nn_pow2_at_least(size_t n, size_t cap) {
   size_t p = 1;

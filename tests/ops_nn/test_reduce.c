@@ -62,13 +62,14 @@ static void pairwise(clgan_ctx *ctx, int n, int d, float collapse) {
 int main(int argc, char **argv) {
   int small = nn_small(argc, argv);
   clgan_ctx *ctx = tu_open_device();
-  const size_t full[] = {1, 7, 31, 32, 33, 63, 64, 65, 1000, 100003}, tiny[] = {1, 7, 33, 300};
-  size_t count = small ? 4 : 10;
+  const size_t full[] = {1, 7, 31, 32, 33, 63, 64, 65, 1000, 100003}, tiny[] = {1, 7, 33, 300, 9000};
+  size_t count = small ? 5 : 10;
   for (size_t i = 0; i < count; i++) sums(ctx, small ? tiny[i] : full[i]);
   pairwise(ctx, 1, 5, -1.0f);
   pairwise(ctx, 2, 3, -1.0f);
   pairwise(ctx, 5, 33, -1.0f);
   pairwise(ctx, 4, 7, 0.0f);
+  pairwise(ctx, 24, 70, -1.0f); /* 276 pairs: more than one pair per group */
   if (!small) {
     pairwise(ctx, 7, 33, -1.0f);
     pairwise(ctx, 65, 100, -1.0f);
