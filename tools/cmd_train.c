@@ -200,7 +200,9 @@ int cmd_train(int argc, char **argv) {
   if ((s = clgan_model_resolve(&model, channels))) goto fail_early;
 
   clgan_dataset ds;
-  const char *data_path = a.data ? a.data : (have_ckpt && state.data[0] ? state.data : NULL);
+  char ckpt_data[sizeof state.data];
+  snprintf(ckpt_data, sizeof ckpt_data, "%s", state.data);
+  const char *data_path = a.data ? a.data : (have_ckpt && ckpt_data[0] ? ckpt_data : NULL);
   s = clgan_dataset_load(data_path, model.image_c, model.image_h, model.image_w,
                          (int)a.max_images, &ds);
   if (s) goto fail_early;

@@ -148,6 +148,9 @@ clgan_status out_plot(const char *dir, const metrics_history *h) {
     const metrics_row *r = &h->rows[i];
     x[i] = (float)r->step, ld[i] = r->loss_d, lg[i] = r->loss_g, dr[i] = r->d_real;
     df[i] = r->d_fake, nd[i] = r->grad_norm_d, ng[i] = r->grad_norm_g, dv[i] = r->diversity;
+    /* diversity is measured only when samples are drawn: hold it between samples so the
+     * panel shows a line rather than isolated dots */
+    if (isnan(dv[i]) && i > 0) dv[i] = dv[i - 1];
   }
   clgan_plot_series losses[] = {{"loss_D", ld}, {"loss_G", lg}};
   clgan_plot_series douts[] = {{"D(x)", dr}, {"D(G(z))", df}};
@@ -157,7 +160,8 @@ clgan_status out_plot(const char *dir, const metrics_history *h) {
       {"Losses", "loss", losses, 2},
       {"Discriminator outputs", "probability", douts, 2},
       {"Gradient norms (vanishing gradients show as a collapse)", "L2 norm", norms, 2},
-      {"Diversity of fixed-noise samples (mode collapse shows as a drop)", "mean distance", div, 1},
+      {"Diversity of fixed-noise samples, held between samples (mode collapse shows as a drop)",
+       "mean distance", div, 1},
   };
   char path[4200];
   snprintf(path, sizeof path, "%s/plot.png", dir);

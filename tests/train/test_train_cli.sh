@@ -1,0 +1,89 @@
+#!/bin/sh
+# `clgan train` and `clgan generate` end to end on a slice of Fashion-MNIST: outputs,
+# exact resume through the CLI (byte-identical checkpoints), Ctrl-C, and bad input that
+# must fail clearly without destroying earlier output. Usage: test_train_cli.sh CLGAN
+set -u
+CLGAN=$1
+DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+[ -e "$DATA" ] || { echo "SKIP: $DATA missing (Debian's dataset-fashion-mnist)"; exit 77; }
+"$CLGAN" devices >/dev/null 2>&1 || { echo "SKIP: no OpenCL device"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+check() { # check DESCRIPTION COMMAND...: the command must succeed
+  d=$1; shift
+  if "$@"; then :; else echo "FAIL: $d"; fails=$((fails + 1)); fi
+}
+expect_fail() { # expect_fail CODE NEEDLE DESCRIPTION COMMAND...: exit CODE, stderr has NEEDLE
+  code=$1 needle=$2 d=$3; shift 3
+  "$@" >"$T/out.txt" 2>"$T/err.txt"
+  rc=$?
+  if [ "$rc" -ne "$code" ]; then echo "FAIL: $d: exit $rc, want $code"; cat "$T/err.txt"; fails=$((fails + 1)); fi
+  if ! grep -q -- "$needle" "$T/err.txt"; then echo "FAIL: $d: stderr lacks '$needle':"; cat "$T/err.txt"; fails=$((fails + 1)); fi
+}
+SMALL="--max-images 256 --batch 16 --sample-every 2 --log-every 1"
+
+# a short run leaves every output
+check "train 4 iterations" "$CLGAN" train $SMALL --iters 4 --out "$T/a"
+for f in real.png samples.png plot.png metrics.csv latest.safetensors \
+         checkpoints/ckpt_00000004.safetensors samples/iter_00000002.png; do
+  check "output $f exists" test -s "$T/a/$f"
+done
+check "metrics has 4 rows" test "$(grep -c '^[0-9]' "$T/a/metrics.csv")" -eq 4
+check "metrics header" grep -q '^step,epoch,loss_d,loss_g,d_real,d_fake,d_fake_after,grad_norm_d,grad_norm_g,diversity' "$T/a/metrics.csv"
+
+# --iters counts from the start: resuming at 4 with --iters 6 trains 2 more, and the result
+# is byte-identical to an uninterrupted 6-iteration run
+check "resume to 6" "$CLGAN" train --resume "$T/a/latest.safetensors" --max-images 256 \
+  --sample-every 2 --log-every 1 --iters 6 --out "$T/a"
+check "fresh 6" "$CLGAN" train $SMALL --iters 6 --out "$T/b"
+check "resumed checkpoint == uninterrupted checkpoint" \
+  cmp "$T/a/checkpoints/ckpt_00000006.safetensors" "$T/b/checkpoints/ckpt_00000006.safetensors"
+check "metrics continue to 6 rows" test "$(grep -c '^[0-9]' "$T/a/metrics.csv")" -eq 6
+
+# generate: a grid, single images, a latent walk
+check "generate grid" "$CLGAN" generate --checkpoint "$T/a/latest.safetensors" --grid --count 16 --out "$T/g"
+check "grid.png" test -s "$T/g/grid.png"
+check "generate singles" "$CLGAN" generate --checkpoint "$T/a/latest.safetensors" --count 3 --out "$T/g"
+check "3 single images" test -s "$T/g/img_00002.png"
+check "generate interpolate" "$CLGAN" generate --checkpoint "$T/a/latest.safetensors" --interpolate --count 2 --steps 5 --batch-stats --out "$T/g"
+check "interpolate.png" test -s "$T/g/interpolate.png"
+
+# Ctrl-C saves a final checkpoint that resumes
+"$CLGAN" train $SMALL --iters 100000 --checkpoint-every 100000 --out "$T/c" 2>"$T/c.err" &
+pid=$!
+n=0
+while [ ! -s "$T/c/metrics.csv" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+check "Ctrl-C exits 130 (got $rc)" test $rc -eq 130
+check "Ctrl-C left a checkpoint" test -s "$T/c/latest.safetensors"
+check "Ctrl-C message" grep -q "interrupted" "$T/c.err"
+check "interrupted run's checkpoint loads" "$CLGAN" train --resume "$T/c/latest.safetensors" --max-images 256 --iters 1 --out "$T/c"
+
+# bad input: clear message, non-zero exit, nothing earlier lost
+expect_fail 2 "conflict" "--epochs with --iters" "$CLGAN" train --epochs 1 --iters 3
+expect_fail 2 "unknown option '--bogus'" "unknown flag" "$CLGAN" train --bogus
+expect_fail 2 "--batch must be between" "batch 0" "$CLGAN" train --batch 0
+expect_fail 2 "--g-loss must be" "bad loss" "$CLGAN" train --g-loss wasserstein
+expect_fail 2 "drop --model" "resume with --model" "$CLGAN" train --resume "$T/a/latest.safetensors" --model dcgan64
+expect_fail 1 "$T/missing.gz" "missing data" "$CLGAN" train --data "$T/missing.gz" --out "$T/a"
+printf 'model m\nlatent 8\nimage 1 28 28\ngenerator\n  linear 16\n  wobble\n' >"$T/bad.model"
+expect_fail 2 "bad.model:6: unknown layer 'wobble'" "bad model file" "$CLGAN" train --model "$T/bad.model" --out "$T/a"
+head -c 1000 "$T/a/latest.safetensors" >"$T/trunc.safetensors"
+expect_fail 1 "checkpoint" "truncated checkpoint" "$CLGAN" generate --checkpoint "$T/trunc.safetensors" --out "$T/g"
+cp "$T/a/checkpoints/ckpt_00000006.safetensors" "$T/flip.safetensors"
+size=$(wc -c <"$T/flip.safetensors")
+printf '\377' | dd of="$T/flip.safetensors" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+expect_fail 1 "sha256" "flipped byte" "$CLGAN" generate --checkpoint "$T/flip.safetensors" --out "$T/g"
+mkdir -p "$T/ro" && chmod 500 "$T/ro"
+if [ "$(id -u)" -ne 0 ]; then
+  expect_fail 1 "not writable" "unwritable --out" "$CLGAN" train $SMALL --iters 1 --out "$T/ro/x"
+fi
+expect_fail 1 "output directory" "--out below a file" "$CLGAN" train $SMALL --iters 1 --out "$T/a/metrics.csv/x"
+check "earlier checkpoint still loads" "$CLGAN" generate --checkpoint "$T/a/latest.safetensors" --grid --count 4 --out "$T/g2"
+check "earlier metrics intact" test "$(grep -c '^[0-9]' "$T/a/metrics.csv")" -eq 6
+
+echo "train_cli: $fails failed"
+[ $fails -eq 0 ]
