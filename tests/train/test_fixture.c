@@ -42,6 +42,9 @@ typedef struct {
 /* Initial weights and inputs: clgan regenerates them bit for bit; anything looser means the
  * fixture is stale (init or Philox changed) and must be regenerated. */
 static const tol TOL_EXACT = {1e-12, 1e-12};
+/* z comes from the device's Philox kernel, which is meant to be bit-identical everywhere;
+ * a few float32 ulps of a device's log or sqrt would not matter to anything below. */
+static const tol TOL_Z = {1e-6, 1e-6};
 /* Gradients: float32 sums in another order (GEMM blocking, BN reductions); BN backward
  * subtracts means, which costs some relative precision per element. */
 static const tol TOL_GRAD = {1e-5, 1e-4};
@@ -108,7 +111,7 @@ static json_object *jget(json_object *o, const char *key) {
 /* Worst error / tolerance over the checks of one tensor (for the report), and the failures
  * printed for it (the first few say enough). */
 static double worst_ratio;
-static char worst_stat[48];
+static char worst_stat[64];
 static int printed;
 
 /* One value within tolerance; counts a failure with the tensor's name otherwise. */
@@ -151,12 +154,13 @@ static double check_summary(const char *what, const float *x, size_t n, json_obj
   double grms = grad ? sqrt(jnum(grad, "sumsq") / (double)n) : 0;
   /* the sum is the projection onto all ones, which errors shared by many elements (an
    * upstream gradient, a batch statistic) line up with: up to sqrt(n) times the rest */
-  close1(what, "sum of squares", s.sumsq, sumsq, 2 * t.eps * sumsq + 2 * norm * flips + 1e-30);
-  /* a tensor stored whole is compared element by element (its sum and projections would
-   * judge a small tensor's cancellations more harshly than its elements) */
+  /* a tensor stored whole is compared element by element only (its sums would judge a small
+   * tensor's cancellations more harshly than its elements are) */
   json_object *proj = jget(ref, "proj");
-  if (!all)
+  if (!all) {
+    close1(what, "sum of squares", s.sumsq, sumsq, 2 * t.eps * sumsq + 2 * norm * flips + 1e-30);
     close1(what, "sum", s.sum, jnum(ref, "sum"), t.eps * sqrt((double)n) * norm + flips + 1e-30);
+  }
   for (int k = 0; k < NPROJ && !all; k++) {
     char stat[32];
     snprintf(stat, sizeof stat, "projection %d", k);
@@ -498,10 +502,10 @@ static int compare(const char *fixture_path) {
                              jget(inputs, name), TOL_EXACT, NULL, 0);
     read_z(gan, it, z);
     snprintf(name, sizeof name, "z.%d", it);
-    double r2 = check_summary(name, z, (size_t)BATCH * nz, jget(inputs, name), TOL_EXACT, NULL, 0);
+    double r2 = check_summary(name, z, (size_t)BATCH * nz, jget(inputs, name), TOL_Z, NULL, 0);
     w = fmax(w, fmax(r, r2));
   }
-  printf("  inputs and initial weights: worst %.3g of an exact-match tolerance\n", w);
+  printf("  inputs and initial weights: worst %.3g of tolerance\n", w);
   if (tu_failures > stale) {
     fprintf(stderr, "FAIL: clgan no longer makes the fixture's initial weights or inputs "
             "(init, Philox or the model changed?); regenerate the fixture as make_fixture.py "
