@@ -36,13 +36,21 @@ static void reduce_shape(clgan_ctx *ctx, cl_kernel k, size_t n, size_t max_group
   *chunk = cpu ? ((n + items - 1) / items + 3) / 4 * 4 : 4;
 }
 
-/* The temporary of partial sums always has this one size: Oclgrind keeps a released
- * buffer's uninitialised-memory shadow and gives it to the next buffer with the same id, so
- * a larger temporary there would read as uninitialised (tests/ops_nn/nn_test.h). */
+/* The temporary of partial sums. Its contents are always written by a kernel before they
+ * are read; the zeros written here are for Oclgrind, whose uninitialised-memory shadow
+ * outlives a released buffer and is only resized by a host write (without one, a new buffer
+ * that reuses a smaller released one's id reads as uninitialised: tests/ops_nn/nn_test.h). */
 static clgan_status partials_create(clgan_ctx *ctx, const char *what, cl_mem *out) {
-  if (clgan_buffer_create(ctx, REDUCE_MAX_GROUPS * sizeof(cl_float), "reduction partial sums",
-                          out))
+  static const cl_float zeros[REDUCE_MAX_GROUPS];
+  if (clgan_buffer_create(ctx, sizeof zeros, "reduction partial sums", out))
     return clgan_error_prefix("%s: ", what);
+  cl_int e = clEnqueueWriteBuffer(ctx->queue, *out, CL_FALSE, 0, sizeof zeros, zeros, 0, NULL,
+                                  NULL);
+  if (e != CL_SUCCESS) {
+    clgan_buffer_release(out);
+    clgan_cl_check(e, "clEnqueueWriteBuffer");
+    return clgan_error_prefix("%s: clearing the partial sums: ", what);
+  }
   return CLGAN_OK;
 }
 

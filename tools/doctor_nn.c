@@ -28,6 +28,19 @@ static float *nn_alloc(nn_bufs *b, int slot, size_t n) {
 
 static double fmax_err(double a, double b) { return a > b || isnan(a) ? a : b; }
 
+/* A device buffer of n floats written in full from host (zeros when host is NULL): under
+ * Oclgrind a buffer never written from the host can inherit a released one's stale
+ * uninitialised-memory shadow and report false positives. */
+static clgan_status nn_upload(clgan_ctx *ctx, const float *host, size_t n, const char *what,
+                              cl_mem *out) {
+  float *zeros = NULL;
+  if (!host && !(host = zeros = calloc(n ? n : 1, sizeof(float))))
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_status s = doctor_upload(ctx, host, n, what, out);
+  free(zeros);
+  return s;
+}
+
 static clgan_status check_batchnorm(clgan_ctx *ctx, double *err, char *detail, size_t cap) {
   enum { N = 3, C = 5, HW = 7, T = N * C * HW };
   nn_bufs b = {{0}, {0}};
@@ -43,11 +56,11 @@ static clgan_status check_batchnorm(clgan_ctx *ctx, double *err, char *detail, s
   for (int i = 0; i < T; i++) x[i] = 2.0f * x[i] + 1.0f;
   /* p: gamma, beta, running mean, running var, dgamma, dbeta (each C) */
   for (int c = 0; c < C; c++) p[3 * C + c] = 0.5f + fabsf(p[3 * C + c]);
-  clgan_status s = doctor_upload(ctx, x, T, "doctor.bn.x", &b.mem[0]);
-  if (!s) s = doctor_upload(ctx, dy, T, "doctor.bn.dy", &b.mem[1]);
-  if (!s) s = doctor_upload(ctx, p, 6 * C, "doctor.bn.params", &b.mem[2]);
-  if (!s) s = doctor_upload(ctx, NULL, T, "doctor.bn.y", &b.mem[3]);
-  if (!s) s = doctor_upload(ctx, NULL, 2 * C, "doctor.bn.saved", &b.mem[4]);
+  clgan_status s = nn_upload(ctx, x, T, "doctor.bn.x", &b.mem[0]);
+  if (!s) s = nn_upload(ctx, dy, T, "doctor.bn.dy", &b.mem[1]);
+  if (!s) s = nn_upload(ctx, p, 6 * C, "doctor.bn.params", &b.mem[2]);
+  if (!s) s = nn_upload(ctx, NULL, T, "doctor.bn.y", &b.mem[3]);
+  if (!s) s = nn_upload(ctx, NULL, 2 * C, "doctor.bn.saved", &b.mem[4]);
   cl_mem bp = b.mem[2], sv = b.mem[4];
   if (!s)
     s = clgan_batchnorm_forward_train(ctx, N, C, HW, CLGAN_VIEW(b.mem[0], 0), CLGAN_VIEW(bp, 0),
@@ -93,10 +106,10 @@ static clgan_status check_activations(clgan_ctx *ctx, double *err, char *detail,
   ref_fill_uniform(x, N, 24);
   ref_fill_uniform(dy, N, 25);
   for (int i = 0; i < N; i++) x[i] *= 6.0f;
-  clgan_status s = doctor_upload(ctx, x, N, "doctor.act.x", &b.mem[0]);
-  if (!s) s = doctor_upload(ctx, dy, N, "doctor.act.dy", &b.mem[1]);
-  if (!s) s = doctor_upload(ctx, NULL, N, "doctor.act.y", &b.mem[2]);
-  if (!s) s = doctor_upload(ctx, NULL, N, "doctor.act.dx", &b.mem[3]);
+  clgan_status s = nn_upload(ctx, x, N, "doctor.act.x", &b.mem[0]);
+  if (!s) s = nn_upload(ctx, dy, N, "doctor.act.dy", &b.mem[1]);
+  if (!s) s = nn_upload(ctx, NULL, N, "doctor.act.y", &b.mem[2]);
+  if (!s) s = nn_upload(ctx, NULL, N, "doctor.act.dx", &b.mem[3]);
   *err = 0.0;
   for (int act = CLGAN_ACT_IDENTITY; act <= CLGAN_ACT_SIGMOID && !s; act++) {
     /* tolerances as tests/ops_nn/test_activation.c */
@@ -132,9 +145,9 @@ static clgan_status check_losses(clgan_ctx *ctx, double *err, char *detail, size
   for (int i = 0; i < N; i++) x[i] *= 8.0f;
   x[0] = 100.0f;
   x[1] = -100.0f;
-  clgan_status s = doctor_upload(ctx, x, N, "doctor.loss.logits", &b.mem[0]);
-  if (!s) s = doctor_upload(ctx, NULL, 2, "doctor.loss.out", &b.mem[1]);
-  if (!s) s = doctor_upload(ctx, NULL, N, "doctor.loss.dlogits", &b.mem[2]);
+  clgan_status s = nn_upload(ctx, x, N, "doctor.loss.logits", &b.mem[0]);
+  if (!s) s = nn_upload(ctx, NULL, 2, "doctor.loss.out", &b.mem[1]);
+  if (!s) s = nn_upload(ctx, NULL, N, "doctor.loss.dlogits", &b.mem[2]);
   const struct { clgan_loss kind; float t; } cases[] = {
       {CLGAN_LOSS_BCE, 1.0f},     {CLGAN_LOSS_BCE, 0.0f},   {CLGAN_LOSS_MINIMAX_G, 0.0f},
       {CLGAN_LOSS_SQUARED, 1.0f}, {CLGAN_LOSS_HINGE, -1.0f}, {CLGAN_LOSS_LINEAR, 1.0f}};
@@ -171,12 +184,12 @@ static clgan_status check_optimisers(clgan_ctx *ctx, double *err, char *detail, 
   }
   ref_fill_uniform(p, N, 27);
   memcpy(q, p, N * sizeof(float));
-  clgan_status s = doctor_upload(ctx, p, N, "doctor.adam.p", &b.mem[0]);
-  if (!s) s = doctor_upload(ctx, NULL, N, "doctor.adam.g", &b.mem[1]);
-  if (!s) s = doctor_upload(ctx, m, N, "doctor.adam.m", &b.mem[2]);
-  if (!s) s = doctor_upload(ctx, v, N, "doctor.adam.v", &b.mem[3]);
-  if (!s) s = doctor_upload(ctx, q, N, "doctor.sgd.p", &b.mem[4]);
-  if (!s) s = doctor_upload(ctx, NULL, N, "doctor.sgd.buf", &b.mem[5]);
+  clgan_status s = nn_upload(ctx, p, N, "doctor.adam.p", &b.mem[0]);
+  if (!s) s = nn_upload(ctx, NULL, N, "doctor.adam.g", &b.mem[1]);
+  if (!s) s = nn_upload(ctx, m, N, "doctor.adam.m", &b.mem[2]);
+  if (!s) s = nn_upload(ctx, v, N, "doctor.adam.v", &b.mem[3]);
+  if (!s) s = nn_upload(ctx, q, N, "doctor.sgd.p", &b.mem[4]);
+  if (!s) s = nn_upload(ctx, NULL, N, "doctor.sgd.buf", &b.mem[5]);
   *err = 0.0;
   for (int t = 1; t <= 3 && !s; t++) {
     ref_fill_uniform(g, N, 100 + (unsigned)t);
@@ -208,7 +221,7 @@ static clgan_status check_rng(clgan_ctx *ctx, double *err, char *detail, size_t 
     nn_bufs_free(&b);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
-  clgan_status s = doctor_upload(ctx, NULL, N + 1, "doctor.rng", &b.mem[0]);
+  clgan_status s = nn_upload(ctx, NULL, N + 1, "doctor.rng", &b.mem[0]);
   size_t bad = 0;
   for (int kind = 0; kind < 2 && !s; kind++) {
     s = kind ? clgan_rng_normal(ctx, N, 42, 5, 0.0f, 0.02f, CLGAN_VIEW(b.mem[0], 1))
@@ -236,8 +249,8 @@ static clgan_status check_reductions(clgan_ctx *ctx, double *err, char *detail, 
   ref_fill_uniform(x, N, 28);
   double abs_sum = 0.0;
   for (int i = 0; i < N; i++) abs_sum += fabs(x[i]);
-  clgan_status s = doctor_upload(ctx, x, N, "doctor.reduce.x", &b.mem[0]);
-  if (!s) s = doctor_upload(ctx, NULL, 3, "doctor.reduce.out", &b.mem[1]);
+  clgan_status s = nn_upload(ctx, x, N, "doctor.reduce.x", &b.mem[0]);
+  if (!s) s = nn_upload(ctx, NULL, 3, "doctor.reduce.out", &b.mem[1]);
   if (!s) s = clgan_reduce_sum(ctx, N, CLGAN_VIEW(b.mem[0], 0), CLGAN_VIEW(b.mem[1], 0));
   if (!s) s = clgan_reduce_sumsq(ctx, N, CLGAN_VIEW(b.mem[0], 0), CLGAN_VIEW(b.mem[1], 1));
   if (!s)

@@ -35,7 +35,8 @@ static inline void tb_get(clgan_ctx *ctx, tbuf b, float *host) {
 }
 
 /* Overwrites the view's n values (guards untouched). The whole buffer is rewritten from
- * offset 0, for Oclgrind (see nn_keep_buffers below). */
+ * offset 0: Oclgrind sizes its uninitialised-memory shadow of a buffer to each host write,
+ * so a write of part of a buffer makes the rest read as uninitialised. */
 static inline void tb_set(clgan_ctx *ctx, tbuf b, const float *host) {
   size_t bytes = 0;
   clGetMemObjectInfo(b.mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL);
@@ -62,23 +63,13 @@ static inline int tb_guards_ok(clgan_ctx *ctx, tbuf b) {
   return ok;
 }
 
-/* Under Oclgrind (--small) buffers are kept to the end of the run. Its uninitialised-memory
- * shadow of a buffer is resized to each host write (so writes here always cover the whole
- * buffer, from 0) and outlives a released buffer: a new buffer that reuses the released
- * one's id would inherit a stale, smaller shadow and read as uninitialised. */
-static int nn_keep_buffers = 0;
-
-static inline void tb_free(tbuf *b) {
-  if (!nn_keep_buffers) clgan_buffer_release(&b->mem);
-  b->mem = NULL;
-}
+static inline void tb_free(tbuf *b) { clgan_buffer_release(&b->mem); }
 
 /* CHECK_CLOSE whose tolerance may be one macro holding "abs, rel". */
 #define NN_CLOSE(got, want, n, ...) CHECK_CLOSE(got, want, n, __VA_ARGS__)
 
 static inline int nn_small(int argc, char **argv) {
-  nn_keep_buffers = argc > 1 && !strcmp(argv[1], "--small");
-  return nn_keep_buffers;
+  return argc > 1 && !strcmp(argv[1], "--small");
 }
 
 #endif
