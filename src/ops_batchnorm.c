@@ -11,13 +11,13 @@
 static size_t bn_group(clgan_ctx *ctx, cl_kernel k, int n, int c, int hw,
                        size_t floats_per_item) {
   size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
-  size_t floor = 1;
+  size_t min_items = 1;
   if (!clgan_nn_cpu_only(ctx) &&
       clGetKernelWorkGroupInfo(k, ctx->info.device, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
-                               sizeof floor, &floor, NULL) != CL_SUCCESS)
-    floor = 32;
+                               sizeof min_items, &min_items, NULL) != CL_SUCCESS)
+    min_items = 32;
   size_t want = clgan_nn_pow2_at_least(cu * 256 / (size_t)c, 256);
-  if (want < floor) want = floor;
+  if (want < min_items) want = min_items;
   size_t per_channel = clgan_nn_pow2_at_least((size_t)n * (size_t)hw, 256);
   if (want > per_channel) want = per_channel;
   return clgan_nn_group_size(ctx, k, want, floats_per_item * sizeof(cl_float));
