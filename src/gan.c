@@ -77,6 +77,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_net_free(gan->d);
   clgan_buffer_release(&gan->dlogits);
   clgan_buffer_release(&gan->metrics);
+  for (int i = 0; i < 8; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
 }
 
@@ -194,15 +195,61 @@ clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_m
   m->grad_norm_g = norms ? sqrtf(v[M_NORM_G]) : NAN;
   if (!isfinite(m->loss_d) || (norms && !isfinite(m->grad_norm_d)))
     return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the discriminator's %s is not "
-                       "finite (%g); stopping (try a lower --lr)", gan->step,
+                       "finite (%g); try a lower --lr", gan->step,
                        isfinite(m->loss_d) ? "gradient" : "loss",
                        isfinite(m->loss_d) ? m->grad_norm_d : m->loss_d);
   if (!isfinite(m->loss_g) || (norms && !isfinite(m->grad_norm_g)))
     return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the generator's %s is not finite "
-                       "(%g); stopping (try a lower --lr)", gan->step,
+                       "(%g); try a lower --lr", gan->step,
                        isfinite(m->loss_g) ? "gradient" : "loss",
                        isfinite(m->loss_g) ? m->grad_norm_g : m->loss_g);
   return CLGAN_OK;
+}
+
+/* The arenas a snapshot covers, in a fixed order, with their sizes in floats. */
+static int snap_arenas(clgan_gan *gan, cl_mem *live[8], size_t sizes[8]) {
+  clgan_net *nets[2] = {gan->g, gan->d};
+  for (int k = 0; k < 2; k++) {
+    clgan_net *n = nets[k];
+    live[4 * k + 0] = &n->params, sizes[4 * k + 0] = n->desc->param_count;
+    live[4 * k + 1] = &n->adam_m, sizes[4 * k + 1] = n->desc->param_count;
+    live[4 * k + 2] = &n->adam_v, sizes[4 * k + 2] = n->desc->param_count;
+    live[4 * k + 3] = &n->stats, sizes[4 * k + 3] = n->desc->stat_count;
+  }
+  return 8;
+}
+
+static clgan_status copy_arena(clgan_ctx *ctx, cl_mem from, cl_mem to, size_t floats) {
+  if (!floats) return CLGAN_OK;
+  return clgan_cl_check(clEnqueueCopyBuffer(ctx->queue, from, to, 0, 0, floats * sizeof(float),
+                                            0, NULL, NULL), "clEnqueueCopyBuffer (snapshot)");
+}
+
+clgan_status clgan_gan_snapshot(clgan_gan *gan) {
+  cl_mem *live[8];
+  size_t sizes[8];
+  int n = snap_arenas(gan, live, sizes);
+  clgan_status s = CLGAN_OK;
+  for (int i = 0; i < n && !s; i++) {
+    if (!gan->snap[i]) s = clgan_buffer_create(gan->ctx, (sizes[i] ? sizes[i] : 1) * sizeof(float),
+                                               "snapshot", &gan->snap[i]);
+    if (!s) s = copy_arena(gan->ctx, *live[i], gan->snap[i], sizes[i]);
+  }
+  gan->snap_counters[0] = gan->g->adam_step, gan->snap_counters[1] = gan->g->bn_batches;
+  gan->snap_counters[2] = gan->d->adam_step, gan->snap_counters[3] = gan->d->bn_batches;
+  return s;
+}
+
+clgan_status clgan_gan_rollback(clgan_gan *gan) {
+  cl_mem *live[8];
+  size_t sizes[8];
+  int n = snap_arenas(gan, live, sizes);
+  if (!gan->snap[0]) return clgan_error(CLGAN_ERR_INTERNAL, "rollback without a snapshot");
+  clgan_status s = CLGAN_OK;
+  for (int i = 0; i < n && !s; i++) s = copy_arena(gan->ctx, gan->snap[i], *live[i], sizes[i]);
+  gan->g->adam_step = gan->snap_counters[0], gan->g->bn_batches = gan->snap_counters[1];
+  gan->d->adam_step = gan->snap_counters[2], gan->d->bn_batches = gan->snap_counters[3];
+  return s;
 }
 
 clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode mode,

@@ -23,7 +23,7 @@ static void help(void) {
       "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
       "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
-      "                   [--keep K] [--log-every N] [--max-images N]\n\n"
+      "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n\n"
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
       "frozen D (Adam, beta2 0.999, for both).\n"
       "  --model M            preset (dcgan28, the default; dcgan64) or a model file\n"
@@ -44,11 +44,13 @@ static void help(void) {
       "                       run and Ctrl-C always write one\n"
       "  --keep K             checkpoints kept (default 3)\n"
       "  --log-every N        metrics row (with gradient norms) every N iterations (default 10)\n"
-      "  --max-images N       use only the first N images of the data\n");
+      "  --max-images N       use only the first N images of the data\n"
+      "  --on-nan stop|skip   when a loss or gradient is NaN/Inf: stop, keeping the last good\n"
+      "                       checkpoint (default), or roll the iteration back and go on\n");
 }
 
 typedef struct train_args {
-  const char *device, *model, *data, *out, *resume, *g_loss;
+  const char *device, *model, *data, *out, *resume, *g_loss, *on_nan;
   long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
   double lr, beta1;
   int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
@@ -133,7 +135,7 @@ static clgan_status write_samples(const char *dir, const char *name, clgan_gan *
 }
 
 int cmd_train(int argc, char **argv) {
-  train_args a = {.model = "dcgan28", .out = "out", .g_loss = "ns", .epochs = 1, .batch = 64,
+  train_args a = {.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop", .epochs = 1, .batch = 64,
                   .seed = 1, .sample_every = 200, .ckpt_every = 500, .keep = 3, .log_every = 10,
                   .lr = 2e-4, .beta1 = 0.5};
   const cli_opt opts[] = {
@@ -154,6 +156,7 @@ int cmd_train(int argc, char **argv) {
       {"--keep", OPT_LONG, &a.keep, 1, 1000, NULL},
       {"--log-every", OPT_LONG, &a.log_every, 1, 1000000000, NULL},
       {"--max-images", OPT_LONG, &a.max_images, 1, 1000000000, NULL},
+      {"--on-nan", OPT_STRING, &a.on_nan, 0, 0, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -166,6 +169,9 @@ int cmd_train(int argc, char **argv) {
   clgan_gan_loss loss;
   if (clgan_gan_loss_parse(a.g_loss, &loss))
     return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge, got '%s'", a.g_loss);
+  if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
+    return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
+  int skip_nan = !strcmp(a.on_nan, "skip");
   if (a.resume && (a.seen_model || a.seen_batch || a.seen_lr || a.seen_beta1 || a.seen_loss || a.seen_seed))
     return cli_usage_error("train", "--resume continues the checkpoint's own model and settings: "
                            "drop --model/--batch/--lr/--beta1/--g-loss/--seed");
@@ -279,6 +285,10 @@ int cmd_train(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
+  /* Fault injection for the tests: CLGAN_FAULT_NAN_AT=k poisons D's parameters with NaN
+   * just before iteration k, so the non-finite handling runs on the real code path. */
+  const char *fault = getenv("CLGAN_FAULT_NAN_AT");
+  long long fault_nan_at = fault ? atoll(fault) : -1;
   long long cur_epoch = -1;
   double t0 = cli_now(), t_last = t0;
   long long step_last = gan->step;
@@ -292,7 +302,21 @@ int cmd_train(int argc, char **argv) {
     }
     clgan_dataset_batch(&ds, perm + p * cfg.batch, cfg.batch, batch);
     int log_now = (gan->step + 1) % a.log_every == 0 || gan->step + 1 == total;
-    if ((s = clgan_gan_iteration(gan, batch, &m, log_now))) break;
+    if (skip_nan && (s = clgan_gan_snapshot(gan))) break;
+    if (fault_nan_at == gan->step + 1 &&
+        (s = clgan_fill(ctx, model.d.param_count, NAN, CLGAN_VIEW(gan->d->params, 0))))
+      break;
+    /* skipping needs finite gradients checked every iteration, before they reach the
+     * parameters of the next one */
+    s = clgan_gan_iteration(gan, batch, &m, log_now || skip_nan);
+    if (s == CLGAN_ERR_NUMERIC && skip_nan) {
+      fprintf(stderr, "%sclgan: warning: %s; iteration rolled back, batch skipped\n",
+              tty ? "\n" : "", clgan_last_error());
+      clgan_error_clear();
+      if ((s = clgan_gan_rollback(gan))) break;
+      continue;
+    }
+    if (s) break;
     double now = cli_now();
     if (now - t_last > 1.0 || gan->step == total) {
       ips = (double)(gan->step - step_last) * cfg.batch / (now - t_last);
@@ -345,6 +369,9 @@ int cmd_train(int argc, char **argv) {
             "%s/plot.png, checkpoint: %s\n", stop_requested ? "stopped" : "done", gan->step,
             cli_now() - t0, a.out, a.out, ckpt_path);
   }
+  if (s == CLGAN_ERR_NUMERIC)
+    clgan_error_prefix("stopped, no checkpoint written after the failure (last good one: %s): ",
+                       *ckpt_path ? ckpt_path : "none in this run");
   if (!s && stop_requested) s = clgan_error(CLGAN_ERR_INTERRUPTED, "interrupted; the "
                                            "checkpoint above resumes the run");
 done:

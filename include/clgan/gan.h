@@ -50,6 +50,8 @@ typedef struct clgan_gan {
   cl_mem dlogits;             /* (batch) d loss / d logit */
   cl_mem metrics;             /* (16) loss and D-output slots written on the device */
   long long step;             /* iterations completed */
+  cl_mem snap[8];             /* clgan_gan_snapshot: copies of both nets' arenas */
+  long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
@@ -76,6 +78,12 @@ clgan_status clgan_gan_g_step(clgan_gan *gan);
  * iteration and the network. */
 clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_metrics *m,
                                  int norms);
+
+/* Copies both networks' parameters, Adam moments, statistics and counters aside (on the
+ * device; the buffers are allocated on first use), and puts them back: together they let a
+ * caller skip an iteration whose values went non-finite. */
+clgan_status clgan_gan_snapshot(clgan_gan *gan);
+clgan_status clgan_gan_rollback(clgan_gan *gan);
 
 /* Generates n images (n, C, H, W) in [-1, 1] from host noise z (n, nz), in chunks of the
  * batch. mode: CLGAN_BN_EVAL (running statistics) or CLGAN_BN_BATCH_STATS. */

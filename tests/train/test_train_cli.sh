@@ -62,6 +62,17 @@ check "Ctrl-C left a checkpoint" test -s "$T/c/latest.safetensors"
 check "Ctrl-C message" grep -q "interrupted" "$T/c.err"
 check "interrupted run's checkpoint loads" "$CLGAN" train --resume "$T/c/latest.safetensors" --max-images 256 --iters 1 --out "$T/c"
 
+# a NaN stops the run naming the iteration and network, keeping the last good checkpoint;
+# --on-nan skip rolls that iteration back and finishes
+CLGAN_FAULT_NAN_AT=4 expect_fail 1 "iteration 4: the discriminator's loss is not finite" "NaN stops" \
+  "$CLGAN" train $SMALL --iters 6 --checkpoint-every 2 --out "$T/n"
+check "NaN run kept checkpoint 2 only" test "$(readlink "$T/n/latest.safetensors")" = checkpoints/ckpt_00000002.safetensors
+check "no checkpoint after the NaN" test ! -e "$T/n/checkpoints/ckpt_00000004.safetensors"
+CLGAN_FAULT_NAN_AT=4 check "--on-nan skip finishes" "$CLGAN" train $SMALL --iters 6 --on-nan skip --out "$T/s"
+check "skip run reached 6" test -s "$T/s/checkpoints/ckpt_00000006.safetensors"
+check "skipped row absent, finite after" sh -c "! grep -q '^4,' '$T/s/metrics.csv' && grep '^6,' '$T/s/metrics.csv' | grep -qv nan"
+expect_fail 2 "--on-nan must be" "bad --on-nan" "$CLGAN" train --on-nan maybe
+
 # bad input: clear message, non-zero exit, nothing earlier lost
 expect_fail 2 "conflict" "--epochs with --iters" "$CLGAN" train --epochs 1 --iters 3
 expect_fail 2 "unknown option '--bogus'" "unknown flag" "$CLGAN" train --bogus
