@@ -5,6 +5,8 @@
  *
  *   test_fixture FIXTURE.json    compare with the fixture (suite 'device'; exit 77: no device)
  *   test_fixture --dump DIR      write the inputs and clgan's own results for make_fixture.py
+ *   test_fixture --generate CKPT OUT   G's images of fixed noise from any checkpoint, for
+ *                                samples/load_generator.py --compare
  *
  * The fixture holds summaries, not whole tensors: per tensor its count, sum, sum of squares,
  * NPROJ projections onto pseudo-random +-1 vectors (sign k of element i = bit k of
@@ -301,6 +303,37 @@ static clgan_st_tensor st_f32(const char *name, const float *data, int ndim, con
   return t;
 }
 
+/* G's images for fixed noise from a checkpoint, made the way `clgan generate` makes them: a
+ * fresh G restored from the checkpoint, with running statistics (eval) and with batch
+ * statistics; written with the noise for load_generator.py --compare. */
+static void generate_reference(clgan_ctx *ctx, const char *ckpt, const char *out) {
+  clgan_st_file f;
+  clgan_model m2;
+  clgan_net *g2 = NULL;
+  CHECK_OK(clgan_checkpoint_open(ckpt, &f, &m2));
+  if (tu_failures) exit(1);
+  const char *ic = clgan_safetensors_meta(&f, "image_channels");
+  CHECK_OK(clgan_model_resolve(&m2, ic ? atoi(ic) : 0));
+  CHECK_OK(clgan_net_create(ctx, &m2.g, GEN_COUNT, 0, "G", &g2));
+  if (tu_failures) exit(1);
+  CHECK_OK(clgan_checkpoint_restore_net(&f, "generator", g2));
+  size_t nz = (size_t)m2.nz, img = (size_t)m2.image_c * m2.image_h * m2.image_w;
+  float *gz = tu_alloc((size_t)GEN_COUNT * nz), *ev = tu_alloc((size_t)GEN_COUNT * img),
+        *bs = tu_alloc((size_t)GEN_COUNT * img);
+  clgan_fixed_noise(SEED, GEN_COUNT, (int)nz, gz);
+  CHECK_OK(clgan_generate(g2, gz, GEN_COUNT, CLGAN_BN_EVAL, ev));
+  CHECK_OK(clgan_generate(g2, gz, GEN_COUNT, CLGAN_BN_BATCH_STATS, bs));
+  int64_t ishape[] = {GEN_COUNT, m2.image_c, m2.image_h, m2.image_w};
+  clgan_st_tensor t[3] = {st_f32("z", gz, 2, (int64_t[]){GEN_COUNT, (int64_t)nz}),
+                          st_f32("images", ev, 4, ishape),
+                          st_f32("images_batch_stats", bs, 4, ishape)};
+  write_st(out, t, 3, "G(z) of a checkpoint: running statistics, batch statistics");
+  clgan_net_free(g2);
+  clgan_safetensors_free(&f);
+  clgan_model_free(&m2);
+  free(gz), free(ev), free(bs);
+}
+
 /* Writes: init.safetensors (the initial state, a clgan checkpoint), inputs.safetensors (real.<i>
  * and z.<i> of iterations 0..9), iter1.safetensors (checkpoint after iteration 1),
  * clgan_iter1.safetensors and clgan_losses.safetensors (clgan's gradients and metrics of
@@ -376,29 +409,9 @@ static int dump(const char *dir) {
   snprintf(trained, sizeof trained, "%s/trained.safetensors", dir);
   CHECK_OK(clgan_checkpoint_save(trained, gan, NULL));
 
-  /* G's images for fixed noise, made the way `clgan generate` makes them: a fresh G
-   * restored from the checkpoint, running statistics (eval) and batch statistics */
-  clgan_st_file f;
-  clgan_model m2;
-  clgan_net *g2 = NULL;
-  CHECK_OK(clgan_checkpoint_open(trained, &f, &m2));
-  CHECK_OK(clgan_model_resolve(&m2, 1));
-  CHECK_OK(clgan_net_create(ctx, &m2.g, GEN_COUNT, 0, "G", &g2));
-  CHECK_OK(clgan_checkpoint_restore_net(&f, "generator", g2));
-  float *gz = tu_alloc((size_t)GEN_COUNT * nz), *ev = tu_alloc((size_t)GEN_COUNT * img),
-        *bs = tu_alloc((size_t)GEN_COUNT * img);
-  clgan_fixed_noise(SEED, GEN_COUNT, (int)nz, gz);
-  CHECK_OK(clgan_generate(g2, gz, GEN_COUNT, CLGAN_BN_EVAL, ev));
-  CHECK_OK(clgan_generate(g2, gz, GEN_COUNT, CLGAN_BN_BATCH_STATS, bs));
-  t[0] = st_f32("z", gz, 2, (int64_t[]){GEN_COUNT, (int64_t)nz});
-  t[1] = st_f32("images", ev, 4, (int64_t[]){GEN_COUNT, 1, 28, 28});
-  t[2] = st_f32("images_batch_stats", bs, 4, (int64_t[]){GEN_COUNT, 1, 28, 28});
   snprintf(path, sizeof path, "%s/generated.safetensors", dir);
-  write_st(path, t, 3, "G(z) of trained.safetensors: running statistics, batch statistics");
-  clgan_net_free(g2);
-  clgan_safetensors_free(&f);
-  clgan_model_free(&m2);
-  free(gz), free(ev), free(bs), free(real), free(z);
+  generate_reference(ctx, trained, path);
+  free(real), free(z);
   clgan_gan_free(gan);
   clgan_model_free(&m);
   clgan_ctx_free(ctx);
@@ -639,7 +652,13 @@ static int compare(const char *fixture_path) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "--dump")) return dump(argv[2]);
+  if (argc == 4 && !strcmp(argv[1], "--generate")) {
+    clgan_ctx *ctx = tu_open_device();
+    generate_reference(ctx, argv[2], argv[3]);
+    clgan_ctx_free(ctx);
+    return tu_failures ? 1 : 0;
+  }
   if (argc == 2 && argv[1][0] != '-') return compare(argv[1]);
-  fprintf(stderr, "usage: test_fixture FIXTURE.json | test_fixture --dump DIR\n");
+  fprintf(stderr, "usage: test_fixture FIXTURE.json | --dump DIR | --generate CKPT OUT\n");
   return 2;
 }
