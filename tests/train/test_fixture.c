@@ -496,6 +496,14 @@ static int compare(const char *fixture_path) {
   tensor_ref tr[MAXT];
   int ng = list_tensors(&m.g, "generator", tr, 0), nt = list_tensors(&m.d, "discriminator", tr, ng);
   printf("fixture: %s (torch %s)\n", fixture_path, json_object_get_string(jget(fx, "torch")));
+  json_object *betas = jget(fx, "betas");
+  const clgan_train_config *c = &gan->cfg;
+  CHECK(fabs(c->lr_g - jnum(fx, "lr")) <= 1e-7 * jnum(fx, "lr") && c->lr_d == c->lr_g &&
+            fabs(c->beta1 - json_object_get_double(json_object_array_get_idx(betas, 0))) <= 1e-7 &&
+            fabs(c->beta2 - json_object_get_double(json_object_array_get_idx(betas, 1))) <= 1e-7 &&
+            fabs(c->eps - jnum(fx, "eps")) <= 1e-7 * jnum(fx, "eps") && c->loss == CLGAN_GLOSS_NS,
+        "the default training configuration (lr %g, betas %g %g, eps %g, loss %s) is not the "
+        "fixture's", c->lr_g, c->beta1, c->beta2, c->eps, clgan_gan_loss_name(c->loss));
 
   /* 0. the same starting point: initial weights and the 10 iterations' inputs */
   net_copy g0, d0;
