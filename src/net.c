@@ -236,14 +236,19 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
   clgan_view ws = CLGAN_VIEW(net->ws, 0);
   clgan_view dy = dout;
   clgan_status s = CLGAN_OK;
-  for (int i = d->count - 1; i >= 0 && !s; i--) {
+  /* the first layer that does work writes din: reshape/flatten before it are views */
+  int first = 0;
+  while (first < d->count && is_alias(&d->layers[first])) first++;
+  if (first == d->count && din.mem) /* a network of views only: din is dout */
+    return clgan_copy(ctx, (size_t)n * d->in_c * d->in_h * d->in_w, dout, din);
+  for (int i = d->count - 1; i >= first && !s; i--) {
     const clgan_layer_desc *l = &d->layers[i];
     if (is_alias(l)) continue;
     clgan_view x = net->in_view[i];
     clgan_view y = CLGAN_VIEW(net->acts, net->out_off[i]);
-    int need_dx = i > 0 || din.mem != NULL;
+    int need_dx = i > first || din.mem != NULL;
     /* dx goes to the ping-pong buffer dy is not in, so no kernel reads what it writes */
-    clgan_view dx = (i == 0 && din.mem) ? din
+    clgan_view dx = (i == first && din.mem) ? din
                     : CLGAN_VIEW(dy.mem == net->grad_a ? net->grad_b : net->grad_a, 0);
     switch (l->kind) {
       case CLGAN_LAYER_LINEAR: {
