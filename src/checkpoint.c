@@ -200,9 +200,11 @@ clgan_status clgan_checkpoint_open(const char *path, clgan_st_file *f, clgan_mod
   const char *fmt = clgan_safetensors_meta(f, "format");
   const char *text = clgan_safetensors_meta(f, "model");
   if (!fmt || strcmp(fmt, FORMAT) != 0 || !text) {
+    /* the message first: fmt points into f, which the free releases */
+    s = clgan_error(CLGAN_ERR_FORMAT, "checkpoint '%s': not a clgan checkpoint of format "
+                    "%s (format is %s)", path, FORMAT, fmt ? fmt : "missing");
     clgan_safetensors_free(f);
-    return clgan_error(CLGAN_ERR_FORMAT, "checkpoint '%s': not a clgan checkpoint of format "
-                       "%s (format is %s)", path, FORMAT, fmt ? fmt : "missing");
+    return s;
   }
   s = clgan_model_parse(text, "checkpoint model", model);
   if (s) {
