@@ -1,8 +1,15 @@
-/* The only file that talks to CLBlast: SGEMM and strided-batched SGEMM on clgan views.
- * Tests: tests/test_gemm.c (against a host reference); `clgan doctor` checks it too. */
+/* The only file that talks to CLBlast: SGEMM and strided-batched SGEMM on clgan views, run
+ * by the context's GEMM plan (src/gemm_tune.c), plus shape recording and event profiling.
+ * Tests: tests/perf/test_gemm.c (against a float64 reference, every route); `clgan doctor`. */
 #include <clblast_c.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "clgan/gemm.h"
 #include "clgan/ops.h"
 #include "internal.h"
 
@@ -12,13 +19,19 @@ static const char *clblast_name(CLBlastStatusCode c) {
     case CLBlastInvalidMatrixA: return "CLBlastInvalidMatrixA";
     case CLBlastInvalidMatrixB: return "CLBlastInvalidMatrixB";
     case CLBlastInvalidMatrixC: return "CLBlastInvalidMatrixC";
+    case CLBlastInvalidVectorX: return "CLBlastInvalidVectorX";
+    case CLBlastInvalidVectorY: return "CLBlastInvalidVectorY";
     case CLBlastInvalidDimension: return "CLBlastInvalidDimension";
     case CLBlastInvalidLeadDimA: return "CLBlastInvalidLeadDimA";
     case CLBlastInvalidLeadDimB: return "CLBlastInvalidLeadDimB";
     case CLBlastInvalidLeadDimC: return "CLBlastInvalidLeadDimC";
+    case CLBlastInvalidIncrementX: return "CLBlastInvalidIncrementX";
+    case CLBlastInvalidIncrementY: return "CLBlastInvalidIncrementY";
     case CLBlastInsufficientMemoryA: return "CLBlastInsufficientMemoryA";
     case CLBlastInsufficientMemoryB: return "CLBlastInsufficientMemoryB";
     case CLBlastInsufficientMemoryC: return "CLBlastInsufficientMemoryC";
+    case CLBlastInsufficientMemoryX: return "CLBlastInsufficientMemoryX";
+    case CLBlastInsufficientMemoryY: return "CLBlastInsufficientMemoryY";
     case CLBlastInsufficientMemoryTemp: return "CLBlastInsufficientMemoryTemp";
     case CLBlastInvalidBatchCount: return "CLBlastInvalidBatchCount";
     case CLBlastInvalidOverrideKernel: return "CLBlastInvalidOverrideKernel";
@@ -43,7 +56,470 @@ static clgan_status check(CLBlastStatusCode c, const char *what, size_t m, size_
                      clblast_name(c), (int)c);
 }
 
-void clgan_gemm_free(clgan_ctx *ctx) { (void)ctx; }
+/* ---- per-context state ---- */
+
+typedef struct prof_name {
+  char name[64];
+  int is_gemm;
+  clgan_gemm_shape shape;
+  long calls;
+  double seconds, flops;
+} prof_name;
+
+/* An enqueued command to time: from the end of `start` (a marker before a GEMM; NULL for a
+ * kernel, which is timed from its own start) to the end of `end`. */
+typedef struct prof_pending {
+  int entry;
+  cl_event start, end;
+} prof_pending;
+
+struct clgan_gemm_state {
+  clgan_gemm_plan plan;
+  int plan_ready;
+  char note[600];
+  cl_mem temp;                 /* CLBlast's scratch for padded/transposed copies */
+  size_t temp_bytes;
+  int recording;
+  clgan_gemm_record *rec;
+  int nrec, caprec;
+  int profiling;
+  prof_name *names;
+  int nnames, capnames;
+  prof_pending *pend;
+  size_t npend, cappend;
+};
+
+static clgan_status state_of(clgan_ctx *ctx, struct clgan_gemm_state **out) {
+  if (!ctx->gemm) {
+    ctx->gemm = calloc(1, sizeof *ctx->gemm);
+    if (!ctx->gemm) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    clgan_gemm_plan_init(&ctx->gemm->plan);
+  }
+  *out = ctx->gemm;
+  return CLGAN_OK;
+}
+
+static clgan_status plan_ready(clgan_ctx *ctx, struct clgan_gemm_state **out) {
+  clgan_status s = state_of(ctx, out);
+  if (s || (*out)->plan_ready) return s;
+  clgan_gemm_plan_default(&ctx->info, &(*out)->plan, (*out)->note, sizeof (*out)->note);
+  (*out)->plan_ready = 1;
+  return CLGAN_OK;
+}
+
+static void profile_drop(struct clgan_gemm_state *g) {
+  for (size_t i = 0; i < g->npend; i++) {
+    if (g->pend[i].start) clReleaseEvent(g->pend[i].start);
+    if (g->pend[i].end) clReleaseEvent(g->pend[i].end);
+  }
+  g->npend = 0;
+}
+
+void clgan_gemm_free(clgan_ctx *ctx) {
+  struct clgan_gemm_state *g = ctx->gemm;
+  if (!g) return;
+  profile_drop(g);
+  clgan_gemm_plan_free(&g->plan);
+  clgan_buffer_release(&g->temp);
+  free(g->rec);
+  free(g->names);
+  free(g->pend);
+  free(g);
+  ctx->gemm = NULL;
+}
+
+clgan_status clgan_gemm_set_plan(clgan_ctx *ctx, const clgan_gemm_plan *p) {
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = state_of(ctx, &g);
+  clgan_gemm_plan copy;
+  if (!s) s = clgan_gemm_plan_copy(p, &copy);
+  if (s) return s;
+  clgan_gemm_plan_free(&g->plan);
+  g->plan = copy;
+  g->plan_ready = 1;
+  g->note[0] = '\0';
+  return CLGAN_OK;
+}
+
+const clgan_gemm_plan *clgan_gemm_get_plan(clgan_ctx *ctx) {
+  struct clgan_gemm_state *g = NULL;
+  if (plan_ready(ctx, &g)) return NULL;
+  return &g->plan;
+}
+
+const char *clgan_gemm_plan_note(clgan_ctx *ctx) {
+  struct clgan_gemm_state *g = NULL;
+  if (plan_ready(ctx, &g)) return "";
+  return g->note;
+}
+
+/* ---- applying a program: CLBlast keeps overrides per device, process-wide ---- */
+
+static pthread_mutex_t applied_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  cl_device_id dev;
+  clgan_gemm_program prog;
+} applied[16];
+static int napplied;
+
+static int same_program(const clgan_gemm_program *a, const clgan_gemm_program *b) {
+  return !memcmp(a->xgemm, b->xgemm, sizeof a->xgemm) &&
+         !memcmp(a->direct, b->direct, sizeof a->direct) && a->min_indirect == b->min_indirect;
+}
+
+static clgan_status override(cl_device_id dev, const char *kernel, int n, const char *const *names,
+                             const size_t *values) {
+  CLBlastStatusCode r = CLBlastOverrideParameters(dev, kernel, CLBlastPrecisionSingle, (size_t)n,
+                                                  (const char **)names, values);
+  if (r == CLBlastSuccess) return CLGAN_OK;
+  return clgan_error(CLGAN_ERR_CLBLAST, "CLBlastOverrideParameters(%s) failed: %s (%d)", kernel,
+                     clblast_name(r), (int)r);
+}
+
+static clgan_status apply_program(clgan_ctx *ctx, const clgan_gemm_program *p) {
+  cl_device_id dev = ctx->info.device;
+  pthread_mutex_lock(&applied_lock);
+  int slot = -1;
+  for (int i = 0; i < napplied; i++)
+    if (applied[i].dev == dev) slot = i;
+  if (slot >= 0 && same_program(&applied[slot].prog, p)) {
+    pthread_mutex_unlock(&applied_lock);
+    return CLGAN_OK;
+  }
+  size_t xv[CLGAN_XGEMM_NPARAMS], dv[CLGAN_DIRECT_NPARAMS], mv = p->min_indirect;
+  for (int i = 0; i < CLGAN_XGEMM_NPARAMS; i++) xv[i] = p->xgemm[i];
+  for (int i = 0; i < CLGAN_DIRECT_NPARAMS; i++) dv[i] = p->direct[i];
+  static const char *const routine_names[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+  clgan_status s = override(dev, "Xgemm", CLGAN_XGEMM_NPARAMS, clgan_gemm_param_names(0), xv);
+  if (!s) s = override(dev, "XgemmDirect", CLGAN_DIRECT_NPARAMS, clgan_gemm_param_names(1), dv);
+  if (!s) s = override(dev, "GemmRoutine", 1, routine_names, &mv);
+  if (!s) {
+    if (slot < 0 && napplied < (int)(sizeof applied / sizeof *applied)) slot = napplied++;
+    if (slot >= 0) {
+      applied[slot].dev = dev;
+      applied[slot].prog = *p;
+    }
+  } else if (slot >= 0) {
+    /* half applied: make the next call apply everything again */
+    applied[slot].dev = NULL;
+  }
+  pthread_mutex_unlock(&applied_lock);
+  return s;
+}
+
+size_t clgan_gemm_scratch_bytes(const clgan_ctx *ctx) {
+  return ctx->gemm ? ctx->gemm->temp_bytes : 0;
+}
+
+/* ---- routing ---- */
+
+/* Level-2 forms: M = 1 or N = 1 as a matrix-vector product, K = 1 as a rank-1 update. */
+static int small_ok(const clgan_gemm_shape *s, size_t ldc) {
+  return s->m == 1 || (s->n == 1 && ldc == 1) || s->k == 1;
+}
+
+static int route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, size_t ldc) {
+  for (int i = 0; i < p->nchoices; i++) {
+    const clgan_gemm_shape *c = &p->choices[i].shape;
+    if (c->ta == s->ta && c->tb == s->tb && c->m == s->m && c->n == s->n && c->k == s->k) {
+      int r = p->choices[i].program;
+      if (r == CLGAN_GEMM_USE_GEMV && !small_ok(s, ldc)) break;
+      return r;
+    }
+  }
+  if (p->gemv_small && small_ok(s, ldc)) return CLGAN_GEMM_USE_GEMV;
+  return p->fallback >= 0 && p->fallback < p->nprograms ? p->fallback : -2;
+}
+
+int clgan_gemm_route(clgan_ctx *ctx, const clgan_gemm_shape *s) {
+  struct clgan_gemm_state *g = NULL;
+  if (plan_ready(ctx, &g)) return -2;
+  return route_of(&g->plan, s, s->n == 1 ? 1 : s->n);
+}
+
+/* ---- recording and profiling ---- */
+
+static void record(struct clgan_gemm_state *g, const clgan_gemm_shape *s) {
+  for (int i = 0; i < g->nrec; i++) {
+    clgan_gemm_shape *r = &g->rec[i].shape;
+    if (r->ta == s->ta && r->tb == s->tb && r->m == s->m && r->n == s->n && r->k == s->k) {
+      g->rec[i].calls++;
+      return;
+    }
+  }
+  if (g->nrec == g->caprec) {
+    int cap = g->caprec ? 2 * g->caprec : 32;
+    clgan_gemm_record *r = realloc(g->rec, sizeof *r * (size_t)cap);
+    if (!r) return; /* a recording that misses a shape under memory pressure is harmless */
+    g->rec = r;
+    g->caprec = cap;
+  }
+  g->rec[g->nrec++] = (clgan_gemm_record){*s, 1};
+}
+
+clgan_status clgan_gemm_record_start(clgan_ctx *ctx, int skip_gemms) {
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = state_of(ctx, &g);
+  if (s) return s;
+  g->nrec = 0;
+  g->recording = skip_gemms ? 2 : 1;
+  return CLGAN_OK;
+}
+
+clgan_status clgan_gemm_record_stop(clgan_ctx *ctx, clgan_gemm_record **out, int *count) {
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = state_of(ctx, &g);
+  *out = NULL;
+  *count = 0;
+  if (s) return s;
+  g->recording = 0;
+  if (g->nrec) {
+    *out = malloc(sizeof **out * (size_t)g->nrec);
+    if (!*out) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    memcpy(*out, g->rec, sizeof **out * (size_t)g->nrec);
+    *count = g->nrec;
+  }
+  g->nrec = 0;
+  return CLGAN_OK;
+}
+
+int clgan_profile_active(const clgan_ctx *ctx) { return ctx->gemm && ctx->gemm->profiling; }
+
+static int prof_entry(struct clgan_gemm_state *g, const char *name, const clgan_gemm_shape *s) {
+  for (int i = 0; i < g->nnames; i++)
+    if (!strcmp(g->names[i].name, name)) return i;
+  if (g->nnames == g->capnames) {
+    int cap = g->capnames ? 2 * g->capnames : 64;
+    prof_name *n = realloc(g->names, sizeof *n * (size_t)cap);
+    if (!n) return -1;
+    g->names = n;
+    g->capnames = cap;
+  }
+  prof_name *e = &g->names[g->nnames];
+  memset(e, 0, sizeof *e);
+  snprintf(e->name, sizeof e->name, "%s", name);
+  if (s) {
+    e->is_gemm = 1;
+    e->shape = *s;
+  }
+  return g->nnames++;
+}
+
+static double event_ns(cl_event ev, cl_profiling_info what) {
+  cl_ulong t = 0;
+  if (clGetEventProfilingInfo(ev, what, sizeof t, &t, NULL) != CL_SUCCESS) return -1.0;
+  return (double)t;
+}
+
+/* Reads the pending events (the queue must have finished them) into the totals. */
+static void profile_resolve(struct clgan_gemm_state *g) {
+  for (size_t i = 0; i < g->npend; i++) {
+    prof_pending *p = &g->pend[i];
+    double t0 = p->start ? event_ns(p->start, CL_PROFILING_COMMAND_END)
+                         : event_ns(p->end, CL_PROFILING_COMMAND_START);
+    double t1 = event_ns(p->end, CL_PROFILING_COMMAND_END);
+    prof_name *e = &g->names[p->entry];
+    e->calls++;
+    if (t0 >= 0 && t1 >= t0) e->seconds += (t1 - t0) * 1e-9;
+    if (e->is_gemm) e->flops += 2.0 * (double)e->shape.m * (double)e->shape.n * (double)e->shape.k;
+  }
+  profile_drop(g);
+}
+
+static void profile_push(clgan_ctx *ctx, int entry, cl_event start, cl_event end) {
+  struct clgan_gemm_state *g = ctx->gemm;
+  if (entry < 0 || !end) {
+    if (start) clReleaseEvent(start);
+    if (end) clReleaseEvent(end);
+    return;
+  }
+  if (g->npend == g->cappend) {
+    /* a long profiled run: settle what is done rather than hold events without bound */
+    if (g->npend >= 65536 && clFinish(ctx->queue) == CL_SUCCESS) profile_resolve(g);
+    if (g->npend == g->cappend) {
+      size_t cap = g->cappend ? 2 * g->cappend : 1024;
+      prof_pending *p = realloc(g->pend, sizeof *p * cap);
+      if (!p) {
+        if (start) clReleaseEvent(start);
+        clReleaseEvent(end);
+        return;
+      }
+      g->pend = p;
+      g->cappend = cap;
+    }
+  }
+  g->pend[g->npend++] = (prof_pending){entry, start, end};
+}
+
+void clgan_profile_add_launch(clgan_ctx *ctx, const char *name, cl_event ev) {
+  if (!clgan_profile_active(ctx)) {
+    if (ev) clReleaseEvent(ev);
+    return;
+  }
+  profile_push(ctx, prof_entry(ctx->gemm, name, NULL), NULL, ev);
+}
+
+clgan_status clgan_profile_start(clgan_ctx *ctx) {
+  if (!ctx->profiling)
+    return clgan_error(CLGAN_ERR_INVALID_ARG,
+                       "profiling needs a context created with CLGAN_CTX_PROFILING");
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = state_of(ctx, &g);
+  if (s) return s;
+  profile_drop(g);
+  g->nnames = 0;
+  g->profiling = 1;
+  return CLGAN_OK;
+}
+
+static int by_time(const void *a, const void *b) {
+  double x = ((const clgan_profile_entry *)a)->seconds, y = ((const clgan_profile_entry *)b)->seconds;
+  return (x < y) - (x > y);
+}
+
+clgan_status clgan_profile_read(clgan_ctx *ctx, clgan_profile_entry **out, int *count) {
+  *out = NULL;
+  *count = 0;
+  struct clgan_gemm_state *g = ctx->gemm;
+  if (!g || !g->profiling) return clgan_error(CLGAN_ERR_INVALID_ARG, "profiling is not on");
+  clgan_status s = clgan_ctx_finish(ctx);
+  if (s) return s;
+  profile_resolve(g);
+  if (!g->nnames) return CLGAN_OK;
+  *out = calloc((size_t)g->nnames, sizeof **out);
+  if (!*out) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int i = 0; i < g->nnames; i++) {
+    clgan_profile_entry *e = &(*out)[i];
+    snprintf(e->name, sizeof e->name, "%s", g->names[i].name);
+    e->is_gemm = g->names[i].is_gemm;
+    e->shape = g->names[i].shape;
+    e->calls = g->names[i].calls;
+    e->seconds = g->names[i].seconds;
+    e->flops = g->names[i].flops;
+  }
+  *count = g->nnames;
+  qsort(*out, (size_t)*count, sizeof **out, by_time);
+  return CLGAN_OK;
+}
+
+void clgan_profile_stop(clgan_ctx *ctx) {
+  struct clgan_gemm_state *g = ctx->gemm;
+  if (!g) return;
+  clFinish(ctx->queue);
+  profile_drop(g);
+  g->profiling = 0;
+}
+
+/* ---- the calls ---- */
+
+static CLBlastTranspose tr(int t) { return t ? CLBlastTransposeYes : CLBlastTransposeNo; }
+
+/* CLBlast's scratch for the indirect kernel, kept per context so that no GEMM allocates
+ * (it would otherwise create and free a buffer on every call). */
+static clgan_status temp_for(clgan_ctx *ctx, struct clgan_gemm_state *g, int ta, int tb, size_t m,
+                             size_t n, size_t k, size_t aoff, size_t lda, size_t boff, size_t ldb,
+                             size_t coff, size_t ldc, cl_mem *out) {
+  size_t bytes = 0;
+  CLBlastStatusCode r = CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, tr(tb), tr(ta), n, m, k,
+                                                   boff, ldb, aoff, lda, coff, ldc, &ctx->queue,
+                                                   &bytes);
+  clgan_status s = check(r, "CLBlastSGemmTempBufferSize", m, n, k);
+  if (s) return s;
+  if (bytes > g->temp_bytes || !g->temp) {
+    /* grow by half again, so a run of slightly bigger shapes does not reallocate each time */
+    size_t want = bytes + bytes / 2 + 4096;
+    clgan_buffer_release(&g->temp);
+    g->temp_bytes = 0;
+    s = clgan_buffer_create(ctx, want, "GEMM scratch", &g->temp);
+    if (s) return s;
+    g->temp_bytes = want;
+  }
+  *out = g->temp;
+  return CLGAN_OK;
+}
+
+/* M = 1, N = 1 (contiguous C) or K = 1 through CLBlast's level-2 routines. */
+static clgan_status run_small(clgan_ctx *ctx, const clgan_gemm_shape *sh, float alpha,
+                              clgan_view a, size_t lda, clgan_view b, size_t ldb, float beta,
+                              clgan_view c, size_t ldc, cl_event *ev) {
+  CLBlastStatusCode r;
+  if (sh->m == 1 || sh->n == 1) {
+    /* y = op(M) x, with M the matrix operand and x the vector one, both as stored */
+    int row = sh->m == 1;
+    clgan_view mat = row ? b : a, vec = row ? a : b;
+    size_t ld = row ? ldb : lda;
+    int tmat = row ? !sh->tb : sh->ta;                 /* row: y^T = x^T op(B) = (op(B)^T x)^T */
+    size_t rows = row ? (sh->tb ? sh->n : sh->k) : (sh->ta ? sh->k : sh->m);
+    size_t cols = row ? (sh->tb ? sh->k : sh->n) : (sh->ta ? sh->m : sh->k);
+    size_t incx = row ? (sh->ta ? lda : 1) : (sh->tb ? 1 : ldb);
+    size_t incy = row ? 1 : ldc;
+    if (beta == 0.0f) {
+      /* Sgemv reads y even when beta is 0: NaN or Inf there would survive 0 * y */
+      clgan_status s = clgan_fill(ctx, row ? sh->n : sh->m, 0.0f, c);
+      if (s) return s;
+    }
+    r = CLBlastSgemv(CLBlastLayoutRowMajor, tr(tmat), rows, cols, alpha, mat.mem, mat.off, ld,
+                     vec.mem, vec.off, incx, beta, c.mem, c.off, incy, &ctx->queue, ev);
+    return check(r, "CLBlastSgemv", sh->m, sh->n, sh->k);
+  }
+  /* K = 1: C = beta C + alpha a b^T, a column of op(A) and a row of op(B) */
+  clgan_status s = CLGAN_OK;
+  if (beta != 1.0f) {
+    /* contiguous rows in one launch, else row by row */
+    size_t rows = ldc == sh->n ? 1 : sh->m, len = ldc == sh->n ? sh->m * sh->n : sh->n;
+    for (size_t i = 0; i < rows && !s; i++)
+      s = beta == 0.0f ? clgan_fill(ctx, len, 0.0f, clgan_view_at(c, i * ldc))
+                       : clgan_scale(ctx, len, beta, clgan_view_at(c, i * ldc));
+  }
+  if (s) return s;
+  r = CLBlastSger(CLBlastLayoutRowMajor, sh->m, sh->n, alpha, a.mem, a.off, sh->ta ? 1 : lda,
+                  b.mem, b.off, sh->tb ? ldb : 1, c.mem, c.off, ldc, &ctx->queue, ev);
+  return check(r, "CLBlastSger", sh->m, sh->n, sh->k);
+}
+
+/* Runs one GEMM by `route` (a program index, CLGAN_GEMM_USE_GEMV, or -2 for CLBlast as it
+ * stands). Row-major C = op(A) op(B) is handed to CLBlast as the column-major
+ * C^T = op(B)^T op(A)^T: CLBlast's indirect kernel wants column-major C and would otherwise
+ * transpose C into scratch and back on every call. */
+static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_gemm_plan *plan,
+                        int route, const clgan_gemm_shape *sh, float alpha, clgan_view a,
+                        size_t lda, clgan_view b, size_t ldb, float beta, clgan_view c, size_t ldc) {
+  cl_event before = NULL, done = NULL;
+  int prof = g->profiling;
+  int entry = -1;
+  if (prof) {
+    char name[64];
+    snprintf(name, sizeof name, "gemm %c%c %zux%zux%zu", sh->ta ? 'T' : 'N', sh->tb ? 'T' : 'N',
+             sh->m, sh->n, sh->k);
+    entry = prof_entry(g, name, sh);
+    if (clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &before) != CL_SUCCESS) before = NULL;
+  }
+  clgan_status s;
+  if (route == CLGAN_GEMM_USE_GEMV) {
+    s = run_small(ctx, sh, alpha, a, lda, b, ldb, beta, c, ldc, prof ? &done : NULL);
+  } else {
+    s = route >= 0 ? apply_program(ctx, &plan->programs[route]) : CLGAN_OK;
+    cl_mem temp = NULL;
+    if (!s) s = temp_for(ctx, g, sh->ta, sh->tb, sh->m, sh->n, sh->k, a.off, lda, b.off, ldb,
+                         c.off, ldc, &temp);
+    if (!s) {
+      CLBlastStatusCode r = CLBlastSgemmWithTempBuffer(
+          CLBlastLayoutColMajor, tr(sh->tb), tr(sh->ta), sh->n, sh->m, sh->k, alpha, b.mem,
+          b.off, ldb, a.mem, a.off, lda, beta, c.mem, c.off, ldc, &ctx->queue,
+          prof ? &done : NULL, temp);
+      s = check(r, "CLBlastSgemm", sh->m, sh->n, sh->k);
+    }
+  }
+  if (prof) {
+    if (s || !done) {
+      if (before) clReleaseEvent(before);
+      if (done) clReleaseEvent(done);
+    } else {
+      profile_push(ctx, entry, before, done);
+    }
+  }
+  return s;
+}
 
 clgan_status clgan_gemm(clgan_ctx *ctx, int ta, int tb, size_t m, size_t n, size_t k,
                         float alpha, clgan_view a, size_t lda, clgan_view b, size_t ldb,
@@ -51,11 +527,14 @@ clgan_status clgan_gemm(clgan_ctx *ctx, int ta, int tb, size_t m, size_t n, size
   if (m == 0 || n == 0) return CLGAN_OK;
   if (k == 0) /* CLBlast rejects K=0; C = beta*C is the right answer */
     return beta == 0.0f ? clgan_fill(ctx, m * n, 0.0f, c) : clgan_scale(ctx, m * n, beta, c);
-  CLBlastStatusCode r = CLBlastSgemm(
-      CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-      tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a.mem, a.off, lda, b.mem,
-      b.off, ldb, beta, c.mem, c.off, ldc, &ctx->queue, NULL);
-  return check(r, "CLBlastSgemm", m, n, k);
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = plan_ready(ctx, &g);
+  if (s) return s;
+  clgan_gemm_shape sh = {ta != 0, tb != 0, m, n, k};
+  if (g->recording) record(g, &sh);
+  if (g->recording == 2) return CLGAN_OK;
+  return run(ctx, g, &g->plan, route_of(&g->plan, &sh, ldc), &sh, alpha, a, lda, b, ldb, beta,
+             c, ldc);
 }
 
 clgan_status clgan_gemm_batched(clgan_ctx *ctx, int ta, int tb, size_t m, size_t n, size_t k,
@@ -73,9 +552,110 @@ clgan_status clgan_gemm_batched(clgan_ctx *ctx, int ta, int tb, size_t m, size_t
     }
     return CLGAN_OK;
   }
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = plan_ready(ctx, &g);
+  if (s) return s;
+  clgan_gemm_shape sh = {ta != 0, tb != 0, m, n, k};
+  if (g->recording) record(g, &sh); /* one shape per batch entry */
+  for (size_t i = 1; g->recording && i < batch; i++) record(g, &sh);
+  if (g->recording == 2) return CLGAN_OK;
+  int route = route_of(&g->plan, &sh, ldc);
+  if (route >= 0) s = apply_program(ctx, &g->plan.programs[route]);
+  if (s) return s;
   CLBlastStatusCode r = CLBlastSgemmStridedBatched(
-      CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-      tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a.mem, a.off, lda, sa,
-      b.mem, b.off, ldb, sb, beta, c.mem, c.off, ldc, sc, batch, &ctx->queue, NULL);
+      CLBlastLayoutColMajor, tr(tb), tr(ta), n, m, k, alpha, b.mem, b.off, ldb, sb, a.mem, a.off,
+      lda, sa, beta, c.mem, c.off, ldc, sc, batch, &ctx->queue, NULL);
   return check(r, "CLBlastSgemmStridedBatched", m, n, k);
+}
+
+/* ---- measuring (the tuner's inner step) ---- */
+
+static float pattern(size_t i, unsigned salt) {
+  return (float)((i * 2654435761u + salt * 40503u) % 1000u) / 1000.0f - 0.5f;
+}
+
+clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *sh,
+                                      const clgan_gemm_program *p, int gemv, int reps,
+                                      clgan_gemm_measure *out) {
+  memset(out, 0, sizeof *out);
+  if (!sh->m || !sh->n || !sh->k) return clgan_error(CLGAN_ERR_INVALID_ARG, "empty GEMM shape");
+  if (gemv && !small_ok(sh, 1))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%zux%zux%zu is not a matrix-vector shape", sh->m,
+                       sh->n, sh->k);
+  struct clgan_gemm_state *g = NULL;
+  clgan_status s = plan_ready(ctx, &g);
+  if (s) return s;
+  size_t lda = sh->ta ? sh->m : sh->k, ldb = sh->tb ? sh->k : sh->n, ldc = sh->n;
+  size_t na = sh->m * sh->k, nb = sh->k * sh->n, nc = sh->m * sh->n;
+  float *ha = malloc(sizeof(float) * na), *hb = malloc(sizeof(float) * nb),
+        *hc = malloc(sizeof(float) * nc);
+  cl_mem ba = NULL, bb = NULL, bc = NULL;
+  if (!ha || !hb || !hc) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s) {
+    for (size_t i = 0; i < na; i++) ha[i] = pattern(i, 1);
+    for (size_t i = 0; i < nb; i++) hb[i] = pattern(i, 2);
+    for (size_t i = 0; i < nc; i++) hc[i] = NAN; /* beta 0 must not read C */
+  }
+  if (!s) s = clgan_buffer_create(ctx, na * sizeof(float), "measure.A", &ba);
+  if (!s) s = clgan_buffer_create(ctx, nb * sizeof(float), "measure.B", &bb);
+  if (!s) s = clgan_buffer_create(ctx, nc * sizeof(float), "measure.C", &bc);
+  if (!s) s = clgan_buffer_write(ctx, ba, 0, na * sizeof(float), ha);
+  if (!s) s = clgan_buffer_write(ctx, bb, 0, nb * sizeof(float), hb);
+  if (!s) s = clgan_buffer_write(ctx, bc, 0, nc * sizeof(float), hc);
+  clgan_gemm_plan one;
+  clgan_gemm_plan_init(&one);
+  int route;
+  if (gemv) {
+    route = CLGAN_GEMM_USE_GEMV;
+  } else if (p) {
+    one.nprograms = 1;
+    one.programs[0] = *p;
+    route = 0;
+  } else {
+    route = route_of(&g->plan, sh, ldc);
+  }
+  const clgan_gemm_plan *plan = p && !gemv ? &one : &g->plan;
+  /* the first run compiles (or loads) the kernels: not timed */
+  if (!s) s = run(ctx, g, plan, route, sh, 1.0f, CLGAN_VIEW(ba, 0), lda, CLGAN_VIEW(bb, 0), ldb,
+                  0.0f, CLGAN_VIEW(bc, 0), ldc);
+  if (!s) s = clgan_ctx_finish(ctx);
+  if (!s) s = clgan_buffer_read(ctx, bc, 0, nc * sizeof(float), hc);
+  if (!s) {
+    double worst = 0.0;
+    for (int t = 0; t < 256; t++) {
+      size_t i = ((size_t)t * 7919u + 3u) % sh->m, j = ((size_t)t * 104729u + 11u) % sh->n;
+      double acc = 0.0, mag = 0.0;
+      for (size_t q = 0; q < sh->k; q++) {
+        double x = sh->ta ? ha[q * lda + i] : ha[i * lda + q];
+        double y = sh->tb ? hb[j * ldb + q] : hb[q * ldb + j];
+        acc += x * y;
+        mag += x < 0 ? -x * (y < 0 ? -y : y) : x * (y < 0 ? -y : y);
+      }
+      double got = hc[i * ldc + j];
+      double e = got == got ? (got > acc ? got - acc : acc - got) / (mag + 1e-30) : 1e30;
+      if (e > worst) worst = e;
+    }
+    out->max_rel_err = worst;
+    /* a float32 sum of k products errs by at most about k ulps of the magnitude sum */
+    out->valid = worst <= 2.0 * ((double)sh->k + 4.0) * 5.96e-8;
+  }
+  double best = 1e30;
+  for (int r = 0; r < reps && !s; r++) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    s = run(ctx, g, plan, route, sh, 1.0f, CLGAN_VIEW(ba, 0), lda, CLGAN_VIEW(bb, 0), ldb, 0.0f,
+            CLGAN_VIEW(bc, 0), ldc);
+    if (!s) s = clgan_ctx_finish(ctx);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (dt < best) best = dt;
+  }
+  out->seconds = reps > 0 && !s ? best : 0.0;
+  clgan_buffer_release(&ba);
+  clgan_buffer_release(&bb);
+  clgan_buffer_release(&bc);
+  free(ha);
+  free(hb);
+  free(hc);
+  return s;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clgan/gemm.h"
 #include "clgan/version.h"
 #include "internal.h"
 
@@ -405,11 +406,14 @@ clgan_status clgan_launch(clgan_ctx *ctx, cl_kernel k, const char *name, cl_uint
                           const size_t *global, const size_t *local) {
   for (cl_uint d = 0; d < dims; d++)
     if (global[d] == 0) return CLGAN_OK;
-  cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL, NULL);
+  cl_event ev = NULL; /* only while profiling (src/gemm.c times it) */
+  cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL,
+                                    clgan_profile_active(ctx) ? &ev : NULL);
   if (e != CL_SUCCESS) {
     clgan_cl_check(e, "clEnqueueNDRangeKernel");
     return clgan_error_prefix("launching kernel '%s': ", name);
   }
+  if (ev) clgan_profile_add_launch(ctx, name, ev);
   return CLGAN_OK;
 }
 

@@ -1,0 +1,175 @@
+/* GEMM plans, shape recording and profiling: which CLBlast kernel and parameters run each
+ * SGEMM shape on a device (tuned by `clgan tune` and kept on disk, else a built-in default
+ * for POCL CPU devices, else CLBlast's own), the shapes a model issues, and per-kernel
+ * times from OpenCL profiling events. The SGEMM calls themselves are in ops.h.
+ * Tests: tests/perf/test_gemm_plan.c (host), tests/perf/test_gemm.c (device) */
+#ifndef CLGAN_GEMM_H
+#define CLGAN_GEMM_H
+
+#include "clgan/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One GEMM problem as clgan_gemm receives it: row-major C(m x n) = op(A) op(B). */
+typedef struct clgan_gemm_shape {
+  int ta, tb;       /* 0 = as stored, 1 = transposed */
+  size_t m, n, k;
+} clgan_gemm_shape;
+
+/* Parameter counts of CLBlast's two SGEMM kernels (CLBlast 1.5's names, in the order of
+ * clgan_gemm_param_names). */
+enum { CLGAN_XGEMM_NPARAMS = 16, CLGAN_DIRECT_NPARAMS = 10 };
+
+/* "Xgemm": GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN;
+ * "XgemmDirect": KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD. */
+const char *const *clgan_gemm_param_names(int direct);
+
+/* One CLBlast GEMM program: CLBlast compiles both kernels into one program per parameter
+ * combination (a few seconds on POCL, cached by POCL on disk afterwards), so a plan names
+ * few of them. min_indirect is CLBlast's XGEMM_MIN_INDIRECT_SIZE: a GEMM with
+ * m*n*k < min_indirect^3 runs XgemmDirect, any other the indirect Xgemm. */
+typedef struct clgan_gemm_program {
+  unsigned xgemm[CLGAN_XGEMM_NPARAMS];
+  unsigned direct[CLGAN_DIRECT_NPARAMS];
+  unsigned long min_indirect;
+} clgan_gemm_program;
+
+/* min_indirect values that force one kernel for every shape. */
+#define CLGAN_GEMM_ALWAYS_INDIRECT 0ul
+#define CLGAN_GEMM_ALWAYS_DIRECT 2000000ul /* cubed still fits 64 bits */
+
+/* Checks a program's parameters against the kernels' constraints (tile sizes divisible by
+ * thread counts times vector widths, vector widths 1/2/4/8/16, local memory within
+ * local_mem bytes and work-group sizes within max_wg; 0 = unchecked). 0 if valid, else -1
+ * and a reason in why. */
+int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long local_mem,
+                             size_t max_wg, char *why, size_t cap);
+
+/* How one shape runs: a program of the plan, or CLBlast's Sgemv for M = 1 or N = 1. */
+enum { CLGAN_GEMM_USE_GEMV = -1 };
+
+typedef struct clgan_gemm_choice {
+  clgan_gemm_shape shape;
+  int program;          /* index into the plan's programs, or CLGAN_GEMM_USE_GEMV */
+  double gflops;        /* measured by the tuner (informational) */
+  double base_gflops;   /* CLBlast's defaults on the same shape, same run (informational) */
+} clgan_gemm_choice;
+
+enum { CLGAN_GEMM_MAX_PROGRAMS = 8 };
+
+/* What runs every GEMM of a context. A plan with no programs leaves CLBlast alone. */
+typedef struct clgan_gemm_plan {
+  char origin[160];     /* "CLBlast defaults", "built-in (POCL CPU)" or "tuned (<file>)" */
+  int nprograms;
+  clgan_gemm_program programs[CLGAN_GEMM_MAX_PROGRAMS];
+  int fallback;         /* program for shapes not listed (-1: none, CLBlast's own) */
+  int gemv_small;       /* 1: M = 1 or N = 1 shapes not listed run as Sgemv */
+  int nchoices;
+  clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */
+} clgan_gemm_plan;
+
+void clgan_gemm_plan_init(clgan_gemm_plan *p); /* CLBlast defaults, nothing allocated */
+void clgan_gemm_plan_free(clgan_gemm_plan *p);
+clgan_status clgan_gemm_plan_copy(const clgan_gemm_plan *src, clgan_gemm_plan *dst);
+
+/* The built-in plan for a device: for POCL CPU devices the parameters measured best on
+ * POCL (docs/PERFORMANCE.md), elsewhere CLBlast's defaults. */
+void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out);
+
+/* Where the tuned plan of a device is kept: <clgan_cache_dir()>/gemm/<key>.json, the key a
+ * hash of the device's name, vendor and driver version, the platform version and clgan's
+ * version. Returns -1 when the cache is disabled (CLGAN_CACHE=0 or no home). */
+int clgan_gemm_plan_path(const clgan_device_info *dev, char *out, size_t cap);
+
+/* Writes a plan for dev atomically (JSON; the device identity is stored beside it). */
+clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev,
+                                  const clgan_gemm_plan *p);
+/* Reads a plan written by clgan_gemm_plan_save. A file that is not valid JSON, is for
+ * another device, driver or clgan version, or holds parameters that break the kernels'
+ * constraints -> CLGAN_ERR_FORMAT (CLGAN_ERR_MISMATCH for another device) naming the file
+ * and the problem; *out is then left as CLBlast defaults. */
+clgan_status clgan_gemm_plan_load(const char *path, const clgan_device_info *dev,
+                                  clgan_gemm_plan *out);
+
+/* The plan a new context uses, from $CLGAN_GEMM: "auto" or unset (the tuned file when
+ * there is a valid one, else the built-in plan), "builtin", "clblast" (never override
+ * CLBlast), or a path to a plan file. A tuned file that cannot be used falls back to the
+ * built-in plan, and *note (if not NULL) says why; never an error. */
+void clgan_gemm_plan_default(const clgan_device_info *dev, clgan_gemm_plan *out, char *note,
+                             size_t note_cap);
+
+/* The context's plan: set replaces it (copied; applied from the next GEMM on). The first
+ * GEMM of a context without a set plan loads clgan_gemm_plan_default. CLBlast keeps
+ * parameter overrides per device for the whole process and cannot go back to its own
+ * database values once overridden, so a "CLBlast defaults" plan after another plan on the
+ * same device keeps the last parameters applied. */
+clgan_status clgan_gemm_set_plan(clgan_ctx *ctx, const clgan_gemm_plan *p);
+const clgan_gemm_plan *clgan_gemm_get_plan(clgan_ctx *ctx);
+/* Where the plan came from and, when a tuned file was refused, why ("" when none). */
+const char *clgan_gemm_plan_note(clgan_ctx *ctx);
+
+/* How clgan_gemm would run a shape under the context's plan: a program index,
+ * CLGAN_GEMM_USE_GEMV, or -2 for CLBlast's own choice. */
+int clgan_gemm_route(clgan_ctx *ctx, const clgan_gemm_shape *s);
+
+/* Bytes of the GEMM scratch buffer the context holds (CLBlast's padded copies). */
+size_t clgan_gemm_scratch_bytes(const clgan_ctx *ctx);
+
+/* ---- recording: the distinct shapes a piece of work issues, with call counts ---- */
+typedef struct clgan_gemm_record {
+  clgan_gemm_shape shape;
+  long calls;
+} clgan_gemm_record;
+
+/* Starts (or restarts, forgetting what was recorded) recording clgan_gemm calls. With
+ * skip_gemms the GEMMs are recorded but not run (their outputs stay unwritten): the shapes
+ * of a training iteration without compiling CLBlast's kernels. */
+clgan_status clgan_gemm_record_start(clgan_ctx *ctx, int skip_gemms);
+/* Stops recording and hands over the shapes in first-call order (free() the array). */
+clgan_status clgan_gemm_record_stop(clgan_ctx *ctx, clgan_gemm_record **out, int *count);
+
+/* ---- profiling: OpenCL event times per kernel name and per GEMM shape ----
+ * Needs a context created with CLGAN_CTX_PROFILING. While on, every clgan kernel launch and
+ * every GEMM (all of CLBlast's kernels for it, between two markers) is timed on the
+ * device. Entries are kept per name ("im2col_f32", "gemm NT 128x1024x3136"). */
+typedef struct clgan_profile_entry {
+  char name[64];
+  int is_gemm;
+  clgan_gemm_shape shape; /* GEMMs only */
+  long calls;
+  double seconds;         /* summed device time (end - start of the events) */
+  double flops;           /* GEMMs: 2*m*n*k per call, summed */
+} clgan_profile_entry;
+
+clgan_status clgan_profile_start(clgan_ctx *ctx);
+/* Waits for the queue, reads every pending event and returns the totals since start, most
+ * time first (free() the array). Profiling stays on; start again to reset. */
+clgan_status clgan_profile_read(clgan_ctx *ctx, clgan_profile_entry **out, int *count);
+void clgan_profile_stop(clgan_ctx *ctx);
+
+/* For src/program.c: a launch with an event to time (takes the event). */
+void clgan_profile_add_launch(clgan_ctx *ctx, const char *name, cl_event ev);
+/* 1 while profiling is on (launchers then ask for an event). */
+int clgan_profile_active(const clgan_ctx *ctx);
+
+/* ---- measuring one program on one shape (the tuner's inner step) ---- */
+typedef struct clgan_gemm_measure {
+  double seconds;       /* best of the timed runs, wall clock around a clFinish */
+  double max_rel_err;   /* worst sampled entry, relative to sum |a||b| over k */
+  int valid;            /* max_rel_err within float32's bound for this k */
+} clgan_gemm_measure;
+
+/* Runs shape s (operands filled with a fixed pattern, alpha 1, beta 0) under program p
+ * (NULL: as the context's plan would) or as Sgemv (gemv = 1, M or N must be 1): once to
+ * compile, then `reps` timed runs; checks 256 sampled entries of C against a float64 dot
+ * product. Buffers are allocated and freed here. */
+clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *s,
+                                      const clgan_gemm_program *p, int gemv, int reps,
+                                      clgan_gemm_measure *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

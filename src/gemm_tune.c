@@ -1,0 +1,410 @@
+/* GEMM plans as data: CLBlast's parameter names and constraints, the built-in plan for POCL,
+ * the tuned-plan file (JSON, atomic writes, keyed by device + driver + clgan version) and
+ * the choice of plan for a new context. Running them is src/gemm.c.
+ * Tests: tests/perf/test_gemm_plan.c */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clgan/gemm.h"
+#include "clgan/program.h"
+#include "clgan/version.h"
+#include "internal.h"
+
+static const char *const xgemm_names[CLGAN_XGEMM_NPARAMS] = {
+    "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+    "NDIMC", "NWG",  "SA",  "SB",  "STRM",  "STRN",  "VWM", "VWN"};
+static const char *const direct_names[CLGAN_DIRECT_NPARAMS] = {
+    "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
+
+const char *const *clgan_gemm_param_names(int direct) {
+  return direct ? direct_names : xgemm_names;
+}
+
+enum { GEMMK, KREG, KWG, KWI, MDIMA, MDIMC, MWG, NDIMB, NDIMC, NWG, SA, SB, STRM, STRN, VWM, VWN };
+enum { KWID, MDIMAD, MDIMCD, NDIMBD, NDIMCD, PADA, PADB, VWMD, VWND, WGD };
+
+static int is_width(unsigned v) { return v == 1 || v == 2 || v == 4 || v == 8 || v == 16; }
+
+/* x % (a*b/c) == 0 with a*b/c a whole number: CLBlast's "MultipleOfXMulDivZ". */
+static int mul_div_ok(unsigned x, unsigned a, unsigned b, unsigned c) {
+  unsigned long ab = (unsigned long)a * b;
+  return c && ab % c == 0 && ab / c && x % (ab / c) == 0;
+}
+
+int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long local_mem,
+                             size_t max_wg, char *why, size_t cap) {
+  const unsigned *x = p->xgemm, *d = p->direct;
+#define BAD(...) return (snprintf(why, cap, __VA_ARGS__), -1)
+  for (int i = 0; i < CLGAN_XGEMM_NPARAMS; i++)
+    if (x[i] > 1024) BAD("Xgemm %s = %u is out of range", xgemm_names[i], x[i]);
+  for (int i = 0; i < CLGAN_DIRECT_NPARAMS; i++)
+    if (d[i] > 1024) BAD("XgemmDirect %s = %u is out of range", direct_names[i], d[i]);
+  /* GEMMK=1 (2-D register tiling) has other constraints; the tuner never proposes it */
+  if (x[GEMMK] != 0) BAD("Xgemm GEMMK = %u (only 0 is supported)", x[GEMMK]);
+  if (x[KREG] != 1) BAD("Xgemm KREG = %u (1 with GEMMK 0)", x[KREG]);
+  if (!x[KWG] || !x[KWI] || !x[MDIMA] || !x[MDIMC] || !x[MWG] || !x[NDIMB] || !x[NDIMC] ||
+      !x[NWG])
+    BAD("Xgemm sizes must be >= 1");
+  if (x[SA] > 1 || x[SB] > 1 || x[STRM] > 1 || x[STRN] > 1) BAD("Xgemm SA/SB/STRM/STRN are 0 or 1");
+  if (!is_width(x[VWM]) || !is_width(x[VWN])) BAD("Xgemm VWM/VWN must be 1, 2, 4, 8 or 16");
+  if (x[KWG] % x[KWI]) BAD("Xgemm KWG %% KWI != 0");
+  if (x[MWG] % (x[MDIMC] * x[VWM]) || x[MWG] % (x[MDIMA] * x[VWM]))
+    BAD("Xgemm MWG must be a multiple of MDIMC*VWM and MDIMA*VWM");
+  if (x[NWG] % (x[NDIMC] * x[VWN]) || x[NWG] % (x[NDIMB] * x[VWN]))
+    BAD("Xgemm NWG must be a multiple of NDIMC*VWN and NDIMB*VWN");
+  if (!mul_div_ok(x[KWG], x[MDIMC], x[NDIMC], x[MDIMA]) ||
+      !mul_div_ok(x[KWG], x[MDIMC], x[NDIMC], x[NDIMB]))
+    BAD("Xgemm KWG must be a multiple of MDIMC*NDIMC/MDIMA and MDIMC*NDIMC/NDIMB");
+  if (!d[KWID] || !d[MDIMAD] || !d[MDIMCD] || !d[NDIMBD] || !d[NDIMCD] || !d[WGD])
+    BAD("XgemmDirect sizes must be >= 1");
+  if (d[PADA] > 1 || d[PADB] > 1) BAD("XgemmDirect PADA/PADB are 0 or 1");
+  if (!is_width(d[VWMD]) || !is_width(d[VWND])) BAD("XgemmDirect VWMD/VWND must be 1, 2, 4, 8 or 16");
+  if (d[WGD] % d[KWID]) BAD("XgemmDirect WGD %% KWID != 0");
+  if (d[WGD] % (d[MDIMCD] * d[VWMD]) || d[WGD] % (d[MDIMAD] * d[VWMD]))
+    BAD("XgemmDirect WGD must be a multiple of MDIMCD*VWMD and MDIMAD*VWMD");
+  if (d[WGD] % (d[NDIMCD] * d[VWND]) || d[WGD] % (d[NDIMBD] * d[VWND]))
+    BAD("XgemmDirect WGD must be a multiple of NDIMCD*VWND and NDIMBD*VWND");
+  if (!mul_div_ok(d[WGD], d[MDIMCD], d[NDIMCD], d[MDIMAD]) ||
+      !mul_div_ok(d[WGD], d[MDIMCD], d[NDIMCD], d[NDIMBD]))
+    BAD("XgemmDirect WGD must be a multiple of MDIMCD*NDIMCD/MDIMAD and .../NDIMBD");
+  if (max_wg && ((size_t)x[MDIMC] * x[NDIMC] > max_wg || (size_t)d[MDIMCD] * d[NDIMCD] > max_wg))
+    BAD("work-group larger than the device's %zu", max_wg);
+  unsigned long long lx = 4ull * x[KWG] * (x[SA] * x[MWG] + x[SB] * x[NWG]);
+  unsigned long long ld = 4ull * d[WGD] * (2ull * d[WGD] + d[PADA] + d[PADB]);
+  if (local_mem && (lx > local_mem || ld > local_mem))
+    BAD("needs %llu bytes of local memory, the device has %llu", lx > ld ? lx : ld, local_mem);
+  if (p->min_indirect > CLGAN_GEMM_ALWAYS_DIRECT) BAD("min_indirect %lu is too large", p->min_indirect);
+#undef BAD
+  if (cap) why[0] = '\0';
+  return 0;
+}
+
+void clgan_gemm_plan_init(clgan_gemm_plan *p) {
+  memset(p, 0, sizeof *p);
+  snprintf(p->origin, sizeof p->origin, "CLBlast defaults");
+  p->fallback = -1;
+}
+
+void clgan_gemm_plan_free(clgan_gemm_plan *p) {
+  free(p->choices);
+  clgan_gemm_plan_init(p);
+}
+
+clgan_status clgan_gemm_plan_copy(const clgan_gemm_plan *src, clgan_gemm_plan *dst) {
+  clgan_gemm_choice *c = NULL;
+  if (src->nchoices) {
+    c = malloc(sizeof *c * (size_t)src->nchoices);
+    if (!c) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    memcpy(c, src->choices, sizeof *c * (size_t)src->nchoices);
+  }
+  *dst = *src;
+  dst->choices = c;
+  return CLGAN_OK;
+}
+
+static int is_pocl_cpu(const clgan_device_info *dev) {
+  return strstr(dev->platform_name, "Portable Computing Language") != NULL &&
+         dev->type == CL_DEVICE_TYPE_CPU;
+}
+
+/* POCL on a CPU runs a work-group's items as loops over one core, so the winners are
+ * work-groups of one item, each computing a register tile with wide vectors and no local
+ * memory (a copy into local memory is a copy into the same caches). Measured against
+ * CLBlast's defaults on the dcgan28 shapes in docs/PERFORMANCE.md. */
+static const clgan_gemm_program pocl_cpu_program = {
+    /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
+    .xgemm = {0, 1, 16, 2, 1, 1, 16, 1, 1, 16, 0, 0, 0, 0, 16, 16},
+    /* KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD */
+    .direct = {2, 4, 4, 4, 4, 0, 0, 4, 4, 32},
+    .min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT,
+};
+
+void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out) {
+  clgan_gemm_plan_init(out);
+  if (!is_pocl_cpu(dev)) return;
+  snprintf(out->origin, sizeof out->origin, "built-in (POCL CPU)");
+  out->nprograms = 1;
+  out->programs[0] = pocl_cpu_program;
+  out->fallback = 0;
+  out->gemv_small = 1;
+}
+
+/* ---- the tuned-plan file ---- */
+
+#define PLAN_FORMAT "clgan-gemm-plan"
+#define PLAN_VERSION 1
+#define PLAN_MAX_BYTES (4u << 20)
+
+int clgan_gemm_plan_path(const clgan_device_info *dev, char *out, size_t cap) {
+  const char *dir = clgan_cache_dir();
+  if (!dir) return -1;
+  char ident[1024];
+  snprintf(ident, sizeof ident, "%s\n%s\n%s\n%s\n%s\n%s\n", PLAN_FORMAT, dev->name, dev->vendor,
+           dev->driver_version, dev->platform_version, CLGAN_VERSION_STRING);
+  uint8_t key[32];
+  char hex[65];
+  clgan_sha256(ident, strlen(ident), key);
+  clgan_hex(key, 16, hex);
+  int n = snprintf(out, cap, "%s/gemm/%s.json", dir, hex);
+  return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static json_object *params_json(const unsigned *v, int direct) {
+  json_object *o = json_object_new_object();
+  int n = direct ? CLGAN_DIRECT_NPARAMS : CLGAN_XGEMM_NPARAMS;
+  for (int i = 0; i < n; i++)
+    json_object_object_add(o, clgan_gemm_param_names(direct)[i], json_object_new_int((int)v[i]));
+  return o;
+}
+
+static json_object *device_json(const clgan_device_info *dev) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "name", json_object_new_string(dev->name));
+  json_object_object_add(o, "vendor", json_object_new_string(dev->vendor));
+  json_object_object_add(o, "driver_version", json_object_new_string(dev->driver_version));
+  json_object_object_add(o, "platform_version", json_object_new_string(dev->platform_version));
+  return o;
+}
+
+clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev,
+                                  const clgan_gemm_plan *p) {
+  json_object *root = json_object_new_object();
+  json_object_object_add(root, "format", json_object_new_string(PLAN_FORMAT));
+  json_object_object_add(root, "version", json_object_new_int(PLAN_VERSION));
+  json_object_object_add(root, "clgan", json_object_new_string(CLGAN_VERSION_STRING));
+  json_object_object_add(root, "device", device_json(dev));
+  json_object_object_add(root, "fallback", json_object_new_int(p->fallback));
+  json_object_object_add(root, "gemv_small", json_object_new_boolean(p->gemv_small));
+  json_object *progs = json_object_new_array();
+  for (int i = 0; i < p->nprograms; i++) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "Xgemm", params_json(p->programs[i].xgemm, 0));
+    json_object_object_add(o, "XgemmDirect", params_json(p->programs[i].direct, 1));
+    json_object_object_add(o, "XGEMM_MIN_INDIRECT_SIZE",
+                           json_object_new_int64((int64_t)p->programs[i].min_indirect));
+    json_object_array_add(progs, o);
+  }
+  json_object_object_add(root, "programs", progs);
+  json_object *shapes = json_object_new_array();
+  for (int i = 0; i < p->nchoices; i++) {
+    const clgan_gemm_choice *c = &p->choices[i];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ta", json_object_new_int(c->shape.ta));
+    json_object_object_add(o, "tb", json_object_new_int(c->shape.tb));
+    json_object_object_add(o, "m", json_object_new_int64((int64_t)c->shape.m));
+    json_object_object_add(o, "n", json_object_new_int64((int64_t)c->shape.n));
+    json_object_object_add(o, "k", json_object_new_int64((int64_t)c->shape.k));
+    json_object_object_add(o, "program", c->program == CLGAN_GEMM_USE_GEMV
+                                             ? json_object_new_string("gemv")
+                                             : json_object_new_int(c->program));
+    json_object_object_add(o, "gflops", json_object_new_double(c->gflops));
+    json_object_object_add(o, "clblast_gflops", json_object_new_double(c->base_gflops));
+    json_object_array_add(shapes, o);
+  }
+  json_object_object_add(root, "shapes", shapes);
+  const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+  clgan_status s = CLGAN_OK;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = '\0';
+    s = clgan_mkdirs(dir);
+  }
+  if (!s) {
+    const void *parts[] = {text, "\n"};
+    size_t sizes[] = {strlen(text), 1};
+    s = clgan_write_file_atomic(path, parts, sizes, 2);
+  }
+  json_object_put(root);
+  if (s) clgan_error_prefix("saving the GEMM plan '%s': ", path);
+  return s;
+}
+
+/* Reads an integer member; -1 (and a message) when it is missing or not an integer. */
+static int get_int(json_object *o, const char *key, long long lo, long long hi, long long *out,
+                   const char *path) {
+  json_object *v;
+  if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int)) {
+    clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': '%s' is missing or not an integer", path, key);
+    return -1;
+  }
+  long long x = json_object_get_int64(v);
+  if (x < lo || x > hi) {
+    clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': '%s' = %lld is outside %lld..%lld", path, key,
+                x, lo, hi);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+static int get_params(json_object *o, int direct, unsigned *v, const char *path) {
+  int n = direct ? CLGAN_DIRECT_NPARAMS : CLGAN_XGEMM_NPARAMS;
+  for (int i = 0; i < n; i++) {
+    long long x;
+    if (get_int(o, clgan_gemm_param_names(direct)[i], 0, 1024, &x, path)) return -1;
+    v[i] = (unsigned)x;
+  }
+  return 0;
+}
+
+static const char *get_str(json_object *o, const char *key) {
+  json_object *v;
+  if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+    return NULL;
+  return json_object_get_string(v);
+}
+
+static clgan_status parse_plan(json_object *root, const char *path, const clgan_device_info *dev,
+                               clgan_gemm_plan *out) {
+  const char *fmt = get_str(root, "format"), *ver = get_str(root, "clgan");
+  long long version;
+  if (!fmt || strcmp(fmt, PLAN_FORMAT))
+    return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': not a clgan GEMM plan", path);
+  if (get_int(root, "version", PLAN_VERSION, PLAN_VERSION, &version, path)) return CLGAN_ERR_FORMAT;
+  json_object *d;
+  if (!json_object_object_get_ex(root, "device", &d) || !json_object_is_type(d, json_type_object))
+    return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': no device", path);
+  const char *dn = get_str(d, "name"), *dv = get_str(d, "vendor"),
+             *dd = get_str(d, "driver_version"), *dp = get_str(d, "platform_version");
+  if (!dn || !dv || !dd || !dp || strcmp(dn, dev->name) || strcmp(dv, dev->vendor) ||
+      strcmp(dd, dev->driver_version) || strcmp(dp, dev->platform_version) || !ver ||
+      strcmp(ver, CLGAN_VERSION_STRING))
+    return clgan_error(CLGAN_ERR_MISMATCH,
+                       "GEMM plan '%s' was tuned for '%s' (driver %s) with clgan %s, not for "
+                       "'%s' (driver %s) with clgan %s; run `clgan tune` again",
+                       path, dn ? dn : "?", dd ? dd : "?", ver ? ver : "?", dev->name,
+                       dev->driver_version, CLGAN_VERSION_STRING);
+  long long fallback;
+  json_object *progs, *shapes, *gs;
+  if (get_int(root, "fallback", -1, CLGAN_GEMM_MAX_PROGRAMS - 1, &fallback, path))
+    return CLGAN_ERR_FORMAT;
+  out->fallback = (int)fallback;
+  if (json_object_object_get_ex(root, "gemv_small", &gs)) out->gemv_small = json_object_get_boolean(gs);
+  if (!json_object_object_get_ex(root, "programs", &progs) ||
+      !json_object_is_type(progs, json_type_array) ||
+      json_object_array_length(progs) > CLGAN_GEMM_MAX_PROGRAMS)
+    return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': 'programs' must be an array of at most %d",
+                       path, CLGAN_GEMM_MAX_PROGRAMS);
+  out->nprograms = (int)json_object_array_length(progs);
+  if (out->fallback >= out->nprograms)
+    return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': fallback %d names no program", path,
+                       out->fallback);
+  for (int i = 0; i < out->nprograms; i++) {
+    json_object *o = json_object_array_get_idx(progs, (size_t)i), *x, *dx;
+    clgan_gemm_program *p = &out->programs[i];
+    long long mi;
+    if (!json_object_object_get_ex(o, "Xgemm", &x) || !json_object_object_get_ex(o, "XgemmDirect", &dx))
+      return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': program %d lacks Xgemm or XgemmDirect",
+                         path, i);
+    if (get_params(x, 0, p->xgemm, path) || get_params(dx, 1, p->direct, path) ||
+        get_int(o, "XGEMM_MIN_INDIRECT_SIZE", 0, CLGAN_GEMM_ALWAYS_DIRECT, &mi, path))
+      return CLGAN_ERR_FORMAT;
+    p->min_indirect = (unsigned long)mi;
+    char why[200];
+    if (clgan_gemm_program_check(p, dev->local_mem, dev->max_work_group_size, why, sizeof why))
+      return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': program %d: %s", path, i, why);
+  }
+  if (!json_object_object_get_ex(root, "shapes", &shapes) || !json_object_is_type(shapes, json_type_array))
+    return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': 'shapes' must be an array", path);
+  size_t ns = json_object_array_length(shapes);
+  if (ns > 4096) return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': too many shapes", path);
+  out->choices = ns ? calloc(ns, sizeof *out->choices) : NULL;
+  if (ns && !out->choices) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (size_t i = 0; i < ns; i++) {
+    json_object *o = json_object_array_get_idx(shapes, i), *pv, *g;
+    clgan_gemm_choice *c = &out->choices[out->nchoices++];
+    long long ta, tb, m, n, k;
+    if (get_int(o, "ta", 0, 1, &ta, path) || get_int(o, "tb", 0, 1, &tb, path) ||
+        get_int(o, "m", 1, 1ll << 40, &m, path) || get_int(o, "n", 1, 1ll << 40, &n, path) ||
+        get_int(o, "k", 1, 1ll << 40, &k, path))
+      return CLGAN_ERR_FORMAT;
+    c->shape = (clgan_gemm_shape){(int)ta, (int)tb, (size_t)m, (size_t)n, (size_t)k};
+    if (!json_object_object_get_ex(o, "program", &pv))
+      return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': shape %zu has no program", path, i);
+    if (json_object_is_type(pv, json_type_string) && !strcmp(json_object_get_string(pv), "gemv")) {
+      if (m != 1 && n != 1 && k != 1)
+        return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': shape %zu (%lldx%lldx%lld) cannot "
+                           "run as a matrix-vector product", path, i, m, n, k);
+      c->program = CLGAN_GEMM_USE_GEMV;
+    } else {
+      long long pi;
+      if (get_int(o, "program", 0, out->nprograms - 1, &pi, path)) return CLGAN_ERR_FORMAT;
+      c->program = (int)pi;
+    }
+    if (json_object_object_get_ex(o, "gflops", &g)) c->gflops = json_object_get_double(g);
+    if (json_object_object_get_ex(o, "clblast_gflops", &g)) c->base_gflops = json_object_get_double(g);
+  }
+  return CLGAN_OK;
+}
+
+clgan_status clgan_gemm_plan_load(const char *path, const clgan_device_info *dev,
+                                  clgan_gemm_plan *out) {
+  clgan_gemm_plan_init(out);
+  void *data;
+  size_t size;
+  clgan_status s = clgan_read_file(path, PLAN_MAX_BYTES, &data, &size);
+  if (s) return s;
+  json_tokener *tok = json_tokener_new();
+  if (!tok) {
+    free(data);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  json_object *root = json_tokener_parse_ex(tok, data, (int)size);
+  enum json_tokener_error je = json_tokener_get_error(tok);
+  size_t used = json_tokener_get_parse_end(tok);
+  json_tokener_free(tok);
+  /* only white space may follow the object */
+  while (root && used < size && strchr(" \t\r\n", ((char *)data)[used])) used++;
+  if (!root || je != json_tokener_success || used != size ||
+      !json_object_is_type(root, json_type_object)) {
+    s = clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s' is not a JSON object (%s at byte %zu)",
+                    path, root ? "trailing data" : json_tokener_error_desc(je), used);
+  } else {
+    s = parse_plan(root, path, dev, out);
+  }
+  if (root) json_object_put(root);
+  free(data);
+  if (s) {
+    clgan_gemm_plan_free(out);
+    return s;
+  }
+  snprintf(out->origin, sizeof out->origin, "tuned (%s)", path);
+  return CLGAN_OK;
+}
+
+void clgan_gemm_plan_default(const clgan_device_info *dev, clgan_gemm_plan *out, char *note,
+                             size_t note_cap) {
+  const char *mode = getenv("CLGAN_GEMM");
+  if (note && note_cap) note[0] = '\0';
+  if (mode && !strcmp(mode, "clblast")) {
+    clgan_gemm_plan_init(out);
+    snprintf(out->origin, sizeof out->origin, "CLBlast defaults (CLGAN_GEMM=clblast)");
+    return;
+  }
+  if (mode && !strcmp(mode, "builtin")) {
+    clgan_gemm_plan_builtin(dev, out);
+    return;
+  }
+  char path[4200];
+  int have_path = 0;
+  if (mode && *mode && strcmp(mode, "auto")) {
+    snprintf(path, sizeof path, "%s", mode);
+    have_path = 1;
+  } else {
+    have_path = clgan_gemm_plan_path(dev, path, sizeof path) == 0;
+  }
+  int explicit_path = mode && *mode && strcmp(mode, "auto");
+  /* no tuned file is the common case, not worth a note; a named one that is missing is */
+  if (have_path && (explicit_path || access(path, F_OK) == 0)) {
+    if (clgan_gemm_plan_load(path, dev, out) == CLGAN_OK) return;
+    if (note && note_cap) snprintf(note, note_cap, "ignored: %s", clgan_last_error());
+    clgan_error_clear();
+  }
+  clgan_gemm_plan_builtin(dev, out);
+}

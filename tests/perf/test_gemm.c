@@ -1,0 +1,214 @@
+/* clgan_gemm under every route a plan can take (CLBlast's defaults, the built-in POCL
+ * parameters through the indirect and the direct kernel, the level-2 forms for M = 1,
+ * N = 1 and K = 1) against the float64 reference, with transposes, offsets, padded leading
+ * dimensions, beta 0 over NaN and beta != 0; then shape recording, event profiling and the
+ * tuner's measuring step. CLBlast keeps overrides process-wide, so its defaults go first. */
+#include "clgan/gemm.h"
+#include "test_util.h"
+
+typedef struct {
+  int ta, tb;
+  size_t m, n, k;
+  size_t pad;     /* extra leading-dimension floats */
+  size_t off;     /* view offsets */
+  float alpha, beta;
+} gemm_case;
+
+static const gemm_case cases[] = {
+    {0, 0, 33, 65, 31, 0, 0, 1.0f, 0.0f},   {0, 1, 33, 65, 31, 3, 5, 1.5f, 0.5f},
+    {1, 0, 64, 48, 17, 0, 7, 1.0f, 1.0f},   {1, 1, 20, 30, 40, 1, 0, -0.5f, 0.0f},
+    {0, 0, 128, 96, 64, 0, 0, 1.0f, 0.0f},  {1, 0, 96, 128, 64, 0, 0, 1.0f, 0.0f},
+    /* the level-2 shapes of a dense layer with one output and batch 7 */
+    {0, 1, 7, 1, 50, 0, 0, 1.0f, 0.0f},     {1, 0, 1, 50, 7, 0, 0, 1.0f, 0.0f},
+    {1, 0, 1, 50, 7, 0, 3, 1.0f, 1.0f},     {0, 0, 7, 50, 1, 0, 0, 1.0f, 0.0f},
+    {0, 0, 7, 50, 1, 2, 1, 2.0f, 0.5f},     {1, 1, 1, 9, 13, 0, 2, 1.0f, 0.0f},
+    {0, 0, 9, 1, 13, 0, 0, 1.0f, 0.25f},    {1, 1, 9, 1, 13, 0, 0, 1.0f, 0.0f},
+    {1, 1, 9, 11, 1, 1, 0, 1.0f, 0.0f},
+};
+
+/* Runs every case under the context's current plan; `what` names the plan in failures. */
+static void check_cases(clgan_ctx *ctx, const char *what) {
+  for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+    const gemm_case *g = &cases[ci];
+    size_t ar = g->ta ? g->k : g->m, ac = g->ta ? g->m : g->k;
+    size_t br = g->tb ? g->n : g->k, bc = g->tb ? g->k : g->n;
+    size_t lda = ac + g->pad, ldb = bc + g->pad, ldc = g->n + g->pad;
+    size_t na = g->off + ar * lda, nb = g->off + br * ldb, nc = g->off + g->m * ldc;
+    float *a = tu_alloc(na), *b = tu_alloc(nb), *c = tu_alloc(nc), *want = tu_alloc(nc),
+          *got = tu_alloc(nc);
+    ref_fill_uniform(a, na, 11 + ci);
+    ref_fill_uniform(b, nb, 22 + ci);
+    ref_fill_uniform(c, nc, 33 + ci);
+    if (g->beta == 0.0f)
+      for (size_t i = 0; i < nc; i++) c[i] = NAN; /* beta 0 must not read C */
+    memcpy(want, c, nc * sizeof(float));
+    ref_gemm(g->ta, g->tb, g->m, g->n, g->k, g->alpha, a + g->off, lda, b + g->off, ldb, g->beta,
+             want + g->off, ldc);
+    cl_mem da = tu_upload(ctx, a, na), db = tu_upload(ctx, b, nb), dc = tu_upload(ctx, c, nc);
+    CHECK_OK(clgan_gemm(ctx, g->ta, g->tb, g->m, g->n, g->k, g->alpha, CLGAN_VIEW(da, g->off),
+                        lda, CLGAN_VIEW(db, g->off), ldb, g->beta, CLGAN_VIEW(dc, g->off), ldc));
+    tu_download(ctx, dc, 0, nc, got);
+    /* outside C's m x n window nothing may change (padding columns, the offset) */
+    for (size_t i = 0; i < nc; i++) {
+      size_t r = i < g->off ? 0 : (i - g->off) / ldc, col = i < g->off ? 0 : (i - g->off) % ldc;
+      if (i < g->off || col >= g->n || r >= g->m) {
+        got[i] = isnan(got[i]) && isnan(want[i]) ? 0.0f : got[i];
+        want[i] = isnan(want[i]) ? 0.0f : want[i];
+      }
+    }
+    char label[160];
+    snprintf(label, sizeof label, "%s: %c%c %zux%zux%zu pad %zu off %zu alpha %g beta %g", what,
+             g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k, g->pad, g->off, g->alpha,
+             g->beta);
+    CHECK_CLOSE(got, want, nc, 1e-5, 1e-4 + 4e-7 * (double)g->k, label);
+    clgan_buffer_release(&da);
+    clgan_buffer_release(&db);
+    clgan_buffer_release(&dc);
+    free(a), free(b), free(c), free(want), free(got);
+  }
+}
+
+static void test_routes(clgan_ctx *ctx) {
+  clgan_gemm_plan p;
+  clgan_gemm_plan_init(&p);
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  clgan_gemm_shape s = {0, 0, 64, 64, 64};
+  CHECK(clgan_gemm_route(ctx, &s) == -2, "an empty plan leaves CLBlast to choose");
+  check_cases(ctx, "CLBlast defaults");
+
+  clgan_gemm_plan_builtin(&ctx->info, &p);
+  if (p.nprograms == 0) {
+    /* not POCL: try the POCL parameters anyway, they are valid OpenCL everywhere */
+    clgan_device_info pocl = ctx->info;
+    snprintf(pocl.platform_name, sizeof pocl.platform_name, "Portable Computing Language");
+    pocl.type = CL_DEVICE_TYPE_CPU;
+    clgan_gemm_plan_builtin(&pocl, &p);
+  }
+  char why[200];
+  CHECK(clgan_gemm_program_check(&p.programs[0], ctx->info.local_mem,
+                                 ctx->info.max_work_group_size, why, sizeof why) == 0,
+        "built-in parameters on this device: %s", why);
+  p.gemv_small = 0;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  CHECK(clgan_gemm_route(ctx, &s) == 0, "the fallback program");
+  check_cases(ctx, "built-in, indirect Xgemm");
+
+  p.programs[0].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  check_cases(ctx, "built-in, XgemmDirect");
+
+  p.programs[0].min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT;
+  p.gemv_small = 1;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  clgan_gemm_shape m1 = {1, 0, 1, 50, 7}, n1 = {0, 1, 7, 1, 50}, k1 = {0, 0, 7, 50, 1};
+  CHECK(clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV &&
+            clgan_gemm_route(ctx, &n1) == CLGAN_GEMM_USE_GEMV &&
+            clgan_gemm_route(ctx, &k1) == CLGAN_GEMM_USE_GEMV && clgan_gemm_route(ctx, &s) == 0,
+        "M=1, N=1, K=1 take the level-2 forms");
+  check_cases(ctx, "built-in with Sgemv/Sger");
+
+  /* a shape listed in the plan takes its own route */
+  clgan_gemm_choice ch = {{0, 0, 64, 64, 64}, 1, 0, 0};
+  p.nprograms = 2;
+  p.programs[1] = p.programs[0];
+  p.programs[1].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
+  p.choices = &ch;
+  p.nchoices = 1;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  p.choices = NULL;
+  p.nchoices = 0;
+  CHECK(clgan_gemm_route(ctx, &s) == 1, "listed shape -> its program");
+  clgan_gemm_shape other = {0, 1, 64, 64, 64};
+  CHECK(clgan_gemm_route(ctx, &other) == 0, "unlisted shape -> the fallback");
+  check_cases(ctx, "two programs");
+  clgan_gemm_plan_free(&p);
+}
+
+static void test_record_and_measure(clgan_ctx *ctx) {
+  cl_mem a = tu_upload(ctx, NULL, 64 * 64), c = tu_upload(ctx, NULL, 64 * 64);
+  CHECK_OK(clgan_fill(ctx, 64 * 64, 0.5f, CLGAN_VIEW(a, 0)));
+  CHECK_OK(clgan_gemm_record_start(ctx, 0));
+  for (int i = 0; i < 3; i++)
+    CHECK_OK(clgan_gemm(ctx, 0, 1, 64, 32, 16, 1.0f, CLGAN_VIEW(a, 0), 16, CLGAN_VIEW(a, 0), 16,
+                        0.0f, CLGAN_VIEW(c, 0), 32));
+  CHECK_OK(clgan_gemm(ctx, 1, 0, 8, 8, 8, 1.0f, CLGAN_VIEW(a, 0), 8, CLGAN_VIEW(a, 0), 8, 0.0f,
+                      CLGAN_VIEW(c, 0), 8));
+  clgan_gemm_record *rec = NULL;
+  int n = 0;
+  CHECK_OK(clgan_gemm_record_stop(ctx, &rec, &n));
+  CHECK(n == 2 && rec[0].calls == 3 && rec[0].shape.tb == 1 && rec[0].shape.m == 64 &&
+            rec[0].shape.k == 16 && rec[1].calls == 1 && rec[1].shape.ta == 1,
+        "recorded %d shapes", n);
+  free(rec);
+  /* skip mode records without running: C keeps its value */
+  float v = 0.0f;
+  CHECK_OK(clgan_fill(ctx, 64 * 64, 7.0f, CLGAN_VIEW(c, 0)));
+  CHECK_OK(clgan_gemm_record_start(ctx, 1));
+  CHECK_OK(clgan_gemm(ctx, 0, 0, 8, 8, 8, 1.0f, CLGAN_VIEW(a, 0), 8, CLGAN_VIEW(a, 0), 8, 0.0f,
+                      CLGAN_VIEW(c, 0), 8));
+  CHECK_OK(clgan_gemm_record_stop(ctx, &rec, &n));
+  tu_download(ctx, c, 0, 1, &v);
+  CHECK(n == 1 && v == 7.0f, "skip mode ran the GEMM (C[0] = %g)", v);
+  free(rec);
+
+  clgan_gemm_measure m;
+  clgan_gemm_shape s = {1, 0, 96, 80, 72};
+  CHECK_OK(clgan_gemm_measure_shape(ctx, &s, NULL, 0, 2, &m));
+  CHECK(m.valid && m.seconds > 0 && m.max_rel_err < 1e-5, "measure: valid %d, %g s, err %g",
+        m.valid, m.seconds, m.max_rel_err);
+  clgan_gemm_shape g = {0, 0, 1, 80, 72};
+  CHECK_OK(clgan_gemm_measure_shape(ctx, &g, NULL, 1, 1, &m));
+  CHECK(m.valid, "measure as Sgemv: err %g", m.max_rel_err);
+  CHECK(clgan_gemm_measure_shape(ctx, &s, NULL, 1, 1, &m) == CLGAN_ERR_INVALID_ARG,
+        "96x80x72 is no matrix-vector shape");
+  clgan_error_clear();
+  clgan_buffer_release(&a);
+  clgan_buffer_release(&c);
+}
+
+static void test_profile(void) {
+  clgan_ctx *ctx = NULL;
+  clgan_status st = clgan_ctx_create(NULL, CLGAN_CTX_PROFILING, &ctx);
+  CHECK(st == CLGAN_OK, "profiling context: %s", clgan_last_error());
+  if (st) return;
+  cl_mem a = tu_upload(ctx, NULL, 64 * 64), c = tu_upload(ctx, NULL, 64 * 64);
+  CHECK_OK(clgan_profile_start(ctx));
+  CHECK(clgan_profile_active(ctx), "profiling on");
+  CHECK_OK(clgan_fill(ctx, 64 * 64, 0.5f, CLGAN_VIEW(a, 0)));
+  for (int i = 0; i < 2; i++)
+    CHECK_OK(clgan_gemm(ctx, 0, 0, 64, 64, 64, 1.0f, CLGAN_VIEW(a, 0), 64, CLGAN_VIEW(a, 0), 64,
+                        0.0f, CLGAN_VIEW(c, 0), 64));
+  clgan_profile_entry *e = NULL;
+  int n = 0;
+  CHECK_OK(clgan_profile_read(ctx, &e, &n));
+  int found_gemm = 0, found_fill = 0;
+  for (int i = 0; i < n; i++) {
+    if (e[i].is_gemm && e[i].calls == 2 && e[i].shape.m == 64 &&
+        e[i].flops == 2.0 * 2 * 64 * 64 * 64 && e[i].seconds > 0)
+      found_gemm = 1;
+    if (!e[i].is_gemm && strstr(e[i].name, "fill") && e[i].calls == 1 && e[i].seconds >= 0)
+      found_fill = 1;
+  }
+  CHECK(found_gemm && found_fill, "profile: %d entries, gemm %d fill %d", n, found_gemm,
+        found_fill);
+  free(e);
+  clgan_profile_stop(ctx);
+  CHECK(!clgan_profile_active(ctx), "profiling off");
+  clgan_buffer_release(&a);
+  clgan_buffer_release(&c);
+  clgan_ctx_free(ctx);
+  /* a context without CL_QUEUE_PROFILING_ENABLE refuses */
+  ctx = tu_open_device();
+  CHECK(clgan_profile_start(ctx) == CLGAN_ERR_INVALID_ARG, "profiling without the flag");
+  clgan_error_clear();
+  clgan_ctx_free(ctx);
+}
+
+int main(void) {
+  clgan_ctx *ctx = tu_open_device();
+  test_routes(ctx);
+  test_record_and_measure(ctx);
+  clgan_ctx_free(ctx);
+  test_profile();
+  return tu_finish("test_gemm");
+}
