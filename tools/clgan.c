@@ -13,6 +13,7 @@ static const struct {
     {"train", cmd_train, "train a GAN (Fashion-MNIST and dcgan28 by default)"},
     {"generate", cmd_generate, "write images from a checkpoint's generator"},
     {"bench", cmd_bench, "measure speed: kernel start-up, operators, training"},
+    {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model on a device"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,525 @@
+/* `clgan tune`: searches CLBlast's GEMM parameters (Xgemm and XgemmDirect) for the shapes a
+ * model issues in one training iteration on a device, validates every result, and keeps the
+ * winners on disk where train and bench pick them up. Each candidate is compiled and timed in
+ * a child process, so a compiler that hangs or crashes costs that candidate only.
+ * Tests: tests/perf/test_perf_cli.sh */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_opts.h"
+#include "perf_util.h"
+
+enum { MAX_SHAPES = 64, MAX_CANDS = 96 };
+
+static void help(void) {
+  printf(
+      "usage: clgan tune [--device D] [--model dcgan28|dcgan64|FILE] [--batch 64]\n"
+      "                  [--budget-s 900] [--max-programs 2] [--candidates N]\n"
+      "                  [--candidate-timeout-s 300] [--out FILE] [--list]\n\n"
+      "Searches CLBlast's SGEMM kernel parameters for the GEMM shapes one training iteration\n"
+      "of the model issues on the device, and saves the fastest validated choice per shape.\n"
+      "`clgan train` and `clgan bench` use it from then on (see docs/PERFORMANCE.md).\n"
+      "  --model M, --batch N     the work to tune for (default dcgan28, 64)\n"
+      "  --budget-s S             stop starting new candidates after S seconds (default 900);\n"
+      "                           each candidate costs a kernel compile (seconds on POCL)\n"
+      "  --max-programs K         at most K parameter sets in the result, 1..%d (default 2):\n"
+      "                           each is one more CLBlast compile when a process starts\n"
+      "  --candidates N           try at most N parameter sets\n"
+      "  --candidate-timeout-s S  give up on a candidate after S seconds (default 300)\n"
+      "  --out FILE               where to save (default: the device's file in the clgan cache;\n"
+      "                           CLGAN_GEMM=FILE makes train/bench read another one)\n"
+      "  --list                   print the shapes and candidates, measure nothing\n"
+      "Every candidate's result is checked against a float64 reference on sampled entries;\n"
+      "a wrong result disqualifies it. CLBlast's own defaults are measured first, side by\n"
+      "side, and a plan is kept only where it beats them.\n",
+      CLGAN_GEMM_MAX_PROGRAMS);
+}
+
+/* ---- candidates ---- */
+
+typedef struct cand {
+  char label[48];
+  int kind;                 /* 0 CLBlast defaults, 1 gemv, 2 a program */
+  clgan_gemm_program prog;
+  double t[MAX_SHAPES];     /* seconds per call; <= 0: failed or not applicable */
+  double err[MAX_SHAPES];
+  int ran;
+  char fail[240];
+} cand;
+
+static void set_x(clgan_gemm_program *p, unsigned kwg, unsigned kwi, unsigned mdimc,
+                  unsigned ndimc, unsigned mwg, unsigned nwg, unsigned sa, unsigned sb,
+                  unsigned vwm, unsigned vwn) {
+  unsigned v[CLGAN_XGEMM_NPARAMS] = {0, 1, kwg, kwi, mdimc, mdimc, mwg, ndimc,
+                                     ndimc, nwg, sa, sb, 0, 0, vwm, vwn};
+  memcpy(p->xgemm, v, sizeof v);
+}
+
+static void set_d(clgan_gemm_program *p, unsigned wgd, unsigned kwid, unsigned mdimcd,
+                  unsigned ndimcd, unsigned vwmd, unsigned vwnd) {
+  unsigned v[CLGAN_DIRECT_NPARAMS] = {kwid, mdimcd, mdimcd, ndimcd, ndimcd, 0, 0, vwmd, vwnd, wgd};
+  memcpy(p->direct, v, sizeof v);
+}
+
+/* Parameter sets worth a compile, most promising first. On CPUs (POCL) a work-group's items
+ * run as loops on one core, so small groups with register tiles and wide vectors lead; GPUs
+ * get the shapes of CLBlast's database entries for common cards. */
+static int make_candidates(const clgan_device_info *dev, cand *c, int cap) {
+  int n = 0, cpu = (dev->type & CL_DEVICE_TYPE_CPU) != 0;
+  clgan_gemm_plan builtin;
+  clgan_gemm_plan_builtin(dev, &builtin);
+  clgan_gemm_program base = {0};
+  if (builtin.nprograms) {
+    base = builtin.programs[0];
+  } else {
+    set_x(&base, 32, 2, 8, 8, 64, 64, 1, 1, 4, 4);
+    set_d(&base, 32, 2, 8, 8, 2, 2);
+  }
+  clgan_gemm_plan_free(&builtin);
+  /* X: kwg kwi mdimc ndimc mwg nwg sa sb vwm vwn */
+  static const unsigned xcpu[][10] = {
+      {16, 2, 1, 1, 16, 16, 0, 0, 16, 16}, {32, 2, 1, 1, 16, 16, 0, 0, 16, 16},
+      {16, 2, 1, 1, 32, 8, 0, 0, 16, 8},   {16, 2, 1, 1, 16, 8, 0, 0, 16, 8},
+      {16, 4, 1, 1, 16, 16, 0, 0, 16, 16}, {16, 2, 1, 1, 16, 16, 0, 0, 16, 4},
+      {16, 2, 1, 1, 8, 16, 0, 0, 8, 16},   {16, 2, 2, 2, 32, 32, 1, 1, 16, 16},
+      {16, 2, 1, 1, 16, 16, 0, 0, 8, 8},   {32, 2, 4, 4, 64, 64, 1, 1, 16, 16},
+      {32, 2, 1, 1, 32, 8, 0, 0, 16, 8},   {16, 1, 1, 1, 16, 16, 0, 0, 16, 16},
+      {16, 2, 8, 8, 64, 64, 1, 1, 8, 8},   {16, 2, 1, 1, 16, 32, 0, 0, 16, 16},
+  };
+  static const unsigned xgpu[][10] = {
+      {32, 2, 8, 8, 64, 64, 1, 1, 4, 4},    {16, 2, 16, 16, 128, 128, 1, 1, 4, 4},
+      {32, 2, 16, 16, 64, 64, 1, 1, 2, 2},  {32, 2, 16, 8, 128, 64, 1, 1, 4, 4},
+      {16, 2, 8, 8, 64, 64, 1, 1, 2, 2},    {32, 2, 16, 16, 128, 128, 1, 1, 2, 8},
+      {16, 2, 8, 16, 64, 128, 1, 1, 2, 4},  {32, 2, 32, 8, 128, 64, 0, 1, 4, 2},
+  };
+  /* D: wgd kwid mdimcd ndimcd vwmd vwnd */
+  static const unsigned dcpu[][6] = {
+      {32, 2, 4, 4, 4, 4}, {16, 2, 2, 2, 8, 8}, {32, 2, 8, 8, 4, 4}, {16, 2, 4, 4, 4, 4},
+      {32, 8, 4, 4, 8, 8}, {16, 8, 2, 2, 8, 8},
+  };
+  static const unsigned dgpu[][6] = {
+      {32, 2, 8, 8, 2, 2}, {64, 8, 16, 16, 2, 2}, {32, 8, 16, 16, 2, 2}, {64, 2, 8, 8, 4, 4},
+  };
+  const unsigned (*xs)[10] = cpu ? xcpu : xgpu;
+  const unsigned (*ds)[6] = cpu ? dcpu : dgpu;
+  int nx = cpu ? (int)(sizeof xcpu / sizeof *xcpu) : (int)(sizeof xgpu / sizeof *xgpu);
+  int nd = cpu ? (int)(sizeof dcpu / sizeof *dcpu) : (int)(sizeof dgpu / sizeof *dgpu);
+  /* interleave: a few of each family early, so a short budget sees both */
+  for (int i = 0, j = 0; (i < nx || j < nd) && n < cap;) {
+    for (int r = 0; r < 2 && i < nx && n < cap; r++, i++) {
+      cand *k = &c[n];
+      memset(k, 0, sizeof *k);
+      k->kind = 2;
+      k->prog = base;
+      const unsigned *v = xs[i];
+      set_x(&k->prog, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+      k->prog.min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT;
+      snprintf(k->label, sizeof k->label, "Xgemm %ux%u/%ux%u v%u,%u k%u/%u%s", v[4], v[5], v[2],
+               v[3], v[8], v[9], v[0], v[1], v[6] ? " lds" : "");
+      char why[200];
+      if (!clgan_gemm_program_check(&k->prog, dev->local_mem, dev->max_work_group_size, why,
+                                    sizeof why))
+        n++;
+    }
+    if (j < nd && n < cap) {
+      cand *k = &c[n];
+      memset(k, 0, sizeof *k);
+      k->kind = 2;
+      k->prog = base;
+      const unsigned *v = ds[j++];
+      set_d(&k->prog, v[0], v[1], v[2], v[3], v[4], v[5]);
+      k->prog.min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
+      snprintf(k->label, sizeof k->label, "Direct %u/%ux%u v%u,%u k%u", v[0], v[2], v[3], v[4],
+               v[5], v[1]);
+      char why[200];
+      if (!clgan_gemm_program_check(&k->prog, dev->local_mem, dev->max_work_group_size, why,
+                                    sizeof why))
+        n++;
+    }
+  }
+  return n;
+}
+
+static void format_program(const clgan_gemm_program *p, char *out, size_t cap) {
+  size_t at = (size_t)snprintf(out, cap, "x=");
+  for (int i = 0; i < CLGAN_XGEMM_NPARAMS && at < cap; i++)
+    at += (size_t)snprintf(out + at, cap - at, "%s%u", i ? "," : "", p->xgemm[i]);
+  if (at < cap) at += (size_t)snprintf(out + at, cap - at, ":d=");
+  for (int i = 0; i < CLGAN_DIRECT_NPARAMS && at < cap; i++)
+    at += (size_t)snprintf(out + at, cap - at, "%s%u", i ? "," : "", p->direct[i]);
+  if (at < cap) snprintf(out + at, cap - at, ":t=%lu", p->min_indirect);
+}
+
+static int parse_program(const char *s, clgan_gemm_program *p) {
+  memset(p, 0, sizeof *p);
+  const char *q = s;
+  if (strncmp(q, "x=", 2)) return -1;
+  q += 2;
+  for (int i = 0; i < CLGAN_XGEMM_NPARAMS; i++) {
+    char *end;
+    p->xgemm[i] = (unsigned)strtoul(q, &end, 10);
+    if (end == q) return -1;
+    q = end + (*end == ',');
+  }
+  if (strncmp(q, ":d=", 3)) return -1;
+  q += 3;
+  for (int i = 0; i < CLGAN_DIRECT_NPARAMS; i++) {
+    char *end;
+    p->direct[i] = (unsigned)strtoul(q, &end, 10);
+    if (end == q) return -1;
+    q = end + (*end == ',');
+  }
+  if (strncmp(q, ":t=", 3)) return -1;
+  p->min_indirect = strtoul(q + 3, NULL, 10);
+  return 0;
+}
+
+/* ---- the measuring child ---- */
+
+static int small_shape(const clgan_gemm_shape *s) { return s->m == 1 || s->n == 1 || s->k == 1; }
+
+/* Prints "i seconds rel_err valid" per shape, or "i fail message". */
+static int tune_child(const char *device, const char *shapes_text, const char *what) {
+  clgan_gemm_shape shapes[MAX_SHAPES];
+  int ns = perf_shapes_parse(shapes_text, shapes, MAX_SHAPES);
+  if (ns < 0) return cli_usage_error("tune", "bad --shapes '%s'", shapes_text);
+  clgan_gemm_program prog;
+  int gemv = !strcmp(what, "gemv"), clblast = !strcmp(what, "clblast");
+  if (!gemv && !clblast && parse_program(what, &prog))
+    return cli_usage_error("tune", "bad --cand '%s'", what);
+  clgan_ctx *ctx;
+  int rc = cli_open_device(device, 0, &ctx);
+  if (rc) return rc;
+  clgan_gemm_plan none;
+  clgan_gemm_plan_init(&none);
+  clgan_status s = clgan_gemm_set_plan(ctx, &none);
+  for (int i = 0; i < ns && !s; i++) {
+    if (gemv && !small_shape(&shapes[i])) continue;
+    clgan_gemm_measure m;
+    const clgan_gemm_program *p = gemv || clblast ? NULL : &prog;
+    clgan_status ms = clgan_gemm_measure_shape(ctx, &shapes[i], p, gemv, 1, &m);
+    /* more runs for short ones: about 0.3 s of timing per shape */
+    if (!ms && m.valid && m.seconds < 0.1) {
+      int reps = (int)(0.3 / (m.seconds + 1e-6));
+      clgan_gemm_measure m2;
+      ms = clgan_gemm_measure_shape(ctx, &shapes[i], p, gemv, reps < 2 ? 2 : reps > 20 ? 20 : reps,
+                                    &m2);
+      if (!ms && m2.seconds < m.seconds) m.seconds = m2.seconds;
+    }
+    if (ms) {
+      printf("%d fail %s\n", i, clgan_last_error());
+      clgan_error_clear();
+    } else {
+      printf("%d %.9f %.3g %d\n", i, m.seconds, m.max_rel_err, m.valid);
+    }
+    fflush(stdout);
+  }
+  clgan_ctx_free(ctx);
+  printf("done\n");
+  return s ? cli_report(s) : CLI_OK;
+}
+
+/* Runs one candidate in a child; fills c->t (0 where it failed). */
+static void run_candidate(int dev_index, const char *shapes_text, int ns, cand *c, double timeout) {
+  char devs[16], what[512];
+  snprintf(devs, sizeof devs, "%d", dev_index);
+  if (c->kind == 0) snprintf(what, sizeof what, "clblast");
+  else if (c->kind == 1) snprintf(what, sizeof what, "gemv");
+  else format_program(&c->prog, what, sizeof what);
+  char *argv[] = {"clgan", "tune", "--child", "--device", devs, "--shapes", (char *)shapes_text,
+                  "--cand", what, NULL};
+  c->ran = 1;
+  for (int i = 0; i < ns; i++) c->t[i] = 0.0;
+  perf_child ch;
+  if (perf_child_start(&ch, argv, NULL)) {
+    snprintf(c->fail, sizeof c->fail, "could not start");
+    return;
+  }
+  double deadline = cli_now() + timeout;
+  char line[1024], last[240] = "";
+  int r, done = 0;
+  while ((r = perf_child_line(&ch, line, sizeof line, deadline)) == 1) {
+    int i, valid;
+    double sec, err;
+    if (!strcmp(line, "done")) {
+      done = 1;
+      continue;
+    }
+    if (sscanf(line, "%d %lf %lf %d", &i, &sec, &err, &valid) == 4 && i >= 0 && i < ns) {
+      c->t[i] = valid ? sec : -1.0;
+      c->err[i] = err;
+      if (!valid) snprintf(c->fail, sizeof c->fail, "wrong results (rel. error %.2g)", err);
+    } else if (sscanf(line, "%d fail", &i) == 1 && i >= 0 && i < ns) {
+      c->t[i] = -1.0;
+      snprintf(c->fail, sizeof c->fail, "%s", strstr(line, "fail ") + 5);
+    } else if (*line) {
+      snprintf(last, sizeof last, "%.239s", line);
+    }
+  }
+  int st = perf_child_finish(&ch, r == -1, NULL);
+  if (r == -1) snprintf(c->fail, sizeof c->fail, "timed out after %.0f s", timeout);
+  else if (!done || st != 0)
+    snprintf(c->fail, sizeof c->fail, "measuring process failed%s%s", *last ? ": " : "", last);
+}
+
+/* ---- choosing the plan ---- */
+
+/* Cost of one iteration's GEMMs when each shape takes its fastest among the chosen
+ * programs, the level-2 forms (gemv) and, with no program chosen, CLBlast's defaults (base:
+ * once a program is applied CLBlast's own parameters are gone for the process). */
+static double plan_cost(const cand *cs, const int *chosen, int nchosen, const cand *gemv,
+                        const cand *base, const clgan_gemm_record *rec, int ns, int *pick) {
+  double total = 0.0;
+  for (int i = 0; i < ns; i++) {
+    double best = INFINITY;
+    int b = -2;
+    for (int j = 0; j < nchosen; j++) {
+      double t = cs[chosen[j]].t[i];
+      if (t > 0 && t < best) best = t, b = j;
+    }
+    if (!nchosen && base && base->t[i] > 0 && base->t[i] < best) best = base->t[i], b = -2;
+    if (gemv && gemv->t[i] > 0 && gemv->t[i] < best) best = gemv->t[i], b = CLGAN_GEMM_USE_GEMV;
+    if (pick) pick[i] = b;
+    total += best * (double)rec[i].calls;
+  }
+  return total;
+}
+
+/* A program may serve as the plan's fallback only if it ran every shape correctly. */
+static int complete(const cand *c, int ns) {
+  if (!c->ran) return 0;
+  for (int i = 0; i < ns; i++)
+    if (c->t[i] <= 0) return 0;
+  return 1;
+}
+
+int cmd_tune(int argc, char **argv) {
+  const char *device = NULL, *model_name = "dcgan28", *out_path = NULL, *shapes_arg = NULL,
+             *cand_arg = NULL;
+  long batch = 64, max_programs = 2, max_cands = MAX_CANDS;
+  double budget = 900.0, cand_timeout = 300.0;
+  int list = 0, child = 0;
+  const cli_opt opts[] = {
+      {"--device", OPT_STRING, &device, 0, 0, NULL},
+      {"--model", OPT_STRING, &model_name, 0, 0, NULL},
+      {"--batch", OPT_LONG, &batch, 1, 65536, NULL},
+      {"--budget-s", OPT_DOUBLE, &budget, 1.0, 1e7, NULL},
+      {"--max-programs", OPT_LONG, &max_programs, 1, CLGAN_GEMM_MAX_PROGRAMS, NULL},
+      {"--candidates", OPT_LONG, &max_cands, 0, MAX_CANDS, NULL},
+      {"--candidate-timeout-s", OPT_DOUBLE, &cand_timeout, 1.0, 1e6, NULL},
+      {"--out", OPT_STRING, &out_path, 0, 0, NULL},
+      {"--list", OPT_FLAG, &list, 0, 0, NULL},
+      {"--child", OPT_FLAG, &child, 0, 0, NULL},   /* internal: the measuring process */
+      {"--shapes", OPT_STRING, &shapes_arg, 0, 0, NULL},
+      {"--cand", OPT_STRING, &cand_arg, 0, 0, NULL},
+  };
+  int rc = cli_parse_opts("tune", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  if (rc < 0) {
+    help();
+    return CLI_OK;
+  }
+  if (rc) return rc;
+  if (child) {
+    if (!shapes_arg || !cand_arg) return cli_usage_error("tune", "--child needs --shapes and --cand");
+    return tune_child(device, shapes_arg, cand_arg);
+  }
+
+  /* the device, resolved once so every child measures the same one */
+  clgan_device_list l;
+  clgan_status s = clgan_device_list_get(&l);
+  if (s) return cli_report(s);
+  int pick = -1;
+  s = clgan_device_select(l.devices, l.count, device, &pick);
+  if (s) {
+    clgan_device_list_free(&l);
+    return cli_report(s);
+  }
+  clgan_device_info dev = l.devices[pick];
+  clgan_device_list_free(&l);
+
+  /* the shapes: one training iteration with the GEMMs recorded, not run */
+  clgan_model model;
+  if (perf_model_load(model_name, &model)) return CLI_FAIL;
+  clgan_ctx *ctx = NULL;
+  clgan_gan *gan = NULL;
+  clgan_gemm_record *rec = NULL;
+  int ns = 0;
+  clgan_train_config cfg;
+  clgan_train_config_default(&cfg);
+  cfg.batch = (int)batch;
+  size_t img = (size_t)model.image_c * model.image_h * model.image_w;
+  float *real = calloc((size_t)batch * img, sizeof(float));
+  s = real ? clgan_ctx_create_on(&dev, 0, &ctx) : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s) s = clgan_gan_create(ctx, &model, &cfg, &gan);
+  if (!s) s = clgan_gemm_record_start(ctx, 1);
+  if (!s) s = clgan_gan_iteration(gan, real, NULL, 0);
+  if (!s) s = clgan_gemm_record_stop(ctx, &rec, &ns);
+  if (!s) s = clgan_ctx_finish(ctx);
+  clgan_gan_free(gan);
+  clgan_ctx_free(ctx);
+  free(real);
+  if (s) {
+    clgan_model_free(&model);
+    return cli_report(s);
+  }
+  if (ns > MAX_SHAPES) ns = MAX_SHAPES;
+  clgan_gemm_shape shapes[MAX_SHAPES];
+  double flops = 0.0;
+  for (int i = 0; i < ns; i++) {
+    shapes[i] = rec[i].shape;
+    flops += 2.0 * (double)rec[i].calls * (double)shapes[i].m * (double)shapes[i].n *
+             (double)shapes[i].k;
+  }
+  char shapes_text[8192];
+  if (perf_shapes_format(shapes, ns, shapes_text, sizeof shapes_text)) {
+    clgan_model_free(&model);
+    free(rec);
+    fprintf(stderr, "clgan tune: error: too many shapes\n");
+    return CLI_FAIL;
+  }
+  static cand cands[MAX_CANDS + 2];
+  int nc = make_candidates(&dev, cands + 2, (int)max_cands);
+  memset(&cands[0], 0, sizeof cands[0]);
+  memset(&cands[1], 0, sizeof cands[1]);
+  snprintf(cands[0].label, sizeof cands[0].label, "CLBlast defaults");
+  snprintf(cands[1].label, sizeof cands[1].label, "Sgemv/Sger");
+  cands[1].kind = 1;
+  int any_small = 0;
+  for (int i = 0; i < ns; i++) any_small |= small_shape(&shapes[i]);
+
+  printf("device: %s (%s), driver %s\n", dev.name, dev.platform_name, dev.driver_version);
+  printf("model %s, batch %ld: %d GEMM shapes, %.2f GFLOP per iteration\n", model.name, batch, ns,
+         flops * 1e-9);
+  if (list) {
+    for (int i = 0; i < ns; i++) {
+      char nm[64];
+      perf_shape_name(&shapes[i], nm, sizeof nm);
+      printf("  %-24s x%ld\n", nm, rec[i].calls);
+    }
+    printf("%d candidates:\n", nc);
+    for (int i = 0; i < nc; i++) printf("  %s\n", cands[2 + i].label);
+    clgan_model_free(&model);
+    free(rec);
+    return CLI_OK;
+  }
+
+  /* measure: CLBlast first (the yardstick), the level-2 forms, then the candidates */
+  double t0 = cli_now();
+  int total = nc + 1 + any_small, done = 0, best_c = -1;
+  double base_cost = 0.0, best_cost = INFINITY;
+  char tail[160] = "CLBlast defaults";
+  for (int i = 0; i < nc + 2; i++) {
+    if (i == 1 && !any_small) continue;
+    if (i >= 2 && cli_now() - t0 > budget) break;
+    perf_progress("clgan tune", done, total, cli_now() - t0, budget, tail);
+    run_candidate(dev.index, shapes_text, ns, &cands[i], cand_timeout);
+    done++;
+    int one = i;
+    double cost = plan_cost(cands, &one, 1, NULL, NULL, rec, ns, NULL);
+    if (i == 0) base_cost = cost;
+    if (i >= 2 && complete(&cands[i], ns) && cost < best_cost) best_cost = cost, best_c = i;
+    if (isfinite(best_cost))
+      snprintf(tail, sizeof tail, "GEMMs/iter: CLBlast %.0f ms, best %.0f ms (%s)", base_cost * 1e3,
+               best_cost * 1e3, cands[best_c].label);
+    else if (i == 0)
+      snprintf(tail, sizeof tail, "GEMMs/iter: CLBlast %.0f ms", base_cost * 1e3);
+  }
+  perf_progress("clgan tune", done, total, cli_now() - t0, budget, tail);
+  if (isatty(2)) fputc('\n', stderr);
+  for (int i = 0; i < nc + 2; i++)
+    if (cands[i].ran && cands[i].fail[0])
+      fprintf(stderr, "  %s: %s\n", cands[i].label, cands[i].fail);
+
+  /* greedy: add the program that saves the most (2% at least after the first), up to
+   * --max-programs, among those that ran every shape correctly */
+  int chosen[CLGAN_GEMM_MAX_PROGRAMS], nchosen = 0;
+  const cand *gemv = any_small && cands[1].ran ? &cands[1] : NULL;
+  double cost = INFINITY;
+  while (nchosen < max_programs) {
+    int best = -1;
+    double best_total = cost;
+    for (int i = 2; i < nc + 2; i++) {
+      if (!complete(&cands[i], ns)) continue;
+      int dup = 0;
+      for (int j = 0; j < nchosen; j++) dup |= chosen[j] == i;
+      if (dup) continue;
+      chosen[nchosen] = i;
+      double c = plan_cost(cands, chosen, nchosen + 1, gemv, NULL, rec, ns, NULL);
+      if (c < best_total * (nchosen ? 0.98 : 1.0)) best_total = c, best = i;
+    }
+    if (best < 0) break;
+    chosen[nchosen++] = best;
+    cost = best_total;
+  }
+  int route[MAX_SHAPES];
+  double base_gemv = plan_cost(cands, chosen, 0, gemv, &cands[0], rec, ns, NULL);
+  clgan_gemm_plan plan;
+  clgan_gemm_plan_init(&plan);
+  /* programs only where they beat CLBlast (with the level-2 forms) by 3% */
+  if (!(nchosen > 0 && cost < base_gemv * 0.97)) nchosen = 0;
+  cost = plan_cost(cands, chosen, nchosen, gemv, &cands[0], rec, ns, route);
+  plan.choices = calloc((size_t)ns, sizeof *plan.choices);
+  if (!plan.choices) {
+    clgan_model_free(&model);
+    free(rec);
+    fprintf(stderr, "clgan tune: error: out of host memory\n");
+    return CLI_FAIL;
+  }
+  snprintf(plan.origin, sizeof plan.origin, "tuned");
+  plan.nprograms = nchosen;
+  for (int j = 0; j < nchosen; j++) plan.programs[j] = cands[chosen[j]].prog;
+  /* shapes not tuned for run the program that carries the most work */
+  plan.fallback = nchosen ? 0 : -1;
+  plan.gemv_small = gemv != NULL;
+  for (int i = 0; i < ns; i++) {
+    if (gemv && small_shape(&shapes[i]) && route[i] != CLGAN_GEMM_USE_GEMV) plan.gemv_small = 0;
+    if (route[i] == -2) continue; /* nothing better than CLBlast's own */
+    clgan_gemm_choice *c = &plan.choices[plan.nchoices++];
+    c->shape = shapes[i];
+    c->program = route[i];
+    double t = route[i] == CLGAN_GEMM_USE_GEMV ? gemv->t[i] : cands[chosen[route[i]]].t[i];
+    double fl = 2.0 * (double)shapes[i].m * (double)shapes[i].n * (double)shapes[i].k;
+    c->gflops = fl / t * 1e-9;
+    c->base_gflops = cands[0].t[i] > 0 ? fl / cands[0].t[i] * 1e-9 : 0.0;
+  }
+
+  printf("\n%-22s %5s %11s %11s %8s  %s\n", "shape", "calls", "CLBlast ms", "tuned ms", "speed-up",
+         "runs as");
+  for (int i = 0; i < ns; i++) {
+    char nm[64];
+    perf_shape_name(&shapes[i], nm, sizeof nm);
+    double tb = cands[0].t[i];
+    double tt = route[i] == CLGAN_GEMM_USE_GEMV ? gemv->t[i]
+                : route[i] >= 0                 ? cands[chosen[route[i]]].t[i]
+                                                : tb;
+    const char *how = route[i] == CLGAN_GEMM_USE_GEMV ? "Sgemv/Sger"
+                      : route[i] >= 0              ? cands[chosen[route[i]]].label
+                                                   : "CLBlast defaults";
+    printf("%-22s %5ld %11.2f %11.2f %7.2fx  %s\n", nm, rec[i].calls, tb * 1e3, tt * 1e3,
+           tt > 0 && tb > 0 ? tb / tt : 0.0, how);
+  }
+  printf("\nGEMMs of one iteration: CLBlast defaults %.0f ms (%.1f GFLOPS), tuned %.0f ms "
+         "(%.1f GFLOPS): %.2fx, %d program%s, %.0f s of tuning\n",
+         base_cost * 1e3, flops / base_cost * 1e-9, cost * 1e3, flops / cost * 1e-9,
+         base_cost / cost, nchosen, nchosen == 1 ? "" : "s", cli_now() - t0);
+
+  char path[4200];
+  if (out_path) snprintf(path, sizeof path, "%s", out_path);
+  else if (clgan_gemm_plan_path(&dev, path, sizeof path)) {
+    fprintf(stderr, "clgan tune: error: the clgan cache is off (CLGAN_CACHE=0); give --out FILE\n");
+    clgan_gemm_plan_free(&plan);
+    clgan_model_free(&model);
+    free(rec);
+    return CLI_FAIL;
+  }
+  s = clgan_gemm_plan_save(path, &dev, &plan);
+  clgan_gemm_plan_free(&plan);
+  clgan_model_free(&model);
+  free(rec);
+  if (s) return cli_report(s);
+  printf("saved %s\n", path);
+  return CLI_OK;
+}
