@@ -33,6 +33,8 @@ expect() {
   [ "$code" -eq 0 ] || [ "$n" -ge 1 ] || fail "$what: no 'clgan: error:' line"
   if grep -q "Sanitizer\|runtime error:" "$T/stderr"; then fail "$what: sanitizer report"; fi
   if [ "$fails" -gt 0 ]; then sed 's/^/  | /' "$T/stderr" | head -20; fi
+  # REL_SHOW=1: print the message (docs/ERRORS.md quotes these)
+  [ -z "${REL_SHOW:-}" ] || { printf '%s -> exit %s: ' "$what" "$rc"; grep '^clgan' "$T/stderr" | grep -v '^clgan train: [a-z0-9]* on\|^clgan: warning' | head -1; }
   return 0
 }
 
