@@ -218,23 +218,34 @@ static int small_ok(const clgan_gemm_shape *s, size_t ldc) {
   return s->m == 1 || (s->n == 1 && ldc == 1) || s->k == 1;
 }
 
-static int route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, size_t ldc) {
+/* How one call runs: prog is a program index, CLGAN_GEMM_USE_GEMV or -2 (CLBlast as it
+ * stands); row = 1 hands CLBlast the row-major problem as given, 0 the column-major twin. */
+typedef struct route_t {
+  int prog, row;
+} route_t;
+
+static route_t route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, size_t ldc) {
   for (int i = 0; i < p->nchoices; i++) {
     const clgan_gemm_shape *c = &p->choices[i].shape;
     if (c->ta == s->ta && c->tb == s->tb && c->m == s->m && c->n == s->n && c->k == s->k) {
       int r = p->choices[i].program;
       if (r == CLGAN_GEMM_USE_GEMV && !small_ok(s, ldc)) break;
-      return r;
+      return (route_t){r, p->choices[i].row_major};
     }
   }
-  if (p->gemv_small && small_ok(s, ldc)) return CLGAN_GEMM_USE_GEMV;
-  return p->fallback >= 0 && p->fallback < p->nprograms ? p->fallback : -2;
+  if (p->gemv_small && small_ok(s, ldc)) return (route_t){CLGAN_GEMM_USE_GEMV, 0};
+  int row = p->fallback_layout == CLGAN_GEMM_LAYOUT_ROW ||
+            (p->fallback_layout == CLGAN_GEMM_LAYOUT_AUTO && !(s->ta && !s->tb) &&
+             !(!s->ta && !s->tb && s->k < 512));
+  if (p->fallback >= 0 && p->fallback < p->nprograms) return (route_t){p->fallback, row};
+  /* CLBlast left alone keeps clgan's original row-major call */
+  return (route_t){-2, p->nprograms == 0 ? 1 : row};
 }
 
 int clgan_gemm_route(clgan_ctx *ctx, const clgan_gemm_shape *s) {
   struct clgan_gemm_state *g = NULL;
   if (plan_ready(ctx, &g)) return -2;
-  return route_of(&g->plan, s, s->n == 1 ? 1 : s->n);
+  return route_of(&g->plan, s, s->n == 1 ? 1 : s->n).prog;
 }
 
 /* ---- recording and profiling ---- */
@@ -416,21 +427,14 @@ static CLBlastTranspose tr(int t) { return t ? CLBlastTransposeYes : CLBlastTran
 
 /* CLBlast's scratch for the indirect kernel, kept per context so that no GEMM allocates
  * (it would otherwise create and free a buffer on every call). */
-static clgan_status temp_for(clgan_ctx *ctx, struct clgan_gemm_state *g, int ta, int tb, size_t m,
-                             size_t n, size_t k, size_t aoff, size_t lda, size_t boff, size_t ldb,
-                             size_t coff, size_t ldc, cl_mem *out) {
-  size_t bytes = 0;
-  CLBlastStatusCode r = CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, tr(tb), tr(ta), n, m, k,
-                                                   boff, ldb, aoff, lda, coff, ldc, &ctx->queue,
-                                                   &bytes);
-  clgan_status s = check(r, "CLBlastSGemmTempBufferSize", m, n, k);
-  if (s) return s;
+static clgan_status temp_for(clgan_ctx *ctx, struct clgan_gemm_state *g, size_t bytes,
+                             cl_mem *out) {
   if (bytes > g->temp_bytes || !g->temp) {
     /* grow by half again, so a run of slightly bigger shapes does not reallocate each time */
     size_t want = bytes + bytes / 2 + 4096;
     clgan_buffer_release(&g->temp);
     g->temp_bytes = 0;
-    s = clgan_buffer_create(ctx, want, "GEMM scratch", &g->temp);
+    clgan_status s = clgan_buffer_create(ctx, want, "GEMM scratch", &g->temp);
     if (s) return s;
     g->temp_bytes = want;
   }
@@ -477,12 +481,13 @@ static clgan_status run_small(clgan_ctx *ctx, const clgan_gemm_shape *sh, float 
   return check(r, "CLBlastSger", sh->m, sh->n, sh->k);
 }
 
-/* Runs one GEMM by `route` (a program index, CLGAN_GEMM_USE_GEMV, or -2 for CLBlast as it
- * stands). Row-major C = op(A) op(B) is handed to CLBlast as the column-major
- * C^T = op(B)^T op(A)^T: CLBlast's indirect kernel wants column-major C and would otherwise
- * transpose C into scratch and back on every call. */
+/* Runs one GEMM by `route`. The column-major form of row-major C = op(A) op(B) is
+ * C^T = op(B)^T op(A)^T: CLBlast's indirect kernel wants column-major C and, given the
+ * row-major call, transposes C into scratch and back on every call; but the two forms also
+ * tile the problem differently (M and N swap), so which one is faster depends on the shape
+ * and the tuner measures both. */
 static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_gemm_plan *plan,
-                        int route, const clgan_gemm_shape *sh, float alpha, clgan_view a,
+                        route_t route, const clgan_gemm_shape *sh, float alpha, clgan_view a,
                         size_t lda, clgan_view b, size_t ldb, float beta, clgan_view c, size_t ldc) {
   cl_event before = NULL, done = NULL;
   int prof = g->profiling;
@@ -495,18 +500,27 @@ static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_
     if (clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &before) != CL_SUCCESS) before = NULL;
   }
   clgan_status s;
-  if (route == CLGAN_GEMM_USE_GEMV) {
+  if (route.prog == CLGAN_GEMM_USE_GEMV) {
     s = run_small(ctx, sh, alpha, a, lda, b, ldb, beta, c, ldc, prof ? &done : NULL);
   } else {
-    s = route >= 0 ? apply_program(ctx, &plan->programs[route]) : CLGAN_OK;
+    s = route.prog >= 0 ? apply_program(ctx, &plan->programs[route.prog]) : CLGAN_OK;
+    /* the column-major twin: C^T (n x m) = op(B)^T (n x k) op(A)^T (k x m) */
+    CLBlastLayout layout = route.row ? CLBlastLayoutRowMajor : CLBlastLayoutColMajor;
+    int t1 = route.row ? sh->ta : sh->tb, t2 = route.row ? sh->tb : sh->ta;
+    size_t d1 = route.row ? sh->m : sh->n, d2 = route.row ? sh->n : sh->m;
+    clgan_view x1 = route.row ? a : b, x2 = route.row ? b : a;
+    size_t ld1 = route.row ? lda : ldb, ld2 = route.row ? ldb : lda;
+    size_t bytes = 0;
+    CLBlastStatusCode r = CLBlastSGemmTempBufferSize(layout, tr(t1), tr(t2), d1, d2, sh->k,
+                                                     x1.off, ld1, x2.off, ld2, c.off, ldc,
+                                                     &ctx->queue, &bytes);
     cl_mem temp = NULL;
-    if (!s) s = temp_for(ctx, g, sh->ta, sh->tb, sh->m, sh->n, sh->k, a.off, lda, b.off, ldb,
-                         c.off, ldc, &temp);
+    if (!s) s = check(r, "CLBlastSGemmTempBufferSize", sh->m, sh->n, sh->k);
+    if (!s) s = temp_for(ctx, g, bytes, &temp);
     if (!s) {
-      CLBlastStatusCode r = CLBlastSgemmWithTempBuffer(
-          CLBlastLayoutColMajor, tr(sh->tb), tr(sh->ta), sh->n, sh->m, sh->k, alpha, b.mem,
-          b.off, ldb, a.mem, a.off, lda, beta, c.mem, c.off, ldc, &ctx->queue,
-          prof ? &done : NULL, temp);
+      r = CLBlastSgemmWithTempBuffer(layout, tr(t1), tr(t2), d1, d2, sh->k, alpha, x1.mem,
+                                     x1.off, ld1, x2.mem, x2.off, ld2, beta, c.mem, c.off, ldc,
+                                     &ctx->queue, prof ? &done : NULL, temp);
       s = check(r, "CLBlastSgemm", sh->m, sh->n, sh->k);
     }
   }
@@ -559,8 +573,8 @@ clgan_status clgan_gemm_batched(clgan_ctx *ctx, int ta, int tb, size_t m, size_t
   if (g->recording) record(g, &sh); /* one shape per batch entry */
   for (size_t i = 1; g->recording && i < batch; i++) record(g, &sh);
   if (g->recording == 2) return CLGAN_OK;
-  int route = route_of(&g->plan, &sh, ldc);
-  if (route >= 0) s = apply_program(ctx, &g->plan.programs[route]);
+  route_t route = route_of(&g->plan, &sh, ldc);
+  if (route.prog >= 0) s = apply_program(ctx, &g->plan.programs[route.prog]);
   if (s) return s;
   CLBlastStatusCode r = CLBlastSgemmStridedBatched(
       CLBlastLayoutColMajor, tr(tb), tr(ta), n, m, k, alpha, b.mem, b.off, ldb, sb, a.mem, a.off,
@@ -575,8 +589,8 @@ static float pattern(size_t i, unsigned salt) {
 }
 
 clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *sh,
-                                      const clgan_gemm_program *p, int gemv, int reps,
-                                      clgan_gemm_measure *out) {
+                                      const clgan_gemm_program *p, int gemv, int layout,
+                                      int reps, clgan_gemm_measure *out) {
   memset(out, 0, sizeof *out);
   if (!sh->m || !sh->n || !sh->k) return clgan_error(CLGAN_ERR_INVALID_ARG, "empty GEMM shape");
   if (gemv && !small_ok(sh, 1))
@@ -604,16 +618,15 @@ clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *sh
   if (!s) s = clgan_buffer_write(ctx, bc, 0, nc * sizeof(float), hc);
   clgan_gemm_plan one;
   clgan_gemm_plan_init(&one);
-  int route;
+  route_t route = route_of(&g->plan, sh, ldc);
   if (gemv) {
-    route = CLGAN_GEMM_USE_GEMV;
+    route = (route_t){CLGAN_GEMM_USE_GEMV, 0};
   } else if (p) {
     one.nprograms = 1;
     one.programs[0] = *p;
-    route = 0;
-  } else {
-    route = route_of(&g->plan, sh, ldc);
+    route = (route_t){0, 0};
   }
+  if (layout >= 0) route.row = layout != 0;
   const clgan_gemm_plan *plan = p && !gemv ? &one : &g->plan;
   /* the first run compiles (or loads) the kernels: not timed */
   if (!s) s = run(ctx, g, plan, route, sh, 1.0f, CLGAN_VIEW(ba, 0), lda, CLGAN_VIEW(bb, 0), ldb,

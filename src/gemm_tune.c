@@ -86,6 +86,7 @@ void clgan_gemm_plan_init(clgan_gemm_plan *p) {
   memset(p, 0, sizeof *p);
   snprintf(p->origin, sizeof p->origin, "CLBlast defaults");
   p->fallback = -1;
+  p->fallback_layout = CLGAN_GEMM_LAYOUT_COL;
 }
 
 void clgan_gemm_plan_free(clgan_gemm_plan *p) {
@@ -111,12 +112,13 @@ static int is_pocl_cpu(const clgan_device_info *dev) {
 }
 
 /* POCL on a CPU runs a work-group's items as loops over one core, so the winners are
- * work-groups of one item, each computing a register tile with wide vectors and no local
- * memory (a copy into local memory is a copy into the same caches). Measured against
- * CLBlast's defaults on the dcgan28 shapes in docs/PERFORMANCE.md. */
+ * work-groups of one item, each computing a 16x16 register tile (16 float16 vectors, half
+ * an AVX-512 register file) over K steps of 16, unrolled by 1, with no local memory (a copy
+ * into local memory is a copy into the same caches). `clgan tune` picked it out of 24 on
+ * the dcgan28 shapes; docs/PERFORMANCE.md has the measurements. */
 static const clgan_gemm_program pocl_cpu_program = {
     /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
-    .xgemm = {0, 1, 16, 2, 1, 1, 16, 1, 1, 16, 0, 0, 0, 0, 16, 16},
+    .xgemm = {0, 1, 16, 1, 1, 1, 16, 1, 1, 16, 0, 0, 0, 0, 16, 16},
     /* KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD */
     .direct = {2, 4, 4, 4, 4, 0, 0, 4, 4, 32},
     .min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT,
@@ -130,6 +132,7 @@ void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out)
   out->programs[0] = pocl_cpu_program;
   out->fallback = 0;
   out->gemv_small = 1;
+  out->fallback_layout = CLGAN_GEMM_LAYOUT_AUTO;
 }
 
 /* ---- the tuned-plan file ---- */
@@ -178,6 +181,7 @@ clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev
   json_object_object_add(root, "device", device_json(dev));
   json_object_object_add(root, "fallback", json_object_new_int(p->fallback));
   json_object_object_add(root, "gemv_small", json_object_new_boolean(p->gemv_small));
+  json_object_object_add(root, "fallback_layout", json_object_new_int((int)p->fallback_layout));
   json_object *progs = json_object_new_array();
   for (int i = 0; i < p->nprograms; i++) {
     json_object *o = json_object_new_object();
@@ -200,6 +204,7 @@ clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev
     json_object_object_add(o, "program", c->program == CLGAN_GEMM_USE_GEMV
                                              ? json_object_new_string("gemv")
                                              : json_object_new_int(c->program));
+    json_object_object_add(o, "row_major", json_object_new_boolean(c->row_major));
     json_object_object_add(o, "gflops", json_object_new_double(c->gflops));
     json_object_object_add(o, "clblast_gflops", json_object_new_double(c->base_gflops));
     json_object_array_add(shapes, o);
@@ -286,6 +291,11 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
     return CLGAN_ERR_FORMAT;
   out->fallback = (int)fallback;
   if (json_object_object_get_ex(root, "gemv_small", &gs)) out->gemv_small = json_object_get_boolean(gs);
+  long long layout = CLGAN_GEMM_LAYOUT_COL;
+  if (json_object_object_get_ex(root, "fallback_layout", &gs) &&
+      get_int(root, "fallback_layout", 0, 2, &layout, path))
+    return CLGAN_ERR_FORMAT;
+  out->fallback_layout = (clgan_gemm_layout)layout;
   if (!json_object_object_get_ex(root, "programs", &progs) ||
       !json_object_is_type(progs, json_type_array) ||
       json_object_array_length(progs) > CLGAN_GEMM_MAX_PROGRAMS)
@@ -337,6 +347,7 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
       if (get_int(o, "program", 0, out->nprograms - 1, &pi, path)) return CLGAN_ERR_FORMAT;
       c->program = (int)pi;
     }
+    if (json_object_object_get_ex(o, "row_major", &g)) c->row_major = json_object_get_boolean(g);
     if (json_object_object_get_ex(o, "gflops", &g)) c->gflops = json_object_get_double(g);
     if (json_object_object_get_ex(o, "clblast_gflops", &g)) c->base_gflops = json_object_get_double(g);
   }

@@ -53,11 +53,21 @@ enum { CLGAN_GEMM_USE_GEMV = -1 };
 typedef struct clgan_gemm_choice {
   clgan_gemm_shape shape;
   int program;          /* index into the plan's programs, or CLGAN_GEMM_USE_GEMV */
+  int row_major;        /* 1: CLBlast gets the row-major call as given; 0: its column-major
+                         * twin C^T = B^T A^T (no transpose of C; M and N tile the other way) */
   double gflops;        /* measured by the tuner (informational) */
   double base_gflops;   /* CLBlast's defaults on the same shape, same run (informational) */
 } clgan_gemm_choice;
 
 enum { CLGAN_GEMM_MAX_PROGRAMS = 8 };
+
+/* The form of the call for shapes a plan does not list (see clgan_gemm_choice.row_major). */
+typedef enum clgan_gemm_layout {
+  CLGAN_GEMM_LAYOUT_COL = 0,  /* always the column-major twin */
+  CLGAN_GEMM_LAYOUT_ROW = 1,  /* always the row-major call as given */
+  CLGAN_GEMM_LAYOUT_AUTO = 2  /* by transposes: TN and NN with K < 512 column-major, the rest
+                               * row-major (what the tuner found for POCL on the DCGAN shapes) */
+} clgan_gemm_layout;
 
 /* What runs every GEMM of a context. A plan with no programs leaves CLBlast alone. */
 typedef struct clgan_gemm_plan {
@@ -65,7 +75,8 @@ typedef struct clgan_gemm_plan {
   int nprograms;
   clgan_gemm_program programs[CLGAN_GEMM_MAX_PROGRAMS];
   int fallback;         /* program for shapes not listed (-1: none, CLBlast's own) */
-  int gemv_small;       /* 1: M = 1 or N = 1 shapes not listed run as Sgemv */
+  int gemv_small;       /* 1: M, N or K = 1 shapes not listed run as Sgemv/Sger */
+  clgan_gemm_layout fallback_layout; /* the form of the call for shapes not listed */
   int nchoices;
   clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */
 } clgan_gemm_plan;
@@ -162,12 +173,13 @@ typedef struct clgan_gemm_measure {
 } clgan_gemm_measure;
 
 /* Runs shape s (operands filled with a fixed pattern, alpha 1, beta 0) under program p
- * (NULL: as the context's plan would) or as Sgemv (gemv = 1, M or N must be 1): once to
+ * (NULL: as the context's plan would) or as Sgemv/Sger (gemv = 1: M, N or K must be 1),
+ * with layout 0 (column-major twin), 1 (row-major) or -1 (as the plan would): once to
  * compile, then `reps` timed runs; checks 256 sampled entries of C against a float64 dot
  * product. Buffers are allocated and freed here. */
 clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *s,
-                                      const clgan_gemm_program *p, int gemv, int reps,
-                                      clgan_gemm_measure *out);
+                                      const clgan_gemm_program *p, int gemv, int layout,
+                                      int reps, clgan_gemm_measure *out);
 
 #ifdef __cplusplus
 }

@@ -107,20 +107,27 @@ static void test_routes(clgan_ctx *ctx) {
         "M=1, N=1, K=1 take the level-2 forms");
   check_cases(ctx, "built-in with Sgemv/Sger");
 
-  /* a shape listed in the plan takes its own route */
-  clgan_gemm_choice ch = {{0, 0, 64, 64, 64}, 1, 0, 0};
+  /* listed shapes take their own route: program and layout (row-major call or the
+   * column-major twin) alternate over the cases; the level-2 shapes too when listed */
+  enum { NCASES = sizeof cases / sizeof *cases };
+  clgan_gemm_choice ch[NCASES + 1];
+  for (int i = 0; i < NCASES; i++) {
+    const gemm_case *g = &cases[i];
+    ch[i] = (clgan_gemm_choice){{g->ta, g->tb, g->m, g->n, g->k}, i % 2, (i / 2) % 2, 0, 0};
+  }
+  ch[NCASES] = (clgan_gemm_choice){{0, 0, 64, 64, 64}, 1, 1, 0, 0};
   p.nprograms = 2;
   p.programs[1] = p.programs[0];
   p.programs[1].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
-  p.choices = &ch;
-  p.nchoices = 1;
+  p.choices = ch;
+  p.nchoices = NCASES + 1;
   CHECK_OK(clgan_gemm_set_plan(ctx, &p));
   p.choices = NULL;
   p.nchoices = 0;
   CHECK(clgan_gemm_route(ctx, &s) == 1, "listed shape -> its program");
   clgan_gemm_shape other = {0, 1, 64, 64, 64};
   CHECK(clgan_gemm_route(ctx, &other) == 0, "unlisted shape -> the fallback");
-  check_cases(ctx, "two programs");
+  check_cases(ctx, "two programs, both layouts");
   clgan_gemm_plan_free(&p);
 }
 
@@ -153,13 +160,13 @@ static void test_record_and_measure(clgan_ctx *ctx) {
 
   clgan_gemm_measure m;
   clgan_gemm_shape s = {1, 0, 96, 80, 72};
-  CHECK_OK(clgan_gemm_measure_shape(ctx, &s, NULL, 0, 2, &m));
+  CHECK_OK(clgan_gemm_measure_shape(ctx, &s, NULL, 0, -1, 2, &m));
   CHECK(m.valid && m.seconds > 0 && m.max_rel_err < 1e-5, "measure: valid %d, %g s, err %g",
         m.valid, m.seconds, m.max_rel_err);
   clgan_gemm_shape g = {0, 0, 1, 80, 72};
-  CHECK_OK(clgan_gemm_measure_shape(ctx, &g, NULL, 1, 1, &m));
+  CHECK_OK(clgan_gemm_measure_shape(ctx, &g, NULL, 1, -1, 1, &m));
   CHECK(m.valid, "measure as Sgemv: err %g", m.max_rel_err);
-  CHECK(clgan_gemm_measure_shape(ctx, &s, NULL, 1, 1, &m) == CLGAN_ERR_INVALID_ARG,
+  CHECK(clgan_gemm_measure_shape(ctx, &s, NULL, 1, -1, 1, &m) == CLGAN_ERR_INVALID_ARG,
         "96x80x72 is no matrix-vector shape");
   clgan_error_clear();
   clgan_buffer_release(&a);

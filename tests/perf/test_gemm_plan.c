@@ -45,7 +45,9 @@ static void test_constraints(void) {
   clgan_device_info pocl = fake_device("Portable Computing Language", CL_DEVICE_TYPE_CPU);
   clgan_gemm_plan p;
   clgan_gemm_plan_builtin(&pocl, &p);
-  CHECK(p.nprograms == 1 && p.fallback == 0 && p.gemv_small == 1, "POCL CPU gets the built-in");
+  CHECK(p.nprograms == 1 && p.fallback == 0 && p.gemv_small == 1 &&
+            p.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO,
+        "POCL CPU gets the built-in");
   char why[200];
   CHECK(clgan_gemm_program_check(&p.programs[0], 65536, 4096, why, sizeof why) == 0, "%s", why);
   clgan_gemm_program bad = p.programs[0];
@@ -91,10 +93,11 @@ static void test_file(const char *dir) {
   p.programs[1].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
   p.programs[1].xgemm[2] = 32;
   clgan_gemm_choice ch[3] = {
-      {{0, 1, 128, 1024, 3136}, 1, 40.5, 10.25},
-      {{1, 0, 1, 6272, 64}, CLGAN_GEMM_USE_GEMV, 2.0, 1.0},
-      {{0, 0, 7, 9, 11}, 0, 1.0, 1.0},
+      {{0, 1, 128, 1024, 3136}, 1, 1, 40.5, 10.25},
+      {{1, 0, 1, 6272, 64}, CLGAN_GEMM_USE_GEMV, 0, 2.0, 1.0},
+      {{0, 0, 7, 9, 11}, 0, 0, 1.0, 1.0},
   };
+  p.fallback_layout = CLGAN_GEMM_LAYOUT_ROW;
   p.choices = malloc(sizeof ch);
   memcpy(p.choices, ch, sizeof ch);
   p.nchoices = 3;
@@ -103,12 +106,14 @@ static void test_file(const char *dir) {
   CHECK_OK(clgan_gemm_plan_save(path, &dev, &p));
   clgan_gemm_plan q;
   CHECK_OK(clgan_gemm_plan_load(path, &dev, &q));
-  CHECK(q.nprograms == 2 && q.nchoices == 3 && q.fallback == 0 && q.gemv_small == 1,
+  CHECK(q.nprograms == 2 && q.nchoices == 3 && q.fallback == 0 && q.gemv_small == 1 &&
+            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW,
         "round trip: %d programs, %d shapes", q.nprograms, q.nchoices);
   CHECK(!memcmp(q.programs, p.programs, sizeof p.programs[0] * 2), "programs survive");
   for (int i = 0; i < 3 && q.nchoices == 3; i++)
     CHECK(!memcmp(&q.choices[i].shape, &ch[i].shape, sizeof ch[i].shape) &&
-              q.choices[i].program == ch[i].program && q.choices[i].gflops == ch[i].gflops,
+              q.choices[i].program == ch[i].program && q.choices[i].row_major == ch[i].row_major &&
+              q.choices[i].gflops == ch[i].gflops,
           "shape %d survives", i);
   CHECK(strstr(q.origin, "tuned") != NULL, "origin '%s'", q.origin);
   clgan_gemm_plan_free(&q);
