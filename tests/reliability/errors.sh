@@ -242,6 +242,23 @@ kernel_build) # (device): a kernel file that does not compile, met when a run re
   grep -qF -- "--- build log ---" "$T/stderr" || fail "kernel build failure: no build log"
   "$CLGAN" train --resume "$T/run/latest.safetensors" --iters 3 --out "$T/run" >/dev/null 2>&1 ||
     fail "the checkpoint left by the failed run does not resume" ;;
+enqueue_fail) # (device): an OpenCL error at launch (a kernel that demands 7-item work-groups)
+  need_device
+  "$CLGAN" train $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
+  mkdir "$T/kernels"
+  python3 - "$HERE/../../kernels/activation.cl" "$T/kernels/activation.cl" <<'PY'
+import sys
+src = open(sys.argv[1]).read()
+old = "__kernel void act_forward"
+if old not in src:
+    sys.exit("act_forward not found")
+open(sys.argv[2], "w").write(src.replace(old, "__kernel __attribute__((reqd_work_group_size(7, 1, 1))) void act_forward", 1))
+PY
+  expect 1 "launching kernel 'act_forward': clEnqueueNDRangeKernel failed: CL_INVALID_WORK_GROUP_SIZE" \
+    "a failed enqueue" env CLGAN_KERNEL_DIR="$T/kernels" CLGAN_CACHE=0 "$CLGAN" train --resume "$T/run/latest.safetensors" \
+    --iters 4 --out "$T/run"
+  "$CLGAN" generate --checkpoint "$T/run/latest.safetensors" --count 2 --out "$T/gen" >/dev/null 2>&1 ||
+    fail "the checkpoint no longer loads after a failed enqueue" ;;
 iteration_error_exact) # (device): after an error inside an iteration, resuming is still exact
   need_device
   "$CLGAN" train $TINY --iters 4 --out "$T/ref" 2>/dev/null || fail "the uninterrupted run"
