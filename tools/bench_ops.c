@@ -252,9 +252,9 @@ static int bench_gemm(const clgan_device_info *dev, const char *model_name, int 
   for (int i = 0; i < ns && !s; i++) {
     const clgan_gemm_shape *sh = &rec[i].shape;
     clgan_gemm_measure m, m2;
-    s = clgan_gemm_measure_shape(ctx, sh, NULL, 0, 1, &m);
+    s = clgan_gemm_measure_shape(ctx, sh, NULL, 0, -1, 1, &m);
     int reps = m.seconds > 0 ? (int)(0.3 / m.seconds) : 3;
-    if (!s) s = clgan_gemm_measure_shape(ctx, sh, NULL, 0, reps < 2 ? 2 : reps > 20 ? 20 : reps, &m2);
+    if (!s) s = clgan_gemm_measure_shape(ctx, sh, NULL, 0, -1, reps < 2 ? 2 : reps > 20 ? 20 : reps, &m2);
     if (s) break;
     double tc = m2.seconds < m.seconds ? m2.seconds : m.seconds, tb = 0.0;
     double fl = 2.0 * (double)sh->m * (double)sh->n * (double)sh->k;
