@@ -351,27 +351,23 @@ int cmd_train(int argc, char **argv) {
       progress(tty, gan->step, total, e, epochs_total, ips, eta, &m);
   }
   if (tty) fputc('\n', stderr);
-  /* the end of every run, an error in an iteration and Ctrl-C all leave a checkpoint of
-   * the last completed iteration; a numeric failure keeps the last good one instead */
-  if (s != CLGAN_ERR_NUMERIC && gan->step > 0) {
-    clgan_status s2;
-    state.epoch = gan->step > 0 ? (gan->step - 1) / ipe : 0;
-    char err_copy[4096];
-    snprintf(err_copy, sizeof err_copy, "%s", s ? clgan_last_error() : "");
-    s2 = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path);
-    if (!s2) s2 = write_samples(a.out, "samples.png", gan, fixed_z, nfixed, NULL);
-    if (!s2) s2 = out_plot(a.out, &hist);
-    if (s && !s2) clgan_error(s, "%s", err_copy);
-    if (!s) s = s2;
+  /* The end of a run and Ctrl-C (honoured between iterations) leave a checkpoint of the
+   * last completed iteration. A failure inside an iteration writes none: the state may hold
+   * part of the failed iteration (G's batch-norm statistics, D's update), so the last
+   * checkpoint written before it stays the one to resume from. */
+  if (!s && gan->step > 0) {
+    state.epoch = (gan->step - 1) / ipe;
+    s = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path);
+    if (!s) s = write_samples(a.out, "samples.png", gan, fixed_z, nfixed, NULL);
+    if (!s) s = out_plot(a.out, &hist);
+    if (!s)
+      fprintf(stderr, "%s after %lld iterations (%.1f s). Samples: %s/samples.png, plot: "
+              "%s/plot.png, checkpoint: %s\n", stop_requested ? "stopped" : "done", gan->step,
+              cli_now() - t0, a.out, a.out, ckpt_path);
+  } else if (s) {
+    clgan_error_prefix("stopped; no checkpoint written after the failure (the last good one: "
+                       "%s): ", *ckpt_path ? ckpt_path : "none from this run");
   }
-  if (!s || stop_requested) {
-    fprintf(stderr, "%s after %lld iterations (%.1f s). Samples: %s/samples.png, plot: "
-            "%s/plot.png, checkpoint: %s\n", stop_requested ? "stopped" : "done", gan->step,
-            cli_now() - t0, a.out, a.out, ckpt_path);
-  }
-  if (s == CLGAN_ERR_NUMERIC)
-    clgan_error_prefix("stopped, no checkpoint written after the failure (last good one: %s): ",
-                       *ckpt_path ? ckpt_path : "none in this run");
   if (!s && stop_requested) s = clgan_error(CLGAN_ERR_INTERRUPTED, "interrupted; the "
                                            "checkpoint above resumes the run");
 done:
