@@ -142,3 +142,11 @@ if len(sys.argv) > 1:
     out("checkpoint", "tiny4.safetensors", real)
     # the same file claiming another format version
     out("checkpoint", "tiny4_format2.safetensors", real.replace(b"clgan-checkpoint-1", b"clgan-checkpoint-2", 1))
+    # without its SHA-256 (optional, as in files from other writers): mutated data still
+    # gets past the integrity check into the model and tensor checks
+    n = struct.unpack("<Q", real[:8])[0]
+    header = json.loads(real[8 : 8 + n])
+    del header["__metadata__"]["clgan_sha256"]
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    out("checkpoint", "tiny4_nohash.safetensors", struct.pack("<Q", len(h)) + h + real[8 + n :])
