@@ -52,7 +52,7 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   if (ctx->info.global_mem && need > ctx->info.global_mem) {
     int fit = c->batch;
     while (fit > 1 && clgan_net_device_bytes(&m->g, fit, 1) + clgan_net_device_bytes(&m->d, fit, 1) >
-                          ctx->info.global_mem / 2)
+                          ctx->info.global_mem / 10 * 9)
       fit /= 2;
     s = clgan_error(CLGAN_ERR_NOMEM, "batch %d needs %.0f MiB of device memory, more than "
                     "'%s' has (%.0f MiB); try --batch %d", c->batch, need / 1048576.0,

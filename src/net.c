@@ -92,7 +92,7 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   clgan_status s = CLGAN_OK;
   if (ctx->info.global_mem && need > ctx->info.global_mem) {
     int fit = batch;
-    while (fit > 1 && clgan_net_device_bytes(d, fit, with_optimizer) > ctx->info.global_mem / 2) fit /= 2;
+    while (fit > 1 && clgan_net_device_bytes(d, fit, with_optimizer) > ctx->info.global_mem / 10 * 9) fit /= 2;
     s = clgan_error(CLGAN_ERR_NOMEM, "network %s at batch %d needs %.0f MiB, more than the "
                     "device's %.0f MiB; try --batch %d", name, batch, need / 1048576.0,
                     ctx->info.global_mem / 1048576.0, fit);

@@ -98,7 +98,10 @@ int cmd_generate(int argc, char **argv) {
   if ((s = clgan_ctx_create(device, 0, &ctx))) goto done;
   int batch = n < 64 ? n : 64;
   if ((s = clgan_net_create(ctx, &m.g, batch, 0, "G", &g))) goto done;
-  if ((s = clgan_checkpoint_restore_net(&f, "generator", g))) goto done;
+  if ((s = clgan_checkpoint_restore_net(&f, "generator", g))) {
+    clgan_error_prefix("checkpoint '%s': ", ckpt_path);
+    goto done;
+  }
   if ((s = clgan_generate(g, z, n, batch_stats ? CLGAN_BN_BATCH_STATS : CLGAN_BN_EVAL, img))) goto done;
   if ((s = out_mkdirs(out))) goto done;
   char path[4200];

@@ -188,7 +188,10 @@ int cmd_train(int argc, char **argv) {
   if (a.resume) {
     if ((s = clgan_checkpoint_open(a.resume, &ckpt, &model))) return cli_report(s);
     have_ckpt = 1;
-    if ((s = clgan_checkpoint_config(&ckpt, &cfg, &start_step, &state))) goto fail_early;
+    if ((s = clgan_checkpoint_config(&ckpt, &cfg, &start_step, &state))) {
+      clgan_error_prefix("checkpoint '%s': ", a.resume);
+      goto fail_early;
+    }
   } else {
     if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
     cfg.batch = (int)a.batch;
@@ -252,15 +255,18 @@ int cmd_train(int argc, char **argv) {
   }
   if ((s = clgan_gan_create(ctx, &model, &cfg, &gan))) goto done;
   if (have_ckpt) {
-    if ((s = clgan_checkpoint_restore(&ckpt, gan))) goto done;
+    if ((s = clgan_checkpoint_restore(&ckpt, gan))) {
+      clgan_error_prefix("checkpoint '%s': ", a.resume);
+      goto done;
+    }
     if ((s = out_history_load(a.out, start_step, &hist))) goto done;
     fprintf(stderr, "resumed from '%s' at iteration %lld\n", a.resume, start_step);
   } else {
     if ((s = clgan_gan_init_params(gan))) goto done;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.csv", a.out);
-    unlink(path); /* a fresh run starts a fresh log */
   }
+  /* a fresh run replaces an old metrics.csv with its first row, so a run that fails before
+   * then (a kernel build, say) leaves the old log alone */
+  int fresh_log = !have_ckpt;
   clgan_fixed_noise(cfg.seed, nfixed, model.nz, fixed_z);
   {
     /* a grid of real images, to compare the samples with */
@@ -290,6 +296,7 @@ int cmd_train(int argc, char **argv) {
   const char *fault = getenv("CLGAN_FAULT_NAN_AT");
   long long fault_nan_at = fault ? atoll(fault) : -1;
   long long cur_epoch = -1;
+  int skipped_in_row = 0;
   double t0 = cli_now(), t_last = t0;
   long long step_last = gan->step;
   double ips = 0.0;
@@ -309,6 +316,10 @@ int cmd_train(int argc, char **argv) {
     /* skipping needs finite gradients checked every iteration, before they reach the
      * parameters of the next one */
     s = clgan_gan_iteration(gan, batch, &m, log_now || skip_nan);
+    if (s == CLGAN_ERR_NUMERIC && skip_nan && ++skipped_in_row >= 10) {
+      clgan_error_prefix("10 iterations in a row were not finite, the last: ");
+      break;
+    }
     if (s == CLGAN_ERR_NUMERIC && skip_nan) {
       fprintf(stderr, "%sclgan: warning: %s; iteration rolled back, batch skipped\n",
               tty ? "\n" : "", clgan_last_error());
@@ -317,6 +328,7 @@ int cmd_train(int argc, char **argv) {
       continue;
     }
     if (s) break;
+    skipped_in_row = 0;
     double now = cli_now();
     if (now - t_last > 1.0 || gan->step == total) {
       ips = (double)(gan->step - step_last) * cfg.batch / (now - t_last);
@@ -335,7 +347,8 @@ int cmd_train(int argc, char **argv) {
     if (log_now || sample_now) {
       metrics_row r = {gan->step, e, m.loss_d, m.loss_g, m.d_real, m.d_fake, m.d_fake_after,
                        m.grad_norm_d, m.grad_norm_g, diversity, (float)ips};
-      if ((s = out_metrics_append(a.out, &r))) break;
+      if ((s = out_metrics_append(a.out, &r, fresh_log))) break;
+      fresh_log = 0;
       if (out_history_push(&hist, &r)) {
         s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
         break;

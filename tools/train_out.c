@@ -62,11 +62,11 @@ static void row_csv(const metrics_row *r, char *line, size_t cap) {
            f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
 }
 
-clgan_status out_metrics_append(const char *dir, const metrics_row *r) {
+clgan_status out_metrics_append(const char *dir, const metrics_row *r, int truncate) {
   char path[4200], line[512];
   snprintf(path, sizeof path, "%s/metrics.csv", dir);
-  int fresh = access(path, F_OK) != 0;
-  FILE *f = fopen(path, "a");
+  int fresh = truncate || access(path, F_OK) != 0;
+  FILE *f = fopen(path, truncate ? "w" : "a");
   if (!f) return clgan_error(CLGAN_ERR_IO, "cannot append to '%s': %s", path, strerror(errno));
   row_csv(r, line, sizeof line);
   int bad = (fresh && fputs(CSV_HEADER, f) < 0) || fputs(line, f) < 0;
@@ -209,6 +209,12 @@ clgan_status out_checkpoint(const char *dir, clgan_gan *gan, const clgan_train_s
   while ((e = readdir(d)) && n < 4096) {
     long long k;
     if (is_ckpt(e->d_name, &k)) steps[n++] = k;
+    else if (!strncmp(e->d_name, "ckpt_", 5) && strstr(e->d_name, ".safetensors.tmp.")) {
+      /* left by a write that was killed: never a complete checkpoint, safe to drop (one
+       * trainer writes into an --out at a time) */
+      snprintf(path, sizeof path, "%s/%s", cdir, e->d_name);
+      unlink(path);
+    }
   }
   closedir(d);
   qsort(steps, (size_t)n, sizeof *steps, cmp_ll);

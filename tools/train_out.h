@@ -26,10 +26,11 @@ clgan_status out_mkdirs(const char *path);
 /* Checks that dir exists (creating it) and is writable, before any training. */
 clgan_status out_prepare(const char *dir);
 
-/* Appends rows to <dir>/metrics.csv (writing the header first if new). On resume,
+/* Appends rows to <dir>/metrics.csv (writing the header first if new; truncate starts the
+ * file anew). On resume,
  * out_history_load reads back the rows up to `upto` steps and rewrites the file with just
  * those, so a resumed run's log continues where its checkpoint was taken. */
-clgan_status out_metrics_append(const char *dir, const metrics_row *r);
+clgan_status out_metrics_append(const char *dir, const metrics_row *r, int truncate);
 clgan_status out_history_load(const char *dir, long long upto, metrics_history *h);
 int out_history_push(metrics_history *h, const metrics_row *r);
 void out_history_free(metrics_history *h);
