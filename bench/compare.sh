@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 clgan="$build/clgan"
-[ -x "$clgan" ] || { echo "compare.sh: no $clgan (meson setup $build -Dtrainer=true && ninja -C $build)" >&2; exit 2; }
+[ -x "$clgan" ] || { echo "compare.sh: no $clgan (meson setup $build && ninja -C $build)" >&2; exit 2; }
 
 if [ -z "$blas" ]; then
   blas="$build/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread"

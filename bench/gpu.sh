@@ -22,7 +22,7 @@ if [ "${1:-}" = prepare ]; then
          libxcb-render0 libxrender1 libx11-6 libxext6 libexpat1 libbrotli1 libxau6 libxdmcp6
          libbsd0 libmd0 libpng16-16 libssl3 zlib1g"
   (cd .gpu/debs && apt-get download $extra >/dev/null)
-  [ -d build-gpu ] || meson setup build-gpu --buildtype=release -Dtrainer=true
+  [ -d build-gpu ] || meson setup build-gpu --buildtype=release
   ninja -C build-gpu clgan
   du -sh .gpu build-gpu
   exit 0

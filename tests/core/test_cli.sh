@@ -34,12 +34,6 @@ if [ "$mode" = usage ]; then
   expect 2 "unknown command" -- "$clgan" frobnicate
   contains err "unknown command 'frobnicate'" "unknown command"
   for c in $commands; do
-    # Temporary (tools/trainer_stub.c, while the trainer is built with -Dtrainer=false):
-    # the stub has no options at all. Remove this once the stub is gone.
-    if "$clgan" "$c" --help 2>&1 | grep -q "this build has no trainer"; then
-      echo "note: '$c' is the temporary trainer stub in this build; not checked"
-      continue
-    fi
     expect 0 "$c --help" -- "$clgan" "$c" --help
     contains out "usage: clgan $c" "$c --help"
     expect 2 "$c with an unknown flag" -- "$clgan" "$c" --no-such-flag

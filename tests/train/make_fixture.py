@@ -5,7 +5,7 @@ checkpoint and inputs. tests/train/test_fixture.c compares clgan with it; CI nee
 
 Regenerate (from the source root, with Debian's python3-torch; not the pyenv python3):
 
-    meson setup build-fix -Dtrainer=true && ninja -C build-fix tests/train/test_fixture
+    meson setup build-fix && ninja -C build-fix tests/train/test_fixture
     build-fix/tests/train/test_fixture --dump /tmp/clgan-fixture
     /usr/bin/python3 tests/train/make_fixture.py /tmp/clgan-fixture tests/train/fixture_dcgan28.json
     meson test -C build-fix --print-errorlogs fixture
