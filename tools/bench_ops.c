@@ -337,17 +337,10 @@ int cmd_bench_ops(int argc, char **argv) {
   if (!blas || !*blas) blas = "libopenblas.so.0";
   if (blas_threads < 1) blas_threads = 1;
 
-  clgan_device_list l;
-  clgan_status s = clgan_device_list_get(&l);
-  if (s) return cli_report(s);
-  int pick = -1;
-  s = clgan_device_select(l.devices, l.count, spec, &pick);
-  if (s) {
-    clgan_device_list_free(&l);
-    return cli_report(s);
-  }
-  clgan_device_info dev = l.devices[pick];
-  clgan_device_list_free(&l);
+  clgan_device_info dev;
+  int sel = cli_select_device(spec, &dev);
+  if (sel) return sel;
+  clgan_status s = CLGAN_OK;
   if (gemm) return bench_gemm(&dev, model_name, (int)batch, blas, (int)blas_threads, as_json);
 
   clgan_model model;

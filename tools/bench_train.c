@@ -204,17 +204,10 @@ int cmd_bench_train(int argc, char **argv) {
   if (rc) return rc;
   if (child) return first_child(spec, model, (int)batch);
 
-  clgan_device_list l;
-  clgan_status s = clgan_device_list_get(&l);
-  if (s) return cli_report(s);
-  int pick = -1;
-  s = clgan_device_select(l.devices, l.count, spec, &pick);
-  if (s) {
-    clgan_device_list_free(&l);
-    return cli_report(s);
-  }
-  clgan_device_info dev = l.devices[pick];
-  clgan_device_list_free(&l);
+  clgan_device_info dev;
+  int sel = cli_select_device(spec, &dev);
+  if (sel) return sel;
+  clgan_status s = CLGAN_OK;
 
   startup_row rows[3];
   if (startup && startup_runs(&dev, model, (int)batch, rows)) return CLI_FAIL;

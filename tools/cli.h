@@ -23,6 +23,9 @@ int cli_parse_double(const char *cmd, const char *flag, const char *arg, double 
 
 /* Opens a context on the device chosen by `spec` (NULL: $CLGAN_DEVICE or the default). */
 int cli_open_device(const char *spec, unsigned flags, clgan_ctx **ctx);
+/* Resolves a selection to a device's description without opening it (for commands that
+ * hand the same device to child processes); prints the error and returns its exit code. */
+int cli_select_device(const char *spec, clgan_device_info *out);
 
 double cli_now(void); /* monotonic seconds */
 

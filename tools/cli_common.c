@@ -70,6 +70,17 @@ int cli_open_device(const char *spec, unsigned flags, clgan_ctx **ctx) {
   return s == CLGAN_OK ? CLI_OK : cli_report(s);
 }
 
+int cli_select_device(const char *spec, clgan_device_info *out) {
+  clgan_device_list l;
+  clgan_status s = clgan_device_list_get(&l);
+  if (s != CLGAN_OK) return cli_report(s);
+  int pick = -1;
+  s = clgan_device_select(l.devices, l.count, spec, &pick);
+  if (s == CLGAN_OK) *out = l.devices[pick];
+  clgan_device_list_free(&l);
+  return s == CLGAN_OK ? CLI_OK : cli_report(s);
+}
+
 double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

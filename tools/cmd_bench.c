@@ -298,17 +298,9 @@ static int bench_startup(int argc, char **argv) {
 
   /* Resolve the selection once, here, so every child measures the same device and a bad
    * --device fails before anything runs. */
-  clgan_device_list l;
-  clgan_status s = clgan_device_list_get(&l);
-  if (s != CLGAN_OK) return cli_report(s);
-  int pick = -1;
-  s = clgan_device_select(l.devices, l.count, spec, &pick);
-  if (s != CLGAN_OK) {
-    clgan_device_list_free(&l);
-    return cli_report(s);
-  }
-  clgan_device_info dev = l.devices[pick];
-  clgan_device_list_free(&l);
+  clgan_device_info dev;
+  int sel = cli_select_device(spec, &dev);
+  if (sel) return sel;
   int pocl = strstr(dev.platform_name, "Portable Computing Language") != NULL;
 
   static startup_sample runs[MAX_REPEAT][STATES];

@@ -345,17 +345,10 @@ int cmd_tune(int argc, char **argv) {
   }
 
   /* the device, resolved once so every child measures the same one */
-  clgan_device_list l;
-  clgan_status s = clgan_device_list_get(&l);
-  if (s) return cli_report(s);
-  int pick = -1;
-  s = clgan_device_select(l.devices, l.count, device, &pick);
-  if (s) {
-    clgan_device_list_free(&l);
-    return cli_report(s);
-  }
-  clgan_device_info dev = l.devices[pick];
-  clgan_device_list_free(&l);
+  clgan_device_info dev;
+  int sel = cli_select_device(device, &dev);
+  if (sel) return sel;
+  clgan_status s = CLGAN_OK;
 
   /* the shapes: one training iteration with the GEMMs recorded, not run */
   clgan_model model;
