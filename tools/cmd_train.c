@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "cli.h"
 #include "cli_opts.h"
@@ -75,16 +76,9 @@ static void progress(int tty, long long step, long long total, long long epoch, 
 }
 
 /* Grey for IDX files; for a PNG folder, RGB if its first image has colour. */
-static int data_channels(const char *path) {
-  struct stat st;
-  if (!path || !*path || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return 1;
-  return 0; /* decided by the caller from the folder's first PNG */
-}
-
-#include <dirent.h>
-static int folder_channels(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return 1;
+static int data_channels(const char *dir) {
+  DIR *d = dir && *dir ? opendir(dir) : NULL;
+  if (!d) return 1; /* not a folder: an IDX file, grey */
   struct dirent *e;
   char best[1024] = "";
   while ((e = readdir(d))) {
@@ -205,7 +199,7 @@ int cmd_train(int argc, char **argv) {
     const char *ic = clgan_safetensors_meta(&ckpt, "image_channels");
     channels = ic ? atoi(ic) : 0;
   }
-  if (channels == 0) channels = data_channels(a.data) ? 1 : folder_channels(a.data);
+  if (channels == 0) channels = data_channels(a.data);
   if ((s = clgan_model_resolve(&model, channels))) goto fail_early;
 
   clgan_dataset ds;
