@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "train_args.h"
 #include "train_out.h"
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -50,12 +51,6 @@ static void help(void) {
       "                       checkpoint (default), or roll the iteration back and go on\n");
 }
 
-typedef struct train_args {
-  const char *device, *model, *data, *out, *resume, *g_loss, *on_nan;
-  long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
-  double lr, beta1;
-  int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
-} train_args;
 
 static void progress(int tty, long long step, long long total, long long epoch, long long epochs,
                      double ips, double eta, const clgan_step_metrics *m) {
@@ -129,30 +124,8 @@ static clgan_status write_samples(const char *dir, const char *name, clgan_gan *
 }
 
 int cmd_train(int argc, char **argv) {
-  train_args a = {.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop", .epochs = 1, .batch = 64,
-                  .seed = 1, .sample_every = 200, .ckpt_every = 500, .keep = 3, .log_every = 10,
-                  .lr = 2e-4, .beta1 = 0.5};
-  const cli_opt opts[] = {
-      {"--device", OPT_STRING, &a.device, 0, 0, NULL},
-      {"--model", OPT_STRING, &a.model, 0, 0, &a.seen_model},
-      {"--data", OPT_STRING, &a.data, 0, 0, NULL},
-      {"--epochs", OPT_LONG, &a.epochs, 1, 1000000, &a.seen_epochs},
-      {"--iters", OPT_LONG, &a.iters, 1, 1000000000, &a.seen_iters},
-      {"--batch", OPT_LONG, &a.batch, 1, 65536, &a.seen_batch},
-      {"--lr", OPT_DOUBLE, &a.lr, 1e-12, 10.0, &a.seen_lr},
-      {"--beta1", OPT_DOUBLE, &a.beta1, 0.0, 0.999999, &a.seen_beta1},
-      {"--g-loss", OPT_STRING, &a.g_loss, 0, 0, &a.seen_loss},
-      {"--seed", OPT_LONG, &a.seed, 0, 2147483647, &a.seen_seed},
-      {"--out", OPT_STRING, &a.out, 0, 0, NULL},
-      {"--resume", OPT_STRING, &a.resume, 0, 0, NULL},
-      {"--sample-every", OPT_LONG, &a.sample_every, 1, 1000000000, NULL},
-      {"--checkpoint-every", OPT_LONG, &a.ckpt_every, 1, 1000000000, NULL},
-      {"--keep", OPT_LONG, &a.keep, 1, 1000, NULL},
-      {"--log-every", OPT_LONG, &a.log_every, 1, 1000000000, NULL},
-      {"--max-images", OPT_LONG, &a.max_images, 1, 1000000000, NULL},
-      {"--on-nan", OPT_STRING, &a.on_nan, 0, 0, NULL},
-  };
-  int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  train_args a;
+  int rc = train_args_parse(argc, argv, &a);
   if (rc < 0) {
     help();
     return CLI_OK;
