@@ -8,15 +8,27 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "clgan/gemm.h"
 #include "cli.h"
 #include "cli_opts.h"
 #include "train_args.h"
 #include "train_out.h"
 
 static volatile sig_atomic_t stop_requested = 0;
+/* The first Ctrl-C / SIGTERM asks the loop to stop after the current iteration and save a
+ * checkpoint; a second one ends the process at once with the default action (the files
+ * already written stay intact: every write is atomic). */
 static void on_signal(int sig) {
-  (void)sig;
+  if (stop_requested) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
   stop_requested = 1;
+  static const char msg[] = "\nclgan: stopping after this iteration to save a checkpoint "
+                            "(signal again to quit at once without it)\n";
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)w;
 }
 
 static void help(void) {
@@ -203,10 +215,11 @@ int cmd_train(int argc, char **argv) {
   long long epochs_total = (total + ipe - 1) / ipe;
   int tty = isatty(2);
   snprintf(state.data, sizeof state.data, "%s", data_path ? data_path : CLGAN_DEFAULT_DATA);
-  fprintf(stderr, "clgan train: %s on '%s' (%s), data %s (%d images %dx%dx%d), batch %d, "
-          "g-loss %s, %lld iterations\n", model.name, ctx->info.name, ctx->info.platform_name,
-          ds.source, ds.count, model.image_c, model.image_h, model.image_w, cfg.batch,
-          clgan_gan_loss_name(cfg.loss), total);
+  const clgan_gemm_plan *plan = clgan_gemm_get_plan(ctx);
+  fprintf(stderr, "clgan train: %s on '%s' (%s), data %s as %dx%dx%d, batch %d, "
+          "g-loss %s, %lld iterations; GEMM plan: %s\n", model.name, ctx->info.name,
+          ctx->info.platform_name, ds.source, model.image_c, model.image_h, model.image_w,
+          cfg.batch, clgan_gan_loss_name(cfg.loss), total, plan ? plan->origin : "?");
 
   clgan_gan *gan = NULL;
   int nfixed = 64;

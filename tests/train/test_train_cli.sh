@@ -61,6 +61,28 @@ check "Ctrl-C exits 130 (got $rc)" test $rc -eq 130
 check "Ctrl-C left a checkpoint" test -s "$T/c/latest.safetensors"
 check "Ctrl-C message" grep -q "interrupted" "$T/c.err"
 check "interrupted run's checkpoint loads" "$CLGAN" train --resume "$T/c/latest.safetensors" --max-images 256 --iters 1 --out "$T/c"
+check "first signal announces the stop" grep -q "stopping after this iteration" "$T/c.err"
+
+# a second signal quits at once, without the final checkpoint, leaving the earlier ones whole
+# (batch 64: an iteration takes far longer than the gap between the two signals, so the
+# second arrives during the iteration that the first would have finished)
+"$CLGAN" train --max-images 256 --batch 64 --iters 100000 --checkpoint-every 1 --log-every 1 \
+  --out "$T/k" 2>"$T/k.err" &
+pid=$!
+n=0
+while [ ! -e "$T/k/checkpoints/ckpt_00000002.safetensors" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM $pid
+n=0  # the second only once the first was handled (two pending signals merge into one)
+while ! grep -q "stopping after this iteration" "$T/k.err" && [ $n -lt 100 ]; do sleep 0.02; n=$((n + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+check "a second SIGTERM ends the run by the signal (exit $rc, want 143)" test $rc -eq 143
+check "no 'done'/'stopped' line after the second signal" sh -c "! grep -q '^stopped after' '$T/k.err'"
+k=$(readlink "$T/k/latest.safetensors" | sed -n 's/.*ckpt_0*\([0-9][0-9]*\)\.safetensors$/\1/p')
+check "the double SIGTERM left a latest checkpoint ($k)" test -n "$k"
+check "the newest checkpoint left by a double SIGTERM resumes" "$CLGAN" train --resume \
+  "$T/k/latest.safetensors" --max-images 256 --iters $((${k:-0} + 1)) --out "$T/k"
 
 # a NaN stops the run naming the iteration and network, keeping the last good checkpoint;
 # --on-nan skip rolls that iteration back and finishes
