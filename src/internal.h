@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "clgan/device.h"
+#include "clgan/io.h" /* clgan_mkdirs */
 
 /* "OpenCL C 1.2 pocl" -> 1, 2. Anything unparsable gives 1.0 (the oldest, safest). */
 void clgan_parse_cl_c_version(const char *s, int *major, int *minor);
@@ -34,7 +35,5 @@ clgan_status clgan_write_file_atomic(const char *path, const void *const *parts,
                                      const size_t *sizes, int nparts);
 /* Reads a whole file (max_bytes caps it: bigger is CLGAN_ERR_FORMAT). */
 clgan_status clgan_read_file(const char *path, size_t max_bytes, void **data, size_t *size);
-/* mkdir -p */
-clgan_status clgan_mkdirs(const char *path);
 
 #endif

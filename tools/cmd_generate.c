@@ -103,7 +103,7 @@ int cmd_generate(int argc, char **argv) {
     goto done;
   }
   if ((s = clgan_generate(g, z, n, batch_stats ? CLGAN_BN_BATCH_STATS : CLGAN_BN_EVAL, img))) goto done;
-  if ((s = out_mkdirs(out))) goto done;
+  if ((s = clgan_mkdirs(out))) goto done;
   char path[4200];
   if (grid || interp) {
     snprintf(path, sizeof path, "%s/%s", out, interp ? "interpolate.png" : "grid.png");

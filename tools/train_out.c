@@ -14,23 +14,8 @@ static const char *CSV_HEADER =
     "step,epoch,loss_d,loss_g,d_real,d_fake,d_fake_after,grad_norm_d,grad_norm_g,diversity,"
     "img_per_s\n";
 
-clgan_status out_mkdirs(const char *path) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) && errno != EEXIST)
-      return clgan_error(CLGAN_ERR_IO, "cannot create '%s': %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) && errno != EEXIST)
-    return clgan_error(CLGAN_ERR_IO, "cannot create '%s': %s", buf, strerror(errno));
-  return CLGAN_OK;
-}
-
 clgan_status out_prepare(const char *dir) {
-  clgan_status s = out_mkdirs(dir);
+  clgan_status s = clgan_mkdirs(dir);
   if (s) return clgan_error_prefix("output directory: ");
   char probe[4200];
   snprintf(probe, sizeof probe, "%s/.clgan-write-test-%d", dir, (int)getpid());
@@ -43,9 +28,9 @@ clgan_status out_prepare(const char *dir) {
   unlink(probe);
   char sub[4200];
   snprintf(sub, sizeof sub, "%s/samples", dir);
-  if ((s = out_mkdirs(sub))) return s;
+  if ((s = clgan_mkdirs(sub))) return s;
   snprintf(sub, sizeof sub, "%s/checkpoints", dir);
-  return out_mkdirs(sub);
+  return clgan_mkdirs(sub);
 }
 
 static void fmt_f(char *b, size_t cap, float v) {

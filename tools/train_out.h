@@ -21,7 +21,6 @@ typedef struct metrics_history {
 } metrics_history;
 
 /* mkdir -p. */
-clgan_status out_mkdirs(const char *path);
 
 /* Checks that dir exists (creating it) and is writable, before any training. */
 clgan_status out_prepare(const char *dir);

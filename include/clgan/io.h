@@ -57,6 +57,11 @@ void clgan_dataset_free(clgan_dataset *ds);
 /* Copies images idx[0..n) as floats scaled to [-1, 1] into out (n, C, H, W). */
 void clgan_dataset_batch(const clgan_dataset *ds, const int *idx, int n, float *out);
 
+/* ---- files (src/fileutil.c) ---- */
+
+/* mkdir -p: creates `path` and its missing parents (mode 0755); existing ones are fine. */
+clgan_status clgan_mkdirs(const char *path);
+
 /* ---- PNG (src/io_png.c, libpng) ---- */
 
 /* Writes an 8-bit grey (channels 1), RGB (3) or RGBA (4) PNG atomically (temp + rename),

@@ -219,7 +219,7 @@ out_unwritable)
     command -v setpriv >/dev/null || skip "running as root without setpriv"
     as="setpriv --reuid=nobody --regid=nogroup --clear-groups"
   fi
-  expect 1 "cannot create '$T/pub/ro/out': Permission denied" "an unwritable --out" \
+  expect 1 "cannot create directory '$T/pub/ro/out': Permission denied" "an unwritable --out" \
     $as "$CLGAN" train --model "$T/pub/tiny.model" --data "$T/pub/tiny-images-idx3-ubyte" --batch 16 --iters 1 --out "$T/pub/ro/out" ;;
 # ---- device memory and kernels ----
 batch_too_big) # (device)
