@@ -135,6 +135,69 @@ static clgan_status load_source(const char *name, const char *ext, char **out, c
   return *out ? CLGAN_OK : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
 }
 
+/* OpenCL compilers see one string, not kernels/, so a program's `#include "X.clh"` lines
+ * (at the start of a line) are replaced here by kernels/X.clh, framed by #line markers that
+ * keep compiler messages pointing at the right file and line. Headers do not nest. Frees
+ * *src and replaces it. */
+static clgan_status inline_includes(char **src, const char *file) {
+  const char *tag = "#include \"";
+  size_t cap = strlen(*src) + 1, len = 0;
+  char *out = malloc(cap);
+  if (!out) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  int line = 1;
+  for (const char *p = *src; *p;) {
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) + 1 : strlen(p);
+    const char *q = NULL;
+    char *text = NULL, hdr[128], from[4200];
+    if (strncmp(p, tag, strlen(tag)) == 0 && (q = strchr(p + strlen(tag), '"')) && q < p + n) {
+      size_t hl = (size_t)(q - p - strlen(tag));
+      const char *name = p + strlen(tag);
+      if (hl < 5 || hl >= sizeof hdr || strncmp(name + hl - 4, ".clh", 4) != 0) {
+        free(out);
+        return clgan_error(CLGAN_ERR_INVALID_ARG, "kernels/%s:%d: only #include \"NAME.clh\" "
+                           "of a file in kernels/ is supported", file, line);
+      }
+      snprintf(hdr, sizeof hdr, "%.*s", (int)(hl - 4), name);
+      clgan_status s = load_source(hdr, ".clh", &text, from, sizeof from);
+      if (s) {
+        free(out);
+        return clgan_error_prefix("kernels/%s:%d: ", file, line);
+      }
+      size_t need = len + strlen(text) + strlen(hdr) + strlen(file) + 64 + strlen(p) + 1;
+      char *grown = need > cap ? realloc(out, need) : out;
+      if (!grown) {
+        free(text);
+        free(out);
+        return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+      }
+      out = grown;
+      cap = need > cap ? need : cap;
+      len += (size_t)sprintf(out + len, "#line 1 \"%s.clh\"\n%s\n#line %d \"%s\"\n", hdr, text,
+                             line + 1, file);
+      free(text);
+    } else {
+      if (len + n + 1 > cap) {
+        char *grown = realloc(out, len + n + 1);
+        if (!grown) {
+          free(out);
+          return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+        }
+        out = grown;
+        cap = len + n + 1;
+      }
+      memcpy(out + len, p, n);
+      len += n;
+    }
+    p += n;
+    line++;
+  }
+  out[len] = '\0';
+  free(*src);
+  *src = out;
+  return CLGAN_OK;
+}
+
 int clgan_cache_key(const clgan_device_info *i, const char *source, const char *options,
                     uint8_t key[32]) {
   const char *fields[] = {"clgan-kernel-cache-v2", CLGAN_VERSION_STRING, source, options,
@@ -276,6 +339,12 @@ clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out
   char common_from[4200], body_from[4200];
   clgan_status s = load_source("common", ".clh", &common, common_from, sizeof common_from);
   if (s == CLGAN_OK) s = load_source(name, ".cl", &body, body_from, sizeof body_from);
+  if (s == CLGAN_OK) {
+    char file[300];
+    snprintf(file, sizeof file, "%s.cl", name);
+    s = inline_includes(&body, file);
+    if (s) free(body);
+  }
   if (s != CLGAN_OK) {
     free(common);
     free(entry_name);
