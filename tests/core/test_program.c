@@ -178,6 +178,45 @@ static void check_broken_kernel(const char *cache) {
   free(dir);
 }
 
+/* '#include "NAME.clh"' is inlined from kernels/ (embedded or $CLGAN_KERNEL_DIR); errors
+ * after it still count lines in the including file; a missing header names file and line. */
+static void check_includes(void) {
+  char *dir = cu_temp_dir("kernels");
+  cu_write(dir, "seven.clh", "#define SEVEN 7.0f\nstatic float seven(void) { return SEVEN; }\n");
+  cu_write(dir, "inc.cl", "/* line 1 */\n#include \"seven.clh\"\n"
+                          "__kernel void inc(__global float *x) { x[0] = seven(); }\n");
+  cu_write(dir, "incbad.cl", "#include \"seven.clh\"\n\n"
+                             "__kernel void incbad(__global float *x) { x[0] = clgan_nope; }\n");
+  cu_write(dir, "incmissing.cl", "\n\n#include \"nowhere.clh\"\n__kernel void m(void) {}\n");
+  setenv("CLGAN_KERNEL_DIR", dir, 1);
+  clgan_ctx *ctx = tu_open_device();
+  cl_kernel k;
+  CHECK_OK(clgan_kernel_get(ctx, "inc", "inc", &k));
+  cl_mem m = tu_upload(ctx, NULL, 1);
+  clSetKernelArg(k, 0, sizeof m, &m);
+  size_t one = 1;
+  float v = 0.0f;
+  CHECK(clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &one, &one, 0, NULL, NULL) == CL_SUCCESS &&
+            clEnqueueReadBuffer(ctx->queue, m, CL_TRUE, 0, sizeof v, &v, 0, NULL, NULL) == CL_SUCCESS,
+        "run the kernel with an included header");
+  CHECK(v == 7.0f, "the header's function ran: %g", v);
+  clgan_buffer_release(&m);
+  cl_program p;
+  CHECK(clgan_program_get(ctx, "incbad", &p, NULL) == CLGAN_ERR_BUILD, "incbad fails to build");
+  if (strstr(ctx->info.platform_name, "Portable Computing Language"))
+    CHECK(strstr(clgan_last_error(), "incbad.cl:3:") != NULL, "log points at incbad.cl line 3: %s",
+          clgan_last_error());
+  CHECK(clgan_program_get(ctx, "incmissing", &p, NULL) == CLGAN_ERR_INVALID_ARG,
+        "a missing header is refused");
+  CHECK(strstr(clgan_last_error(), "kernels/incmissing.cl:3:") != NULL &&
+            strstr(clgan_last_error(), "nowhere.clh") != NULL,
+        "names the including file, line and header: %s", clgan_last_error());
+  clgan_ctx_free(ctx);
+  unsetenv("CLGAN_KERNEL_DIR");
+  cu_rm_tree(dir);
+  free(dir);
+}
+
 int main(void) {
   char *cache = cu_temp_dir("program-cache");
   setenv("CLGAN_CACHE_DIR", cache, 1);
@@ -185,6 +224,7 @@ int main(void) {
   unsetenv("CLGAN_KERNEL_DIR");
   check_built_once();
   check_kernel_dir();
+  check_includes();
   check_broken_kernel(cache);
   cu_rm_tree(cache);
   free(cache);
