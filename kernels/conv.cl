@@ -94,6 +94,114 @@ __kernel void cnp_to_nchw_f32(const int nb, const int c, const int p_count,
   dst[dso + ((size_t)n * c + ch) * p_count + p] = v;
 }
 
+/* ---- row forms (CPU devices; src/ops_conv.c picks by device type) ----
+ * One item per contiguous run of output: the index arithmetic (the divisions above) is
+ * done once per run instead of once per element, and each item writes (and mostly reads)
+ * consecutive addresses. On a CPU that is what matters: POCL runs a work-group as a loop
+ * over its items, so per-item divisions and one-element items dominate the forms above.
+ * On a GPU neighbouring items would touch addresses a run apart (no coalescing), so GPUs
+ * keep the one-element forms. */
+
+/* The ow (or iw) range [*lo, *hi) of an image row whose tap offset ow*stride + off lands
+ * inside [0, w); the rest of the row is padding. */
+void tap_range(int w, int wo, int stride, int off, int *lo, int *hi) {
+  int a = off < 0 ? (-off + stride - 1) / stride : 0;
+  int b = w - off > 0 ? (w - off + stride - 1) / stride : 0;
+  a = min(a, wo);
+  *lo = a;
+  *hi = clamp(b, a, wo);
+}
+
+/* im2col_f32's result, one (sample, column-matrix row) per item: P consecutive floats.
+ * Launched over (nb, c*kh*kw). */
+__kernel void im2col_rows_f32(const int nb, const int c, const int h, const int w,
+                              const int ho, const int wo, const int kh, const int kw,
+                              const int stride, const int pad, __global const float *x,
+                              const ulong xo, __global float *col, const ulong colo) {
+  const int n = (int)get_global_id(0), krow = (int)get_global_id(1);
+  if (n >= nb || krow >= c * kh * kw) return;
+  int kx, ky;
+  const int ch = divmod(divmod(krow, kw, &kx), kh, &ky);
+  const int p_count = ho * wo;
+  __global const float *src = x + xo + ((size_t)n * c + ch) * h * w;
+  __global float *dst = col + colo + (size_t)krow * nb * p_count + (size_t)n * p_count;
+  int lo, hi;
+  tap_range(w, wo, stride, kx - pad, &lo, &hi);
+  for (int oh = 0; oh < ho; oh++, dst += wo) {
+    const int ih = oh * stride - pad + ky;
+    if (ih < 0 || ih >= h) {
+      for (int ow = 0; ow < wo; ow++) dst[ow] = 0.0f;
+      continue;
+    }
+    const int base = ih * w + kx - pad;
+    int ow = 0;
+    for (; ow < lo; ow++) dst[ow] = 0.0f;
+    for (; ow < hi; ow++) dst[ow] = src[base + ow * stride];
+    for (; ow < wo; ow++) dst[ow] = 0.0f;
+  }
+}
+
+/* col2im_f32's result, one (sample, channel) image plane per item, accumulated tap by tap
+ * (each col row is read in consecutive runs; the item owns its plane, so no races). The
+ * sum of each x element runs over oh, then kx, ascending: fixed, so deterministic.
+ * Launched over (nb, c). */
+__kernel void col2im_rows_f32(const int nb, const int c, const int h, const int w,
+                              const int ho, const int wo, const int kh, const int kw,
+                              const int stride, const int pad, __global const float *col,
+                              const ulong colo, const int has_bias, __global const float *b,
+                              const ulong bo, __global float *x, const ulong xo) {
+  const int n = (int)get_global_id(0), ch = (int)get_global_id(1);
+  if (n >= nb || ch >= c) return;
+  const int p_count = ho * wo;
+  const size_t cols = (size_t)nb * p_count;
+  const float init = has_bias ? b[bo + ch] : 0.0f;
+  __global float *dst = x + xo + ((size_t)n * c + ch) * h * w;
+  __global const float *cn = col + colo + (size_t)ch * kh * kw * cols + (size_t)n * p_count;
+  for (int ih = 0; ih < h; ih++) {
+    __global float *xr = dst + ih * w;
+    for (int iw = 0; iw < w; iw++) xr[iw] = init;
+    const int hp = ih + pad;
+    const int oh0 = hp >= kh ? (hp - kh) / stride + 1 : 0, oh1 = min(hp / stride, ho - 1);
+    for (int oh = oh0; oh <= oh1; oh++) {
+      const int ky = hp - oh * stride;
+      for (int kx = 0; kx < kw; kx++) {
+        __global const float *cr = cn + (size_t)(ky * kw + kx) * cols + oh * wo;
+        int lo, hi;
+        tap_range(w, wo, stride, kx - pad, &lo, &hi);
+        for (int ow = lo; ow < hi; ow++) xr[ow * stride + kx - pad] += cr[ow];
+      }
+    }
+  }
+}
+
+/* nchw_to_cnp_f32 by (sample, channel) planes of P floats. Launched over (nb, c). */
+__kernel void nchw_to_cnp_rows_f32(const int nb, const int c, const int p_count,
+                                   __global const float *src, const ulong so,
+                                   __global float *dst, const ulong dso) {
+  const int n = (int)get_global_id(0), ch = (int)get_global_id(1);
+  if (n >= nb || ch >= c) return;
+  __global const float *s = src + so + ((size_t)n * c + ch) * p_count;
+  __global float *d = dst + dso + ((size_t)ch * nb + n) * p_count;
+  for (int p = 0; p < p_count; p++) d[p] = s[p];
+}
+
+/* cnp_to_nchw_f32 by (sample, channel) planes of P floats. Launched over (nb, c). */
+__kernel void cnp_to_nchw_rows_f32(const int nb, const int c, const int p_count,
+                                   __global const float *src, const ulong so,
+                                   const int has_bias, __global const float *b,
+                                   const ulong bo, __global float *dst, const ulong dso) {
+  const int n = (int)get_global_id(0), ch = (int)get_global_id(1);
+  if (n >= nb || ch >= c) return;
+  __global const float *s = src + so + ((size_t)ch * nb + n) * p_count;
+  __global float *d = dst + dso + ((size_t)n * c + ch) * p_count;
+  if (has_bias) {
+    const float add = b[bo + ch];
+    for (int p = 0; p < p_count; p++) d[p] = s[p] + add;
+  } else {
+    for (int p = 0; p < p_count; p++) d[p] = s[p];
+  }
+}
+
 /* y (n, c, P) += b (c). */
 __kernel void bias_add_f32(const ulong total, const int c, const int p_count,
                            __global const float *b, const ulong bo, __global float *y,

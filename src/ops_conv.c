@@ -1,6 +1,8 @@
 /* conv2d, conv_transpose2d and dense: im2col/col2im (kernels/conv.cl) around CLBlast GEMM.
  * Tests: tests/ops_conv/test_conv.c against tests/ref/ref_conv.c; `clgan doctor`. */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "clgan/ops.h"
 #include "clgan/program.h"
@@ -147,6 +149,19 @@ static clgan_status launch(clgan_ctx *ctx, const char *name, size_t g0, size_t g
   return clgan_launch(ctx, k, name, 3, global, local);
 }
 
+/* Which shape the layout kernels take (kernels/conv.cl): one element per work-item
+ * (coalesced on GPUs, where neighbouring items then touch neighbouring addresses) or one
+ * contiguous run per item (the "_rows_" kernels: on a CPU the per-element index divisions
+ * and one-element items are what costs, see docs/KERNELS.md). CPU devices (POCL, and
+ * Oclgrind, which claims every type) get rows, the rest elements; CLGAN_CONV_FORM=rows or
+ * items overrides it (the tests run both on any device). */
+static int conv_rows(clgan_ctx *ctx) {
+  const char *e = getenv("CLGAN_CONV_FORM");
+  if (e && !strcmp(e, "rows")) return 1;
+  if (e && !strcmp(e, "items")) return 0;
+  return (ctx->info.type & CL_DEVICE_TYPE_CPU) != 0;
+}
+
 /* im2col of samples [n0, n0 + nb) of x into col (g->k, nb*p). */
 static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_view x,
                            clgan_view col) {
@@ -156,6 +171,7 @@ static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
                        CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
                        CLGAN_KARG(col.mem), CLGAN_KARG(co)};
+  if (conv_rows(ctx)) return launch(ctx, "im2col_rows_f32", nb, g->k, 1, 14, args);
   return launch(ctx, "im2col_f32", (size_t)nb * g->p, (size_t)g->kh * g->kw, g->ci, 14, args);
 }
 
@@ -173,6 +189,7 @@ static clgan_status col2im(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[9]),    CLGAN_KARG(col.mem), CLGAN_KARG(colo),
                        CLGAN_KARG(has_bias), CLGAN_KARG(bm),     CLGAN_KARG(bo),
                        CLGAN_KARG(x.mem),   CLGAN_KARG(xo)};
+  if (conv_rows(ctx)) return launch(ctx, "col2im_rows_f32", nb, g->ci, 1, 17, args);
   return launch(ctx, "col2im_f32", (size_t)g->hi * g->wi, g->ci, nb, 17, args);
 }
 
@@ -183,6 +200,7 @@ static clgan_status nchw_to_cnp(clgan_ctx *ctx, int nb, int c, size_t p, clgan_v
   clgan_karg args[] = {CLGAN_KARG(a[0]),    CLGAN_KARG(a[1]), CLGAN_KARG(a[2]),
                        CLGAN_KARG(src.mem), CLGAN_KARG(so),   CLGAN_KARG(dst.mem),
                        CLGAN_KARG(dso)};
+  if (conv_rows(ctx)) return launch(ctx, "nchw_to_cnp_rows_f32", nb, c, 1, 7, args);
   return launch(ctx, "nchw_to_cnp_f32", nb * p, c, 1, 7, args);
 }
 
@@ -196,6 +214,7 @@ static clgan_status cnp_to_nchw(clgan_ctx *ctx, int nb, int c, size_t p, clgan_v
                        CLGAN_KARG(src.mem), CLGAN_KARG(so),    CLGAN_KARG(has_bias),
                        CLGAN_KARG(bm),   CLGAN_KARG(bo),       CLGAN_KARG(dst.mem),
                        CLGAN_KARG(dso)};
+  if (conv_rows(ctx)) return launch(ctx, "cnp_to_nchw_rows_f32", nb, c, 1, 10, args);
   return launch(ctx, "cnp_to_nchw_f32", nb * p, c, 1, 10, args);
 }
 

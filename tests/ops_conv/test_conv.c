@@ -63,6 +63,10 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The two shapes of the layout kernels: one contiguous run per work-item (what CPU devices
+ * get) and one element per work-item (GPUs); CLGAN_CONV_FORM picks one. */
+static const char *const FORMS[2] = {"rows", "items"};
+
 typedef struct conv_case {
   const char *name;
   int transposed, n, c_in, h, w, c_out, kh, kw, stride, pad, out_pad, bias;
@@ -112,50 +116,61 @@ static void run_conv(const conv_case *cc) {
   ref_bias_backward(c.n, c.c_out, c.h_out * c.w_out, dy, db_ref, 0);
   double t_ref = now_s() - t0;
 
-  tbuf bx = tb_make(x, nx, OFF_X), bw = tb_make(w, nw, OFF_W), bb = tb_make(b, nb, OFF_B);
-  tbuf by = tb_make(NULL, ny, OFF_Y), bdy = tb_make(dy, ny, OFF_Y);
-  tbuf bdx = tb_make(NULL, nx, OFF_X), bws = tb_make(NULL, nws, OFF_WS);
-  /* dw and db start as NaN (a fresh arena may hold anything): accumulate = 0 must overwrite
-   * without reading them; db is finite junk when there is no bias, and must stay as it is */
-  tbuf bdw = tb_make(nans, nw, OFF_W), bdb = tb_make(cc->bias ? nans : junk, nb, OFF_B);
-  clgan_view vb = cc->bias ? tb_view(bb) : CLGAN_NONE;
-  char what[200];
+  /* both shapes of the layout kernels (src/ops_conv.c's conv_rows), whatever the device */
+  for (int f = 0; f < 2; f++) {
+    double t1 = now_s();
+    setenv("CLGAN_CONV_FORM", FORMS[f], 1);
+    tbuf bx = tb_make(x, nx, OFF_X), bw = tb_make(w, nw, OFF_W), bb = tb_make(b, nb, OFF_B);
+    tbuf by = tb_make(NULL, ny, OFF_Y), bdy = tb_make(dy, ny, OFF_Y);
+    tbuf bdx = tb_make(NULL, nx, OFF_X), bws = tb_make(NULL, nws, OFF_WS);
+    /* dw and db start as NaN (a fresh arena may hold anything): accumulate = 0 must overwrite
+     * without reading them; db is finite junk when there is no bias, and must stay as it is */
+    tbuf bdw = tb_make(nans, nw, OFF_W), bdb = tb_make(cc->bias ? nans : junk, nb, OFF_B);
+    clgan_view vb = cc->bias ? tb_view(bb) : CLGAN_NONE;
+    char what[200];
 
-  CHECK_OK(clgan_conv_forward(ctx, &c, tb_view(bx), tb_view(bw), vb, tb_view(by), tb_view(bws)));
-  snprintf(what, sizeof what, "%s forward%s", cc->name, cc->bias ? " + bias" : "");
-  tb_check(by, y_ref, tol(red_fwd), TOL_REL, what);
+    CHECK_OK(clgan_conv_forward(ctx, &c, tb_view(bx), tb_view(bw), vb, tb_view(by),
+                                tb_view(bws)));
+    snprintf(what, sizeof what, "%s [%s] forward%s", cc->name, FORMS[f],
+             cc->bias ? " + bias" : "");
+    tb_check(by, y_ref, tol(red_fwd), TOL_REL, what);
 
-  CHECK_OK(clgan_conv_backward_data(ctx, &c, tb_view(bdy), tb_view(bw), tb_view(bdx),
-                                    tb_view(bws)));
-  snprintf(what, sizeof what, "%s backward_data", cc->name);
-  tb_check(bdx, dx_ref, tol(red_bwd), TOL_REL, what);
-
-  clgan_view vdb = cc->bias ? tb_view(bdb) : CLGAN_NONE;
-  CHECK_OK(clgan_conv_backward_weight(ctx, &c, tb_view(bx), tb_view(bdy), tb_view(bdw), vdb, 0,
+    CHECK_OK(clgan_conv_backward_data(ctx, &c, tb_view(bdy), tb_view(bw), tb_view(bdx),
                                       tb_view(bws)));
-  snprintf(what, sizeof what, "%s backward_weight", cc->name);
-  tb_check(bdw, dw_ref, tol(red_w), TOL_REL, what);
-  if (cc->bias) {
-    snprintf(what, sizeof what, "%s bias gradient", cc->name);
-    tb_check(bdb, db_ref, tol(red_b), TOL_REL, what);
-  } else {
-    tb_check(bdb, junk, 1e-30, 0, "bias gradient buffer untouched without a bias");
+    snprintf(what, sizeof what, "%s [%s] backward_data", cc->name, FORMS[f]);
+    tb_check(bdx, dx_ref, tol(red_bwd), TOL_REL, what);
+
+    clgan_view vdb = cc->bias ? tb_view(bdb) : CLGAN_NONE;
+    CHECK_OK(clgan_conv_backward_weight(ctx, &c, tb_view(bx), tb_view(bdy), tb_view(bdw), vdb, 0,
+                                        tb_view(bws)));
+    snprintf(what, sizeof what, "%s [%s] backward_weight", cc->name, FORMS[f]);
+    tb_check(bdw, dw_ref, tol(red_w), TOL_REL, what);
+    if (cc->bias) {
+      snprintf(what, sizeof what, "%s [%s] bias gradient", cc->name, FORMS[f]);
+      tb_check(bdb, db_ref, tol(red_b), TOL_REL, what);
+    } else {
+      tb_check(bdb, junk, 1e-30, 0, "bias gradient buffer untouched without a bias");
+    }
+    /* accumulate = 1 on top of the first result gives twice the gradient */
+    CHECK_OK(clgan_conv_backward_weight(ctx, &c, tb_view(bx), tb_view(bdy), tb_view(bdw), vdb, 1,
+                                        tb_view(bws)));
+    for (size_t i = 0; i < nw; i++) dw_ref[i] *= 2.0f;
+    for (size_t i = 0; i < nb; i++) db_ref[i] *= 2.0f;
+    snprintf(what, sizeof what, "%s [%s] backward_weight accumulate", cc->name, FORMS[f]);
+    tb_check(bdw, dw_ref, 2 * tol(red_w), TOL_REL, what);
+    if (cc->bias) {
+      snprintf(what, sizeof what, "%s [%s] bias gradient accumulate", cc->name, FORMS[f]);
+      tb_check(bdb, db_ref, 2 * tol(red_b), TOL_REL, what);
+    }
+    printf("%-36s [%-5s] ws %8zu floats  ref %6.2f s  device %6.2f s\n", cc->name, FORMS[f],
+           nws, t_ref, now_s() - t1);
+    tb_free(&bx), tb_free(&bw), tb_free(&bb), tb_free(&by), tb_free(&bdy), tb_free(&bdx);
+    tb_free(&bws), tb_free(&bdw), tb_free(&bdb);
+    /* the accumulate check doubled the references */
+    for (size_t i = 0; i < nw; i++) dw_ref[i] *= 0.5f;
+    for (size_t i = 0; i < nb; i++) db_ref[i] *= 0.5f;
   }
-  /* accumulate = 1 on top of the first result gives twice the gradient */
-  CHECK_OK(clgan_conv_backward_weight(ctx, &c, tb_view(bx), tb_view(bdy), tb_view(bdw), vdb, 1,
-                                      tb_view(bws)));
-  for (size_t i = 0; i < nw; i++) dw_ref[i] *= 2.0f;
-  for (size_t i = 0; i < nb; i++) db_ref[i] *= 2.0f;
-  snprintf(what, sizeof what, "%s backward_weight accumulate", cc->name);
-  tb_check(bdw, dw_ref, 2 * tol(red_w), TOL_REL, what);
-  if (cc->bias) {
-    snprintf(what, sizeof what, "%s bias gradient accumulate", cc->name);
-    tb_check(bdb, db_ref, 2 * tol(red_b), TOL_REL, what);
-  }
-  printf("%-36s ws %8zu floats  ref %6.2f s  device %6.2f s\n", cc->name, nws, t_ref,
-         now_s() - t0 - t_ref);
-  tb_free(&bx), tb_free(&bw), tb_free(&bb), tb_free(&by), tb_free(&bdy), tb_free(&bdx);
-  tb_free(&bws), tb_free(&bdw), tb_free(&bdb);
+  unsetenv("CLGAN_CONV_FORM");
   free(x), free(w), free(b), free(dy), free(y_ref), free(dx_ref), free(dw_ref), free(db_ref);
   free(junk), free(nans);
 }
