@@ -63,6 +63,8 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * sizeof(float), "dlogits", &gan->dlogits);
   if (!s) s = clgan_buffer_create(ctx, M_COUNT * sizeof(float), "metrics", &gan->metrics);
   if (!s) s = clgan_fill(ctx, M_COUNT, 0.0f, CLGAN_VIEW(gan->metrics, 0));
+  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * m->image_c * m->image_h * m->image_w * sizeof(float),
+                                  "real batch", &gan->real);
   if (s) {
     clgan_gan_free(gan);
     return s;
@@ -77,6 +79,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_net_free(gan->d);
   clgan_buffer_release(&gan->dlogits);
   clgan_buffer_release(&gan->metrics);
+  clgan_buffer_release(&gan->real);
   for (int i = 0; i < 8; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
 }
@@ -169,8 +172,13 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
 clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_metrics *m,
                                  int norms) {
   size_t img = (size_t)gan->model->image_c * gan->model->image_h * gan->model->image_w;
-  clgan_status s = clgan_buffer_write(gan->ctx, gan->d->acts, gan->d->in_off * sizeof(float),
-                                      (size_t)gan->cfg.batch * img * sizeof(float), real);
+  size_t n = (size_t)gan->cfg.batch * img;
+  /* The host writes a buffer of its own, whole, and a kernel copies it into D's arena: a
+   * host write of part of a buffer resizes Oclgrind's uninitialised-value shadow of the
+   * whole buffer to that part, so everything D's layers later write into the arena reads
+   * as uninitialised (docs/ERRORS.md, tests/reliability/oclgrind_shadow.c). */
+  clgan_status s = clgan_buffer_write(gan->ctx, gan->real, 0, n * sizeof(float), real);
+  if (!s) s = clgan_copy(gan->ctx, n, CLGAN_VIEW(gan->real, 0), clgan_net_input(gan->d));
   if (!s) s = clgan_gan_sample_z(gan, gan->step);
   if (!s) s = clgan_gan_d_step(gan);
   if (!s && norms)
@@ -256,18 +264,27 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
                             float *images) {
   const clgan_net_desc *d = g->desc;
   size_t nz = (size_t)d->in_c * d->in_h * d->in_w;
-  size_t img = (size_t)d->out_c * d->out_h * d->out_w;
-  for (int at = 0; at < n; at += g->batch) {
+  size_t img = (size_t)d->out_c * d->out_h * d->out_w, zn = (size_t)g->batch * nz;
+  /* z goes through a buffer the host writes whole (a short last chunk padded with zeros)
+   * and a kernel copy, as in clgan_gan_iteration: never a host write of part of a buffer */
+  float *hz = calloc(zn, sizeof(float));
+  cl_mem zb = NULL;
+  clgan_status s = hz ? clgan_buffer_create(g->ctx, zn * sizeof(float), "generate.z", &zb)
+                      : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int at = 0; at < n && !s; at += g->batch) {
     int k = n - at < g->batch ? n - at : g->batch;
-    clgan_status s = clgan_buffer_write(g->ctx, g->acts, g->in_off * sizeof(float),
-                                        (size_t)k * nz * sizeof(float), z + (size_t)at * nz);
+    memcpy(hz, z + (size_t)at * nz, (size_t)k * nz * sizeof(float));
+    memset(hz + (size_t)k * nz, 0, (zn - (size_t)k * nz) * sizeof(float));
+    s = clgan_buffer_write(g->ctx, zb, 0, zn * sizeof(float), hz);
+    if (!s) s = clgan_copy(g->ctx, (size_t)k * nz, CLGAN_VIEW(zb, 0), clgan_net_input(g));
     if (!s) s = clgan_net_forward(g, k, CLGAN_NONE, mode);
     clgan_view o = clgan_net_output(g);
     if (!s) s = clgan_buffer_read(g->ctx, o.mem, o.off * sizeof(float), (size_t)k * img * sizeof(float),
                                   images + (size_t)at * img);
-    if (s) return s;
   }
-  return CLGAN_OK;
+  clgan_buffer_release(&zb);
+  free(hz);
+  return s;
 }
 
 clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out) {

@@ -49,6 +49,8 @@ typedef struct clgan_gan {
   clgan_net *g, *d;
   cl_mem dlogits;             /* (batch) d loss / d logit */
   cl_mem metrics;             /* (16) loss and D-output slots written on the device */
+  cl_mem real;                /* (batch, C, H, W) the real batch as uploaded, copied to D's
+                                 input region on the device (see clgan_gan_iteration) */
   long long step;             /* iterations completed */
   cl_mem snap[8];             /* clgan_gan_snapshot: copies of both nets' arenas */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
