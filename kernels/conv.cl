@@ -35,6 +35,25 @@ __kernel void im2col_f32(const int nb, const int c, const int h, const int w, co
   col[colo + ((size_t)ch * kh * kw + tap) * cols + j] = v;
 }
 
+/* The column matrix transposed, colT (nb*P, c*kh*kw): colT[n*P + p][k] = col[k][n*P + p],
+ * for the weight gradient's GEMM, which runs faster as dy (co, nb*P) x colT than as
+ * dy x col^T on CPUs. Launched over (c*kh*kw, P, nb): one entry per item. */
+__kernel void im2colT_f32(const int nb, const int c, const int h, const int w, const int ho,
+                          const int wo, const int kh, const int kw, const int stride,
+                          const int pad, __global const float *x, const ulong xo,
+                          __global float *colt, const ulong colo) {
+  const int krow = (int)get_global_id(0), p = (int)get_global_id(1), n = (int)get_global_id(2);
+  const int k_count = c * kh * kw;
+  if (krow >= k_count) return;
+  int ow, kx, ky;
+  const int oh = divmod(p, wo, &ow), ch = divmod(divmod(krow, kw, &kx), kh, &ky);
+  const int ih = oh * stride - pad + ky, iw = ow * stride - pad + kx;
+  float v = 0.0f;
+  if (ih >= 0 && ih < h && iw >= 0 && iw < w)
+    v = x[xo + (((size_t)n * c + ch) * h + ih) * w + iw];
+  colt[colo + ((size_t)n * ho * wo + p) * k_count + krow] = v;
+}
+
 /* The adjoint of im2col, in gather form: each x element sums the column entries that were
  * read from it, in a fixed order (no atomics: deterministic on every device). Optionally
  * adds a per-channel bias (conv_transpose2d's forward ends here). Launched over
@@ -138,6 +157,49 @@ __kernel void im2col_rows_f32(const int nb, const int c, const int h, const int 
     for (; ow < lo; ow++) dst[ow] = 0.0f;
     for (; ow < hi; ow++) dst[ow] = src[base + ow * stride];
     for (; ow < wo; ow++) dst[ow] = 0.0f;
+  }
+}
+
+/* im2colT_f32's result, one output pixel (a colT row of c*kh*kw consecutive floats) per
+ * item. Launched over (nb*P). */
+__kernel void im2colT_rows_f32(const int nb, const int c, const int h, const int w,
+                               const int ho, const int wo, const int kh, const int kw,
+                               const int stride, const int pad, __global const float *x,
+                               const ulong xo, __global float *colt, const ulong colo) {
+  const int j = (int)get_global_id(0);
+  if (j >= nb * ho * wo) return;
+  int p, ow;
+  const int n = divmod(j, ho * wo, &p), oh = divmod(p, wo, &ow);
+  __global float *dst = colt + colo + (size_t)j * c * kh * kw;
+  __global const float *src = x + xo + (size_t)n * c * h * w;
+  const int ih0 = oh * stride - pad, iw0 = ow * stride - pad;
+  /* the taps inside the image: ky in [ky0, ky1), kx in [kx0, kx1) */
+  const int ky0 = max(-ih0, 0), ky1 = clamp(h - ih0, ky0, kh);
+  const int kx0 = max(-iw0, 0), kx1 = clamp(w - iw0, kx0, kw);
+  if (kw == 4 && kx0 == 0 && kx1 == 4) {
+    /* 4-wide windows away from the left and right edges (every DCGAN layer): one float4
+     * per window row; vload4/vstore4 need only float alignment. About 2x the loop below. */
+    for (int ch = 0; ch < c; ch++, src += h * w) {
+      int ky = 0;
+      for (; ky < ky0; ky++, dst += 4) vstore4((float4)(0.0f), 0, dst);
+      for (; ky < ky1; ky++, dst += 4) vstore4(vload4(0, src + (ih0 + ky) * w + iw0), 0, dst);
+      for (; ky < kh; ky++, dst += 4) vstore4((float4)(0.0f), 0, dst);
+    }
+    return;
+  }
+  for (int ch = 0; ch < c; ch++, src += h * w) {
+    int ky = 0;
+    for (; ky < ky0; ky++)
+      for (int kx = 0; kx < kw; kx++) *dst++ = 0.0f;
+    for (; ky < ky1; ky++) {
+      __global const float *row = src + (ih0 + ky) * w + iw0;
+      int kx = 0;
+      for (; kx < kx0; kx++) *dst++ = 0.0f;
+      for (; kx < kx1; kx++) *dst++ = row[kx];
+      for (; kx < kw; kx++) *dst++ = 0.0f;
+    }
+    for (; ky < kh; ky++)
+      for (int kx = 0; kx < kw; kx++) *dst++ = 0.0f;
   }
 }
 

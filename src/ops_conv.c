@@ -17,12 +17,12 @@ typedef struct conv_geom {
   int nb;    /* samples per folded chunk (see conv_chunk) */
 } conv_geom;
 
-/* The workspace holds, for one chunk of nb samples, the column matrix (k, nb*p) and the
- * chunk's (co, nb*p) output or gradient: nb*p*(k + co) floats. Folding a chunk into one
- * GEMM (rather than one GEMM per sample) is what makes the GEMM big enough to run fast;
- * the cap keeps the scratch the trainer holds per layer shape near 32 MiB (one sample's
- * worth more at most, or one sample's worth when that alone is bigger). 8 Mi floats holds
- * every dcgan28 layer at batch 64 in a single chunk; dcgan64's widest layers take 2-3. */
+/* The workspace holds, for one chunk of nb samples, the column matrix (k, nb*p) (or its
+ * transpose) and the chunk's (co, nb*p) output or gradient: nb*p*(k + co) floats. Folding a
+ * chunk into one GEMM (rather than one GEMM per sample) is what makes the GEMM big enough to
+ * run fast; the cap keeps the scratch the trainer holds per layer shape near 32 MiB (one
+ * sample's worth more at most, or one sample's worth when that alone is bigger). 8 Mi floats
+ * holds every dcgan28 layer at batch 64 in a single chunk; dcgan64's widest layers take 2-3. */
 #define CONV_WS_CAP ((size_t)8 << 20)
 
 static int conv_out_size(int in, int k, int stride, int pad, int out_pad, int transposed) {
@@ -175,6 +175,19 @@ static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
   return launch(ctx, "im2col_f32", (size_t)nb * g->p, (size_t)g->kh * g->kw, g->ci, 14, args);
 }
 
+/* The same column matrix transposed, colT (nb*p, g->k), for the weight gradient. */
+static clgan_status im2colT(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_view x,
+                            clgan_view colt) {
+  cl_int a[10] = {nb, g->ci, g->hi, g->wi, g->ho, g->wo, g->kh, g->kw, g->stride, g->pad};
+  cl_ulong xo = x.off, co = colt.off;
+  clgan_karg args[] = {CLGAN_KARG(a[0]), CLGAN_KARG(a[1]), CLGAN_KARG(a[2]), CLGAN_KARG(a[3]),
+                       CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
+                       CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
+                       CLGAN_KARG(colt.mem), CLGAN_KARG(co)};
+  if (conv_rows(ctx)) return launch(ctx, "im2colT_rows_f32", (size_t)nb * g->p, 1, 1, 14, args);
+  return launch(ctx, "im2colT_f32", g->k, g->p, nb, 14, args);
+}
+
 /* The kernels take a flag rather than a NULL buffer for "no bias": the output buffer
  * stands in, never read. */
 static clgan_status col2im(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_view col,
@@ -291,7 +304,10 @@ static clgan_status conv2d_bwd_data(clgan_ctx *ctx, const conv_geom *g, clgan_vi
 }
 
 /* dw (+)= conv2d's weight gradient: per chunk, (co, nb*p) x (nb*p, k), the chunks summed by
- * GEMM's beta. */
+ * GEMM's beta. The (nb*p, k) operand is the column matrix written transposed (im2colT), so
+ * the GEMM runs as NN rather than NT: on POCL with the built-in CLBlast plan NT 128x1024x3136
+ * took 1.3x as long as the same product as NN (the NT form's operands go through CLBlast's
+ * transpose kernels first), and im2colT costs no more than im2col for 4-wide kernels. */
 static clgan_status conv2d_bwd_weight(clgan_ctx *ctx, const conv_geom *g, clgan_view x,
                                       clgan_view dy, clgan_view dw, int accumulate,
                                       clgan_view ws) {
@@ -302,10 +318,10 @@ static clgan_status conv2d_bwd_weight(clgan_ctx *ctx, const conv_geom *g, clgan_
     size_t cols = (size_t)nb * g->p;
     clgan_view dyn = clgan_view_at(dy, n0 * y_per);
     clgan_view dyt = nb == 1 ? dyn : ws_out(g, ws);
-    s = im2col(ctx, g, nb, clgan_view_at(x, n0 * x_per), ws_col(ws));
+    s = im2colT(ctx, g, nb, clgan_view_at(x, n0 * x_per), ws_col(ws));
     if (!s && nb > 1) s = nchw_to_cnp(ctx, nb, g->co, g->p, dyn, dyt);
     float beta = (accumulate || n0 > 0) ? 1.0f : 0.0f;
-    if (!s) s = clgan_gemm(ctx, 0, 1, g->co, g->k, cols, 1.0f, dyt, cols, ws_col(ws), cols,
+    if (!s) s = clgan_gemm(ctx, 0, 0, g->co, g->k, cols, 1.0f, dyt, cols, ws_col(ws), g->k,
                            beta, dw, g->k);
   }
   return s;
