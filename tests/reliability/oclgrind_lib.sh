@@ -1,7 +1,8 @@
 # Runs clgan on Oclgrind's simulated device (sourced by the Oclgrind tests): its ICD in a
-# private vendors folder, API and data-race checks on, any diagnostic fails (see
-# tests/oclgrind_run.sh, which also checks uninitialised values; that check is left out
-# here: on training runs it reports values CLBlast's GEMM writes, see docs/ERRORS.md).
+# private vendors folder, API, data-race and uninitialised-value checks on (as in
+# tests/oclgrind_run.sh), any diagnostic fails. The uninitialised-value check needs the
+# library to write device buffers from the host only whole (docs/ERRORS.md, Oclgrind;
+# tests/reliability/oclgrind_shadow.c shows why).
 # grind LOG COMMAND...: runs it with Oclgrind's limits from the environment.
 grind() {
   glog=$1
@@ -10,7 +11,7 @@ grind() {
   echo /usr/lib/oclgrind/liboclgrind-rt-icd.so >"$T/vendors/oclgrind.icd"
   rm -f "$T/oclgrind.log"
   OCL_ICD_VENDORS="$T/vendors" CLGAN_DEVICE=oclgrind OCLGRIND_CHECK_API=1 OCLGRIND_DATA_RACES=1 \
-    OCLGRIND_LOG="$T/oclgrind.log" "$@" >"$glog" 2>&1
+    OCLGRIND_UNINITIALIZED=1 OCLGRIND_LOG="$T/oclgrind.log" "$@" >"$glog" 2>&1
   grc=$?
   if [ -s "$T/oclgrind.log" ]; then
     fail "Oclgrind diagnostics running $*:"
