@@ -136,17 +136,33 @@ static clgan_status view_check(clgan_view v, size_t count, const char *what) {
 /* Launches over (g0, g1, g2) items. Only dimension 0 is split into work-groups, of the
  * kernel's permitted size but no wider than g0 needs (a 2-wide image row must not run in
  * 64-wide groups); the kernels guard dimension 0. */
-static clgan_status launch(clgan_ctx *ctx, const char *name, size_t g0, size_t g1, size_t g2,
-                           int nargs, const clgan_karg *args) {
+static clgan_status launch_groups(clgan_ctx *ctx, const char *name, size_t g0, size_t g1,
+                                  size_t g2, size_t min_groups, int nargs,
+                                  const clgan_karg *args) {
   cl_kernel k;
   clgan_status s = clgan_kernel_get(ctx, "conv", name, &k);
   if (!s) s = clgan_set_args(k, name, nargs, args);
   if (s) return s;
   size_t want = 64;
   while (want > 1 && want / 2 >= g0) want /= 2;
+  while (want > 1 && (g0 + want - 1) / want * g1 * g2 < min_groups) want /= 2;
   size_t local[3] = {clgan_kernel_local_size(ctx, k, want), 1, 1};
   size_t global[3] = {(g0 + local[0] - 1) / local[0] * local[0], g1, g2};
   return clgan_launch(ctx, k, name, 3, global, local);
+}
+
+static clgan_status launch(clgan_ctx *ctx, const char *name, size_t g0, size_t g1, size_t g2,
+                           int nargs, const clgan_karg *args) {
+  return launch_groups(ctx, name, g0, g1, g2, 1, nargs, args);
+}
+
+/* The row forms' items are few and long, so a launch that fits in one or two 64-item groups
+ * (dcgan28's 1-channel planes: 64 items) would leave compute units idle: smaller groups
+ * until there are 4 per compute unit. */
+static clgan_status launch_rows(clgan_ctx *ctx, const char *name, size_t g0, size_t g1,
+                                int nargs, const clgan_karg *args) {
+  size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
+  return launch_groups(ctx, name, g0, g1, 1, 4 * cu, nargs, args);
 }
 
 /* Which shape the layout kernels take (kernels/conv.cl): one element per work-item
@@ -171,7 +187,7 @@ static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
                        CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
                        CLGAN_KARG(col.mem), CLGAN_KARG(co)};
-  if (conv_rows(ctx)) return launch(ctx, "im2col_rows_f32", nb, g->k, 1, 14, args);
+  if (conv_rows(ctx)) return launch_rows(ctx, "im2col_rows_f32", nb, g->k, 14, args);
   return launch(ctx, "im2col_f32", (size_t)nb * g->p, (size_t)g->kh * g->kw, g->ci, 14, args);
 }
 
@@ -184,7 +200,7 @@ static clgan_status im2colT(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vi
                        CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
                        CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
                        CLGAN_KARG(colt.mem), CLGAN_KARG(co)};
-  if (conv_rows(ctx)) return launch(ctx, "im2colT_rows_f32", (size_t)nb * g->p, 1, 1, 14, args);
+  if (conv_rows(ctx)) return launch_rows(ctx, "im2colT_rows_f32", (size_t)nb * g->p, 1, 14, args);
   return launch(ctx, "im2colT_f32", g->k, g->p, nb, 14, args);
 }
 
@@ -202,7 +218,7 @@ static clgan_status col2im(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[9]),    CLGAN_KARG(col.mem), CLGAN_KARG(colo),
                        CLGAN_KARG(has_bias), CLGAN_KARG(bm),     CLGAN_KARG(bo),
                        CLGAN_KARG(x.mem),   CLGAN_KARG(xo)};
-  if (conv_rows(ctx)) return launch(ctx, "col2im_rows_f32", nb, g->ci, 1, 17, args);
+  if (conv_rows(ctx)) return launch_rows(ctx, "col2im_rows_f32", nb, g->ci, 17, args);
   return launch(ctx, "col2im_f32", (size_t)g->hi * g->wi, g->ci, nb, 17, args);
 }
 
@@ -213,7 +229,7 @@ static clgan_status nchw_to_cnp(clgan_ctx *ctx, int nb, int c, size_t p, clgan_v
   clgan_karg args[] = {CLGAN_KARG(a[0]),    CLGAN_KARG(a[1]), CLGAN_KARG(a[2]),
                        CLGAN_KARG(src.mem), CLGAN_KARG(so),   CLGAN_KARG(dst.mem),
                        CLGAN_KARG(dso)};
-  if (conv_rows(ctx)) return launch(ctx, "nchw_to_cnp_rows_f32", nb, c, 1, 7, args);
+  if (conv_rows(ctx)) return launch_rows(ctx, "nchw_to_cnp_rows_f32", nb, c, 7, args);
   return launch(ctx, "nchw_to_cnp_f32", nb * p, c, 1, 7, args);
 }
 
@@ -227,7 +243,7 @@ static clgan_status cnp_to_nchw(clgan_ctx *ctx, int nb, int c, size_t p, clgan_v
                        CLGAN_KARG(src.mem), CLGAN_KARG(so),    CLGAN_KARG(has_bias),
                        CLGAN_KARG(bm),   CLGAN_KARG(bo),       CLGAN_KARG(dst.mem),
                        CLGAN_KARG(dso)};
-  if (conv_rows(ctx)) return launch(ctx, "cnp_to_nchw_rows_f32", nb, c, 1, 10, args);
+  if (conv_rows(ctx)) return launch_rows(ctx, "cnp_to_nchw_rows_f32", nb, c, 10, args);
   return launch(ctx, "cnp_to_nchw_f32", nb * p, c, 1, 10, args);
 }
 
