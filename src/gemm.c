@@ -207,6 +207,45 @@ static clgan_status apply_program(clgan_ctx *ctx, const clgan_gemm_program *p) {
   return s;
 }
 
+/* CLBlast's other kernels (copies, transposes, Sgemv, Sger) under a plan fitted to a small
+ * device: their parameters within the plan's limits, once per device and process. */
+static struct {
+  cl_device_id dev;
+  clgan_gemm_limits lim;
+} helpers_applied[16];
+static int nhelpers;
+
+static clgan_status apply_helpers(clgan_ctx *ctx, const clgan_gemm_plan *plan) {
+  const clgan_gemm_limits *l = &plan->fitted;
+  if (!l->max_wg) return CLGAN_OK;
+  cl_device_id dev = ctx->info.device;
+  pthread_mutex_lock(&applied_lock);
+  int slot = -1;
+  for (int i = 0; i < nhelpers; i++)
+    if (helpers_applied[i].dev == dev) slot = i;
+  if (slot >= 0 && !memcmp(&helpers_applied[slot].lim, l, sizeof *l)) {
+    pthread_mutex_unlock(&applied_lock);
+    return CLGAN_OK;
+  }
+  clgan_gemm_kernel_params k[CLGAN_GEMM_HELPER_KERNELS];
+  clgan_gemm_helper_params(l, k);
+  clgan_status s = CLGAN_OK;
+  for (int i = 0; i < CLGAN_GEMM_HELPER_KERNELS && !s; i++)
+    s = override(dev, k[i].kernel, k[i].n, k[i].names, k[i].values);
+  if (!s) {
+    if (slot < 0 && nhelpers < (int)(sizeof helpers_applied / sizeof *helpers_applied))
+      slot = nhelpers++;
+    if (slot >= 0) {
+      helpers_applied[slot].dev = dev;
+      helpers_applied[slot].lim = *l;
+    }
+  } else if (slot >= 0) {
+    helpers_applied[slot].dev = NULL;
+  }
+  pthread_mutex_unlock(&applied_lock);
+  return s;
+}
+
 size_t clgan_gemm_scratch_bytes(const clgan_ctx *ctx) {
   return ctx->gemm ? ctx->gemm->temp_bytes : 0;
 }
@@ -499,10 +538,10 @@ static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_
     entry = prof_entry(g, name, sh);
     if (clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &before) != CL_SUCCESS) before = NULL;
   }
-  clgan_status s;
-  if (route.prog == CLGAN_GEMM_USE_GEMV) {
+  clgan_status s = apply_helpers(ctx, plan);
+  if (!s && route.prog == CLGAN_GEMM_USE_GEMV) {
     s = run_small(ctx, sh, alpha, a, lda, b, ldb, beta, c, ldc, prof ? &done : NULL);
-  } else {
+  } else if (!s) {
     s = route.prog >= 0 ? apply_program(ctx, &plan->programs[route.prog]) : CLGAN_OK;
     /* the column-major twin: C^T (n x m) = op(B)^T (n x k) op(A)^T (k x m) */
     CLBlastLayout layout = route.row ? CLBlastLayoutRowMajor : CLBlastLayoutColMajor;
@@ -574,7 +613,10 @@ clgan_status clgan_gemm_batched(clgan_ctx *ctx, int ta, int tb, size_t m, size_t
   for (size_t i = 1; g->recording && i < batch; i++) record(g, &sh);
   if (g->recording == 2) return CLGAN_OK;
   route_t route = route_of(&g->plan, &sh, ldc);
-  if (route.prog >= 0) s = apply_program(ctx, &g->plan.programs[route.prog]);
+  /* no level-2 form for a batch: a shape routed to one takes the fallback program */
+  int prog = route.prog >= 0 ? route.prog : g->plan.fallback;
+  s = apply_helpers(ctx, &g->plan);
+  if (!s && prog >= 0 && prog < g->plan.nprograms) s = apply_program(ctx, &g->plan.programs[prog]);
   if (s) return s;
   CLBlastStatusCode r = CLBlastSgemmStridedBatched(
       CLBlastLayoutColMajor, tr(tb), tr(ta), n, m, k, alpha, b.mem, b.off, ldb, sb, a.mem, a.off,
@@ -624,6 +666,7 @@ clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *sh
   } else if (p) {
     one.nprograms = 1;
     one.programs[0] = *p;
+    one.fitted = g->plan.fitted;
     route = (route_t){0, 0};
   }
   if (layout >= 0) route.row = layout != 0;

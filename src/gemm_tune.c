@@ -34,14 +34,12 @@ static int mul_div_ok(unsigned x, unsigned a, unsigned b, unsigned c) {
   return c && ab % c == 0 && ab / c && x % (ab / c) == 0;
 }
 
-int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long local_mem,
-                             size_t max_wg, char *why, size_t cap) {
-  const unsigned *x = p->xgemm, *d = p->direct;
 #define BAD(...) return (snprintf(why, cap, __VA_ARGS__), -1)
+
+/* Xgemm's constraints; limits of 0 are not checked. */
+static int check_xgemm(const unsigned *x, const clgan_gemm_limits *l, char *why, size_t cap) {
   for (int i = 0; i < CLGAN_XGEMM_NPARAMS; i++)
     if (x[i] > 1024) BAD("Xgemm %s = %u is out of range", xgemm_names[i], x[i]);
-  for (int i = 0; i < CLGAN_DIRECT_NPARAMS; i++)
-    if (d[i] > 1024) BAD("XgemmDirect %s = %u is out of range", direct_names[i], d[i]);
   /* GEMMK=1 (2-D register tiling) has other constraints; the tuner never proposes it */
   if (x[GEMMK] != 0) BAD("Xgemm GEMMK = %u (only 0 is supported)", x[GEMMK]);
   if (x[KREG] != 1) BAD("Xgemm KREG = %u (1 with GEMMK 0)", x[KREG]);
@@ -58,6 +56,22 @@ int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long loc
   if (!mul_div_ok(x[KWG], x[MDIMC], x[NDIMC], x[MDIMA]) ||
       !mul_div_ok(x[KWG], x[MDIMC], x[NDIMC], x[NDIMB]))
     BAD("Xgemm KWG must be a multiple of MDIMC*NDIMC/MDIMA and MDIMC*NDIMC/NDIMB");
+  if (l->max_wg && (size_t)x[MDIMC] * x[NDIMC] > l->max_wg)
+    BAD("Xgemm's %ux%u work-group is larger than the device's %zu items", x[MDIMC], x[NDIMC],
+        l->max_wg);
+  if ((l->max_item[0] && x[MDIMC] > l->max_item[0]) || (l->max_item[1] && x[NDIMC] > l->max_item[1]))
+    BAD("Xgemm's %ux%u work-group exceeds the device's %zux%zu items per dimension", x[MDIMC],
+        x[NDIMC], l->max_item[0], l->max_item[1]);
+  unsigned long long lx = 4ull * x[KWG] * (x[SA] * x[MWG] + x[SB] * x[NWG]);
+  if (l->local_mem && lx > l->local_mem)
+    BAD("Xgemm needs %llu bytes of local memory, the device has %llu", lx, l->local_mem);
+  return 0;
+}
+
+/* XgemmDirect's constraints; limits of 0 are not checked. */
+static int check_direct(const unsigned *d, const clgan_gemm_limits *l, char *why, size_t cap) {
+  for (int i = 0; i < CLGAN_DIRECT_NPARAMS; i++)
+    if (d[i] > 1024) BAD("XgemmDirect %s = %u is out of range", direct_names[i], d[i]);
   if (!d[KWID] || !d[MDIMAD] || !d[MDIMCD] || !d[NDIMBD] || !d[NDIMCD] || !d[WGD])
     BAD("XgemmDirect sizes must be >= 1");
   if (d[PADA] > 1 || d[PADB] > 1) BAD("XgemmDirect PADA/PADB are 0 or 1");
@@ -70,16 +84,193 @@ int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long loc
   if (!mul_div_ok(d[WGD], d[MDIMCD], d[NDIMCD], d[MDIMAD]) ||
       !mul_div_ok(d[WGD], d[MDIMCD], d[NDIMCD], d[NDIMBD]))
     BAD("XgemmDirect WGD must be a multiple of MDIMCD*NDIMCD/MDIMAD and .../NDIMBD");
-  if (max_wg && ((size_t)x[MDIMC] * x[NDIMC] > max_wg || (size_t)d[MDIMCD] * d[NDIMCD] > max_wg))
-    BAD("work-group larger than the device's %zu", max_wg);
-  unsigned long long lx = 4ull * x[KWG] * (x[SA] * x[MWG] + x[SB] * x[NWG]);
+  if (l->max_wg && (size_t)d[MDIMCD] * d[NDIMCD] > l->max_wg)
+    BAD("XgemmDirect's %ux%u work-group is larger than the device's %zu items", d[MDIMCD],
+        d[NDIMCD], l->max_wg);
+  if ((l->max_item[0] && d[MDIMCD] > l->max_item[0]) ||
+      (l->max_item[1] && d[NDIMCD] > l->max_item[1]))
+    BAD("XgemmDirect's %ux%u work-group exceeds the device's %zux%zu items per dimension",
+        d[MDIMCD], d[NDIMCD], l->max_item[0], l->max_item[1]);
   unsigned long long ld = 4ull * d[WGD] * (2ull * d[WGD] + d[PADA] + d[PADB]);
-  if (local_mem && (lx > local_mem || ld > local_mem))
-    BAD("needs %llu bytes of local memory, the device has %llu", lx > ld ? lx : ld, local_mem);
+  if (l->local_mem && ld > l->local_mem)
+    BAD("XgemmDirect needs %llu bytes of local memory, the device has %llu", ld, l->local_mem);
+  return 0;
+}
+
+int clgan_gemm_program_fits(const clgan_gemm_program *p, const clgan_gemm_limits *l, char *why,
+                            size_t cap) {
+  if (check_xgemm(p->xgemm, l, why, cap) || check_direct(p->direct, l, why, cap)) return -1;
   if (p->min_indirect > CLGAN_GEMM_ALWAYS_DIRECT) BAD("min_indirect %lu is too large", p->min_indirect);
-#undef BAD
   if (cap) why[0] = '\0';
   return 0;
+}
+#undef BAD
+
+int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long local_mem,
+                             size_t max_wg, char *why, size_t cap) {
+  clgan_gemm_limits l = {max_wg, {0, 0}, local_mem};
+  return clgan_gemm_program_fits(p, &l, why, cap);
+}
+
+/* ---- fitting to a device's limits ---- */
+
+void clgan_gemm_limits_of(const clgan_device_info *dev, clgan_gemm_limits *out) {
+  out->max_wg = dev->max_work_group_size;
+  out->local_mem = dev->local_mem;
+  out->max_item[0] = out->max_item[1] = dev->max_work_group_size;
+  size_t items[3] = {0, 0, 0};
+  cl_uint dims = 0;
+  if (dev->device &&
+      clGetDeviceInfo(dev->device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims, &dims, NULL) ==
+          CL_SUCCESS &&
+      dims >= 2 && dims <= 3 &&
+      clGetDeviceInfo(dev->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(size_t) * dims, items,
+                      NULL) == CL_SUCCESS) {
+    out->max_item[0] = items[0];
+    out->max_item[1] = items[1];
+  }
+}
+
+int clgan_gemm_limits_tight(const clgan_gemm_limits *l) {
+  return l->max_wg < 256 || l->max_item[0] < 32 || l->max_item[1] < 32 || l->local_mem < 32768;
+}
+
+static size_t pow2_floor(size_t x) {
+  size_t p = 1;
+  while (p * 2 <= x) p *= 2;
+  return p;
+}
+
+static size_t min3(size_t a, size_t b, size_t c) { return a < b ? (a < c ? a : c) : (b < c ? b : c); }
+
+/* Side of the square work-groups for the 2-D kernels: d*d <= max_wg, d per dimension, at
+ * most 8 (CLBlast's common 8x8). */
+static size_t square_side(const clgan_gemm_limits *l) {
+  size_t d = pow2_floor(min3(l->max_item[0] ? l->max_item[0] : 8, l->max_item[1] ? l->max_item[1] : 8, 8));
+  while (d > 1 && l->max_wg && d * d > l->max_wg) d /= 2;
+  return d;
+}
+
+/* Length of the 1-D work-groups: at most 64. */
+static size_t line_length(const clgan_gemm_limits *l) {
+  return pow2_floor(min3(l->max_wg ? l->max_wg : 64, l->max_item[0] ? l->max_item[0] : 64, 64));
+}
+
+static int local_ok(const clgan_gemm_limits *l, unsigned long long bytes) {
+  return !l->local_mem || bytes <= l->local_mem;
+}
+
+void clgan_gemm_program_fit(const clgan_gemm_limits *l, clgan_gemm_program *out) {
+  memset(out, 0, sizeof *out);
+  unsigned d = (unsigned)square_side(l);
+  /* Xgemm: d x d items, each a 4x4 block of C, K in steps of 16, no local memory */
+  unsigned *x = out->xgemm;
+  x[GEMMK] = 0, x[KREG] = 1, x[KWG] = 16, x[KWI] = 1;
+  x[MDIMA] = x[MDIMC] = x[NDIMB] = x[NDIMC] = d;
+  x[MWG] = x[NWG] = 4 * d;
+  x[SA] = x[SB] = x[STRM] = x[STRN] = 0;
+  x[VWM] = x[VWN] = 1;
+  /* XgemmDirect: always uses local memory (two WGD x (WGD + 1) tiles); the largest tile of
+   * 4d, 2d or d that fits four times over, the work-group shrinking with it if even d x d
+   * does not. Four times: Oclgrind 21.10 reports for Xgemm, which has no local memory of
+   * its own, the sum over the program's four XgemmDirect kernels, and CLBlast then
+   * refuses to launch it (CLBlastInvalidLocalMemUsage). */
+  unsigned g = d, wgd = 4 * d;
+  while (wgd > 1 && !local_ok(l, 4 * 4ull * wgd * (2ull * wgd + 2))) {
+    wgd /= 2;
+    if (g > wgd) g = wgd;
+  }
+  unsigned *dd = out->direct;
+  dd[KWID] = 1, dd[PADA] = dd[PADB] = 1, dd[VWMD] = dd[VWND] = 1, dd[WGD] = wgd;
+  dd[MDIMAD] = dd[MDIMCD] = dd[NDIMBD] = dd[NDIMCD] = g;
+  out->min_indirect = 128;
+}
+
+static void set_kernel(clgan_gemm_kernel_params *k, const char *kernel, const char *const *names,
+                       const size_t *values, int n, size_t wg0, size_t wg1,
+                       unsigned long long local_bytes) {
+  memset(k, 0, sizeof *k);
+  k->kernel = kernel;
+  k->n = n;
+  for (int j = 0; j < n; j++) k->names[j] = names[j], k->values[j] = values[j];
+  k->wg[0] = wg0, k->wg[1] = wg1;
+  k->local_bytes = local_bytes;
+}
+
+void clgan_gemm_helper_params(const clgan_gemm_limits *l,
+                              clgan_gemm_kernel_params out[CLGAN_GEMM_HELPER_KERNELS]) {
+  /* d x d groups for the 2-D kernels, w items for the 1-D ones; the transposes keep a
+   * t x (t + 1) tile in local memory, the matrix-vector kernels up to v + 1 values */
+  size_t d = square_side(l), w = line_length(l), t = d, v = w;
+  while (t > 1 && !local_ok(l, 4ull * t * (t + 1))) t /= 2;
+  while (v > 1 && !local_ok(l, 4ull * (v + 1))) v /= 2;
+  /* one element per work-item and vector width 1 everywhere: every size qualifies for
+   * CLBlast's fast kernels, and nothing needs padding to a multiple of the group */
+  static const char *const copy[] = {"COPY_DIMX", "COPY_DIMY", "COPY_VW", "COPY_WPT"};
+  static const char *const pad[] = {"PAD_DIMX", "PAD_DIMY", "PAD_WPTX", "PAD_WPTY"};
+  static const char *const tra[] = {"TRA_DIM", "TRA_PAD", "TRA_SHUFFLE", "TRA_WPT"};
+  static const char *const padtra[] = {"PADTRA_PAD", "PADTRA_TILE", "PADTRA_WPT"};
+  /* UNROLL1 belongs to Xgemv in some CLBlast versions; CLBlast ignores names it lacks */
+  static const char *const gemv[] = {"WGS1", "WPT1", "UNROLL1"};
+  static const char *const gemv2[] = {"VW2", "WGS2", "WPT2"};
+  static const char *const gemv3[] = {"VW3", "WGS3", "WPT3"};
+  static const char *const ger[] = {"WGS1", "WGS2", "WPT"};
+  set_kernel(&out[0], "Copy", copy, (size_t[]){d, d, 1, 1}, 4, d, d, 0);
+  set_kernel(&out[1], "Pad", pad, (size_t[]){d, d, 1, 1}, 4, d, d, 0);
+  set_kernel(&out[2], "Transpose", tra, (size_t[]){t, 1, 0, 1}, 4, t, t, 4ull * t * (t + 1));
+  set_kernel(&out[3], "Padtranspose", padtra, (size_t[]){1, t, 1}, 3, t, t, 4ull * t * (t + 1));
+  set_kernel(&out[4], "Xgemv", gemv, (size_t[]){v, 1, 1}, 3, v, 1, 4ull * v);
+  set_kernel(&out[5], "XgemvFast", gemv2, (size_t[]){1, v, 1}, 3, v, 1, 4ull * v);
+  set_kernel(&out[6], "XgemvFastRot", gemv3, (size_t[]){1, v, 1}, 3, v, 1, 4ull * (v + 1));
+  set_kernel(&out[7], "Xger", ger, (size_t[]){d, d, 1}, 3, d, d, 0);
+}
+
+int clgan_gemm_plan_fit(clgan_gemm_plan *p, const clgan_gemm_limits *l) {
+  if (!clgan_gemm_limits_tight(l)) return 0;
+  clgan_gemm_program fit;
+  clgan_gemm_program_fit(l, &fit);
+  char why[200];
+  int changed = 0;
+  for (int i = 0; i < p->nprograms; i++) {
+    clgan_gemm_program *q = &p->programs[i];
+    if (check_xgemm(q->xgemm, l, why, sizeof why)) {
+      memcpy(q->xgemm, fit.xgemm, sizeof q->xgemm);
+      changed++;
+    }
+    if (check_direct(q->direct, l, why, sizeof why)) {
+      memcpy(q->direct, fit.direct, sizeof q->direct);
+      changed++;
+    }
+  }
+  /* CLBlast's general Xgemv kernel (taken whenever the matrix has an offset or a size that
+   * is no multiple of the group) unrolls its inner loop by a fixed 32 (UNROLL1, not a
+   * tunable parameter in CLBlast 1.5), so it needs groups of a multiple of 32 items */
+  int gemv_ok = line_length(l) >= 32 && local_ok(l, 4ull * 33);
+  if (p->fallback < 0 || p->fallback >= p->nprograms) {
+    if (p->nprograms < CLGAN_GEMM_MAX_PROGRAMS) {
+      p->programs[p->nprograms] = fit;
+      p->fallback = p->nprograms++;
+    } else {
+      p->programs[0] = fit;
+      p->fallback = 0;
+    }
+    p->gemv_small = 1;
+    changed += 2;
+  }
+  if (!gemv_ok) {
+    /* M, N or K = 1 then runs as a GEMM like any other shape */
+    p->gemv_small = 0;
+    for (int i = 0; i < p->nchoices; i++)
+      if (p->choices[i].program == CLGAN_GEMM_USE_GEMV) {
+        p->choices[i].program = p->fallback;
+        changed++;
+      }
+  }
+  p->fitted = *l;
+  size_t n = strlen(p->origin);
+  snprintf(p->origin + n, sizeof p->origin - n, ", fitted to %zu-item work-groups and %llu B of local memory",
+           l->max_wg, l->local_mem);
+  return changed + 1;
 }
 
 void clgan_gemm_plan_init(clgan_gemm_plan *p) {
@@ -317,7 +508,9 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
       return CLGAN_ERR_FORMAT;
     p->min_indirect = (unsigned long)mi;
     char why[200];
-    if (clgan_gemm_program_check(p, dev->local_mem, dev->max_work_group_size, why, sizeof why))
+    clgan_gemm_limits lim;
+    clgan_gemm_limits_of(dev, &lim);
+    if (clgan_gemm_program_fits(p, &lim, why, sizeof why))
       return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': program %d: %s", path, i, why);
   }
   if (!json_object_object_get_ex(root, "shapes", &shapes) || !json_object_is_type(shapes, json_type_array))
@@ -400,6 +593,9 @@ void clgan_gemm_plan_default(const clgan_device_info *dev, clgan_gemm_plan *out,
   }
   if (mode && !strcmp(mode, "builtin")) {
     clgan_gemm_plan_builtin(dev, out);
+    clgan_gemm_limits lim;
+    clgan_gemm_limits_of(dev, &lim);
+    clgan_gemm_plan_fit(out, &lim);
     return;
   }
   char path[4200];
@@ -412,10 +608,16 @@ void clgan_gemm_plan_default(const clgan_device_info *dev, clgan_gemm_plan *out,
   }
   int explicit_path = mode && *mode && strcmp(mode, "auto");
   /* no tuned file is the common case, not worth a note; a named one that is missing is */
+  int loaded = 0;
   if (have_path && (explicit_path || access(path, F_OK) == 0)) {
-    if (clgan_gemm_plan_load(path, dev, out) == CLGAN_OK) return;
-    if (note && note_cap) snprintf(note, note_cap, "ignored: %s", clgan_last_error());
-    clgan_error_clear();
+    loaded = clgan_gemm_plan_load(path, dev, out) == CLGAN_OK;
+    if (!loaded) {
+      if (note && note_cap) snprintf(note, note_cap, "ignored: %s", clgan_last_error());
+      clgan_error_clear();
+    }
   }
-  clgan_gemm_plan_builtin(dev, out);
+  if (!loaded) clgan_gemm_plan_builtin(dev, out);
+  clgan_gemm_limits lim;
+  clgan_gemm_limits_of(dev, &lim);
+  clgan_gemm_plan_fit(out, &lim);
 }

@@ -47,6 +47,55 @@ typedef struct clgan_gemm_program {
 int clgan_gemm_program_check(const clgan_gemm_program *p, unsigned long long local_mem,
                              size_t max_wg, char *why, size_t cap);
 
+/* ---- device limits: work-group size, per-dimension item counts, local memory ----
+ * CLBlast's parameter database gives an unknown device 64- to 512-item work-groups and a few
+ * KiB of local memory, and neither it nor a tuned or built-in plan looks at the device's
+ * limits; a device below them fails with CL_INVALID_WORK_GROUP_SIZE or
+ * CLBlastInvalidLocalMemUsage. Plans are therefore fitted to the device: see
+ * clgan_gemm_plan_fit. */
+typedef struct clgan_gemm_limits {
+  size_t max_wg;                /* CL_DEVICE_MAX_WORK_GROUP_SIZE; 0 = not known / not fitted */
+  size_t max_item[2];           /* CL_DEVICE_MAX_WORK_ITEM_SIZES[0], [1] */
+  unsigned long long local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE in bytes */
+} clgan_gemm_limits;
+
+/* The device's limits (item sizes asked of dev->device; without one they equal max_wg). */
+void clgan_gemm_limits_of(const clgan_device_info *dev, clgan_gemm_limits *out);
+
+/* 1 when CLBlast's own parameters may not fit: work-groups below 256 items or 32 items in
+ * dimension 0 or 1, or less than 32 KiB of local memory (the largest CLBlast gives a
+ * device it has no entry for: 16x16 Xgemm groups with 16 KiB of local tiles, 32x16 copies). */
+int clgan_gemm_limits_tight(const clgan_gemm_limits *l);
+
+/* clgan_gemm_program_check plus the per-dimension limits (MDIMC, MDIMCD <= max_item[0];
+ * NDIMC, NDIMCD <= max_item[1]). 0 if the program runs within l, else -1 and why. */
+int clgan_gemm_program_fits(const clgan_gemm_program *p, const clgan_gemm_limits *l, char *why,
+                            size_t cap);
+
+/* A program for any device within l: square work-groups of up to 8x8 items (fewer where the
+ * limits say so, down to one item), Xgemm without local memory, XgemmDirect with the largest
+ * tile whose local memory fits; shapes below 128^3 go direct. */
+void clgan_gemm_program_fit(const clgan_gemm_limits *l, clgan_gemm_program *out);
+
+/* Parameters for one of CLBlast's other kernels (as CLBlastOverrideParameters takes them). */
+typedef struct clgan_gemm_kernel_params {
+  const char *kernel;           /* "Copy", "Pad", "Transpose", "Padtranspose", "Xgemv", ... */
+  int n;
+  const char *names[4];
+  size_t values[4];
+  size_t wg[2];                 /* the work-group it launches with (wg[1] = 1: 1-D) */
+  unsigned long long local_bytes; /* its local memory */
+} clgan_gemm_kernel_params;
+
+enum { CLGAN_GEMM_HELPER_KERNELS = 8 };
+
+/* The parameters, within l, of the kernels an SGEMM, Sgemv or Sger launches besides Xgemm
+ * and XgemmDirect: CLBlast's copy, pad and transpose kernels of the indirect GEMM (Copy,
+ * Pad, Transpose, Padtranspose), its matrix-vector kernels (Xgemv, XgemvFast,
+ * XgemvFastRot) and its rank-1 update (Xger). Fills out[CLGAN_GEMM_HELPER_KERNELS]. */
+void clgan_gemm_helper_params(const clgan_gemm_limits *l,
+                              clgan_gemm_kernel_params out[CLGAN_GEMM_HELPER_KERNELS]);
+
 /* How one shape runs: a program of the plan, or CLBlast's Sgemv for M = 1 or N = 1. */
 enum { CLGAN_GEMM_USE_GEMV = -1 };
 
@@ -79,6 +128,8 @@ typedef struct clgan_gemm_plan {
   clgan_gemm_layout fallback_layout; /* the form of the call for shapes not listed */
   int nchoices;
   clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */
+  clgan_gemm_limits fitted;   /* max_wg != 0: fitted to these limits (clgan_gemm_plan_fit), and
+                               * CLBlast's other kernels get clgan_gemm_helper_params */
 } clgan_gemm_plan;
 
 void clgan_gemm_plan_init(clgan_gemm_plan *p); /* CLBlast defaults, nothing allocated */
@@ -104,10 +155,20 @@ clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev
 clgan_status clgan_gemm_plan_load(const char *path, const clgan_device_info *dev,
                                   clgan_gemm_plan *out);
 
+/* Fits a plan to a device whose limits are tight (clgan_gemm_limits_tight; otherwise
+ * nothing changes and 0 is returned): the Xgemm or XgemmDirect half of a program that does
+ * not fit is replaced by clgan_gemm_program_fit's, a plan without a fallback program gets
+ * that program as its fallback (M, N or K = 1 as Sgemv/Sger), and p->fitted is set so that
+ * CLBlast's other kernels get parameters within the limits too. Returns how many program
+ * halves were replaced or added, plus 1; `origin` says it. */
+int clgan_gemm_plan_fit(clgan_gemm_plan *p, const clgan_gemm_limits *l);
+
 /* The plan a new context uses, from $CLGAN_GEMM: "auto" or unset (the tuned file when
  * there is a valid one, else the built-in plan), "builtin", "clblast" (never override
- * CLBlast), or a path to a plan file. A tuned file that cannot be used falls back to the
- * built-in plan, and *note (if not NULL) says why; never an error. */
+ * CLBlast, not even on a device too small for its parameters), or a path to a plan file.
+ * A tuned file that cannot be used falls back to the built-in plan, and *note (if not
+ * NULL) says why; never an error. Except for "clblast", the plan is then fitted to the
+ * device's limits (clgan_gemm_plan_fit). */
 void clgan_gemm_plan_default(const clgan_device_info *dev, clgan_gemm_plan *out, char *note,
                              size_t note_cap);
 

@@ -2,7 +2,9 @@
  * parameters through the indirect and the direct kernel, the level-2 forms for M = 1,
  * N = 1 and K = 1) against the float64 reference, with transposes, offsets, padded leading
  * dimensions, beta 0 over NaN and beta != 0; then shape recording, event profiling and the
- * tuner's measuring step. CLBlast keeps overrides process-wide, so its defaults go first. */
+ * tuner's measuring step; the plan fitted to a small device (--fitted: only that, run on
+ * Oclgrind with tight limits by meson.build). CLBlast keeps overrides process-wide, so its
+ * defaults go first. */
 #include "clgan/gemm.h"
 #include "test_util.h"
 
@@ -211,10 +213,57 @@ static void test_profile(void) {
   clgan_ctx_free(ctx);
 }
 
-int main(void) {
+/* A plan fitted to a small device: every case as the fitted plan routes it, then forced
+ * through XgemmDirect, and through the indirect Xgemm in both forms of the call (so
+ * CLBlast's copy, pad and transpose kernels run too). The limits are the device's own when
+ * they are tight (Oclgrind with OCLGRIND_MAX_WGSIZE and _LOCAL_MEM_SIZE, see meson.build),
+ * else made-up ones of 64 items and 4 KiB: the fitted parameters are valid OpenCL anywhere,
+ * so a big device runs them too. Runs last: CLBlast keeps its overrides process-wide. */
+static void test_fitted(clgan_ctx *ctx) {
+  clgan_gemm_limits l;
+  clgan_gemm_limits_of(&ctx->info, &l);
+  if (!clgan_gemm_limits_tight(&l)) l = (clgan_gemm_limits){64, {64, 64}, 4096};
+  printf("fitted to %zu items (%zux%zu per dimension), %llu B of local memory\n", l.max_wg,
+         l.max_item[0], l.max_item[1], l.local_mem);
+  clgan_gemm_plan p;
+  clgan_gemm_plan_init(&p);
+  CHECK(clgan_gemm_plan_fit(&p, &l) > 0 && p.nprograms == 1 && p.fallback == 0 &&
+            p.fitted.max_wg == l.max_wg,
+        "CLBlast's defaults fitted: %d programs, fallback %d", p.nprograms, p.fallback);
+  char why[200];
+  CHECK(clgan_gemm_program_fits(&p.programs[0], &l, why, sizeof why) == 0, "fitted: %s", why);
+  clgan_gemm_kernel_params k[CLGAN_GEMM_HELPER_KERNELS];
+  clgan_gemm_helper_params(&l, k);
+  for (int i = 0; i < CLGAN_GEMM_HELPER_KERNELS; i++)
+    CHECK(k[i].wg[0] * k[i].wg[1] <= l.max_wg && k[i].local_bytes <= l.local_mem,
+          "%s: %zux%zu items, %llu B", k[i].kernel, k[i].wg[0], k[i].wg[1], k[i].local_bytes);
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  check_cases(ctx, p.gemv_small ? "fitted, as planned (level-2 forms)" : "fitted, as planned");
+  p.programs[0].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  check_cases(ctx, "fitted, XgemmDirect");
+  p.programs[0].min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT;
+  p.gemv_small = 0;
+  for (int layout = CLGAN_GEMM_LAYOUT_COL; layout <= CLGAN_GEMM_LAYOUT_ROW; layout++) {
+    p.fallback_layout = (clgan_gemm_layout)layout;
+    CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+    check_cases(ctx, layout == CLGAN_GEMM_LAYOUT_ROW ? "fitted, indirect Xgemm, row-major call"
+                                                     : "fitted, indirect Xgemm, column-major twin");
+  }
+  clgan_gemm_plan_free(&p);
+}
+
+/* test_gemm [--fitted]: --fitted runs only the fitted plan (the Oclgrind test). */
+int main(int argc, char **argv) {
   clgan_ctx *ctx = tu_open_device();
+  if (argc > 1 && !strcmp(argv[1], "--fitted")) {
+    test_fitted(ctx);
+    clgan_ctx_free(ctx);
+    return tu_finish("test_gemm --fitted");
+  }
   test_routes(ctx);
   test_record_and_measure(ctx);
+  test_fitted(ctx);
   clgan_ctx_free(ctx);
   test_profile();
   return tu_finish("test_gemm");

@@ -1,5 +1,5 @@
-/* GEMM plans without a device: parameter constraints, the built-in choice, the tuned-plan
- * file (round trip, atomic replace, corrupt / foreign / invalid files refused, the
+/* GEMM plans without a device: parameter constraints, fitting to small devices, the
+ * built-in choice, the tuned-plan file (round trip, atomic replace, corrupt / foreign / invalid files refused, the
  * CLGAN_GEMM selection with its fallbacks). */
 #include <stdlib.h>
 #include <unistd.h>
@@ -82,6 +82,105 @@ static void test_constraints(void) {
   CHECK(p.nprograms == 0 && p.fallback == -1 && p.gemv_small == 0,
         "other devices keep CLBlast's defaults");
   clgan_gemm_plan_free(&p);
+}
+
+/* Fitting to small devices: for every combination of limits, the fitted program and
+ * CLBlast's other kernels fit (work-group, items per dimension, local memory, and the
+ * fourfold XgemmDirect local memory Oclgrind charges to Xgemm); plans keep what fits. */
+static void test_fit(void) {
+  clgan_gemm_limits big = {4096, {4096, 4096}, 65536};
+  CHECK(!clgan_gemm_limits_tight(&big), "POCL's limits are not tight");
+  clgan_gemm_limits oclgrind = {1024, {1024, 1024}, 32768};
+  CHECK(!clgan_gemm_limits_tight(&oclgrind), "Oclgrind's default limits are not tight");
+  clgan_gemm_limits narrow = {1024, {1024, 16}, 65536};
+  CHECK(clgan_gemm_limits_tight(&narrow), "16 items in dimension 1 is tight");
+  static const size_t wgs[] = {1, 2, 3, 4, 8, 12, 16, 32, 48, 64, 100, 128, 255};
+  static const size_t dims[] = {1, 2, 4, 16, 1024};
+  static const unsigned long long mems[] = {64, 256, 512, 1024, 2048, 4096, 16384};
+  int bad = 0;
+  for (size_t a = 0; a < sizeof wgs / sizeof *wgs; a++)
+    for (size_t b = 0; b < sizeof dims / sizeof *dims; b++)
+      for (size_t c = 0; c < sizeof mems / sizeof *mems; c++) {
+        clgan_gemm_limits l = {wgs[a], {dims[b], dims[b] > 2 ? dims[b] / 2 : dims[b]}, mems[c]};
+        char why[200];
+        clgan_gemm_program f;
+        clgan_gemm_program_fit(&l, &f);
+        const unsigned *d = f.direct;
+        unsigned long long direct_local = 4ull * d[9] * (2ull * d[9] + d[5] + d[6]);
+        if (clgan_gemm_program_fits(&f, &l, why, sizeof why) || 4 * direct_local > l.local_mem) {
+          if (bad++ < 5)
+            CHECK(0, "fit for %zu items (%zux%zu), %llu B: %s (direct %llu B)", l.max_wg,
+                  l.max_item[0], l.max_item[1], l.local_mem, why, direct_local);
+        }
+        clgan_gemm_kernel_params k[CLGAN_GEMM_HELPER_KERNELS];
+        clgan_gemm_helper_params(&l, k);
+        for (int i = 0; i < CLGAN_GEMM_HELPER_KERNELS; i++)
+          if (k[i].wg[0] * k[i].wg[1] > l.max_wg || k[i].wg[0] > l.max_item[0] ||
+              k[i].wg[1] > l.max_item[1] || k[i].local_bytes > l.local_mem || !k[i].n) {
+            if (bad++ < 5)
+              CHECK(0, "%s for %zu items (%zux%zu), %llu B: %zux%zu, %llu B", k[i].kernel,
+                    l.max_wg, l.max_item[0], l.max_item[1], l.local_mem, k[i].wg[0],
+                    k[i].wg[1], k[i].local_bytes);
+          }
+      }
+  CHECK(bad == 0, "%d misfits", bad);
+
+  /* 8x8 groups where 64 items are allowed */
+  clgan_gemm_limits l64 = {64, {64, 64}, 4096}, l16 = {16, {16, 16}, 2048};
+  clgan_gemm_program f;
+  clgan_gemm_program_fit(&l64, &f);
+  CHECK(f.xgemm[5] == 8 && f.xgemm[8] == 8 && f.xgemm[10] == 0 && f.xgemm[11] == 0,
+        "64 items: 8x8 Xgemm groups without local memory");
+
+  /* a plan without programs gets the fitted one, for every shape */
+  clgan_gemm_plan p;
+  clgan_gemm_plan_init(&p);
+  CHECK(clgan_gemm_plan_fit(&p, &big) == 0 && p.nprograms == 0 && p.fitted.max_wg == 0,
+        "nothing changes on a big device");
+  CHECK(clgan_gemm_plan_fit(&p, &l64) > 0 && p.nprograms == 1 && p.fallback == 0 &&
+            p.gemv_small == 1 && p.fitted.max_wg == 64 && strstr(p.origin, "fitted to 64"),
+        "CLBlast's defaults fitted: %d programs, origin '%s'", p.nprograms, p.origin);
+  clgan_gemm_plan_free(&p);
+
+  /* the built-in POCL plan on a small device: Xgemm (1 item, no local memory) stays, the
+   * XgemmDirect half (4x4 groups, 8 KiB) is replaced; below 32-item groups the level-2
+   * forms (CLBlast's Xgemv unrolls by 32) give way to the GEMM */
+  clgan_device_info pocl = fake_device("Portable Computing Language", CL_DEVICE_TYPE_CPU);
+  clgan_gemm_plan_builtin(&pocl, &p);
+  clgan_gemm_program before = p.programs[0];
+  clgan_gemm_choice ch[2] = {{{1, 0, 1, 6272, 64}, CLGAN_GEMM_USE_GEMV, 0, 0, 0},
+                             {{0, 1, 128, 1024, 3136}, 0, 1, 0, 0}};
+  p.choices = malloc(sizeof ch);
+  memcpy(p.choices, ch, sizeof ch);
+  p.nchoices = 2;
+  CHECK(clgan_gemm_plan_fit(&p, &l16) == 3, "one half replaced, one level-2 shape rerouted");
+  CHECK(!memcmp(p.programs[0].xgemm, before.xgemm, sizeof before.xgemm) &&
+            memcmp(p.programs[0].direct, before.direct, sizeof before.direct) &&
+            p.programs[0].min_indirect == before.min_indirect,
+        "Xgemm kept, XgemmDirect replaced");
+  CHECK(p.gemv_small == 0 && p.choices[0].program == 0 && p.choices[1].program == 0,
+        "level-2 forms off below 32 items");
+  char why[200];
+  CHECK(clgan_gemm_program_fits(&p.programs[0], &l16, why, sizeof why) == 0, "%s", why);
+  clgan_gemm_plan_free(&p);
+
+  /* through CLGAN_GEMM: fitted unless CLBlast is to be left alone */
+  clgan_device_info small = pocl;
+  small.max_work_group_size = 16;
+  small.local_mem = 2048;
+  clgan_gemm_plan_default(&small, &p, NULL, 0);
+  CHECK(p.fitted.max_wg == 16 && p.nprograms == 1 && strstr(p.origin, "built-in"),
+        "auto on a small device: '%s'", p.origin);
+  clgan_gemm_plan_free(&p);
+  setenv("CLGAN_GEMM", "builtin", 1);
+  clgan_gemm_plan_default(&small, &p, NULL, 0);
+  CHECK(p.fitted.max_wg == 16, "CLGAN_GEMM=builtin on a small device is fitted");
+  clgan_gemm_plan_free(&p);
+  setenv("CLGAN_GEMM", "clblast", 1);
+  clgan_gemm_plan_default(&small, &p, NULL, 0);
+  CHECK(p.fitted.max_wg == 0 && p.nprograms == 0, "CLGAN_GEMM=clblast leaves CLBlast alone");
+  clgan_gemm_plan_free(&p);
+  unsetenv("CLGAN_GEMM");
 }
 
 static void test_file(const char *dir) {
@@ -223,6 +322,7 @@ int main(void) {
   unsetenv("CLGAN_GEMM");
   unsetenv("CLGAN_CACHE");
   test_constraints();
+  test_fit();
   test_file(dir);
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
