@@ -475,6 +475,18 @@ static clgan_status temp_for(clgan_ctx *ctx, struct clgan_gemm_state *g, size_t 
     g->temp_bytes = 0;
     clgan_status s = clgan_buffer_create(ctx, want, "GEMM scratch", &g->temp);
     if (s) return s;
+    /* written whole by the host once (zeros): a new buffer may get a released one's id,
+     * and Oclgrind then keeps that buffer's shadow, smaller size included, until a whole
+     * host write replaces it (docs/ERRORS.md, "Oclgrind's uninitialised-value check");
+     * calloc's pages are only read here, so this costs no host memory */
+    void *zeros = calloc(1, want);
+    if (!zeros) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    if (!s) s = clgan_buffer_write(ctx, g->temp, 0, want, zeros);
+    free(zeros);
+    if (s) {
+      clgan_buffer_release(&g->temp);
+      return clgan_error_prefix("clearing the GEMM scratch: ");
+    }
     g->temp_bytes = want;
   }
   *out = g->temp;
