@@ -68,8 +68,9 @@ for k in ms_per_iter img_per_s gflops gflop_per_iter device_buffers_mib peak_rss
          long_run rss_last_mib; do
   check "bench train JSON has $k" 'grep -q "\"$k\"" "$T/train.json"'
 done
+# im2col_f32 on GPUs, im2col_rows_f32 on CPUs (docs/KERNELS.md)
 check "the profile names im2col and a GEMM" \
-  'grep -q "\"name\":\"im2col_f32\"" "$T/train.json" && grep -q "\"name\":\"gemm " "$T/train.json"'
+  'grep -q "\"name\":\"im2col_\(rows_\)\?f32\"" "$T/train.json" && grep -q "\"name\":\"gemm " "$T/train.json"'
 
 # a damaged plan is ignored: built-in or CLBlast parameters, a note, still a result
 echo '{"format": "clgan-gemm-plan", "version": 1' >"$T/broken.json"
