@@ -359,7 +359,7 @@ int cmd_train(int argc, char **argv) {
               cli_now() - t0, a.out, a.out, ckpt_path);
   } else if (s) {
     clgan_error_prefix("stopped; no checkpoint written after the failure (the last good one: "
-                       "%s): ", *ckpt_path ? ckpt_path : "none from this run");
+                       "%s): ", *ckpt_path ? ckpt_path : a.resume ? a.resume : "none");
   }
   if (!s && stop_requested) s = clgan_error(CLGAN_ERR_INTERRUPTED, "interrupted; the "
                                            "checkpoint above resumes the run");

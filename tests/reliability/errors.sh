@@ -254,7 +254,7 @@ if old not in src:
     sys.exit("act_forward not found")
 open(sys.argv[2], "w").write(src.replace(old, "__kernel __attribute__((reqd_work_group_size(7, 1, 1))) void act_forward", 1))
 PY
-  expect 1 "launching kernel 'act_forward': clEnqueueNDRangeKernel failed: CL_INVALID_WORK_GROUP_SIZE" \
+  expect 1 "(the last good one: $T/run/latest.safetensors): iteration 3: D step: forward layer 3: launching kernel 'act_forward': clEnqueueNDRangeKernel failed: CL_INVALID_WORK_GROUP_SIZE" \
     "a failed enqueue" env CLGAN_KERNEL_DIR="$T/kernels" CLGAN_CACHE=0 "$CLGAN" train --resume "$T/run/latest.safetensors" \
     --iters 4 --out "$T/run"
   "$CLGAN" generate --checkpoint "$T/run/latest.safetensors" --count 2 --out "$T/gen" >/dev/null 2>&1 ||
