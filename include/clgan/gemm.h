@@ -159,8 +159,10 @@ clgan_status clgan_gemm_plan_load(const char *path, const clgan_device_info *dev
  * nothing changes and 0 is returned): the Xgemm or XgemmDirect half of a program that does
  * not fit is replaced by clgan_gemm_program_fit's, a plan without a fallback program gets
  * that program as its fallback (M, N or K = 1 as Sgemv/Sger), and p->fitted is set so that
- * CLBlast's other kernels get parameters within the limits too. Returns how many program
- * halves were replaced or added, plus 1; `origin` says it. */
+ * CLBlast's other kernels get parameters within the limits too. Below 32-item work-groups
+ * M, N or K = 1 runs as a GEMM instead (gemv_small off, listed level-2 shapes moved to the
+ * fallback): CLBlast 1.5's general Xgemv kernel unrolls by a fixed 32 (UNROLL1). Returns
+ * how many program halves and shapes were changed or added, plus 1; `origin` says it. */
 int clgan_gemm_plan_fit(clgan_gemm_plan *p, const clgan_gemm_limits *l);
 
 /* The plan a new context uses, from $CLGAN_GEMM: "auto" or unset (the tuned file when
