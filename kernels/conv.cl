@@ -131,32 +131,46 @@ void tap_range(int w, int wo, int stride, int off, int *lo, int *hi) {
   *hi = clamp(b, a, wo);
 }
 
-/* im2col_f32's result, one (sample, column-matrix row) per item: P consecutive floats.
- * Launched over (nb, c*kh*kw). */
+/* im2col_f32's result, one column-matrix row per item: nb*P consecutive floats, the rows of
+ * the window's tap that fall in the padding found once (no test per element), and 4
+ * outputs per vector load for strides 1 and 2. Launched over (c*kh*kw). */
 __kernel void im2col_rows_f32(const int nb, const int c, const int h, const int w,
                               const int ho, const int wo, const int kh, const int kw,
                               const int stride, const int pad, __global const float *x,
                               const ulong xo, __global float *col, const ulong colo) {
-  const int n = (int)get_global_id(0), krow = (int)get_global_id(1);
-  if (n >= nb || krow >= c * kh * kw) return;
+  const int krow = (int)get_global_id(0);
+  if (krow >= c * kh * kw) return;
   int kx, ky;
   const int ch = divmod(divmod(krow, kw, &kx), kh, &ky);
   const int p_count = ho * wo;
-  __global const float *src = x + xo + ((size_t)n * c + ch) * h * w;
-  __global float *dst = col + colo + (size_t)krow * nb * p_count + (size_t)n * p_count;
-  int lo, hi;
+  int lo, hi, oh_lo, oh_hi;
   tap_range(w, wo, stride, kx - pad, &lo, &hi);
-  for (int oh = 0; oh < ho; oh++, dst += wo) {
-    const int ih = oh * stride - pad + ky;
-    if (ih < 0 || ih >= h) {
+  tap_range(h, ho, stride, ky - pad, &oh_lo, &oh_hi);
+  __global float *dst = col + colo + (size_t)krow * nb * p_count;
+  const size_t plane = (size_t)c * h * w;
+  __global const float *xc = x + xo + (size_t)ch * h * w;
+  for (int n = 0; n < nb; n++, xc += plane) {
+    int oh = 0;
+    for (; oh < oh_lo; oh++, dst += wo)
       for (int ow = 0; ow < wo; ow++) dst[ow] = 0.0f;
-      continue;
+    for (; oh < oh_hi; oh++, dst += wo) {
+      /* xc[base + ow*stride] is x[n][ch][oh*stride + ky - pad][ow*stride + kx - pad]; base
+       * may be negative, base + ow*stride is not for ow >= lo */
+      const int base = (oh * stride + ky - pad) * w + kx - pad;
+      int ow = 0;
+      for (; ow < lo; ow++) dst[ow] = 0.0f;
+      if (stride == 2) {
+        /* taps 2ow .. 2ow + 7 of the row: all inside it while ow + 4 < hi */
+        for (; ow + 5 <= hi; ow += 4)
+          vstore4(vload8(0, xc + (base + 2 * ow)).even, 0, dst + ow);
+      } else if (stride == 1) {
+        for (; ow + 4 <= hi; ow += 4) vstore4(vload4(0, xc + (base + ow)), 0, dst + ow);
+      }
+      for (; ow < hi; ow++) dst[ow] = xc[base + ow * stride];
+      for (; ow < wo; ow++) dst[ow] = 0.0f;
     }
-    const int base = ih * w + kx - pad;
-    int ow = 0;
-    for (; ow < lo; ow++) dst[ow] = 0.0f;
-    for (; ow < hi; ow++) dst[ow] = src[base + ow * stride];
-    for (; ow < wo; ow++) dst[ow] = 0.0f;
+    for (; oh < ho; oh++, dst += wo)
+      for (int ow = 0; ow < wo; ow++) dst[ow] = 0.0f;
   }
 }
 
@@ -192,10 +206,10 @@ __kernel void im2colT_rows_f32(const int nb, const int c, const int h, const int
     for (; ky < ky0; ky++)
       for (int kx = 0; kx < kw; kx++) *dst++ = 0.0f;
     for (; ky < ky1; ky++) {
-      __global const float *row = src + (ih0 + ky) * w + iw0;
+      const int row = (ih0 + ky) * w + iw0; /* may be negative; row + kx is not, kx >= kx0 */
       int kx = 0;
       for (; kx < kx0; kx++) *dst++ = 0.0f;
-      for (; kx < kx1; kx++) *dst++ = row[kx];
+      for (; kx < kx1; kx++) *dst++ = src[row + kx];
       for (; kx < kw; kx++) *dst++ = 0.0f;
     }
     for (; ky < kh; ky++)
@@ -203,10 +217,11 @@ __kernel void im2colT_rows_f32(const int nb, const int c, const int h, const int
   }
 }
 
-/* col2im_f32's result, one (sample, channel) image plane per item, accumulated tap by tap
- * (each col row is read in consecutive runs; the item owns its plane, so no races). The
- * sum of each x element runs over oh, then kx, ascending: fixed, so deterministic.
- * Launched over (nb, c). */
+/* col2im_f32's result, one (sample, channel) image plane per item, accumulated tap by tap:
+ * for each (ky, kx), the output rows and columns whose window puts that tap inside the
+ * image are found once, and the tap's column-matrix row is read in consecutive runs. The
+ * item owns its plane, so there are no races; each x element sums its terms over ky, kx,
+ * then oh, ascending: a fixed order, so deterministic. Launched over (nb, c). */
 __kernel void col2im_rows_f32(const int nb, const int c, const int h, const int w,
                               const int ho, const int wo, const int kh, const int kw,
                               const int stride, const int pad, __global const float *col,
@@ -218,19 +233,20 @@ __kernel void col2im_rows_f32(const int nb, const int c, const int h, const int 
   const size_t cols = (size_t)nb * p_count;
   const float init = has_bias ? b[bo + ch] : 0.0f;
   __global float *dst = x + xo + ((size_t)n * c + ch) * h * w;
-  __global const float *cn = col + colo + (size_t)ch * kh * kw * cols + (size_t)n * p_count;
-  for (int ih = 0; ih < h; ih++) {
-    __global float *xr = dst + ih * w;
-    for (int iw = 0; iw < w; iw++) xr[iw] = init;
-    const int hp = ih + pad;
-    const int oh0 = hp >= kh ? (hp - kh) / stride + 1 : 0, oh1 = min(hp / stride, ho - 1);
-    for (int oh = oh0; oh <= oh1; oh++) {
-      const int ky = hp - oh * stride;
-      for (int kx = 0; kx < kw; kx++) {
-        __global const float *cr = cn + (size_t)(ky * kw + kx) * cols + oh * wo;
-        int lo, hi;
-        tap_range(w, wo, stride, kx - pad, &lo, &hi);
-        for (int ow = lo; ow < hi; ow++) xr[ow * stride + kx - pad] += cr[ow];
+  for (int i = 0; i < h * w; i++) dst[i] = init;
+  __global const float *cr = col + colo + (size_t)ch * kh * kw * cols + (size_t)n * p_count;
+  for (int ky = 0; ky < kh; ky++) {
+    int oh_lo, oh_hi;
+    tap_range(h, ho, stride, ky - pad, &oh_lo, &oh_hi);
+    for (int kx = 0; kx < kw; kx++, cr += cols) {
+      int lo, hi;
+      tap_range(w, wo, stride, kx - pad, &lo, &hi);
+      for (int oh = oh_lo; oh < oh_hi; oh++) {
+        /* dst[base + ow*stride] is x[ih][ow*stride + kx - pad]; base may be negative,
+         * base + ow*stride is not for ow >= lo */
+        const int base = (oh * stride + ky - pad) * w + kx - pad;
+        __global const float *c_row = cr + oh * wo;
+        for (int ow = lo; ow < hi; ow++) dst[base + ow * stride] += c_row[ow];
       }
     }
   }

@@ -187,7 +187,7 @@ static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_vie
                        CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
                        CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
                        CLGAN_KARG(col.mem), CLGAN_KARG(co)};
-  if (conv_rows(ctx)) return launch_rows(ctx, "im2col_rows_f32", nb, g->k, 14, args);
+  if (conv_rows(ctx)) return launch_rows(ctx, "im2col_rows_f32", g->k, 1, 14, args);
   return launch(ctx, "im2col_f32", (size_t)nb * g->p, (size_t)g->kh * g->kw, g->ci, 14, args);
 }
 

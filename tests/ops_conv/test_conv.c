@@ -270,8 +270,8 @@ static void check_bad_args(void) {
 #define CONVT(name, n, ci, h, w, co, k, s, p, op, bias) \
   {name, 1, n, ci, h, w, co, k, k, s, p, op, bias}
 
-/* Tiny shapes for Oclgrind: every kernel and both chunk paths (n = 1 writes through
- * directly, n > 1 folds), with bias and out_pad. */
+/* Tiny shapes for Oclgrind: every kernel in both forms and both chunk paths (n = 1 writes
+ * through directly, n > 1 folds), with bias and out_pad. */
 static const conv_case small_convs[] = {
     CONV("small conv k3 s1 p1", 2, 3, 5, 4, 2, 3, 1, 1, 1),
     CONV("small conv k4 s2 p1 n1", 1, 2, 6, 6, 3, 4, 2, 1, 0),
@@ -279,6 +279,9 @@ static const conv_case small_convs[] = {
     CONVT("small convT k3 s1 p0 n1", 1, 2, 2, 3, 3, 3, 1, 0, 0, 0),
     {"small conv k5x3 s2 p2 n3", 0, 3, 2, 7, 6, 3, 5, 3, 2, 2, 0, 1},
     CONVT("small convT k5 s2 p2 op1 n3", 3, 2, 3, 2, 3, 5, 2, 2, 1, 1),
+    /* output rows of 5 at stride 2: the row kernels' vector paths */
+    CONV("small conv k4 s2 p1 11x11", 2, 2, 11, 11, 3, 4, 2, 1, 1),
+    CONVT("small convT k4 s2 p1 5x5", 2, 2, 5, 5, 3, 4, 2, 1, 0, 1),
 };
 static const dense_case small_dense[] = {
     {"small dense 5->3", 2, 5, 3, 1},
