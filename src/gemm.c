@@ -678,7 +678,15 @@ clgan_status clgan_gemm_measure_shape(clgan_ctx *ctx, const clgan_gemm_shape *sh
   } else if (p) {
     one.nprograms = 1;
     one.programs[0] = *p;
+    /* CLBlast's other kernels as the context's plan has them, or, under a plan that is
+     * not fitted (the tuner's "CLBlast defaults"), fitted anyway on a small device: a
+     * candidate is measured with helpers that can run there */
     one.fitted = g->plan.fitted;
+    if (!one.fitted.max_wg) {
+      clgan_gemm_limits lim;
+      clgan_gemm_limits_of(&ctx->info, &lim);
+      if (clgan_gemm_limits_tight(&lim)) one.fitted = lim;
+    }
     route = (route_t){0, 0};
   }
   if (layout >= 0) route.row = layout != 0;

@@ -236,7 +236,9 @@ typedef struct clgan_gemm_measure {
 } clgan_gemm_measure;
 
 /* Runs shape s (operands filled with a fixed pattern, alpha 1, beta 0) under program p
- * (NULL: as the context's plan would) or as Sgemv/Sger (gemv = 1: M, N or K must be 1),
+ * (NULL: as the context's plan would; with p, CLBlast's other kernels are fitted to a
+ * small device even when the context's plan is not) or as Sgemv/Sger (gemv = 1: M, N or K
+ * must be 1),
  * with layout 0 (column-major twin), 1 (row-major) or -1 (as the plan would): once to
  * compile, then `reps` timed runs; checks 256 sampled entries of C against a float64 dot
  * product. Buffers are allocated and freed here. */

@@ -222,7 +222,8 @@ static void test_profile(void) {
 static void test_fitted(clgan_ctx *ctx) {
   clgan_gemm_limits l;
   clgan_gemm_limits_of(&ctx->info, &l);
-  if (!clgan_gemm_limits_tight(&l)) l = (clgan_gemm_limits){64, {64, 64}, 4096};
+  int small_device = clgan_gemm_limits_tight(&l);
+  if (!small_device) l = (clgan_gemm_limits){64, {64, 64}, 4096};
   printf("fitted to %zu items (%zux%zu per dimension), %llu B of local memory\n", l.max_wg,
          l.max_item[0], l.max_item[1], l.local_mem);
   clgan_gemm_plan p;
@@ -237,6 +238,20 @@ static void test_fitted(clgan_ctx *ctx) {
   for (int i = 0; i < CLGAN_GEMM_HELPER_KERNELS; i++)
     CHECK(k[i].wg[0] * k[i].wg[1] <= l.max_wg && k[i].local_bytes <= l.local_mem,
           "%s: %zux%zu items, %llu B", k[i].kernel, k[i].wg[0], k[i].wg[1], k[i].local_bytes);
+  if (small_device) {
+    /* first, before any fitted plan has set CLBlast's other kernels for the process: the
+     * tuner's step under CLBlast's defaults (`clgan tune` measures a candidate so), whose
+     * copies and transposes must still get parameters the device can run */
+    clgan_gemm_plan none;
+    clgan_gemm_plan_init(&none);
+    CHECK_OK(clgan_gemm_set_plan(ctx, &none));
+    clgan_gemm_measure m;
+    clgan_gemm_shape s = {0, 1, 33, 40, 24};
+    clgan_gemm_program cand = p.programs[0];
+    cand.min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT;
+    CHECK_OK(clgan_gemm_measure_shape(ctx, &s, &cand, 0, 1, 1, &m));
+    CHECK(m.valid, "a candidate measured under CLBlast's defaults: err %g", m.max_rel_err);
+  }
   CHECK_OK(clgan_gemm_set_plan(ctx, &p));
   check_cases(ctx, p.gemv_small ? "fitted, as planned (level-2 forms)" : "fitted, as planned");
   p.programs[0].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
