@@ -67,19 +67,31 @@ static void set_d(clgan_gemm_program *p, unsigned wgd, unsigned kwid, unsigned m
 
 /* Parameter sets worth a compile, most promising first. On CPUs (POCL) a work-group's items
  * run as loops on one core, so small groups with register tiles and wide vectors lead; GPUs
- * get the shapes of CLBlast's database entries for common cards. */
+ * get the shapes of CLBlast's database entries for common cards. Each candidate varies one
+ * half (Xgemm or XgemmDirect) of a base program; on a device with tight limits
+ * (clgan_gemm_limits_tight) the base is the fitted program (clgan_gemm_program_fit), so the
+ * half not varied fits too, and every candidate must fit the device's work-group,
+ * per-dimension and local-memory limits (clgan_gemm_program_fits). */
 static int make_candidates(const clgan_device_info *dev, cand *c, int cap) {
   int n = 0, cpu = (dev->type & CL_DEVICE_TYPE_CPU) != 0;
+  clgan_gemm_limits lim;
+  clgan_gemm_limits_of(dev, &lim);
+  int tight = clgan_gemm_limits_tight(&lim);
   clgan_gemm_plan builtin;
   clgan_gemm_plan_builtin(dev, &builtin);
   clgan_gemm_program base = {0};
-  if (builtin.nprograms) {
+  if (tight) {
+    clgan_gemm_program_fit(&lim, &base);
+  } else if (builtin.nprograms) {
     base = builtin.programs[0];
   } else {
     set_x(&base, 32, 2, 8, 8, 64, 64, 1, 1, 4, 4);
     set_d(&base, 32, 2, 8, 8, 2, 2);
   }
   clgan_gemm_plan_free(&builtin);
+  /* without tight limits only the work-group size and local memory are checked, as before */
+  clgan_gemm_limits check = {dev->max_work_group_size, {0, 0}, dev->local_mem};
+  if (tight) check = lim;
   /* X: kwg kwi mdimc ndimc mwg nwg sa sb vwm vwn */
   /* the first ones won on POCL 3.1 / AVX-512 (docs/PERFORMANCE.md); the rest vary them */
   static const unsigned xcpu[][10] = {
@@ -124,9 +136,7 @@ static int make_candidates(const clgan_device_info *dev, cand *c, int cap) {
       snprintf(k->label, sizeof k->label, "Xgemm %ux%u/%ux%u v%u,%u k%u/%u%s", v[4], v[5], v[2],
                v[3], v[8], v[9], v[0], v[1], v[6] ? " lds" : "");
       char why[200];
-      if (!clgan_gemm_program_check(&k->prog, dev->local_mem, dev->max_work_group_size, why,
-                                    sizeof why))
-        n++;
+      if (!clgan_gemm_program_fits(&k->prog, &check, why, sizeof why)) n++;
     }
     if (j < nd && n < cap) {
       cand *k = &c[n];
@@ -139,9 +149,7 @@ static int make_candidates(const clgan_device_info *dev, cand *c, int cap) {
       snprintf(k->label, sizeof k->label, "Direct %u/%ux%u v%u,%u k%u", v[0], v[2], v[3], v[4],
                v[5], v[1]);
       char why[200];
-      if (!clgan_gemm_program_check(&k->prog, dev->local_mem, dev->max_work_group_size, why,
-                                    sizeof why))
-        n++;
+      if (!clgan_gemm_program_fits(&k->prog, &check, why, sizeof why)) n++;
     }
   }
   return n;
