@@ -295,6 +295,11 @@ static void run_candidate(int dev_index, const char *shapes_text, int ns, cand *
 
 /* ---- choosing the plan ---- */
 
+/* 1 for a shape that no candidate (CLBlast's defaults, the level-2 forms or any program) ran
+ * correctly: it is left out of the costs and the plan gets no entry for it, so it runs as
+ * the plan's default for shapes not listed. Set once everything is measured. */
+static int no_run[MAX_SHAPES];
+
 /* Cost of one iteration's GEMMs when each shape takes its fastest among the chosen
  * programs, the level-2 forms (gemv) and, with no program chosen, CLBlast's defaults (base:
  * once a program is applied CLBlast's own parameters are gone for the process). */
@@ -304,6 +309,10 @@ static double plan_cost(const cand *cs, const int *chosen, int nchosen, const ca
   for (int i = 0; i < ns; i++) {
     double best = INFINITY;
     int b = -2;
+    if (no_run[i]) {
+      if (pick) pick[i] = b;
+      continue;
+    }
     for (int j = 0; j < nchosen; j++) {
       double t = cs[chosen[j]].t[i];
       if (t > 0 && t < best) best = t, b = j;
@@ -316,12 +325,33 @@ static double plan_cost(const cand *cs, const int *chosen, int nchosen, const ca
   return total;
 }
 
-/* A program may serve as the plan's fallback only if it ran every shape correctly. */
+/* A program may serve as the plan's fallback only if it ran every shape correctly (every
+ * shape that any candidate ran, and at least one). */
 static int complete(const cand *c, int ns) {
+  int any = 0;
   if (!c->ran) return 0;
-  for (int i = 0; i < ns; i++)
-    if (c->t[i] <= 0) return 0;
-  return 1;
+  for (int i = 0; i < ns; i++) {
+    if (!no_run[i] && c->t[i] <= 0) return 0;
+    any |= c->t[i] > 0;
+  }
+  return any;
+}
+
+/* One row of the per-shape table: times in ms (<= 0: did not run), or, for a shape no
+ * candidate ran, says so. */
+static void format_shape_row(const char *name, long calls, double base_s, double tuned_s,
+                             const char *how, char *out, size_t cap) {
+  if (tuned_s <= 0) {
+    snprintf(out, cap, "%-22s %5ld %11s %11s %8s  no candidate ran it: not in the plan (runs as "
+             "any shape not listed)", name, calls, "failed", "-", "-");
+    return;
+  }
+  char tb[16] = "failed", sp[16] = "-";
+  if (base_s > 0) {
+    snprintf(tb, sizeof tb, "%.2f", base_s * 1e3);
+    snprintf(sp, sizeof sp, "%.2fx", base_s / tuned_s);
+  }
+  snprintf(out, cap, "%-22s %5ld %11s %11.2f %8s  %s", name, calls, tb, tuned_s * 1e3, sp, how);
 }
 
 int cmd_tune(int argc, char **argv) {
@@ -442,11 +472,13 @@ int cmd_tune(int argc, char **argv) {
     double cost = plan_cost(cands, &one, 1, NULL, NULL, rec, ns, NULL);
     if (i == 0) base_cost = cost;
     if (i >= 2 && complete(&cands[i], ns) && cost < best_cost) best_cost = cost, best_c = i;
+    char bs[32] = "failed";
+    if (isfinite(base_cost)) snprintf(bs, sizeof bs, "%.0f ms", base_cost * 1e3);
     if (isfinite(best_cost))
-      snprintf(tail, sizeof tail, "GEMMs/iter: CLBlast %.0f ms, best %.0f ms (%.48s)", base_cost * 1e3,
+      snprintf(tail, sizeof tail, "GEMMs/iter: CLBlast %s, best %.0f ms (%.48s)", bs,
                best_cost * 1e3, cands[best_c].label);
     else if (i == 0)
-      snprintf(tail, sizeof tail, "GEMMs/iter: CLBlast %.0f ms", base_cost * 1e3);
+      snprintf(tail, sizeof tail, "GEMMs/iter: CLBlast %s", bs);
   }
   /* Timings taken minutes apart on a busy machine differ by more than the candidates do:
    * measure CLBlast and the leaders once more (their kernels are cached by now) and keep
@@ -479,7 +511,13 @@ int cmd_tune(int argc, char **argv) {
         c->row[i] = redo.row[i];
       }
   }
-  base_cost = plan_cost(cands, again, 1, NULL, NULL, rec, ns, NULL);
+  int nfailed = 0;
+  for (int i = 0; i < ns; i++) {
+    int ran = 0;
+    for (int j = 0; j < nc + 2; j++) ran |= cands[j].ran && cands[j].t[i] > 0;
+    no_run[i] = !ran;
+    nfailed += !ran;
+  }
   perf_progress("clgan tune", done, total, cli_now() - t0, budget, "done");
   if (isatty(2)) fputc('\n', stderr);
   printf("\n%-40s %12s\n", "candidate (alone, every shape)", "GEMMs ms/it");
@@ -487,9 +525,14 @@ int cmd_tune(int argc, char **argv) {
     if (!cands[i].ran) continue;
     int one = i;
     double c = plan_cost(cands, &one, 1, NULL, NULL, rec, ns, NULL);
+    int gemv_ran = 0;
+    for (int j = 0; i == 1 && j < ns; j++) gemv_ran |= cands[1].t[j] > 0;
     if (i == 1 || !complete(&cands[i], ns))
       printf("%-40s %12s  %s\n", cands[i].label, "-",
-             i == 1 ? "(M, N or K = 1 only)" : cands[i].fail[0] ? cands[i].fail : "incomplete");
+             gemv_ran                ? "(M, N or K = 1 only)"
+             : cands[i].fail[0]      ? cands[i].fail
+             : i == 1                ? "did not run"
+                                     : "incomplete");
     else
       printf("%-40s %12.1f\n", cands[i].label, c * 1e3);
   }
@@ -549,26 +592,68 @@ int cmd_tune(int argc, char **argv) {
     c->base_gflops = cands[0].t[i] > 0 ? fl / cands[0].t[i] * 1e-9 : 0.0;
   }
 
+  /* per shape: what it runs as, or that no candidate ran it (no entry: the plan's default
+   * for shapes not listed). Nothing ran at all: an error, and no plan is written. */
+  double tuned_fl = 0.0, tuned_s = 0.0, base_s = 0.0;
+  int nserved = 0, base_missing = 0;
+  double tt[MAX_SHAPES];
+  for (int i = 0; i < ns; i++) {
+    double tb = cands[0].t[i];
+    tt[i] = route[i] == CLGAN_GEMM_USE_GEMV ? gemv->t[i]
+            : route[i] >= 0                 ? cands[chosen[route[i]]].t[i]
+                                            : tb;
+    if (tt[i] <= 0) continue;
+    nserved++;
+    tuned_fl += 2.0 * (double)rec[i].calls * (double)shapes[i].m * (double)shapes[i].n *
+                (double)shapes[i].k;
+    tuned_s += tt[i] * (double)rec[i].calls;
+    if (tb > 0) base_s += tb * (double)rec[i].calls;
+    else base_missing++;
+  }
+  if (!nserved) {
+    fflush(stdout);
+    fprintf(stderr,
+            "clgan tune: error: no candidate ran any of the %d GEMM shapes on '%s' (CLBlast's "
+            "defaults, %s%d parameter set%s tried; the reasons are above); no plan saved\n",
+            ns, dev.name, any_small ? "Sgemv/Sger, " : "", nc, nc == 1 ? "" : "s");
+    clgan_gemm_plan_free(&plan);
+    clgan_model_free(&model);
+    free(rec);
+    return CLI_FAIL;
+  }
   printf("\n%-22s %5s %11s %11s %8s  %s\n", "shape", "calls", "CLBlast ms", "tuned ms", "speed-up",
          "runs as");
   for (int i = 0; i < ns; i++) {
+    char nm[64], how[128], row[320];
+    perf_shape_name(&shapes[i], nm, sizeof nm);
+    snprintf(how, sizeof how, "%s%s",
+             route[i] == CLGAN_GEMM_USE_GEMV ? "Sgemv/Sger"
+             : route[i] >= 0                 ? cands[chosen[route[i]]].label
+                                             : "CLBlast defaults",
+             route[i] >= 0 ? (cands[chosen[route[i]]].row[i] ? ", row-major" : ", col-major") : "");
+    format_shape_row(nm, rec[i].calls, cands[0].t[i], tt[i], how, row, sizeof row);
+    printf("%s\n", row);
+  }
+  printf("\nGEMMs of one iteration");
+  if (nserved < ns) printf(" (%d of the %d shapes)", nserved, ns);
+  if (base_missing)
+    printf(": CLBlast defaults failed on %d shape%s, tuned %.0f ms (%.1f GFLOPS)", base_missing,
+           base_missing == 1 ? "" : "s", tuned_s * 1e3, tuned_fl / tuned_s * 1e-9);
+  else
+    printf(": CLBlast defaults %.0f ms (%.1f GFLOPS), tuned %.0f ms (%.1f GFLOPS): %.2fx",
+           base_s * 1e3, tuned_fl / base_s * 1e-9, tuned_s * 1e3, tuned_fl / tuned_s * 1e-9,
+           base_s / tuned_s);
+  printf(", %d program%s, %.0f s of tuning\n", nchosen, nchosen == 1 ? "" : "s", cli_now() - t0);
+  fflush(stdout);
+  for (int i = 0; i < ns; i++) {
+    if (tt[i] > 0) continue;
     char nm[64];
     perf_shape_name(&shapes[i], nm, sizeof nm);
-    double tb = cands[0].t[i];
-    double tt = route[i] == CLGAN_GEMM_USE_GEMV ? gemv->t[i]
-                : route[i] >= 0                 ? cands[chosen[route[i]]].t[i]
-                                                : tb;
-    const char *how = route[i] == CLGAN_GEMM_USE_GEMV ? "Sgemv/Sger"
-                      : route[i] >= 0              ? cands[chosen[route[i]]].label
-                                                   : "CLBlast defaults";
-    printf("%-22s %5ld %11.2f %11.2f %7.2fx  %s%s\n", nm, rec[i].calls, tb * 1e3, tt * 1e3,
-           tt > 0 && tb > 0 ? tb / tt : 0.0, how,
-           route[i] >= 0 ? (cands[chosen[route[i]]].row[i] ? ", row-major" : ", col-major") : "");
+    fprintf(stderr,
+            "clgan tune: note: %s %s; the plan has no entry for it, so it runs as any shape not "
+            "listed\n",
+            no_run[i] ? "no candidate ran" : "only candidates that failed other shapes ran", nm);
   }
-  printf("\nGEMMs of one iteration: CLBlast defaults %.0f ms (%.1f GFLOPS), tuned %.0f ms "
-         "(%.1f GFLOPS): %.2fx, %d program%s, %.0f s of tuning\n",
-         base_cost * 1e3, flops / base_cost * 1e-9, cost * 1e3, flops / cost * 1e-9,
-         base_cost / cost, nchosen, nchosen == 1 ? "" : "s", cli_now() - t0);
 
   char path[4200];
   if (out_path) snprintf(path, sizeof path, "%s", out_path);
