@@ -46,6 +46,11 @@ check "a missing model file is an error" '[ $? != 0 ]'
 "$CLGAN" tune --list >"$T/list.txt" 2>&1
 check "dcgan28: 17 shapes, 17.08 GFLOP" 'grep -q "17 GEMM shapes, 17.08 GFLOP" "$T/list.txt"'
 check "dcgan28: 128x3136x1024 three times" 'grep -q "NN 128x3136x1024 *x3" "$T/list.txt"'
+# on a CPU, the 16x32 register tile measured on the long-K weight gradients is a candidate
+if grep -q "^  Xgemm 16x16/1x1 v16,16 k16/1$" "$T/list.txt"; then
+  check "CPU candidates: Xgemm MWG 16 NWG 32 VWM 16 VWN 8, KWG 16 KWI 1" \
+    'grep -q "^  Xgemm 16x32/1x1 v16,8 k16/1$" "$T/list.txt"'
+fi
 
 # tune the tiny model: CLBlast, the level-2 forms and one candidate
 "$CLGAN" tune --model "$T/tiny.model" --batch 4 --candidates 1 --out "$T/plan.json" \
