@@ -2,7 +2,9 @@
  * model issues in one training iteration on a device, validates every result, and keeps the
  * winners on disk where train and bench pick them up. Each candidate is compiled and timed in
  * a child process, so a compiler that hangs or crashes costs that candidate only.
- * Tests: tests/perf/test_perf_cli.sh */
+ * On a device with tight limits the candidates are fitted to it; a shape no candidate ran is
+ * left out of the plan with a note, and nothing run at all is an error (exit 1).
+ * Tests: tests/perf/test_perf_cli.sh, tests/perf/test_tune_oclgrind.sh (Oclgrind) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,8 @@ static void help(void) {
       "  --list                   print the shapes and candidates, measure nothing\n"
       "Every candidate's result is checked against a float64 reference on sampled entries;\n"
       "a wrong result disqualifies it. CLBlast's own defaults are measured first, side by\n"
-      "side, and a plan is kept only where it beats them.\n",
+      "side, and a plan is kept only where it beats them. A shape no candidate ran is left\n"
+      "out of the plan (a note says so); if none ran any shape, tune exits 1 and saves nothing.\n",
       CLGAN_GEMM_MAX_PROGRAMS);
 }
 
