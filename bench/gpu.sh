@@ -9,6 +9,11 @@
 #     bash .gpu/on-device.sh bench/gpu.sh run
 #
 # The run takes about 5-8 minutes on an H100 (the tunes dominate; --budget-s below caps them).
+#
+# GPU_SH_DRY=1 rehearses the whole script on this machine's CPU device instead (PyTorch on
+# the CPU, 2 iterations, tiny tune budgets, batch 16 and 32): it checks the plumbing (the
+# carried libraries, the tune, the JSON and the RESULT lines), not the speed:
+#     GPU_SH_DRY=1 OUT=/tmp/gpu-dry bash .gpu/on-device.sh bench/gpu.sh run
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -42,36 +47,47 @@ export CLGAN_CACHE_DIR="$work/cache"   # a fresh tune, not a stale file
   "$clgan" --version
   "$clgan" devices
 } 2>&1 | tee "$log"
-dev=gpu
+dev=gpu tdev=cuda iters=20 warmup=3 budget=90 batches="64 256" prof_batch=256 cands=""
+if [ "${GPU_SH_DRY:-0}" = 1 ]; then
+  dev=cpu tdev=cpu iters=2 warmup=1 budget=5 batches="16 32" prof_batch=16 cands="--candidates 1"
+  echo "== GPU_SH_DRY=1: a rehearsal on the CPU device, not a measurement" | tee -a "$log"
+fi
 
 # PyTorch runs outside the carried libraries (they are for clgan only)
-torch_py() { env -u LD_LIBRARY_PATH -u OCL_ICD_VENDORS python3 "$here/torch_twin.py" "$@"; }
-torch_py --device cuda --iters 2 --warmup 1 >/dev/null 2>>"$log" || echo "== warning: PyTorch CUDA did not run" | tee -a "$log"
+# (the first of $PYTHON, python3, /usr/bin/python3 that imports torch: a pyenv or venv
+# python3 first on PATH may lack it)
+py=""
+for c in ${PYTHON:-} python3 /usr/bin/python3; do
+  if env -u LD_LIBRARY_PATH -u OCL_ICD_VENDORS "$c" -c 'import torch' 2>/dev/null; then py=$c; break; fi
+done
+[ -n "$py" ] || echo "== warning: no python3 with torch found (set PYTHON=...)" | tee -a "$log"
+torch_py() { env -u LD_LIBRARY_PATH -u OCL_ICD_VENDORS "${py:-python3}" "$here/torch_twin.py" "$@"; }
+torch_py --device "$tdev" --iters 2 --warmup 1 >/dev/null 2>>"$log" || echo "== warning: PyTorch ($tdev) did not run" | tee -a "$log"
 oneline() { tr -d '\n' <"$1"; echo; }
 
 for model in dcgan28 dcgan64; do
-  for batch in 64 256; do
+  for batch in $batches; do
     echo "== $model batch $batch" | tee -a "$log"
-    timeout 150 "$clgan" tune --device "$dev" --model "$model" --batch "$batch" --budget-s 90 \
+    timeout 150 "$clgan" tune --device "$dev" --model "$model" --batch "$batch" --budget-s "$budget" $cands \
       --candidate-timeout-s 60 --max-programs 2 >"$work/tune.txt" 2>&1
     sed -n '/^shape/,$p' "$work/tune.txt" >>"$log"
     tail -n 3 "$work/tune.txt"
-    "$clgan" bench train --device "$dev" --model "$model" --batch "$batch" --iters 20 \
-      --warmup 3 --profile-iters 2 --json >"$work/clgan.json" 2>>"$log"
+    "$clgan" bench train --device "$dev" --model "$model" --batch "$batch" --iters "$iters" \
+      --warmup "$warmup" --profile-iters 2 --json >"$work/clgan.json" 2>>"$log"
     oneline "$work/clgan.json" >>"$results"
     c=$(sed -n 's/.*"ms_per_iter":\([0-9.]*\).*/\1/p' "$work/clgan.json" | head -n 1)
-    torch_py --device cuda --model "$model" --batch "$batch" --iters 20 --warmup 3 --json \
+    torch_py --device "$tdev" --model "$model" --batch "$batch" --iters "$iters" --warmup "$warmup" --json \
       >"$work/torch.json" 2>>"$log"
     cat "$work/torch.json" >>"$results"
     t=$(sed -n 's/.*"ms_per_iter": \([0-9.]*\).*/\1/p' "$work/torch.json" | head -n 1)
-    awk -v c="$c" -v t="$t" -v m="$model" -v b="$batch" 'BEGIN {
+    awk -v c="$c" -v t="$t" -v m="$model" -v b="$batch" -v td="$tdev" 'BEGIN {
       if (c == "" || t == "") { printf "RESULT %s batch %d: missing (clgan %s ms, torch %s ms)\n", m, b, c, t; exit }
-      printf "RESULT %s batch %d: clgan %.2f ms/iter (%.0f img/s), torch CUDA %.2f ms/iter (%.0f img/s): %.2fx\n",
-             m, b, c, b * 1000 / c, t, b * 1000 / t, t / c }' | tee -a "$log"
+      printf "RESULT %s batch %d: clgan %.2f ms/iter (%.0f img/s), torch %s %.2f ms/iter (%.0f img/s): %.2fx\n",
+             m, b, c, b * 1000 / c, td, t, b * 1000 / t, t / c }' | tee -a "$log"
   done
 done
 # the breakdown of the largest case, for the record
-"$clgan" bench train --device "$dev" --model dcgan64 --batch 256 --iters 5 --profile-iters 2 \
+"$clgan" bench train --device "$dev" --model dcgan64 --batch "$prof_batch" --iters 5 --profile-iters 2 \
   >>"$log" 2>&1
 rm -rf "$work"
 ls -la "$out"
