@@ -331,6 +331,7 @@ void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out)
 #define PLAN_FORMAT "clgan-gemm-plan"
 #define PLAN_VERSION 1
 #define PLAN_MAX_BYTES (4u << 20)
+#define PLAN_MAX_SHAPES 4096
 
 int clgan_gemm_plan_path(const clgan_device_info *dev, char *out, size_t cap) {
   const char *dir = clgan_cache_dir();
@@ -516,7 +517,7 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
   if (!json_object_object_get_ex(root, "shapes", &shapes) || !json_object_is_type(shapes, json_type_array))
     return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': 'shapes' must be an array", path);
   size_t ns = json_object_array_length(shapes);
-  if (ns > 4096) return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': too many shapes", path);
+  if (ns > PLAN_MAX_SHAPES) return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': too many shapes", path);
   out->choices = ns ? calloc(ns, sizeof *out->choices) : NULL;
   if (ns && !out->choices) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   for (size_t i = 0; i < ns; i++) {
@@ -579,6 +580,110 @@ clgan_status clgan_gemm_plan_load(const char *path, const clgan_device_info *dev
     return s;
   }
   snprintf(out->origin, sizeof out->origin, "tuned (%s)", path);
+  return CLGAN_OK;
+}
+
+/* ---- merging ---- */
+
+static int same_shape(const clgan_gemm_shape *a, const clgan_gemm_shape *b) {
+  return a->ta == b->ta && a->tb == b->tb && a->m == b->m && a->n == b->n && a->k == b->k;
+}
+
+static int same_program(const clgan_gemm_program *a, const clgan_gemm_program *b) {
+  return !memcmp(a->xgemm, b->xgemm, sizeof a->xgemm) &&
+         !memcmp(a->direct, b->direct, sizeof a->direct) && a->min_indirect == b->min_indirect;
+}
+
+/* The index of q among list[0..*n), appended while *n < cap; -1 when it does not fit. */
+static int place_program(clgan_gemm_program *list, int *n, int cap, const clgan_gemm_program *q) {
+  for (int i = 0; i < *n; i++)
+    if (same_program(&list[i], q)) return i;
+  if (*n >= cap) return -1;
+  list[*n] = *q;
+  return (*n)++;
+}
+
+clgan_status clgan_gemm_plan_merge(clgan_gemm_plan *p, const clgan_gemm_plan *old,
+                                   const clgan_gemm_shape *measured, int nmeasured,
+                                   int max_programs, int *fate, clgan_gemm_merge_info *info) {
+  clgan_gemm_merge_info inf;
+  memset(&inf, 0, sizeof inf);
+  int nold = old ? old->nchoices : 0;
+  int cap = max_programs < 1 ? 1 : max_programs > CLGAN_GEMM_MAX_PROGRAMS ? CLGAN_GEMM_MAX_PROGRAMS
+                                                                          : max_programs;
+  if (cap < p->nprograms) cap = p->nprograms;
+  int *f = malloc(sizeof *f * (size_t)(nold ? nold : 1));
+  clgan_gemm_choice *c = malloc(sizeof *c * (size_t)(p->nchoices + nold ? p->nchoices + nold : 1));
+  if (!f || !c) {
+    free(f);
+    free(c);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  if (p->nchoices) memcpy(c, p->choices, sizeof *c * (size_t)p->nchoices);
+  int nc = p->nchoices, np = p->nprograms;
+  clgan_gemm_program progs[CLGAN_GEMM_MAX_PROGRAMS];
+  memcpy(progs, p->programs, sizeof progs);
+  /* which older entries are candidates to keep: not measured now, not a duplicate */
+  int uses[CLGAN_GEMM_MAX_PROGRAMS] = {0};
+  for (int i = 0; i < nold; i++) {
+    const clgan_gemm_choice *o = &old->choices[i];
+    int replaced = 0;
+    for (int j = 0; j < p->nchoices && !replaced; j++) replaced = same_shape(&o->shape, &c[j].shape);
+    for (int j = 0; j < nmeasured && !replaced; j++) replaced = same_shape(&o->shape, &measured[j]);
+    for (int j = 0; j < i && !replaced; j++) replaced = same_shape(&o->shape, &old->choices[j].shape);
+    f[i] = replaced ? CLGAN_GEMM_MERGE_REPLACED : CLGAN_GEMM_MERGE_KEPT;
+    if (!replaced && o->program >= 0 && o->program < old->nprograms) uses[o->program] = 1;
+  }
+  /* the plan-wide settings: the new plan's, unless it has no program and the older one has
+   * a fallback program (the older plan then keeps running shapes not listed as before) */
+  int old_fb = old && p->nprograms == 0 && old->fallback >= 0 && old->fallback < old->nprograms;
+  if (old_fb) uses[old->fallback] = 1;
+  /* the older programs still needed, the fallback first, then in the older plan's order */
+  int map[CLGAN_GEMM_MAX_PROGRAMS], order[CLGAN_GEMM_MAX_PROGRAMS], norder = 0;
+  for (int j = 0; j < CLGAN_GEMM_MAX_PROGRAMS; j++) map[j] = -1;
+  if (old_fb) order[norder++] = old->fallback;
+  for (int j = 0; old && j < old->nprograms; j++)
+    if (uses[j] && !(old_fb && j == old->fallback)) order[norder++] = j;
+  clgan_gemm_program all[2 * CLGAN_GEMM_MAX_PROGRAMS];
+  int nall = p->nprograms;
+  memcpy(all, p->programs, sizeof *all * (size_t)nall);
+  for (int q = 0; q < norder; q++) {
+    map[order[q]] = place_program(progs, &np, cap, &old->programs[order[q]]);
+    place_program(all, &nall, 2 * CLGAN_GEMM_MAX_PROGRAMS, &old->programs[order[q]]);
+  }
+  for (int i = 0; i < nold; i++) {
+    if (f[i] != CLGAN_GEMM_MERGE_KEPT) {
+      inf.replaced++;
+      continue;
+    }
+    clgan_gemm_choice o = old->choices[i];
+    int ok = o.program == CLGAN_GEMM_USE_GEMV ||
+             (o.program >= 0 && o.program < old->nprograms && map[o.program] >= 0);
+    if (!ok || nc >= PLAN_MAX_SHAPES) {
+      f[i] = CLGAN_GEMM_MERGE_DROPPED;
+      inf.dropped++;
+      continue;
+    }
+    if (o.program >= 0) o.program = map[o.program];
+    c[nc++] = o;
+    inf.kept++;
+  }
+  inf.programs_added = np - p->nprograms;
+  inf.programs_wanted = nall;
+  if (old_fb && map[old->fallback] >= 0) {
+    inf.old_settings = 1;
+    p->fallback = map[old->fallback];
+    p->fallback_layout = old->fallback_layout;
+    p->gemv_small = old->gemv_small;
+  }
+  memcpy(p->programs, progs, sizeof progs);
+  p->nprograms = np;
+  free(p->choices);
+  p->choices = c;
+  p->nchoices = nc;
+  if (fate && nold) memcpy(fate, f, sizeof *f * (size_t)nold);
+  free(f);
+  if (info) *info = inf;
   return CLGAN_OK;
 }
 

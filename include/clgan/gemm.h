@@ -155,6 +155,34 @@ clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev
 clgan_status clgan_gemm_plan_load(const char *path, const clgan_device_info *dev,
                                   clgan_gemm_plan *out);
 
+/* ---- merging a new tune into the plan already on disk (`clgan tune` without --fresh) ---- */
+enum { CLGAN_GEMM_MERGE_KEPT = 0, CLGAN_GEMM_MERGE_REPLACED = 1, CLGAN_GEMM_MERGE_DROPPED = 2 };
+
+typedef struct clgan_gemm_merge_info {
+  int kept;            /* older entries carried over */
+  int replaced;        /* older entries for shapes measured now (the new result stands) */
+  int dropped;         /* older entries left out: their program did not fit max_programs */
+  int programs_added;  /* older programs carried over (not already among the new ones) */
+  int programs_wanted; /* programs needed to keep every older entry (may exceed the limit) */
+  int old_settings;    /* 1: fallback, fallback_layout and gemv_small are the older plan's */
+} clgan_gemm_merge_info;
+
+/* Merges the older plan `old` into `p`, the plan a tune just produced, in place. Shapes that
+ * have an entry in p, or are among measured[0..nmeasured) (the shapes the tune got a result
+ * for, including those where CLBlast's own parameters won and p has no entry), keep p's
+ * result; older entries for them are REPLACED (so are later duplicates in old). Every other
+ * older entry is KEPT as it was (form of the call, GFLOPS), its program carried over: a
+ * program equal to one of p's maps to it, any other is appended after p's programs, in the
+ * older plan's order, while p has fewer than max_programs (p's own programs always stay). An
+ * older entry whose program does not fit then is DROPPED and runs as any shape not listed;
+ * Sgemv entries need no program. Plan-wide settings (fallback, fallback_layout, gemv_small)
+ * stay p's, unless p has no program and old has a fallback program: then they are old's, its
+ * fallback program carried first. fate (NULL or old->nchoices ints) gets each older entry's
+ * CLGAN_GEMM_MERGE_*. On error (out of memory) p is unchanged. */
+clgan_status clgan_gemm_plan_merge(clgan_gemm_plan *p, const clgan_gemm_plan *old,
+                                   const clgan_gemm_shape *measured, int nmeasured,
+                                   int max_programs, int *fate, clgan_gemm_merge_info *info);
+
 /* Fits a plan to a device whose limits are tight (clgan_gemm_limits_tight; otherwise
  * nothing changes and 0 is returned): the Xgemm or XgemmDirect half of a program that does
  * not fit is replaced by clgan_gemm_program_fit's, a plan without a fallback program gets

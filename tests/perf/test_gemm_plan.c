@@ -1,6 +1,6 @@
 /* GEMM plans without a device: parameter constraints, fitting to small devices, the
  * built-in choice, the tuned-plan file (round trip, atomic replace, corrupt / foreign / invalid files refused, the
- * CLGAN_GEMM selection with its fallbacks). */
+ * CLGAN_GEMM selection with its fallbacks), merging a new tune into an older plan. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -39,6 +39,11 @@ static char *read_text(const char *path) {
   fclose(f);
   buf[n] = '\0';
   return buf;
+}
+
+static int same_program(const clgan_gemm_program *a, const clgan_gemm_program *b) {
+  return !memcmp(a->xgemm, b->xgemm, sizeof a->xgemm) &&
+         !memcmp(a->direct, b->direct, sizeof a->direct) && a->min_indirect == b->min_indirect;
 }
 
 static void test_constraints(void) {
@@ -312,6 +317,134 @@ static void test_file(const char *dir) {
   CHECK(p.choices == NULL && p.nprograms == 0, "free leaves an empty plan");
 }
 
+/* Merging a new tune into the plan on disk: shapes measured now take the new result, the
+ * others keep their entries and programs (equal programs shared), up to the program limit;
+ * beyond it older entries are dropped, never the new ones. */
+static clgan_gemm_program prog_with_kwg(const clgan_gemm_program *base, unsigned kwg) {
+  clgan_gemm_program q = *base;
+  q.xgemm[2] = kwg; /* KWG */
+  return q;
+}
+
+static const clgan_gemm_choice *find_choice(const clgan_gemm_plan *p, size_t m) {
+  for (int i = 0; i < p->nchoices; i++)
+    if (p->choices[i].shape.m == m) return &p->choices[i];
+  return NULL;
+}
+
+static void test_merge(const char *dir) {
+  clgan_device_info dev = fake_device("Portable Computing Language", CL_DEVICE_TYPE_CPU);
+  clgan_gemm_plan b;
+  clgan_gemm_plan_builtin(&dev, &b);
+  clgan_gemm_program A = b.programs[0], B = prog_with_kwg(&A, 32), C = prog_with_kwg(&A, 64);
+  clgan_gemm_plan_free(&b);
+  /* the older plan: programs A (fallback) and B; shapes by m: 1 A, 2 B, 3 Sgemv, 4 A (tuned
+   * again now), 5 B (in the new run, but no candidate ran it), 7 B (measured now, CLBlast's
+   * own won: no new entry), 1 again (a duplicate) */
+  clgan_gemm_choice oc[] = {
+      {{0, 0, 1, 8, 8}, 0, 1, 10, 1},  {{0, 0, 2, 8, 8}, 1, 0, 20, 1},
+      {{1, 0, 3, 1, 8}, CLGAN_GEMM_USE_GEMV, 0, 30, 1},
+      {{0, 0, 4, 8, 8}, 0, 1, 40, 1}, {{0, 0, 5, 8, 8}, 1, 1, 50, 1},
+      {{0, 0, 7, 8, 8}, 1, 1, 70, 1}, {{0, 0, 1, 8, 8}, 1, 0, 99, 1},
+  };
+  enum { NOLD = sizeof oc / sizeof *oc };
+  clgan_gemm_plan old;
+  clgan_gemm_plan_init(&old);
+  old.nprograms = 2, old.programs[0] = A, old.programs[1] = B;
+  old.fallback = 0, old.gemv_small = 1, old.fallback_layout = CLGAN_GEMM_LAYOUT_AUTO;
+  old.choices = malloc(sizeof oc);
+  memcpy(old.choices, oc, sizeof oc);
+  old.nchoices = NOLD;
+  /* the new run: programs C (fallback) and A; shape 4 on C, shape 6 (new) on A */
+  clgan_gemm_choice nc[] = {{{0, 0, 4, 8, 8}, 0, 0, 400, 1}, {{0, 0, 6, 8, 8}, 1, 1, 600, 1}};
+  clgan_gemm_shape measured[] = {{0, 0, 4, 8, 8}, {0, 0, 6, 8, 8}, {0, 0, 7, 8, 8}};
+  clgan_gemm_plan fresh, p;
+  clgan_gemm_plan_init(&fresh);
+  snprintf(fresh.origin, sizeof fresh.origin, "tuned");
+  fresh.nprograms = 2, fresh.programs[0] = C, fresh.programs[1] = A;
+  fresh.fallback = 0, fresh.gemv_small = 0, fresh.fallback_layout = CLGAN_GEMM_LAYOUT_ROW;
+  fresh.choices = malloc(sizeof nc);
+  memcpy(fresh.choices, nc, sizeof nc);
+  fresh.nchoices = 2;
+
+  /* room for three programs: everything older that was not measured now is kept */
+  int fate[NOLD];
+  clgan_gemm_merge_info info;
+  CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
+  CHECK_OK(clgan_gemm_plan_merge(&p, &old, measured, 3, 3, fate, &info));
+  CHECK(info.kept == 4 && info.replaced == 3 && info.dropped == 0 && info.programs_added == 1 &&
+            info.programs_wanted == 3 && !info.old_settings,
+        "merge, 3 programs: kept %d replaced %d dropped %d added %d wanted %d", info.kept,
+        info.replaced, info.dropped, info.programs_added, info.programs_wanted);
+  CHECK(p.nprograms == 3 && same_program(&p.programs[0], &C) && same_program(&p.programs[1], &A) &&
+            same_program(&p.programs[2], &B),
+        "merge: the new programs first, then B (A shared)");
+  CHECK(p.nchoices == 6 && p.fallback == 0 && p.gemv_small == 0 &&
+            p.fallback_layout == CLGAN_GEMM_LAYOUT_ROW,
+        "merge: 6 shapes (%d), the new plan-wide settings", p.nchoices);
+  const clgan_gemm_choice *e;
+  CHECK((e = find_choice(&p, 1)) && e->program == 1 && e->row_major == 1 && e->gflops == 10,
+        "shape 1 kept on A (now 1)");
+  CHECK((e = find_choice(&p, 2)) && e->program == 2 && e->row_major == 0, "shape 2 kept on B (now 2)");
+  CHECK((e = find_choice(&p, 3)) && e->program == CLGAN_GEMM_USE_GEMV, "shape 3 kept as Sgemv");
+  CHECK((e = find_choice(&p, 4)) && e->program == 0 && e->gflops == 400, "shape 4: the new result");
+  CHECK((e = find_choice(&p, 5)) && e->program == 2 && e->gflops == 50,
+        "shape 5 (no candidate ran it now) keeps its entry");
+  CHECK((e = find_choice(&p, 6)) && e->program == 1, "shape 6: new");
+  CHECK(!find_choice(&p, 7), "shape 7: measured now, CLBlast's own won: the older entry goes");
+  static const int want3[NOLD] = {0, 0, 0, 1, 0, 1, 1};
+  CHECK(!memcmp(fate, want3, sizeof fate), "fates with 3 programs");
+  /* the merged plan is a valid file */
+  char path[4300];
+  snprintf(path, sizeof path, "%s/merged.json", dir);
+  CHECK_OK(clgan_gemm_plan_save(path, &dev, &p));
+  clgan_gemm_plan q;
+  CHECK_OK(clgan_gemm_plan_load(path, &dev, &q));
+  CHECK(q.nprograms == 3 && q.nchoices == 6, "the merged plan loads back");
+  clgan_gemm_plan_free(&q);
+  clgan_gemm_plan_free(&p);
+
+  /* room for two: B does not fit, so the older entries on B (shapes 2 and 5) are dropped;
+   * the new programs always stay */
+  CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
+  CHECK_OK(clgan_gemm_plan_merge(&p, &old, measured, 3, 2, fate, &info));
+  static const int want2[NOLD] = {0, 2, 0, 1, 2, 1, 1};
+  CHECK(info.kept == 2 && info.dropped == 2 && info.programs_added == 0 &&
+            info.programs_wanted == 3 && p.nprograms == 2 && p.nchoices == 4 &&
+            !memcmp(fate, want2, sizeof fate),
+        "merge, 2 programs: kept %d dropped %d, %d programs, %d shapes", info.kept, info.dropped,
+        p.nprograms, p.nchoices);
+  CHECK(!find_choice(&p, 2) && !find_choice(&p, 5) && find_choice(&p, 1), "B's shapes dropped");
+  clgan_gemm_plan_free(&p);
+  CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
+  CHECK_OK(clgan_gemm_plan_merge(&p, &old, measured, 3, 1, NULL, &info));
+  CHECK(p.nprograms == 2 && info.programs_added == 0, "the new programs stay above the limit");
+  clgan_gemm_plan_free(&p);
+
+  /* a new run that chose no program (CLBlast's own won): the older fallback program and its
+   * settings stay for shapes not listed, carried first */
+  clgan_gemm_plan none;
+  clgan_gemm_plan_init(&none);
+  CHECK_OK(clgan_gemm_plan_merge(&none, &old, measured, 3, 2, NULL, &info));
+  CHECK(info.old_settings && none.nprograms == 2 && same_program(&none.programs[0], &A) &&
+            none.fallback == 0 && none.gemv_small == 1 &&
+            none.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO && none.nchoices == 4,
+        "no new program: %d programs, fallback %d, %d shapes", none.nprograms, none.fallback,
+        none.nchoices);
+  clgan_gemm_plan_free(&none);
+
+  /* nothing older: unchanged */
+  clgan_gemm_plan empty;
+  clgan_gemm_plan_init(&empty);
+  CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
+  CHECK_OK(clgan_gemm_plan_merge(&p, &empty, NULL, 0, 2, NULL, &info));
+  CHECK(p.nprograms == 2 && p.nchoices == 2 && info.kept == 0 && info.replaced == 0,
+        "merging an empty plan changes nothing");
+  clgan_gemm_plan_free(&p);
+  clgan_gemm_plan_free(&fresh);
+  clgan_gemm_plan_free(&old);
+}
+
 int main(void) {
   char dir[] = "/tmp/clgan-test-plan-XXXXXX";
   if (!mkdtemp(dir)) {
@@ -324,6 +457,7 @@ int main(void) {
   test_constraints();
   test_fit();
   test_file(dir);
+  test_merge(dir);
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
