@@ -2,9 +2,12 @@
  * model issues in one training iteration on a device, validates every result, and keeps the
  * winners on disk where train and bench pick them up. Each candidate is compiled and timed in
  * a child process, so a compiler that hangs or crashes costs that candidate only.
- * On a device with tight limits the candidates are fitted to it; a shape no candidate ran is
- * left out of the plan with a note, and nothing run at all is an error (exit 1).
- * Tests: tests/perf/test_perf_cli.sh, tests/perf/test_tune_oclgrind.sh (Oclgrind) */
+ * On a device with tight limits the candidates are fitted to it; a shape no candidate ran
+ * gets no new entry (a note says so), and nothing run at all is an error (exit 1). The
+ * result is merged into the plan already in the file (clgan_gemm_plan_merge), unless
+ * --fresh or that file cannot be read.
+ * Tests: tests/perf/test_perf_cli.sh, tests/perf/test_tune_merge.sh,
+ * tests/perf/test_tune_oclgrind.sh (Oclgrind) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,7 @@ static void help(void) {
   printf(
       "usage: clgan tune [--device D] [--model dcgan28|dcgan64|FILE] [--batch 64]\n"
       "                  [--budget-s 900] [--max-programs 2] [--candidates N]\n"
-      "                  [--candidate-timeout-s 300] [--out FILE] [--list]\n\n"
+      "                  [--candidate-timeout-s 300] [--out FILE] [--fresh] [--list]\n\n"
       "Searches CLBlast's SGEMM kernel parameters for the GEMM shapes one training iteration\n"
       "of the model issues on the device, and saves the fastest validated choice per shape.\n"
       "`clgan train` and `clgan bench` use it from then on (see docs/PERFORMANCE.md).\n"
@@ -33,11 +36,19 @@ static void help(void) {
       "  --candidate-timeout-s S  give up on a candidate after S seconds (default 300)\n"
       "  --out FILE               where to save (default: the device's file in the clgan cache;\n"
       "                           CLGAN_GEMM=FILE makes train/bench read another one)\n"
+      "  --fresh                  start from an empty plan instead of merging (below)\n"
       "  --list                   print the shapes and candidates, measure nothing\n"
       "Every candidate's result is checked against a float64 reference on sampled entries;\n"
       "a wrong result disqualifies it. CLBlast's own defaults are measured first, side by\n"
-      "side, and a plan is kept only where it beats them. A shape no candidate ran is left\n"
-      "out of the plan (a note says so); if none ran any shape, tune exits 1 and saves nothing.\n",
+      "side, and a plan is kept only where it beats them. A shape no candidate ran gets no\n"
+      "new entry (a note says so); if none ran any shape, tune exits 1 and saves nothing.\n\n"
+      "The result is merged into the plan already in the file, so tuning another model or\n"
+      "batch keeps the earlier shapes: shapes measured now take the new result, the others\n"
+      "keep their entries and parameter sets. If keeping them would take more than\n"
+      "--max-programs sets, the older sets are kept in the older plan's order while there is\n"
+      "room and the older shapes on the rest are dropped (a note names them; they run as any\n"
+      "shape not listed). A file that cannot be read, or is for another device, driver or\n"
+      "clgan version, is not merged (a note says why). --fresh replaces the file outright.\n",
       CLGAN_GEMM_MAX_PROGRAMS);
 }
 
@@ -343,10 +354,11 @@ static int complete(const cand *c, int ns) {
 /* One row of the per-shape table: times in ms (<= 0: did not run), or, for a shape no
  * candidate ran, says so. */
 static void format_shape_row(const char *name, long calls, double base_s, double tuned_s,
-                             const char *how, char *out, size_t cap) {
+                             const char *how, int kept, char *out, size_t cap) {
   if (tuned_s <= 0) {
-    snprintf(out, cap, "%-22s %5ld %11s %11s %8s  no candidate ran it: not in the plan (runs as "
-             "any shape not listed)", name, calls, "failed", "-", "-");
+    snprintf(out, cap, "%-22s %5ld %11s %11s %8s  no candidate ran it: %s", name, calls, "failed",
+             "-", "-", kept ? "keeps the existing plan's entry"
+                            : "not in the plan (runs as any shape not listed)");
     return;
   }
   char tb[16] = "failed", sp[16] = "-";
@@ -362,7 +374,7 @@ int cmd_tune(int argc, char **argv) {
              *cand_arg = NULL;
   long batch = 64, max_programs = 2, max_cands = MAX_CANDS;
   double budget = 900.0, cand_timeout = 300.0;
-  int list = 0, child = 0;
+  int list = 0, child = 0, fresh = 0;
   const cli_opt opts[] = {
       {"--device", OPT_STRING, &device, 0, 0, NULL},
       {"--model", OPT_STRING, &model_name, 0, 0, NULL},
@@ -372,6 +384,7 @@ int cmd_tune(int argc, char **argv) {
       {"--candidates", OPT_LONG, &max_cands, 0, MAX_CANDS, NULL},
       {"--candidate-timeout-s", OPT_DOUBLE, &cand_timeout, 1.0, 1e6, NULL},
       {"--out", OPT_STRING, &out_path, 0, 0, NULL},
+      {"--fresh", OPT_FLAG, &fresh, 0, 0, NULL},
       {"--list", OPT_FLAG, &list, 0, 0, NULL},
       {"--child", OPT_FLAG, &child, 0, 0, NULL},   /* internal: the measuring process */
       {"--shapes", OPT_STRING, &shapes_arg, 0, 0, NULL},
@@ -624,6 +637,48 @@ int cmd_tune(int argc, char **argv) {
     free(rec);
     return CLI_FAIL;
   }
+  /* the plan already in the file: merged into, unless --fresh or it cannot be used */
+  char path[4200];
+  int have_path = 1;
+  if (out_path) snprintf(path, sizeof path, "%s", out_path);
+  else have_path = clgan_gemm_plan_path(&dev, path, sizeof path) == 0;
+  clgan_gemm_plan old;
+  clgan_gemm_plan_init(&old);
+  enum { OLD_NONE, OLD_MERGED, OLD_UNUSABLE, OLD_FRESH } old_state = OLD_NONE;
+  char old_why[700] = "";
+  if (have_path && access(path, F_OK) == 0) {
+    if (fresh) {
+      old_state = OLD_FRESH;
+    } else if (clgan_gemm_plan_load(path, &dev, &old) == CLGAN_OK) {
+      old_state = OLD_MERGED;
+    } else {
+      old_state = OLD_UNUSABLE;
+      snprintf(old_why, sizeof old_why, "%s", clgan_last_error());
+      clgan_error_clear();
+    }
+  }
+  /* merge: the shapes measured now take this run's result, the others keep their entries */
+  clgan_gemm_merge_info mi;
+  memset(&mi, 0, sizeof mi);
+  int *fate = NULL;
+  if (old_state == OLD_MERGED) {
+    clgan_gemm_shape measured[MAX_SHAPES];
+    int nmeasured = 0;
+    for (int i = 0; i < ns; i++)
+      if (tt[i] > 0) measured[nmeasured++] = shapes[i];
+    fate = calloc((size_t)(old.nchoices ? old.nchoices : 1), sizeof *fate);
+    s = fate ? clgan_gemm_plan_merge(&plan, &old, measured, nmeasured, (int)max_programs, fate, &mi)
+             : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  /* a shape no candidate ran that keeps its older entry */
+  int kept_old[MAX_SHAPES] = {0};
+  for (int i = 0; i < ns; i++)
+    for (int j = 0; tt[i] <= 0 && j < plan.nchoices && !kept_old[i]; j++) {
+      const clgan_gemm_shape *o = &plan.choices[j].shape;
+      kept_old[i] = o->ta == shapes[i].ta && o->tb == shapes[i].tb && o->m == shapes[i].m &&
+                    o->n == shapes[i].n && o->k == shapes[i].k;
+    }
+
   printf("\n%-22s %5s %11s %11s %8s  %s\n", "shape", "calls", "CLBlast ms", "tuned ms", "speed-up",
          "runs as");
   for (int i = 0; i < ns; i++) {
@@ -634,7 +689,7 @@ int cmd_tune(int argc, char **argv) {
              : route[i] >= 0                 ? cands[chosen[route[i]]].label
                                              : "CLBlast defaults",
              route[i] >= 0 ? (cands[chosen[route[i]]].row[i] ? ", row-major" : ", col-major") : "");
-    format_shape_row(nm, rec[i].calls, cands[0].t[i], tt[i], how, row, sizeof row);
+    format_shape_row(nm, rec[i].calls, cands[0].t[i], tt[i], how, kept_old[i], row, sizeof row);
     printf("%s\n", row);
   }
   printf("\nGEMMs of one iteration");
@@ -652,22 +707,68 @@ int cmd_tune(int argc, char **argv) {
     if (tt[i] > 0) continue;
     char nm[64];
     perf_shape_name(&shapes[i], nm, sizeof nm);
-    fprintf(stderr,
-            "clgan tune: note: %s %s; the plan has no entry for it, so it runs as any shape not "
-            "listed\n",
-            no_run[i] ? "no candidate ran" : "only candidates that failed other shapes ran", nm);
+    fprintf(stderr, "clgan tune: note: %s %s; %s\n",
+            no_run[i] ? "no candidate ran" : "only candidates that failed other shapes ran", nm,
+            kept_old[i] ? "the existing plan's entry for it is kept"
+                        : "the plan has no entry for it, so it runs as any shape not listed");
   }
 
-  char path[4200];
-  if (out_path) snprintf(path, sizeof path, "%s", out_path);
-  else if (clgan_gemm_plan_path(&dev, path, sizeof path)) {
+  if (!have_path) {
     fprintf(stderr, "clgan tune: error: the clgan cache is off (CLGAN_CACHE=0); give --out FILE\n");
     clgan_gemm_plan_free(&plan);
     clgan_model_free(&model);
     free(rec);
     return CLI_FAIL;
   }
-  s = clgan_gemm_plan_save(path, &dev, &plan);
+  if (!s && old_state == OLD_UNUSABLE)
+    fprintf(stderr, "clgan tune: note: the existing plan is not merged: %s; starting from an "
+            "empty plan\n", old_why);
+  if (!s && mi.dropped) {
+    char names[600] = "";
+    size_t at = 0;
+    int listed = 0;
+    for (int j = 0; j < old.nchoices; j++) {
+      if (fate[j] != CLGAN_GEMM_MERGE_DROPPED) continue;
+      char nm[64];
+      perf_shape_name(&old.choices[j].shape, nm, sizeof nm);
+      if (listed < 12 && at < sizeof names)
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", listed ? ", " : "", nm);
+      listed++;
+    }
+    if (listed > 12 && at < sizeof names)
+      snprintf(names + at, sizeof names - at, " and %d more", listed - 12);
+    char hint[64] = "";
+    if (mi.programs_wanted <= CLGAN_GEMM_MAX_PROGRAMS)
+      snprintf(hint, sizeof hint, " (--max-programs %d keeps them)", mi.programs_wanted);
+    fprintf(stderr,
+            "clgan tune: note: dropped %d shape%s of the existing plan (%s): keeping them would "
+            "take %d parameter sets, more than --max-programs %ld; they run as any shape not "
+            "listed%s\n",
+            mi.dropped, mi.dropped == 1 ? "" : "s", names, mi.programs_wanted, max_programs, hint);
+  }
+  if (!s) {
+    printf("plan: ");
+    if (old_state == OLD_MERGED) {
+      printf("merged into the existing plan: kept %d shape%s from it", mi.kept,
+             mi.kept == 1 ? "" : "s");
+      if (mi.programs_added)
+        printf(" (with %d of its parameter sets)", mi.programs_added);
+      printf(", replaced %d measured now, dropped %d", mi.replaced, mi.dropped);
+      if (mi.old_settings) printf("; shapes not listed run on its fallback set as before");
+    } else if (old_state == OLD_UNUSABLE) {
+      printf("the existing plan is not merged (see the note), started from an empty plan");
+    } else if (old_state == OLD_FRESH) {
+      printf("--fresh: the existing plan is replaced, not merged");
+    } else {
+      printf("no existing plan to merge with");
+    }
+    printf("; %d shape%s, %d program%s\n", plan.nchoices, plan.nchoices == 1 ? "" : "s",
+           plan.nprograms, plan.nprograms == 1 ? "" : "s");
+    fflush(stdout);
+    s = clgan_gemm_plan_save(path, &dev, &plan);
+  }
+  free(fate);
+  clgan_gemm_plan_free(&old);
   clgan_gemm_plan_free(&plan);
   clgan_model_free(&model);
   free(rec);
