@@ -1,6 +1,13 @@
 /* Batch norm over x (N, C, HW): training forward with running statistics, eval forward,
- * backward. One work-group per channel reduces in local memory in a fixed order.
- * Launchers: src/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c */
+ * backward, each training kernel optionally fused with a following relu / leaky relu.
+ * One work-group per channel reduces in local memory in a fixed order.
+ * Launchers: src/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c, test_bn_act.c */
+
+/* The pre-activation z. The fused activation (act as clgan_act: 1 relu, 2 leaky relu) is
+ * z > 0 ? z : neg * z with neg = 0 or slope, its derivative's factor z > 0 ? 1 : neg: the
+ * comparisons of kernels/activation.cl, as selects. The backward recomputes z with bn_z
+ * from the same saved mean/invstd and parameters, so it takes the forward's branches. */
+float bn_z(float v, float mean, float a, float b) { return (v - mean) * a + b; }
 
 /* Walks channel ch's N*HW values with the group seen as (l >> hs) rows of (1 << hs) items:
  * row a takes samples a, a + rows, ..., item b of the row takes positions b, b + (1 << hs),
@@ -16,8 +23,9 @@
     }                                                                              \
   }
 
-/* Two-pass mean and biased variance (robust to a large mean), then y. has_affine = 0 means
- * gamma = 1, beta = 0; has_running = 0 skips the running update. scratch: 1 float/item. */
+/* Two-pass mean and biased variance (robust to a large mean), then y = act(bn(x)).
+ * has_affine = 0 means gamma = 1, beta = 0; has_running = 0 skips the running update.
+ * scratch: 1 float/item. */
 __kernel void bn_forward_train(const int n, const int c, const int hw, __global const float *x,
                                const ulong xo, const int has_affine,
                                __global const float *gamma, const ulong go,
@@ -26,8 +34,8 @@ __kernel void bn_forward_train(const int n, const int c, const int hw, __global 
                                __global float *save_invstd, const ulong sio,
                                const int has_running, __global float *run_mean,
                                const ulong rmo, __global float *run_var, const ulong rvo,
-                               const float momentum, const float eps, const int hs,
-                               __local float *scratch) {
+                               const float momentum, const float eps, const int act,
+                               const float slope, const int hs, __local float *scratch) {
   const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
   const int l = (int)get_local_size(0);
   const float m = (float)n * (float)hw;
@@ -43,7 +51,15 @@ __kernel void bn_forward_train(const int n, const int c, const int hw, __global 
   const float invstd = 1.0f / sqrt(var + eps);
   const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f;
   const float a = invstd * g;
-  BN_FOR_CHANNEL(i, y[yo + i] = (x[xo + i] - mean) * a + b);
+  if (act == 0) {
+    BN_FOR_CHANNEL(i, y[yo + i] = bn_z(x[xo + i], mean, a, b));
+  } else {
+    const float neg = act == 1 ? 0.0f : slope;
+    BN_FOR_CHANNEL(i, {
+      float z = bn_z(x[xo + i], mean, a, b);
+      y[yo + i] = z > 0.0f ? z : neg * z;
+    });
+  }
   if (lid == 0) {
     save_mean[smo + ch] = mean;
     save_invstd[sio + ch] = invstd;
@@ -71,13 +87,16 @@ __kernel void bn_forward_eval(const ulong total, const int c, const int hw,
   y[yo + i] = (x[xo + i] - run_mean[rmo + ch]) * (invstd * g) + b;
 }
 
-/* dx = g*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)); dgamma = sum(dy*xhat),
- * dbeta = sum(dy). has_dparams = 0: a frozen net needs dx only. dx may alias dy: each
- * item rereads its own dy before writing it. scratch: 2 floats/item. */
+/* dx = g*invstd/m * (m*dz - sum(dz) - xhat*sum(dz*xhat)); dgamma = sum(dz*xhat),
+ * dbeta = sum(dz), where dz = dy * act'(z) (act 0: dz = dy; otherwise z is recomputed from
+ * x, which needs beta, and the first pass parks dz in dx for the second). has_dparams = 0:
+ * a frozen net needs dx only. dx may alias dy: each item rereads its own values before
+ * writing them. scratch: 2 floats/item. */
 __kernel void bn_backward(const int n, const int c, const int hw, __global const float *x,
                           const ulong xo, __global const float *dy, const ulong dyo,
                           const int has_affine, __global const float *gamma, const ulong go,
-                          __global const float *save_mean, const ulong smo,
+                          __global const float *beta, const ulong bo, const int act,
+                          const float slope, __global const float *save_mean, const ulong smo,
                           __global const float *save_invstd, const ulong sio,
                           __global float *dx, const ulong dxo, const int has_dparams,
                           __global float *dgamma, const ulong dgo, __global float *dbeta,
@@ -87,19 +106,34 @@ __kernel void bn_backward(const int n, const int c, const int hw, __global const
   const int l = (int)get_local_size(0);
   const float m = (float)n * (float)hw;
   const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];
+  const float g = has_affine ? gamma[go + ch] : 1.0f;
+  const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;
   float sdy = 0.0f, sdyx = 0.0f;
-  BN_FOR_CHANNEL(i, {
-    float g = dy[dyo + i];
-    sdy += g;
-    sdyx += g * (x[xo + i] - mean);
-  });
+  if (act == 0) {
+    BN_FOR_CHANNEL(i, {
+      float d = dy[dyo + i];
+      sdy += d;
+      sdyx += d * (x[xo + i] - mean);
+    });
+  } else {
+    const float neg = act == 1 ? 0.0f : slope;
+    BN_FOR_CHANNEL(i, {
+      float v = x[xo + i], d = dy[dyo + i];
+      d = bn_z(v, mean, a, b) > 0.0f ? d : neg * d;
+      dx[dxo + i] = d;
+      sdy += d;
+      sdyx += d * (v - mean);
+    });
+  }
   const float2 r = clgan_group_sum2(scratch, sdy, sdyx);
   const float sum_dy = r.x, sum_dyxhat = r.y * invstd;
-  const float g = has_affine ? gamma[go + ch] : 1.0f;
   const float k = g * invstd / m, kx = sum_dyxhat * invstd;
+  /* dz: dy itself, or what the first pass left in dx */
+  __global const float *dz = act == 0 ? dy : (__global const float *)dx;
+  const ulong dzo = act == 0 ? dyo : dxo;
   BN_FOR_CHANNEL(i, {
     float xc = x[xo + i] - mean;
-    dx[dxo + i] = k * ((m * dy[dyo + i] - sum_dy) - xc * kx);
+    dx[dxo + i] = k * ((m * dz[dzo + i] - sum_dy) - xc * kx);
   });
   if (lid == 0 && has_dparams) {
     dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;

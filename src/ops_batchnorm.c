@@ -47,13 +47,33 @@ static clgan_status bn_check(const char *what, int n, int c, int hw, clgan_view 
   return CLGAN_OK;
 }
 
+/* The activations a batch-norm kernel can apply itself. */
+static clgan_status bn_check_act(const char *what, clgan_act act) {
+  if (act != CLGAN_ACT_IDENTITY && act != CLGAN_ACT_RELU && act != CLGAN_ACT_LEAKY_RELU)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: activation %d cannot be fused (identity, "
+                       "relu or leaky relu only)", what, (int)act);
+  return CLGAN_OK;
+}
+
 clgan_status clgan_batchnorm_forward_train(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
                                            clgan_view gamma, clgan_view beta, clgan_view y,
                                            clgan_view save_mean, clgan_view save_invstd,
                                            clgan_view running_mean, clgan_view running_var,
                                            float momentum, float eps) {
-  const char *what = "batchnorm forward (train)";
+  return clgan_batchnorm_act_forward_train(ctx, n, c, hw, x, gamma, beta, CLGAN_ACT_IDENTITY,
+                                           0.0f, y, save_mean, save_invstd, running_mean,
+                                           running_var, momentum, eps);
+}
+
+clgan_status clgan_batchnorm_act_forward_train(clgan_ctx *ctx, int n, int c, int hw,
+                                               clgan_view x, clgan_view gamma, clgan_view beta,
+                                               clgan_act act, float slope, clgan_view y,
+                                               clgan_view save_mean, clgan_view save_invstd,
+                                               clgan_view running_mean, clgan_view running_var,
+                                               float momentum, float eps) {
+  const char *what = act ? "batchnorm+activation forward (train)" : "batchnorm forward (train)";
   clgan_status s = bn_check(what, n, c, hw, x, y, gamma, beta);
+  if (!s) s = bn_check_act(what, act);
   if (s) return s;
   if (!save_mean.mem || !save_invstd.mem)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: save_mean and save_invstd are required",
@@ -70,6 +90,7 @@ clgan_status clgan_batchnorm_forward_train(clgan_ctx *ctx, int n, int c, int hw,
   size_t l = bn_group(ctx, k, n, c, hw, 1);
   cl_int hs = bn_row_shift(l, hw);
   cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, running = running_mean.mem != NULL;
+  cl_int a = (cl_int)act;
   /* absent optional tensors are never read; any valid buffer stands in for them */
   clgan_view g = affine ? gamma : x, b = affine ? beta : x;
   clgan_view rm = running ? running_mean : save_mean, rv = running ? running_var : save_invstd;
@@ -82,9 +103,9 @@ clgan_status clgan_batchnorm_forward_train(clgan_ctx *ctx, int n, int c, int hw,
                        CLGAN_KARG(save_mean.mem), CLGAN_KARG(smo),     CLGAN_KARG(save_invstd.mem),
                        CLGAN_KARG(sio),      CLGAN_KARG(running),      CLGAN_KARG(rm.mem),
                        CLGAN_KARG(rmo),      CLGAN_KARG(rv.mem),       CLGAN_KARG(rvo),
-                       CLGAN_KARG(momentum), CLGAN_KARG(eps),          CLGAN_KARG(hs),
-                       {l * sizeof(cl_float), NULL}};
-  if ((s = clgan_set_args(k, "bn_forward_train", 25, args))) return s;
+                       CLGAN_KARG(momentum), CLGAN_KARG(eps),          CLGAN_KARG(a),
+                       CLGAN_KARG(slope),    CLGAN_KARG(hs),           {l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "bn_forward_train", 27, args))) return s;
   size_t global = l * (size_t)c;
   return clgan_launch(ctx, k, "bn_forward_train", 1, &global, &l);
 }
@@ -120,9 +141,23 @@ clgan_status clgan_batchnorm_backward(clgan_ctx *ctx, int n, int c, int hw, clga
                                       clgan_view dy, clgan_view gamma, clgan_view save_mean,
                                       clgan_view save_invstd, clgan_view dx, clgan_view dgamma,
                                       clgan_view dbeta, int accumulate) {
-  const char *what = "batchnorm backward";
+  return clgan_batchnorm_act_backward(ctx, n, c, hw, x, dy, gamma, CLGAN_NONE,
+                                      CLGAN_ACT_IDENTITY, 0.0f, save_mean, save_invstd, dx,
+                                      dgamma, dbeta, accumulate);
+}
+
+clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                          clgan_view dy, clgan_view gamma, clgan_view beta,
+                                          clgan_act act, float slope, clgan_view save_mean,
+                                          clgan_view save_invstd, clgan_view dx,
+                                          clgan_view dgamma, clgan_view dbeta, int accumulate) {
+  const char *what = act ? "batchnorm+activation backward" : "batchnorm backward";
   clgan_status s = bn_check(what, n, c, hw, x, dx, CLGAN_NONE, CLGAN_NONE);
+  if (!s) s = bn_check_act(what, act);
   if (s) return s;
+  if (act && !gamma.mem != !beta.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: gamma and beta must both be given or both "
+                       "be CLGAN_NONE", what);
   if (!dy.mem || !save_mean.mem || !save_invstd.mem)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: dy, save_mean and save_invstd are required",
                        what);
@@ -134,20 +169,22 @@ clgan_status clgan_batchnorm_backward(clgan_ctx *ctx, int n, int c, int hw, clga
   size_t l = bn_group(ctx, k, n, c, hw, 2);
   cl_int hs = bn_row_shift(l, hw);
   cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, dparams = dgamma.mem != NULL,
-         acc = accumulate != 0;
-  clgan_view g = affine ? gamma : x;
+         acc = accumulate != 0, a = (cl_int)act;
+  /* beta is read only by a fused activation (to recompute the pre-activation) */
+  clgan_view g = affine ? gamma : x, b = affine && act ? beta : x;
   clgan_view dg = dparams ? dgamma : dx, db = dparams ? dbeta : dx;
-  cl_ulong xo = x.off, dyo = dy.off, go = g.off, smo = save_mean.off, sio = save_invstd.off,
+  cl_ulong xo = x.off, dyo = dy.off, go = g.off, bo = b.off, smo = save_mean.off, sio = save_invstd.off,
            dxo = dx.off, dgo = dg.off, dbo = db.off;
   clgan_karg args[] = {CLGAN_KARG(nn),     CLGAN_KARG(cc),      CLGAN_KARG(hh),
                        CLGAN_KARG(x.mem),  CLGAN_KARG(xo),      CLGAN_KARG(dy.mem),
                        CLGAN_KARG(dyo),    CLGAN_KARG(affine),  CLGAN_KARG(g.mem),
-                       CLGAN_KARG(go),     CLGAN_KARG(save_mean.mem), CLGAN_KARG(smo),
+                       CLGAN_KARG(go),     CLGAN_KARG(b.mem),   CLGAN_KARG(bo),
+                       CLGAN_KARG(a),      CLGAN_KARG(slope),   CLGAN_KARG(save_mean.mem), CLGAN_KARG(smo),
                        CLGAN_KARG(save_invstd.mem), CLGAN_KARG(sio), CLGAN_KARG(dx.mem),
                        CLGAN_KARG(dxo),    CLGAN_KARG(dparams), CLGAN_KARG(dg.mem),
                        CLGAN_KARG(dgo),    CLGAN_KARG(db.mem),  CLGAN_KARG(dbo),
                        CLGAN_KARG(acc),    CLGAN_KARG(hs),      {2 * l * sizeof(cl_float), NULL}};
-  if ((s = clgan_set_args(k, "bn_backward", 24, args))) return s;
+  if ((s = clgan_set_args(k, "bn_backward", 28, args))) return s;
   size_t global = l * (size_t)c;
   return clgan_launch(ctx, k, "bn_backward", 1, &global, &l);
 }

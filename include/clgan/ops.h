@@ -122,6 +122,25 @@ clgan_status clgan_activation_backward(clgan_ctx *ctx, clgan_act act, float slop
                                        clgan_view x, clgan_view y, clgan_view dy,
                                        clgan_view dx);
 
+/* ---- batch norm fused with the activation after it (src/ops_batchnorm.c) ----
+ * y = act(batchnorm_train(x)) in one pass, act identity, relu or leaky relu (slope); the
+ * statistics, saves and running update are those of clgan_batchnorm_forward_train, and
+ * the pre-activation is not stored. The backward takes dy = dL/dy and folds act' in:
+ * it recomputes the pre-activation from x, the saves, gamma and beta (so those must be
+ * what the forward used; beta as gamma may be CLGAN_NONE). y may not alias x; dx may
+ * alias dy. A relu's zeros may come out as -0.0f. */
+clgan_status clgan_batchnorm_act_forward_train(clgan_ctx *ctx, int n, int c, int hw,
+                                               clgan_view x, clgan_view gamma, clgan_view beta,
+                                               clgan_act act, float slope, clgan_view y,
+                                               clgan_view save_mean, clgan_view save_invstd,
+                                               clgan_view running_mean, clgan_view running_var,
+                                               float momentum, float eps);
+clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                          clgan_view dy, clgan_view gamma, clgan_view beta,
+                                          clgan_act act, float slope, clgan_view save_mean,
+                                          clgan_view save_invstd, clgan_view dx,
+                                          clgan_view dgamma, clgan_view dbeta, int accumulate);
+
 /* ---- GAN losses (src/ops_loss.c), from logits, mean over n ----
  * Each writes out[0] = the mean loss and out[1] = mean(sigmoid(logit)) (D's output as a
  * probability, for the logs) into a device buffer, and dlogits[i] = scale * dloss/dlogit_i
