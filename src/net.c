@@ -156,6 +156,16 @@ static clgan_act act_of(clgan_layer_kind k) {
   }
 }
 
+/* 1 if layer i is a batch norm that runs fused with the relu / leaky relu right after it
+ * (training-mode forward and every backward): the pair is one kernel each way, the batch
+ * norm's own output region is left unwritten, and the backward recomputes the
+ * pre-activation from the batch norm's input and saves. */
+static int fused_bn_act(const clgan_net_desc *d, int i) {
+  return i + 1 < d->count && d->layers[i].kind == CLGAN_LAYER_BATCHNORM &&
+         (d->layers[i + 1].kind == CLGAN_LAYER_RELU ||
+          d->layers[i + 1].kind == CLGAN_LAYER_LEAKY_RELU);
+}
+
 static clgan_view opt(cl_mem m, size_t off, size_t count) {
   return count ? CLGAN_VIEW(m, off) : CLGAN_NONE;
 }
@@ -197,10 +207,17 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         } else {
           clgan_view sm = CLGAN_VIEW(net->acts, net->save_off[i]);
           clgan_view si = clgan_view_at(sm, (size_t)l->out_c);
-          int upd = mode == CLGAN_BN_TRAIN;
-          s = clgan_batchnorm_forward_train(ctx, n, l->out_c, hw, in, gamma, beta, out, sm, si,
-                                            upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE,
-                                            BN_MOMENTUM, BN_EPS);
+          int upd = mode == CLGAN_BN_TRAIN, fuse = fused_bn_act(d, i);
+          const clgan_layer_desc *a = fuse ? &d->layers[i + 1] : l;
+          clgan_view y = fuse ? CLGAN_VIEW(net->acts, net->out_off[i + 1]) : out;
+          s = clgan_batchnorm_act_forward_train(ctx, n, l->out_c, hw, in, gamma, beta,
+                                                act_of(a->kind), a->slope, y, sm, si,
+                                                upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE,
+                                                BN_MOMENTUM, BN_EPS);
+          if (fuse && !s) { /* the activation layer is done: skip it */
+            net->in_view[++i] = out;
+            out = y;
+          }
         }
         break;
       }
@@ -243,7 +260,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
     return clgan_copy(ctx, (size_t)n * d->in_c * d->in_h * d->in_w, dout, din);
   for (int i = d->count - 1; i >= first && !s; i--) {
     const clgan_layer_desc *l = &d->layers[i];
-    if (is_alias(l)) continue;
+    if (is_alias(l) || (i > 0 && fused_bn_act(d, i - 1))) continue;
     clgan_view x = net->in_view[i];
     clgan_view y = CLGAN_VIEW(net->acts, net->out_off[i]);
     int need_dx = i > first || din.mem != NULL;
@@ -271,13 +288,16 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         break;
       }
       case CLGAN_LAYER_BATCHNORM: {
+        /* fused: dy is the gradient of the activation's output (its layer was skipped) */
+        const clgan_layer_desc *a = fused_bn_act(d, i) ? &d->layers[i + 1] : l;
         clgan_view sm = CLGAN_VIEW(net->acts, net->save_off[i]);
-        s = clgan_batchnorm_backward(ctx, n, l->out_c, l->out_h * l->out_w, x, dy,
-                                     clgan_view_at(P, l->weight_off), sm,
-                                     clgan_view_at(sm, (size_t)l->out_c), dx,
-                                     param_grads ? clgan_view_at(G, l->weight_off) : CLGAN_NONE,
-                                     param_grads ? clgan_view_at(G, l->bias_off) : CLGAN_NONE,
-                                     accumulate);
+        s = clgan_batchnorm_act_backward(ctx, n, l->out_c, l->out_h * l->out_w, x, dy,
+                                         clgan_view_at(P, l->weight_off),
+                                         clgan_view_at(P, l->bias_off), act_of(a->kind),
+                                         a->slope, sm, clgan_view_at(sm, (size_t)l->out_c), dx,
+                                         param_grads ? clgan_view_at(G, l->weight_off) : CLGAN_NONE,
+                                         param_grads ? clgan_view_at(G, l->bias_off) : CLGAN_NONE,
+                                         accumulate);
         break;
       }
       case CLGAN_LAYER_RELU:
