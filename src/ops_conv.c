@@ -178,30 +178,22 @@ static int conv_rows(clgan_ctx *ctx) {
   return (ctx->info.type & CL_DEVICE_TYPE_CPU) != 0;
 }
 
-/* im2col of samples [n0, n0 + nb) of x into col (g->k, nb*p). */
-static clgan_status im2col(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_view x,
-                           clgan_view col) {
+/* im2col of samples [n0, n0 + nb) of x into col (g->k, nb*p), or with `transposed` into
+ * the same matrix transposed, colT (nb*p, g->k), for the weight gradient. */
+static clgan_status im2col_any(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_view x,
+                               clgan_view col, int transposed) {
   cl_int a[10] = {nb, g->ci, g->hi, g->wi, g->ho, g->wo, g->kh, g->kw, g->stride, g->pad};
   cl_ulong xo = x.off, co = col.off;
   clgan_karg args[] = {CLGAN_KARG(a[0]), CLGAN_KARG(a[1]), CLGAN_KARG(a[2]), CLGAN_KARG(a[3]),
                        CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
                        CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
                        CLGAN_KARG(col.mem), CLGAN_KARG(co)};
+  if (transposed) {
+    if (conv_rows(ctx)) return launch_rows(ctx, "im2colT_rows_f32", (size_t)nb * g->p, 1, 14, args);
+    return launch(ctx, "im2colT_f32", g->k, g->p, nb, 14, args);
+  }
   if (conv_rows(ctx)) return launch_rows(ctx, "im2col_rows_f32", g->k, 1, 14, args);
   return launch(ctx, "im2col_f32", (size_t)nb * g->p, (size_t)g->kh * g->kw, g->ci, 14, args);
-}
-
-/* The same column matrix transposed, colT (nb*p, g->k), for the weight gradient. */
-static clgan_status im2colT(clgan_ctx *ctx, const conv_geom *g, int nb, clgan_view x,
-                            clgan_view colt) {
-  cl_int a[10] = {nb, g->ci, g->hi, g->wi, g->ho, g->wo, g->kh, g->kw, g->stride, g->pad};
-  cl_ulong xo = x.off, co = colt.off;
-  clgan_karg args[] = {CLGAN_KARG(a[0]), CLGAN_KARG(a[1]), CLGAN_KARG(a[2]), CLGAN_KARG(a[3]),
-                       CLGAN_KARG(a[4]), CLGAN_KARG(a[5]), CLGAN_KARG(a[6]), CLGAN_KARG(a[7]),
-                       CLGAN_KARG(a[8]), CLGAN_KARG(a[9]), CLGAN_KARG(x.mem), CLGAN_KARG(xo),
-                       CLGAN_KARG(colt.mem), CLGAN_KARG(co)};
-  if (conv_rows(ctx)) return launch_rows(ctx, "im2colT_rows_f32", (size_t)nb * g->p, 1, 14, args);
-  return launch(ctx, "im2colT_f32", g->k, g->p, nb, 14, args);
 }
 
 /* The kernels take a flag rather than a NULL buffer for "no bias": the output buffer
@@ -290,7 +282,7 @@ static clgan_status conv2d_fwd(clgan_ctx *ctx, const conv_geom *g, clgan_view x,
     size_t cols = (size_t)nb * g->p;
     clgan_view yn = clgan_view_at(y, n0 * y_per);
     clgan_view out = nb == 1 ? yn : ws_out(g, ws);
-    s = im2col(ctx, g, nb, clgan_view_at(x, n0 * x_per), ws_col(ws));
+    s = im2col_any(ctx, g, nb, clgan_view_at(x, n0 * x_per), ws_col(ws), 0);
     if (!s) s = clgan_gemm(ctx, 0, 0, g->co, cols, g->k, 1.0f, w, g->k, ws_col(ws), cols, 0.0f,
                            out, cols);
     if (!s && nb > 1) s = cnp_to_nchw(ctx, nb, g->co, g->p, out, b, yn);
@@ -334,7 +326,7 @@ static clgan_status conv2d_bwd_weight(clgan_ctx *ctx, const conv_geom *g, clgan_
     size_t cols = (size_t)nb * g->p;
     clgan_view dyn = clgan_view_at(dy, n0 * y_per);
     clgan_view dyt = nb == 1 ? dyn : ws_out(g, ws);
-    s = im2colT(ctx, g, nb, clgan_view_at(x, n0 * x_per), ws_col(ws));
+    s = im2col_any(ctx, g, nb, clgan_view_at(x, n0 * x_per), ws_col(ws), 1);
     if (!s && nb > 1) s = nchw_to_cnp(ctx, nb, g->co, g->p, dyn, dyt);
     float beta = (accumulate || n0 > 0) ? 1.0f : 0.0f;
     if (!s) s = clgan_gemm(ctx, 0, 0, g->co, g->k, cols, 1.0f, dyt, cols, ws_col(ws), g->k,
