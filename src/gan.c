@@ -143,7 +143,7 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   clgan_view dl = CLGAN_VIEW(gan->dlogits, 0);
   /* G runs forward only: its output is a constant for D, nothing flows back into G */
   clgan_status s = clgan_net_forward(gan->g, n, CLGAN_NONE, CLGAN_BN_TRAIN);
-  if (!s) s = clgan_net_forward(gan->d, n, CLGAN_NONE, CLGAN_BN_TRAIN);
+  if (!s) s = clgan_net_forward(gan->d, n, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 1, M_REAL);
   if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 0, CLGAN_NONE);
   if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
@@ -173,12 +173,10 @@ clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_m
                                  int norms) {
   size_t img = (size_t)gan->model->image_c * gan->model->image_h * gan->model->image_w;
   size_t n = (size_t)gan->cfg.batch * img;
-  /* The host writes a buffer of its own, whole, and a kernel copies it into D's arena: a
-   * host write of part of a buffer resizes Oclgrind's uninitialised-value shadow of the
-   * whole buffer to that part, so everything D's layers later write into the arena reads
-   * as uninitialised (docs/ERRORS.md, tests/reliability/oclgrind_shadow.c). */
+  /* A buffer of its own, written whole, that D reads as its input: never a host write of
+   * part of D's arena, which would resize Oclgrind's uninitialised-value shadow of the
+   * whole arena to that part (docs/ERRORS.md, tests/reliability/oclgrind_shadow.c). */
   clgan_status s = clgan_buffer_write(gan->ctx, gan->real, 0, n * sizeof(float), real);
-  if (!s) s = clgan_copy(gan->ctx, n, CLGAN_VIEW(gan->real, 0), clgan_net_input(gan->d));
   if (!s) s = clgan_gan_sample_z(gan, gan->step);
   if (!s) s = clgan_gan_d_step(gan);
   if (!s && norms)
@@ -266,7 +264,8 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
   size_t nz = (size_t)d->in_c * d->in_h * d->in_w;
   size_t img = (size_t)d->out_c * d->out_h * d->out_w, zn = (size_t)g->batch * nz;
   /* z goes through a buffer the host writes whole (a short last chunk padded with zeros)
-   * and a kernel copy, as in clgan_gan_iteration: never a host write of part of a buffer */
+   * that G reads as its input, as in clgan_gan_iteration: never a host write of part of a
+   * buffer */
   float *hz = calloc(zn, sizeof(float));
   cl_mem zb = NULL;
   clgan_status s = hz ? clgan_buffer_create(g->ctx, zn * sizeof(float), "generate.z", &zb)
@@ -276,8 +275,7 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
     memcpy(hz, z + (size_t)at * nz, (size_t)k * nz * sizeof(float));
     memset(hz + (size_t)k * nz, 0, (zn - (size_t)k * nz) * sizeof(float));
     s = clgan_buffer_write(g->ctx, zb, 0, zn * sizeof(float), hz);
-    if (!s) s = clgan_copy(g->ctx, (size_t)k * nz, CLGAN_VIEW(zb, 0), clgan_net_input(g));
-    if (!s) s = clgan_net_forward(g, k, CLGAN_NONE, mode);
+    if (!s) s = clgan_net_forward(g, k, CLGAN_VIEW(zb, 0), mode);
     clgan_view o = clgan_net_output(g);
     if (!s) s = clgan_buffer_read(g->ctx, o.mem, o.off * sizeof(float), (size_t)k * img * sizeof(float),
                                   images + (size_t)at * img);

@@ -49,8 +49,8 @@ typedef struct clgan_gan {
   clgan_net *g, *d;
   cl_mem dlogits;             /* (batch) d loss / d logit */
   cl_mem metrics;             /* (16) loss and D-output slots written on the device */
-  cl_mem real;                /* (batch, C, H, W) the real batch as uploaded, copied to D's
-                                 input region on the device (see clgan_gan_iteration) */
+  cl_mem real;                /* (batch, C, H, W) the real batch, D's input in the D step
+                                 (written whole by clgan_gan_iteration) */
   long long step;             /* iterations completed */
   cl_mem snap[8];             /* clgan_gan_snapshot: copies of both nets' arenas */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
@@ -67,7 +67,7 @@ clgan_status clgan_gan_init_params(clgan_gan *gan);
 clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step);
 
 /* The D step: G(z) (G in training mode, its output a constant here), D on the real batch
- * already written to D's input region and on G(z), D's gradient, D's Adam update. G's
+ * already written to gan->real and on G(z), D's gradient, D's Adam update. G's
  * parameters are not touched. */
 clgan_status clgan_gan_d_step(clgan_gan *gan);
 /* The G step: D(G(z)) with D frozen (no D weight gradients, no D update), gradient through

@@ -142,7 +142,7 @@ int main(void) {
     clgan_gan *gan = make(ctx, &m, 1);
     size_t ng = m.g.param_count, nd = m.d.param_count;
     real_batch(0, real);
-    CHECK_OK(clgan_buffer_write(ctx, gan->d->acts, gan->d->in_off * 4, sizeof real, real));
+    CHECK_OK(clgan_buffer_write(ctx, gan->real, 0, sizeof real, real));
     CHECK_OK(clgan_gan_sample_z(gan, 0));
     float *g0 = read_arena(ctx, gan->g->params, ng), *d0 = read_arena(ctx, gan->d->params, nd);
     CHECK_OK(clgan_gan_d_step(gan));
@@ -166,7 +166,7 @@ int main(void) {
     float out[4];
     for (int it = 0; it < 60; it++) {
       real_batch(it, real);
-      CHECK_OK(clgan_buffer_write(ctx, gan->d->acts, gan->d->in_off * 4, sizeof real, real));
+      CHECK_OK(clgan_buffer_write(ctx, gan->real, 0, sizeof real, real));
       CHECK_OK(clgan_gan_sample_z(gan, it));
       CHECK_OK(clgan_gan_d_step(gan));
     }
