@@ -494,6 +494,8 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
     return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': 'programs' must be an array of at most %d",
                        path, CLGAN_GEMM_MAX_PROGRAMS);
   out->nprograms = (int)json_object_array_length(progs);
+  clgan_gemm_limits lim; /* what every program must fit */
+  clgan_gemm_limits_of(dev, &lim);
   if (out->fallback >= out->nprograms)
     return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': fallback %d names no program", path,
                        out->fallback);
@@ -509,8 +511,6 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
       return CLGAN_ERR_FORMAT;
     p->min_indirect = (unsigned long)mi;
     char why[200];
-    clgan_gemm_limits lim;
-    clgan_gemm_limits_of(dev, &lim);
     if (clgan_gemm_program_fits(p, &lim, why, sizeof why))
       return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': program %d: %s", path, i, why);
   }
