@@ -141,7 +141,7 @@ static clgan_status load_source(const char *name, const char *ext, char **out, c
  * *src and replaces it. */
 static clgan_status inline_includes(char **src, const char *file) {
   const char *tag = "#include \"";
-  size_t cap = strlen(*src) + 1, len = 0;
+  size_t cap = strlen(*src) + 1, len = 0; /* cap >= len + what is left of *src + 1 */
   char *out = malloc(cap);
   if (!out) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   int line = 1;
@@ -177,16 +177,7 @@ static clgan_status inline_includes(char **src, const char *file) {
                              line + 1, file);
       free(text);
     } else {
-      if (len + n + 1 > cap) {
-        char *grown = realloc(out, len + n + 1);
-        if (!grown) {
-          free(out);
-          return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-        }
-        out = grown;
-        cap = len + n + 1;
-      }
-      memcpy(out + len, p, n);
+      memcpy(out + len, p, n); /* fits: cap >= len + strlen(p) + 1 holds throughout */
       len += n;
     }
     p += n;
