@@ -4,17 +4,20 @@
 # samples, then dcgan64 at batch 64, 128, 256 and dcgan28 at 64, 256: `clgan bench train`
 # with CLBlast's parameters, the PyTorch twin, then `clgan tune` and the bench again.
 # Written for a lent GPU machine (../shared/gpu/README.md); results go to $OUT (or
-# ./gpu-results), at most 6 files.
+# ./gpu-results), at most 6 files. docs/PERFORMANCE.md has the H200 results (2026-12-04).
 #
 # Here, once (downloads the runtime libraries and Fashion-MNIST into .gpu/, builds build-gpu/):
 #     bench/gpu.sh prepare
-# On the device, carrying [".gpu", "build-gpu"] (about 36 MiB), with timeout_s about 540:
+# On the device, carrying [".gpu", "build-gpu"] (about 34 MiB), with timeout_s 480-540:
 #     bash .gpu/on-device.sh bench/gpu.sh run
 #
-# The run aims to end within GPU_SH_DEADLINE seconds (default 420): the cheap phases come
-# first, so a run cut short still has doctor, the samples and the untuned table; the tunes
-# share what time is left (at most GPU_SH_TUNE_MAX = 60 s each) and are skipped when it runs
-# out. Every phase line carries the UTC time and the seconds since the start.
+# The run aims to end within GPU_SH_DEADLINE seconds (default 400; 236 s on the H200): the
+# cheap phases come first, so a run cut short still has doctor, the samples and the untuned
+# table; the tunes share what time is left (at most GPU_SH_TUNE_MAX = 60 s each) and are
+# skipped when it runs out. Every phase line carries the UTC time and the seconds since the
+# start. GPU_SH_CASES / GPU_SH_TUNE override the MODEL:BATCH lists. Kernel sources put in
+# .gpu/kernels/ (git-ignored) replace the embedded ones after the first doctor, to measure a
+# candidate kernel fix without a rebuild; the log says so.
 #
 # GPU_SH_DRY=1 rehearses the whole script on this machine's CPU device instead (PyTorch on
 # the CPU, 2 iterations, tiny tunes, batch 16 and 32, 40 training iterations): it checks the
@@ -43,10 +46,10 @@ if [ "${1:-}" = prepare ]; then
   du -sh .gpu build-gpu
   exit 0
 fi
-[ "${1:-}" = run ] || { sed -n '2,22p' "$0"; exit 2; }
+[ "${1:-}" = run ] || { sed -n '2,25p' "$0"; exit 2; }
 
 start=$SECONDS
-deadline=${GPU_SH_DEADLINE:-420}
+deadline=${GPU_SH_DEADLINE:-400}
 tune_max=${GPU_SH_TUNE_MAX:-60}
 out=${OUT:-$root/gpu-results}   # flat, at most 6 files: the device tool brings back 8
 mkdir -p "$out"
@@ -93,6 +96,18 @@ timeout "$(cap 150)" "$clgan" doctor --device "$dev" >"$work/doctor.txt" 2>&1
 echo "doctor exit $?" >>"$work/doctor.txt"
 cat "$work/doctor.txt" >>"$log"
 grep -v '^pass ' "$work/doctor.txt" | tail -n 8
+# Kernel sources in .gpu/kernels (git-ignored, none by default) replace the embedded ones
+# from here on, through $CLGAN_KERNEL_DIR: a way to measure a candidate fix for a kernel
+# that fails on this device without a rebuild. The doctor above ran on the embedded ones.
+kdir=${GPU_SH_KERNEL_DIR:-$root/.gpu/kernels}
+if ls "$kdir"/*.cl* >/dev/null 2>&1; then
+  export CLGAN_KERNEL_DIR=$kdir
+  phase "NOTE: kernels from $kdir replace the embedded ones from here on: $(cd "$kdir" && ls | tr '\n' ' ')"
+  timeout "$(cap 150)" "$clgan" doctor --device "$dev" >"$work/doctor.txt" 2>&1
+  echo "doctor exit $?" >>"$work/doctor.txt"
+  cat "$work/doctor.txt" >>"$log"
+  grep -v '^pass ' "$work/doctor.txt" | tail -n 8
+fi
 
 # ---- 2. PyTorch: every case in one process (one import, one CUDA start), with PyTorch's
 # defaults (cuDNN convolutions may use TF32) and again in strict fp32 (clgan computes in fp32)
