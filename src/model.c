@@ -418,6 +418,12 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
     }
   }
   pp.line = 0;
+  /* z needs its size; a generator without z (image-to-image) needs none */
+  if (m->nz < 0 && (!m->g.ninputs || clgan_net_find_input(&m->g, CLGAN_INPUT_Z) >= 0)) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'latent N'", source);
+    goto fail;
+  }
+  if (m->nz < 0) m->nz = 0;
   if (m->image_h < 0) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'image C H W'", source); goto fail; }
   if (!m->g.count) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no generator layers", source); goto fail; }
   if (!m->d.count) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no discriminator layers", source); goto fail; }
@@ -429,12 +435,6 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
                     "'image' (the images it judges)", source);
     goto fail;
   }
-  /* z needs its size; a generator without z (image-to-image) needs none */
-  if (m->nz < 0 && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) >= 0) {
-    s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'latent N'", source);
-    goto fail;
-  }
-  if (m->nz < 0) m->nz = 0;
   if ((s = link_section(source, &m->g, "generator"))) goto fail;
   if ((s = link_section(source, &m->d, "discriminator"))) goto fail;
   int labels = clgan_net_find_input(&m->g, CLGAN_INPUT_LABEL) >= 0 ||
