@@ -193,8 +193,11 @@ __kernel void graph_pixelshuffle(const ulong total, const int dir, const int c, 
     yi = t;
     ulong p = t / big, rem = t - p * big, oy = rem / wr, ox = rem - oy * wr;
     ulong ni = p / (ulong)c, ci = p - ni * (ulong)c;
-    ulong ch = (ci * R + oy % R) * R + ox % R;
-    xi = ((ni * (ulong)c * R * R + ch) * H + oy / R) * W + ox / R;
+    /* remainders by subtraction: a `%` beside the same `/` becomes an LLVM freeze, which
+     * Oclgrind's uninitialised-value check cannot run */
+    ulong qy = oy / R, qx = ox / R;
+    ulong ch = (ci * R + (oy - qy * R)) * R + (ox - qx * R);
+    xi = ((ni * (ulong)c * R * R + ch) * H + qy) * W + qx;
   } else {
     xi = t;
     const ulong hw = H * W;
