@@ -114,6 +114,33 @@ static void host_tests(void) {
            "discriminator\n  input label image\n  flatten\n  linear 1\n");
   EXPECT_BAD(buf, "the discriminator's first input must be 'image'");
 
+  /* docs/MODELS.md's U-Net example parses and resolves as the page says */
+  {
+    FILE *f = fopen(DOCS_DIR "/MODELS.md", "rb");
+    CHECK(f != NULL, "cannot open %s", DOCS_DIR "/MODELS.md");
+    static char doc[65536];
+    size_t n = f ? fread(doc, 1, sizeof doc - 1, f) : 0;
+    if (f) fclose(f);
+    doc[n] = '\0';
+    char *a = strstr(doc, "<!-- unet-example -->\n```\n");
+    char *b = a ? strstr(a + 26, "\n```") : NULL;
+    CHECK(a && b, "docs/MODELS.md has no unet-example block");
+    if (a && b) {
+      b[1] = '\0';
+      a += strlen("<!-- unet-example -->\n```\n");
+      CHECK_OK(clgan_model_parse(a, "docs/MODELS.md", &m));
+      CHECK_OK(clgan_model_resolve(&m, 3));
+      CHECK(m.g.inputs[0].kind == CLGAN_INPUT_COND && m.g.out_c == 3 && m.g.out_h == 32,
+            "U-Net G: cond -> 3x32x32");
+      CHECK(m.d.ninputs == 2 && m.d.layers[0].out_c == 6 && m.d.out_c * m.d.out_h == 1,
+            "U-Net D: (image, cond) -> one logit");
+      int skips = 0;
+      for (int i = 0; i < m.g.count; i++) skips += m.g.layers[i].kind == CLGAN_LAYER_CONCAT;
+      CHECK(skips == 2, "U-Net skips %d", skips);
+      clgan_model_free(&m);
+    }
+  }
+
   /* the plan: in a chain each activation gradient is dead once its producer has read it,
    * so regions are reused. dcgan64's G at batch 64: the fused batch norm + relu before
    * the last convT reads one 64x32x32 gradient and writes another, so two such regions
