@@ -348,7 +348,7 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
 
 clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *labels, int n,
                                    clgan_bn_mode mode, float *images) {
-  int conditional = clgan_net_find_input(g->desc, CLGAN_INPUT_LABEL) > 0;
+  int li = clgan_net_find_input(g->desc, CLGAN_INPUT_LABEL), conditional = li > 0;
   if (conditional && !labels)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "a conditional generator needs the classes to "
                        "generate");
@@ -361,6 +361,9 @@ clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *
   float *hz = calloc(zn, sizeof(float));
   int32_t *hl = calloc((size_t)g->batch, sizeof(int32_t));
   cl_mem zb = NULL, lb = NULL;
+  /* the label input is bound to a buffer of our own only while we generate: the caller's
+   * binding (a trainer's labels) comes back afterwards, not a released buffer */
+  clgan_view prev_label = conditional ? g->bound[li] : CLGAN_VIEW(NULL, 0);
   clgan_status s = hz && hl ? clgan_buffer_create(g->ctx, zn * sizeof(float), "generate.z", &zb)
                             : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   if (!s && conditional) {
@@ -381,6 +384,7 @@ clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *
     if (!s) s = clgan_buffer_read(g->ctx, o.mem, o.off * sizeof(float), (size_t)k * img * sizeof(float),
                                   images + (size_t)at * img);
   }
+  if (conditional) g->bound[li] = prev_label;
   clgan_buffer_release(&zb);
   clgan_buffer_release(&lb);
   free(hz);

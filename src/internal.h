@@ -33,6 +33,12 @@ void clgan_hex(const uint8_t *bytes, size_t n, char *out);
  * of the directory. Two writers at once each rename a complete file; the last wins. */
 clgan_status clgan_write_file_atomic(const char *path, const void *const *parts,
                                      const size_t *sizes, int nparts);
+/* A sample grid's 8-bit interleaved pixels as clgan_png_write_grid lays them out, with
+ * `margin` black columns added on the left; *out is malloc'd, *cols_out the columns used.
+ * (src/io_png.c; clgan_png_write_grid_labeled in src/io_plot.c draws into the margin.) */
+clgan_status clgan_grid_pixels(const char *path, const float *images, int n, int c, int h,
+                               int w, int cols, int pad, int margin, uint8_t **out, int *gw_out,
+                               int *gh_out, int *cols_out);
 /* Reads a whole file (max_bytes caps it: bigger is CLGAN_ERR_FORMAT). */
 clgan_status clgan_read_file(const char *path, size_t max_bytes, void **data, size_t *size);
 
