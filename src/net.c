@@ -251,7 +251,8 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   size_t nt = (size_t)clgan_net_tensor_count(d), nl = (size_t)(d->count ? d->count : 1);
   net->t_view = calloc(nt, sizeof *net->t_view);
   net->drop_counter = calloc(nl, sizeof *net->drop_counter);
-  if (!net->t_view || !net->drop_counter || plan_make(d, batch, &p)) {
+  net->gdone = calloc(nt, sizeof *net->gdone);
+  if (!net->t_view || !net->drop_counter || !net->gdone || plan_make(d, batch, &p)) {
     clgan_net_free(net);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
@@ -320,6 +321,7 @@ void clgan_net_free(clgan_net *net) {
   free(net->writers);
   free(net->t_view);
   free(net->drop_counter);
+  free(net->gdone);
   free(net);
 }
 
@@ -552,9 +554,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
   int out_t = d->count ? tensor_of(d, d->count - 1) : 0;
   if (net->root[out_t] == 0) /* a network of views only: din is dout */
     return din.mem ? clgan_copy(ctx, (size_t)n * tensor_size(d, 0), dout, din) : CLGAN_OK;
-  int done_stack[64];
-  int *done = nt <= 64 ? done_stack : calloc((size_t)nt, sizeof *done);
-  if (!done) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  int *done = net->gdone; /* planned: no allocation per backward */
   memset(done, 0, sizeof *done * (size_t)nt);
   bwd b = {net, n, dout, din, net->root[out_t], done};
   clgan_status s = CLGAN_OK;
@@ -721,7 +721,6 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
     }
     if (s) clgan_error_prefix("backward layer %d: ", i);
   }
-  if (done != done_stack) free(done);
   return s;
 }
 
