@@ -252,10 +252,12 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   net->t_view = calloc(nt, sizeof *net->t_view);
   net->drop_counter = calloc(nl, sizeof *net->drop_counter);
   net->gdone = calloc(nt, sizeof *net->gdone);
-  if (!net->t_view || !net->drop_counter || !net->gdone || plan_make(d, batch, &p)) {
+  net->fused = calloc(nl, 1);
+  if (!net->t_view || !net->drop_counter || !net->gdone || !net->fused || plan_make(d, batch, &p)) {
     clgan_net_free(net);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
+  for (int i = 0; i < d->count; i++) net->fused[i] = (char)fused_bn_act(d, i);
   net->t_off = p.t_off, net->g_off = p.g_off, net->save_off = p.save_off;
   if (p.out_used) {
     clgan_net_free(net);
@@ -322,6 +324,7 @@ void clgan_net_free(clgan_net *net) {
   free(net->t_view);
   free(net->drop_counter);
   free(net->gdone);
+  free(net->fused);
   free(net);
 }
 
@@ -409,7 +412,7 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         } else {
           clgan_view sm = CLGAN_VIEW(net->acts, net->save_off[i]);
           clgan_view si = clgan_view_at(sm, (size_t)l->out_c);
-          int upd = mode == CLGAN_BN_TRAIN, fuse = fused_bn_act(d, i);
+          int upd = mode == CLGAN_BN_TRAIN, fuse = net->fused[i];
           const clgan_layer_desc *a = fuse ? &d->layers[i + 1] : l;
           clgan_view y = fuse ? CLGAN_VIEW(net->acts, net->t_off[t + 1]) : out;
           s = clgan_batchnorm_act_forward_train(ctx, n, l->out_c, hw, in, gamma, beta,
@@ -560,10 +563,10 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
   clgan_status s = CLGAN_OK;
   for (int i = d->count - 1; i >= 0 && !s; i--) {
     const clgan_layer_desc *l = &d->layers[i];
-    if (is_alias(l) || (i > 0 && fused_bn_act(d, i - 1))) continue;
+    if (is_alias(l) || (i > 0 && net->fused[i - 1])) continue;
     int t = tensor_of(d, i);
     /* fused: the gradient arriving is the activation's (its layer was skipped) */
-    int fuse = fused_bn_act(d, i);
+    int fuse = net->fused[i];
     clgan_view dy = grad_of(&b, fuse ? t + 1 : t);
     if (!dy.mem) continue; /* nothing downstream needs a gradient through here */
     clgan_view x = net->t_view[l->src[0]];

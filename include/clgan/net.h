@@ -39,6 +39,7 @@ typedef struct clgan_net {
   int *writers;              /* gradient contributions it receives in a backward */
   clgan_view *t_view;        /* where it was in the last forward */
   int *gdone;                /* backward's count of contributions written so far */
+  char *fused;               /* per layer: a batch norm run fused with the activation after it */
   size_t *save_off;          /* per normalisation layer: its saves in acts */
   unsigned long long *drop_counter; /* per dropout layer: the Philox counter of the last forward */
   clgan_view bound[CLGAN_MAX_NET_INPUTS]; /* inputs other than the main one (clgan_net_bind) */
