@@ -67,8 +67,8 @@ clgan_status clgan_device_select(const clgan_device_info *devs, int count, const
 /* The index the default rule picks without any spec or environment (-1 if count == 0). */
 int clgan_device_default_index(const clgan_device_info *devs, int count);
 
-struct clgan_program_cache;  /* src/program.c */
-struct clgan_gemm_state;     /* src/gemm.c */
+struct clgan_program_cache;  /* src/device/program.c */
+struct clgan_gemm_state;     /* src/blas/gemm.c */
 
 /* A context on one device: everything above the device layer runs through this. */
 typedef struct clgan_ctx {

@@ -251,7 +251,7 @@ clgan_status clgan_profile_start(clgan_ctx *ctx);
 clgan_status clgan_profile_read(clgan_ctx *ctx, clgan_profile_entry **out, int *count);
 void clgan_profile_stop(clgan_ctx *ctx);
 
-/* For src/program.c: a launch with an event to time (takes the event). */
+/* For src/device/program.c: a launch with an event to time (takes the event). */
 void clgan_profile_add_launch(clgan_ctx *ctx, const char *name, cl_event ev);
 /* 1 while profiling is on (launchers then ask for an event). */
 int clgan_profile_active(const clgan_ctx *ctx);

@@ -1,5 +1,5 @@
 /* The only file that talks to CLBlast: SGEMM and strided-batched SGEMM on clgan views, run
- * by the context's GEMM plan (src/gemm_tune.c), plus shape recording and event profiling.
+ * by the context's GEMM plan (src/blas/gemm_tune.c), plus shape recording and event profiling.
  * Tests: tests/perf/test_gemm.c (against a float64 reference, every route); `clgan doctor`. */
 #include <clblast_c.h>
 #include <math.h>
