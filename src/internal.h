@@ -24,6 +24,15 @@ int clgan_cache_key(const clgan_device_info *dev, const char *source, const char
 clgan_status clgan_programs_init(clgan_ctx *ctx);
 void clgan_programs_free(clgan_ctx *ctx);
 void clgan_gemm_free(clgan_ctx *ctx);
+void clgan_profile_free(clgan_ctx *ctx);
+
+/* For the GEMM layer (src/blas/gemm.c), while profiling is on: the entry of a GEMM named
+ * `name` with shape s, found or made before the GEMM is enqueued (entries keep the order of
+ * first calls); -1 when profiling is off or out of host memory. Then clgan_profile_add_gemm
+ * times it from the end of `start` (a marker enqueued before it) to the end of `end`, and
+ * takes both events (just released when entry is -1 or end is NULL). */
+int clgan_profile_gemm_entry(clgan_ctx *ctx, const char *name, const clgan_gemm_shape *s);
+void clgan_profile_add_gemm(clgan_ctx *ctx, int entry, cl_event start, cl_event end);
 
 /* SHA-256 of a buffer as 32 bytes, and its hex form (65 bytes with NUL). */
 void clgan_sha256(const void *data, size_t n, uint8_t out[32]);

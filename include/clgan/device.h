@@ -1,4 +1,5 @@
-/* OpenCL platforms and devices: listing, selection, context + queue, capabilities.
+/* OpenCL platforms and devices: listing, selection, context + queue, capabilities, and
+ * event profiling (src/device/profile.c).
  * Tests: tests/core/test_select.c (host), tests/core/test_two_platforms.sh */
 #ifndef CLGAN_DEVICE_H
 #define CLGAN_DEVICE_H
@@ -69,6 +70,7 @@ int clgan_device_default_index(const clgan_device_info *devs, int count);
 
 struct clgan_program_cache;  /* src/device/program.c */
 struct clgan_gemm_state;     /* src/blas/gemm.c */
+struct clgan_profile_state;  /* src/device/profile.c */
 
 /* A context on one device: everything above the device layer runs through this. */
 typedef struct clgan_ctx {
@@ -78,6 +80,7 @@ typedef struct clgan_ctx {
   int profiling;                      /* queue created with CL_QUEUE_PROFILING_ENABLE */
   struct clgan_program_cache *programs;
   struct clgan_gemm_state *gemm;
+  struct clgan_profile_state *profile;
 } clgan_ctx;
 
 enum { CLGAN_CTX_PROFILING = 1 };
@@ -101,6 +104,38 @@ void clgan_buffer_release(cl_mem *buf);
 
 /* Turns a failed OpenCL call into a clgan error naming the call and the code. */
 clgan_status clgan_cl_check(cl_int err, const char *what);
+
+/* One GEMM problem as clgan_gemm receives it: row-major C(m x n) = op(A) op(B). The GEMM
+ * layer is gemm.h; the shape is here because the profiler keeps GEMMs by shape. */
+typedef struct clgan_gemm_shape {
+  int ta, tb;       /* 0 = as stored, 1 = transposed */
+  size_t m, n, k;
+} clgan_gemm_shape;
+
+/* ---- profiling (src/device/profile.c): OpenCL event times per kernel name and per GEMM
+ * shape ----
+ * Needs a context created with CLGAN_CTX_PROFILING. While on, every clgan kernel launch and
+ * every GEMM (all of CLBlast's kernels for it, between two markers) is timed on the
+ * device. Entries are kept per name ("im2col_f32", "gemm NT 128x1024x3136"). */
+typedef struct clgan_profile_entry {
+  char name[64];
+  int is_gemm;
+  clgan_gemm_shape shape; /* GEMMs only */
+  long calls;
+  double seconds;         /* summed device time (end - start of the events) */
+  double flops;           /* GEMMs: 2*m*n*k per call, summed */
+} clgan_profile_entry;
+
+clgan_status clgan_profile_start(clgan_ctx *ctx);
+/* Waits for the queue, reads every pending event and returns the totals since start, most
+ * time first (free() the array). Profiling stays on; start again to reset. */
+clgan_status clgan_profile_read(clgan_ctx *ctx, clgan_profile_entry **out, int *count);
+void clgan_profile_stop(clgan_ctx *ctx);
+
+/* For src/device/program.c: a launch with an event to time (takes the event). */
+void clgan_profile_add_launch(clgan_ctx *ctx, const char *name, cl_event ev);
+/* 1 while profiling is on (launchers then ask for an event). */
+int clgan_profile_active(const clgan_ctx *ctx);
 
 #ifdef __cplusplus
 }

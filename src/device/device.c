@@ -422,6 +422,7 @@ void clgan_ctx_free(clgan_ctx *c) {
   if (c->queue) clFinish(c->queue);
   clgan_gemm_free(c);
   clgan_programs_free(c);
+  clgan_profile_free(c);
   if (c->queue) clReleaseCommandQueue(c->queue);
   if (c->context) clReleaseContext(c->context);
   free(c);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clgan/gemm.h"
 #include "clgan/version.h"
 #include "internal.h"
 
@@ -466,7 +465,7 @@ clgan_status clgan_launch(clgan_ctx *ctx, cl_kernel k, const char *name, cl_uint
                           const size_t *global, const size_t *local) {
   for (cl_uint d = 0; d < dims; d++)
     if (global[d] == 0) return CLGAN_OK;
-  cl_event ev = NULL; /* only while profiling (src/blas/gemm.c times it) */
+  cl_event ev = NULL; /* only while profiling (src/device/profile.c times it) */
   cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL,
                                     clgan_profile_active(ctx) ? &ev : NULL);
   if (e != CL_SUCCESS) {
