@@ -21,11 +21,6 @@ void clgan_build_options_for(int major, int minor, char *out, size_t cap);
 int clgan_cache_key(const clgan_device_info *dev, const char *source, const char *options,
                     uint8_t key[32]);
 
-clgan_status clgan_programs_init(clgan_ctx *ctx);
-void clgan_programs_free(clgan_ctx *ctx);
-void clgan_gemm_free(clgan_ctx *ctx);
-void clgan_profile_free(clgan_ctx *ctx);
-
 /* For the GEMM layer (src/blas/gemm.c), while profiling is on: the entry of a GEMM named
  * `name` with shape s, found or made before the GEMM is enqueued (entries keep the order of
  * first calls); -1 when profiling is off or out of host memory. Then clgan_profile_add_gemm

@@ -1,5 +1,5 @@
-/* OpenCL platforms and devices: listing, selection, context + queue, capabilities, and
- * event profiling (src/device/profile.c).
+/* OpenCL platforms and devices: listing, selection, context + queue, capabilities, the
+ * cleanups of the layers above, and event profiling (src/device/profile.c).
  * Tests: tests/core/test_select.c (host), tests/core/test_two_platforms.sh */
 #ifndef CLGAN_DEVICE_H
 #define CLGAN_DEVICE_H
@@ -72,15 +72,24 @@ struct clgan_program_cache;  /* src/device/program.c */
 struct clgan_gemm_state;     /* src/blas/gemm.c */
 struct clgan_profile_state;  /* src/device/profile.c */
 
+enum { CLGAN_CTX_MAX_CLEANUPS = 8 };
+
 /* A context on one device: everything above the device layer runs through this. */
 typedef struct clgan_ctx {
   clgan_device_info info;
   cl_context context;
   cl_command_queue queue;
   int profiling;                      /* queue created with CL_QUEUE_PROFILING_ENABLE */
+  /* per-context state of the layers, each made on its first use (NULL until then) */
   struct clgan_program_cache *programs;
   struct clgan_gemm_state *gemm;
   struct clgan_profile_state *profile;
+  /* their cleanups, highest layer first (clgan_ctx_on_free) */
+  struct {
+    int layer;
+    void (*fn)(struct clgan_ctx *ctx);
+  } cleanups[CLGAN_CTX_MAX_CLEANUPS];
+  int ncleanups;
 } clgan_ctx;
 
 enum { CLGAN_CTX_PROFILING = 1 };
@@ -92,6 +101,22 @@ clgan_status clgan_ctx_create_on(const clgan_device_info *info, unsigned flags, 
 void clgan_ctx_free(clgan_ctx *ctx);
 /* clFinish with error reporting. */
 clgan_status clgan_ctx_finish(clgan_ctx *ctx);
+
+/* ---- per-context state of the layers above the device ----
+ * The device layer calls nothing above it (layers: device -> program -> gemm -> ops ...).
+ * A layer that keeps state in a context (the program cache, the GEMM state, the profiler)
+ * creates it on its first use and registers its cleanup then, with its layer's rank.
+ * clgan_ctx_free finishes the queue, runs the cleanups from the highest rank down (the
+ * GEMM state, then the programs, then the profiler's events; equal ranks the last
+ * registered first), and only then releases the queue and the context. */
+enum {
+  CLGAN_LAYER_PROFILE = 0, /* src/device/profile.c */
+  CLGAN_LAYER_PROGRAM = 1, /* src/device/program.c */
+  CLGAN_LAYER_GEMM = 2     /* src/blas/gemm.c */
+};
+/* Registers fn (once: the same fn again is a no-op) to run in clgan_ctx_free.
+ * CLGAN_ERR_INVALID_ARG when CLGAN_CTX_MAX_CLEANUPS are already registered. */
+clgan_status clgan_ctx_on_free(clgan_ctx *ctx, int layer, void (*fn)(clgan_ctx *ctx));
 
 /* Device buffers. The helpers name the tensor in their error message ("allocating
  * 'g.act' (12.3 MiB)...") so an out-of-memory says which tensor failed. */

@@ -70,8 +70,14 @@ struct clgan_gemm_state {
   int nrec, caprec;
 };
 
+static void gemm_free(clgan_ctx *ctx);
+
+/* The context's GEMM state, made on first use; its cleanup is registered then
+ * (clgan_ctx_on_free, device.h). */
 static clgan_status state_of(clgan_ctx *ctx, struct clgan_gemm_state **out) {
   if (!ctx->gemm) {
+    clgan_status s = clgan_ctx_on_free(ctx, CLGAN_LAYER_GEMM, gemm_free);
+    if (s) return s;
     ctx->gemm = calloc(1, sizeof *ctx->gemm);
     if (!ctx->gemm) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     clgan_gemm_plan_init(&ctx->gemm->plan);
@@ -88,7 +94,7 @@ static clgan_status plan_ready(clgan_ctx *ctx, struct clgan_gemm_state **out) {
   return CLGAN_OK;
 }
 
-void clgan_gemm_free(clgan_ctx *ctx) {
+static void gemm_free(clgan_ctx *ctx) {
   struct clgan_gemm_state *g = ctx->gemm;
   if (!g) return;
   clgan_gemm_plan_free(&g->plan);

@@ -40,7 +40,7 @@ static void profile_drop(struct clgan_profile_state *g) {
   g->npend = 0;
 }
 
-void clgan_profile_free(clgan_ctx *ctx) {
+static void profile_free(clgan_ctx *ctx) {
   struct clgan_profile_state *g = ctx->profile;
   if (!g) return;
   profile_drop(g);
@@ -140,7 +140,9 @@ clgan_status clgan_profile_start(clgan_ctx *ctx) {
   if (!ctx->profiling)
     return clgan_error(CLGAN_ERR_INVALID_ARG,
                        "profiling needs a context created with CLGAN_CTX_PROFILING");
-  if (!ctx->profile) {
+  if (!ctx->profile) { /* made on first use, its cleanup registered then (device.h) */
+    clgan_status s = clgan_ctx_on_free(ctx, CLGAN_LAYER_PROFILE, profile_free);
+    if (s) return s;
     ctx->profile = calloc(1, sizeof *ctx->profile);
     if (!ctx->profile) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
