@@ -1,7 +1,7 @@
 /* Batch norm over x (N, C, HW): training forward with running statistics, eval forward,
  * backward, each training kernel optionally fused with a following relu / leaky relu.
  * One work-group per channel reduces in local memory in a fixed order.
- * Launchers: src/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c, test_bn_act.c */
+ * Launchers: src/ops/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c, test_bn_act.c */
 
 /* The pre-activation z. The fused activation (act as clgan_act: 1 relu, 2 leaky relu) is
  * z > 0 ? z : neg * z with neg = 0 or slope, its derivative's factor z > 0 ? 1 : neg: the

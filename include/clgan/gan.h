@@ -114,7 +114,7 @@ clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int siz
 /* Fixed noise for sample grids: n x nz normals from (seed, stream 2). */
 void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z);
 
-/* ---- checkpoints (src/checkpoint.c) ----
+/* ---- checkpoints (src/train/checkpoint.c) ----
  * Tensors: "generator.<i>.weight|bias|running_mean|running_var|num_batches_tracked",
  * "discriminator.<i>...." (i = layer index, as in an nn.Sequential of the model file's
  * layers), "adam_m.generator.<i>.weight", "adam_v....". Metadata: format, version, the

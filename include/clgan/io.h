@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-/* ---- datasets (src/io_dataset.c) ---- */
+/* ---- datasets (src/io/io_dataset.c) ---- */
 
 /* Debian's dataset-fashion-mnist training images, the default data. */
 #define CLGAN_DEFAULT_DATA "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
@@ -83,12 +83,12 @@ const char *clgan_dataset_class_name(const clgan_dataset *ds, int k, char *buf, 
 /* Copies images idx[0..n) as floats scaled to [-1, 1] into out (n, C, H, W). */
 void clgan_dataset_batch(const clgan_dataset *ds, const int *idx, int n, float *out);
 
-/* ---- files (src/fileutil.c) ---- */
+/* ---- files (src/core/fileutil.c) ---- */
 
 /* mkdir -p: creates `path` and its missing parents (mode 0755); existing ones are fine. */
 clgan_status clgan_mkdirs(const char *path);
 
-/* ---- PNG (src/io_png.c, libpng) ---- */
+/* ---- PNG (src/io/io_png.c, libpng) ---- */
 
 /* Writes an 8-bit grey (channels 1), RGB (3) or RGBA (4) PNG atomically (temp + rename),
  * rows top to bottom, interleaved channels. */
@@ -122,7 +122,7 @@ int clgan_grid_label_margin(const char *const *row_labels, int nlabels, int h, i
 clgan_status clgan_png_read(const char *path, uint8_t **pixels, int *width, int *height,
                             int *channels);
 
-/* ---- plots (src/io_plot.c, cairo drawing, libpng writing) ---- */
+/* ---- plots (src/io/io_plot.c, cairo drawing, libpng writing) ---- */
 
 typedef struct clgan_plot_series {
   const char *label;
@@ -148,7 +148,7 @@ typedef struct clgan_plot_panel {
 clgan_status clgan_plot_write(const char *path, const char *xlabel, const float *x,
                               int npoints, const clgan_plot_panel *panels, int npanels);
 
-/* ---- safetensors (src/io_safetensors.c, json-c) ---- */
+/* ---- safetensors (src/io/io_safetensors.c, json-c) ---- */
 
 typedef enum { CLGAN_DTYPE_F32 = 0, CLGAN_DTYPE_I64 = 1 } clgan_dtype;
 

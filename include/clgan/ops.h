@@ -33,7 +33,7 @@ clgan_status clgan_scale(clgan_ctx *ctx, size_t n, float a, clgan_view x);
 /* y[i] = x[i] */
 clgan_status clgan_copy(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view y);
 
-/* ---- GEMM (src/gemm.c, CLBlast) ---- */
+/* ---- GEMM (src/blas/gemm.c, CLBlast) ---- */
 /* C(MxN) = alpha * op(A)(MxK) * op(B)(KxN) + beta * C, row-major, leading dimensions in
  * floats. trans_a/trans_b: 0 = as stored, 1 = transposed. */
 clgan_status clgan_gemm(clgan_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
@@ -45,13 +45,13 @@ clgan_status clgan_gemm_batched(clgan_ctx *ctx, int trans_a, int trans_b, size_t
                                 clgan_view b, size_t ldb, size_t stride_b, float beta,
                                 clgan_view c, size_t ldc, size_t stride_c, size_t batch);
 
-/* ---- convolution (src/ops_conv.c, kernels/conv.cl) ----
+/* ---- convolution (src/ops/ops_conv.c, kernels/conv.cl) ----
  * conv2d: x (N, C_in, H_in, W_in), w (C_out, C_in, KH, KW), b (C_out), y (N, C_out, H_out, W_out)
  *   with H_out = (H_in + 2*pad - KH) / stride + 1 (PyTorch's Conv2d, dilation 1, groups 1).
  * conv_transpose2d: x (N, C_in, H_in, W_in), w (C_in, C_out, KH, KW) (PyTorch's layout),
  *   y (N, C_out, H_out, W_out) with H_out = (H_in - 1)*stride - 2*pad + KH + out_pad.
  * Both are im2col/col2im + GEMM; the transposed forward IS conv2d's data gradient and its
- * data gradient IS conv2d's forward (one implementation each, see src/ops_conv.c).
+ * data gradient IS conv2d's forward (one implementation each, see src/ops/ops_conv.c).
  * `ws` is scratch of at least clgan_conv_workspace() floats; `accumulate` = 1 adds into
  * dw/db (gradients of a layer used twice in one step), 0 overwrites. */
 typedef struct clgan_conv {
@@ -77,7 +77,7 @@ clgan_status clgan_conv_backward_weight(clgan_ctx *ctx, const clgan_conv *c, clg
                                         clgan_view db /* CLGAN_NONE: no bias */, int accumulate,
                                         clgan_view ws);
 
-/* ---- dense (src/ops_conv.c): x (N, IN), w (OUT, IN) as PyTorch's Linear, b (OUT), y (N, OUT) */
+/* ---- dense (src/ops/ops_conv.c): x (N, IN), w (OUT, IN) as PyTorch's Linear, b (OUT), y (N, OUT) */
 clgan_status clgan_dense_forward(clgan_ctx *ctx, int n, int in, int out, clgan_view x,
                                  clgan_view w, clgan_view b, clgan_view y);
 clgan_status clgan_dense_backward_data(clgan_ctx *ctx, int n, int in, int out, clgan_view dy,
@@ -86,7 +86,7 @@ clgan_status clgan_dense_backward_weight(clgan_ctx *ctx, int n, int in, int out,
                                          clgan_view dy, clgan_view dw, clgan_view db,
                                          int accumulate);
 
-/* ---- batch norm (src/ops_batchnorm.c): x (N, C, HW) with HW = 1 for 1d ----
+/* ---- batch norm (src/ops/ops_batchnorm.c): x (N, C, HW) with HW = 1 for 1d ----
  * Training: normalise with the batch mean and biased variance, save mean and 1/sqrt(var+eps)
  * for backward (each (C)), and update running_mean/var (unbiased var) with momentum:
  * r = (1 - momentum) * r + momentum * batch (PyTorch: momentum 0.1, eps 1e-5).
@@ -106,7 +106,7 @@ clgan_status clgan_batchnorm_backward(clgan_ctx *ctx, int n, int c, int hw, clga
                                       clgan_view save_invstd, clgan_view dx, clgan_view dgamma,
                                       clgan_view dbeta, int accumulate);
 
-/* ---- activations (src/ops_activation.c). y may alias x (in place). ---- */
+/* ---- activations (src/ops/ops_activation.c). y may alias x (in place). ---- */
 typedef enum clgan_act {
   CLGAN_ACT_IDENTITY = 0,
   CLGAN_ACT_RELU,
@@ -122,7 +122,7 @@ clgan_status clgan_activation_backward(clgan_ctx *ctx, clgan_act act, float slop
                                        clgan_view x, clgan_view y, clgan_view dy,
                                        clgan_view dx);
 
-/* ---- batch norm fused with the activation after it (src/ops_batchnorm.c) ----
+/* ---- batch norm fused with the activation after it (src/ops/ops_batchnorm.c) ----
  * y = act(batchnorm_train(x)) in one pass, act identity, relu or leaky relu (slope); the
  * statistics, saves and running update are those of clgan_batchnorm_forward_train, and
  * the pre-activation is not stored. The backward takes dy = dL/dy and folds act' in:
@@ -141,7 +141,7 @@ clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, 
                                           clgan_view save_invstd, clgan_view dx,
                                           clgan_view dgamma, clgan_view dbeta, int accumulate);
 
-/* ---- GAN losses (src/ops_loss.c), from logits, mean over n ----
+/* ---- GAN losses (src/ops/ops_loss.c), from logits, mean over n ----
  * Each writes out[0] = the mean loss and out[1] = mean(sigmoid(logit)) (D's output as a
  * probability, for the logs) into a device buffer, and dlogits[i] = scale * dloss/dlogit_i
  * (the 1/n of the mean included), so the two D terms can be summed with scale 1.
@@ -161,7 +161,7 @@ clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float 
                                          clgan_view logits, float scale, clgan_view out2,
                                          clgan_view dlogits /* CLGAN_NONE: loss only */);
 
-/* ---- optimisers (src/ops_optim.c): one launch over a whole parameter arena ----
+/* ---- optimisers (src/ops/ops_optim.c): one launch over a whole parameter arena ----
  * Adam as torch.optim.Adam / AdamW: step t counts from 1; bias-corrected; weight_decay is
  * L2 added to the gradient (decoupled = 0, Adam) or decoupled p -= lr*wd*p (AdamW). */
 clgan_status clgan_adam_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_view grad,
@@ -173,7 +173,7 @@ clgan_status clgan_sgd_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_vi
                             clgan_view buf, float lr, float momentum, float weight_decay,
                             long step);
 
-/* ---- counter-based random numbers (src/ops_rng.c, Philox4x32-10) ----
+/* ---- counter-based random numbers (src/ops/ops_rng.c, Philox4x32-10) ----
  * Value i of a stream is a pure function of (seed, counter + i): the same on every device
  * and on the host (clgan_philox_* below), whatever the launch shape. */
 clgan_status clgan_rng_uniform(clgan_ctx *ctx, size_t n, unsigned long long seed,
@@ -187,7 +187,7 @@ void clgan_philox_uniform(size_t n, unsigned long long seed, unsigned long long 
 void clgan_philox_normal(size_t n, unsigned long long seed, unsigned long long counter,
                          float mean, float std, float *out);
 
-/* ---- reductions (src/ops_reduce.c): results land in a device buffer ---- */
+/* ---- reductions (src/ops/ops_reduce.c): results land in a device buffer ---- */
 /* out[0] = sum(x) */
 clgan_status clgan_reduce_sum(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view out);
 /* out[0] = sum(x^2) (sqrt on the host gives the L2 norm) */

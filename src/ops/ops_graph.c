@@ -2,7 +2,7 @@
  * "graph nodes"). Every launcher validates its arguments, then only enqueues.
  * Tests: tests/ops_graph/ against tests/ref/ref_graph.c */
 #include "clgan/ops.h"
-#include "../ops_nn_internal.h"
+#include "ops_nn_internal.h"
 
 /* Largest tensor any of these launchers takes (as batch norm's). */
 #define GR_MAX_VALUES ((unsigned long long)1 << 40)
