@@ -92,6 +92,20 @@ static inline tbuf gt_int_buf(clgan_ctx *ctx, const int *host, size_t n, size_t 
   return b;
 }
 
+/* 1 if the ints outside an int buffer's view still hold gt_int_buf's guard. */
+static inline int gt_int_guards_ok(clgan_ctx *ctx, tbuf b) {
+  size_t total = b.off + b.n + NN_TAIL;
+  int *h = calloc(total, sizeof(int)), ok = 1;
+  if (!h || clgan_buffer_read(ctx, b.mem, 0, total * sizeof(int), h)) {
+    fprintf(stderr, "FAIL: labels download: %s\n", clgan_last_error());
+    exit(1);
+  }
+  for (size_t i = 0; i < total; i++)
+    if ((i < b.off || i >= b.off + b.n) && h[i] != -7777) ok = 0;
+  free(h);
+  return ok;
+}
+
 /* A call that must fail with CLGAN_ERR_INVALID_ARG and a message containing `needle`. */
 #define GT_BAD(expr, needle)                                                                \
   do {                                                                                      \
