@@ -714,9 +714,16 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         break;
       case CLGAN_LAYER_PRELU:
         g = grad_dst(&b, l->src[0], 1);
-        if (g.v.mem || dW.mem)
+        /* one accumulate flag per call: dx and the slopes' gradient may need different ones */
+        if (g.v.mem && dW.mem && g.acc != accumulate) {
+          s = clgan_prelu_backward(ctx, n, l->in_c, hw, x, W, (int)l->weight_count, dy, g.v,
+                                   CLGAN_NONE, g.acc);
+          if (!s) s = clgan_prelu_backward(ctx, n, l->in_c, hw, x, W, (int)l->weight_count, dy,
+                                           CLGAN_NONE, dW, accumulate);
+        } else if (g.v.mem || dW.mem) {
           s = clgan_prelu_backward(ctx, n, l->in_c, hw, x, W, (int)l->weight_count, dy, g.v, dW,
                                    g.v.mem ? g.acc : accumulate);
+        }
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       default:
