@@ -214,13 +214,25 @@ out_is_file)
 out_unwritable)
   mkdir -p "$T/pub/ro" && cp "$T/tiny.model" "$T/tiny-images-idx3-ubyte" "$T/pub/" && chmod 755 "$T" "$T/pub" &&
     chmod 644 "$T/pub/tiny.model" "$T/pub/tiny-images-idx3-ubyte" && chmod 555 "$T/pub/ro"
-  as=""
+  as="" exe=$CLGAN
   if [ "$(id -u)" -eq 0 ]; then # root writes anywhere: run as nobody
     command -v setpriv >/dev/null || skip "running as root without setpriv"
     as="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+    # nobody may not reach the build tree (a clone under /root, mode 700): run copies of
+    # clgan and the libclgan it loads from $T/pub/bin (the kernels are embedded in them)
+    mkdir "$T/pub/bin" && cp "$CLGAN" "$T/pub/bin/clgan" || fail "copying clgan to $T/pub/bin"
+    lib=$(ldd "$CLGAN" | awk '$1 ~ /^libclgan/ { print $1, $3 }')
+    [ -z "$lib" ] || cp -L "${lib#* }" "$T/pub/bin/${lib%% *}" || fail "copying $lib to $T/pub/bin"
+    chmod -R a+rX "$T/pub/bin"
+    exe=$T/pub/bin/clgan
+    as="$as env LD_LIBRARY_PATH=$T/pub/bin CLGAN_CACHE=0"
+    # a TMPDIR nobody cannot enter would fail below with a misleading exit status
+    $as sh -c 'test -x "$1" && test -r "$2"' sh "$exe" "$T/pub/tiny.model" ||
+      fail "nobody cannot run $exe or read $T/pub (TMPDIR=${TMPDIR:-/tmp} not reachable?)"
   fi
   expect 1 "cannot create directory '$T/pub/ro/out': Permission denied" "an unwritable --out" \
-    $as "$CLGAN" train --model "$T/pub/tiny.model" --data "$T/pub/tiny-images-idx3-ubyte" --batch 16 --iters 1 --out "$T/pub/ro/out" ;;
+    $as "$exe" train --model "$T/pub/tiny.model" --data "$T/pub/tiny-images-idx3-ubyte" --batch 16 --iters 1 --out "$T/pub/ro/out"
+  [ "$rc" -ne 127 ] || fail "an unwritable --out: clgan did not start (exit 127: a library not found?)" ;;
 # ---- device memory and kernels ----
 batch_too_big) # (device)
   need_device
