@@ -13,6 +13,7 @@
 #include "cli_opts.h"
 #include "train_args.h"
 #include "train_out.h"
+#include "train_resume.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 /* The first Ctrl-C / SIGTERM asks the loop to stop after the current iteration and save a
@@ -151,9 +152,6 @@ int cmd_train(int argc, char **argv) {
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
     return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
   int skip_nan = !strcmp(a.on_nan, "skip");
-  if (a.resume && (a.seen_model || a.seen_batch || a.seen_lr || a.seen_beta1 || a.seen_loss || a.seen_seed))
-    return cli_usage_error("train", "--resume continues the checkpoint's own model and settings: "
-                           "drop --model/--batch/--lr/--beta1/--g-loss/--seed");
 
   /* Everything that can be refused is refused before any output is touched. */
   clgan_status s;
@@ -170,6 +168,12 @@ int cmd_train(int argc, char **argv) {
     if ((s = clgan_checkpoint_config(&ckpt, &cfg, &start_step, &state))) {
       clgan_error_prefix("checkpoint '%s': ", a.resume);
       goto fail_early;
+    }
+    /* flags equal to the checkpoint's settings are accepted, others refused */
+    if ((rc = train_resume_check(&a, &cfg, &model))) {
+      clgan_safetensors_free(&ckpt);
+      clgan_model_free(&model);
+      return rc;
     }
   } else {
     if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
