@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "train_args.h"
+#include "progress.h"
 #include "train_out.h"
 #include "train_resume.h"
 
@@ -67,15 +68,10 @@ static void help(void) {
 
 static void progress(int tty, long long step, long long total, long long epoch, long long epochs,
                      double ips, double eta, const clgan_step_metrics *m) {
-  if (tty) {
-    int width = 24, fill = total ? (int)(width * (double)step / (double)total) : width;
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '-';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[epoch %lld/%lld] %lld/%lld [%s] %5.0f img/s ETA %02d:%02d  "
-            "loss_D %.3f loss_G %.3f D(x) %.3f D(G(z)) %.3f ", epoch + 1, epochs, step, total,
-            bar, ips, (int)(eta / 60), (int)fmod(eta, 60), m->loss_d, m->loss_g, m->d_real,
-            m->d_fake);
+  if (tty) { /* fitted to the terminal's width (tools/progress.c) */
+    progress_values v = {step, total, epoch + 1, epochs, ips, eta,
+                         m->loss_d, m->loss_g, m->d_real, m->d_fake};
+    progress_draw(&v);
   } else {
     fprintf(stderr, "epoch %lld/%lld iter %lld/%lld %.0f img/s ETA %.0fs loss_D %.4f loss_G %.4f "
             "D(x) %.4f D(G(z)) %.4f\n", epoch + 1, epochs, step, total, ips, eta, m->loss_d,
