@@ -12,7 +12,9 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "train_args.h"
+#include "progress.h"
 #include "train_out.h"
+#include "train_resume.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 /* The first Ctrl-C / SIGTERM asks the loop to stop after the current iteration and save a
@@ -72,15 +74,10 @@ static void help(void) {
 
 static void progress(int tty, long long step, long long total, long long epoch, long long epochs,
                      double ips, double eta, const clgan_step_metrics *m) {
-  if (tty) {
-    int width = 24, fill = total ? (int)(width * (double)step / (double)total) : width;
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '-';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[epoch %lld/%lld] %lld/%lld [%s] %5.0f img/s ETA %02d:%02d  "
-            "loss_D %.3f loss_G %.3f D(x) %.3f D(G(z)) %.3f ", epoch + 1, epochs, step, total,
-            bar, ips, (int)(eta / 60), (int)fmod(eta, 60), m->loss_d, m->loss_g, m->d_real,
-            m->d_fake);
+  if (tty) { /* fitted to the terminal's width (tools/progress.c) */
+    progress_values v = {step, total, epoch + 1, epochs, ips, eta,
+                         m->loss_d, m->loss_g, m->d_real, m->d_fake};
+    progress_draw(&v);
   } else {
     fprintf(stderr, "epoch %lld/%lld iter %lld/%lld %.0f img/s ETA %.0fs loss_D %.4f loss_G %.4f "
             "D(x) %.4f D(G(z)) %.4f\n", epoch + 1, epochs, step, total, ips, eta, m->loss_d,
@@ -248,9 +245,6 @@ int cmd_train(int argc, char **argv) {
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
     return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
   int skip_nan = !strcmp(a.on_nan, "skip");
-  if (a.resume && (a.seen_model || a.seen_batch || a.seen_lr || a.seen_beta1 || a.seen_loss || a.seen_seed))
-    return cli_usage_error("train", "--resume continues the checkpoint's own model and settings: "
-                           "drop --model/--batch/--lr/--beta1/--g-loss/--seed");
 
   /* Everything that can be refused is refused before any output is touched. */
   clgan_status s;
@@ -267,6 +261,12 @@ int cmd_train(int argc, char **argv) {
     if ((s = clgan_checkpoint_config(&ckpt, &cfg, &start_step, &state))) {
       clgan_error_prefix("checkpoint '%s': ", a.resume);
       goto fail_early;
+    }
+    /* flags equal to the checkpoint's settings are accepted, others refused */
+    if ((rc = train_resume_check(&a, &cfg, &model))) {
+      clgan_safetensors_free(&ckpt);
+      clgan_model_free(&model);
+      return rc;
     }
   } else {
     if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
