@@ -12,7 +12,7 @@ layers are those of samples/dcgan28.model and samples/dcgan64.model, as nn.Seque
 same order (tests/train/make_fixture.py checks dcgan28 against clgan value by value).
 
 Work done per iteration is the same as clgan's: in the G step D's parameters are frozen
-(requires_grad False), so no D weight gradients are computed, as src/gan.c skips them;
+(requires_grad False), so no D weight gradients are computed, as src/train/gan.c skips them;
 --example-style computes them anyway, as PyTorch's DCGAN example does.
 """
 import argparse

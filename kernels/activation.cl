@@ -1,4 +1,4 @@
-/* Activations forward and backward, in place allowed. Launchers: src/ops_activation.c.
+/* Activations forward and backward, in place allowed. Launchers: src/ops/ops_activation.c.
  * Tests: tests/ops_nn/test_activation.c */
 
 /* act is clgan_act: 0 identity, 1 relu, 2 leaky relu, 3 tanh, 4 sigmoid. One kernel with a

@@ -1,7 +1,7 @@
 /* Batch norm over x (N, C, HW): training forward with running statistics, eval forward,
  * backward, each training kernel optionally fused with a following relu / leaky relu.
  * One work-group per channel reduces in local memory in a fixed order.
- * Launchers: src/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c, test_bn_act.c */
+ * Launchers: src/ops/ops_batchnorm.c. Tests: tests/ops_nn/test_batchnorm.c, test_bn_act.c */
 
 /* The pre-activation z. The fused activation (act as clgan_act: 1 relu, 2 leaky relu) is
  * z > 0 ? z : neg * z with neg = 0 or slope, its derivative's factor z > 0 ? 1 : neg: the
@@ -14,14 +14,14 @@ float bn_z(float v, float mean, float a, float b) { return (v - mean) * a + b; }
  * ... of each. hs is chosen by the launcher so that 1 << hs <= HW: neighbouring items read
  * neighbouring values (coalesced), and HW = 1 (batch norm after a dense layer) still spreads
  * the batch over the group. */
-#define BN_FOR_CHANNEL(idx, ...)                                                   \
+/* OpenCL C 1.2 has no variadic macros (POCL accepts them, NVIDIA's compiler refuses them):
+ * the walk is a BEGIN/END pair around the body. tests/core/test_kernel_std.sh checks. */
+#define BN_FOR_CHANNEL_BEGIN(idx)                                                  \
   for (int ni_ = lid >> hs; ni_ < n; ni_ += l >> hs) {                             \
     const ulong base_ = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw;          \
     for (int si_ = lid & ((1 << hs) - 1); si_ < hw; si_ += 1 << hs) {              \
-      const ulong idx = base_ + (ulong)si_;                                        \
-      __VA_ARGS__;                                                                 \
-    }                                                                              \
-  }
+      const ulong idx = base_ + (ulong)si_;
+#define BN_FOR_CHANNEL_END }}
 
 /* Two-pass mean and biased variance (robust to a large mean), then y = act(bn(x)).
  * has_affine = 0 means gamma = 1, beta = 0; has_running = 0 skips the running update.
@@ -40,25 +40,25 @@ __kernel void bn_forward_train(const int n, const int c, const int hw, __global 
   const int l = (int)get_local_size(0);
   const float m = (float)n * (float)hw;
   float s = 0.0f;
-  BN_FOR_CHANNEL(i, s += x[xo + i]);
+  BN_FOR_CHANNEL_BEGIN(i) s += x[xo + i]; BN_FOR_CHANNEL_END
   const float mean = clgan_group_sum(scratch, s) / m;
   float q = 0.0f;
-  BN_FOR_CHANNEL(i, {
+  BN_FOR_CHANNEL_BEGIN(i) {
     float d = x[xo + i] - mean;
     q += d * d;
-  });
+  } BN_FOR_CHANNEL_END
   const float var = clgan_group_sum(scratch, q) / m;
   const float invstd = 1.0f / sqrt(var + eps);
   const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f;
   const float a = invstd * g;
   if (act == 0) {
-    BN_FOR_CHANNEL(i, y[yo + i] = bn_z(x[xo + i], mean, a, b));
+    BN_FOR_CHANNEL_BEGIN(i) y[yo + i] = bn_z(x[xo + i], mean, a, b); BN_FOR_CHANNEL_END
   } else {
     const float neg = act == 1 ? 0.0f : slope;
-    BN_FOR_CHANNEL(i, {
+    BN_FOR_CHANNEL_BEGIN(i) {
       float z = bn_z(x[xo + i], mean, a, b);
       y[yo + i] = z > 0.0f ? z : neg * z;
-    });
+    } BN_FOR_CHANNEL_END
   }
   if (lid == 0) {
     save_mean[smo + ch] = mean;
@@ -110,20 +110,20 @@ __kernel void bn_backward(const int n, const int c, const int hw, __global const
   const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;
   float sdy = 0.0f, sdyx = 0.0f;
   if (act == 0) {
-    BN_FOR_CHANNEL(i, {
+    BN_FOR_CHANNEL_BEGIN(i) {
       float d = dy[dyo + i];
       sdy += d;
       sdyx += d * (x[xo + i] - mean);
-    });
+    } BN_FOR_CHANNEL_END
   } else {
     const float neg = act == 1 ? 0.0f : slope;
-    BN_FOR_CHANNEL(i, {
+    BN_FOR_CHANNEL_BEGIN(i) {
       float v = x[xo + i], d = dy[dyo + i];
       d = bn_z(v, mean, a, b) > 0.0f ? d : neg * d;
       dx[dxo + i] = d;
       sdy += d;
       sdyx += d * (v - mean);
-    });
+    } BN_FOR_CHANNEL_END
   }
   const float2 r = clgan_group_sum2(scratch, sdy, sdyx);
   const float sum_dy = r.x, sum_dyxhat = r.y * invstd;
@@ -131,10 +131,10 @@ __kernel void bn_backward(const int n, const int c, const int hw, __global const
   /* dz: dy itself, or what the first pass left in dx */
   __global const float *dz = act == 0 ? dy : (__global const float *)dx;
   const ulong dzo = act == 0 ? dyo : dxo;
-  BN_FOR_CHANNEL(i, {
+  BN_FOR_CHANNEL_BEGIN(i) {
     float xc = x[xo + i] - mean;
     dx[dxo + i] = k * ((m * dz[dzo + i] - sum_dy) - xc * kx);
-  });
+  } BN_FOR_CHANNEL_END
   if (lid == 0 && has_dparams) {
     dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;
     dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;

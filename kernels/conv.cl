@@ -1,5 +1,5 @@
 /* Convolution helpers around CLBlast's GEMM: im2col, gather-form col2im, the layout
- * transposes of a folded batch, bias add and bias gradient. Launchers: src/ops_conv.c.
+ * transposes of a folded batch, bias add and bias gradient. Launchers: src/ops/ops_conv.c.
  * Tests: tests/ops_conv/test_conv.c (also under Oclgrind).
  *
  * Every kernel sees the conv2d geometry x (n, c, h, w) -> y (n, co, ho, wo) with P = ho*wo.
@@ -113,7 +113,7 @@ __kernel void cnp_to_nchw_f32(const int nb, const int c, const int p_count,
   dst[dso + ((size_t)n * c + ch) * p_count + p] = v;
 }
 
-/* ---- row forms (CPU devices; src/ops_conv.c picks by device type) ----
+/* ---- row forms (CPU devices; src/ops/ops_conv.c picks by device type) ----
  * One item per contiguous run of output: the index arithmetic (the divisions above) is
  * done once per run instead of once per element, and each item writes (and mostly reads)
  * consecutive addresses. On a CPU that is what matters: POCL runs a work-group as a loop

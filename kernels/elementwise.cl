@@ -1,4 +1,4 @@
-/* Elementwise basics: fill, axpy, scale, copy. Launchers: src/ops_elementwise.c.
+/* Elementwise basics: fill, axpy, scale, copy. Launchers: src/ops/ops_elementwise.c.
  * Tests: tests/test_ops_elementwise.c */
 
 __kernel void fill_f32(const ulong n, const float value, __global float *x, const ulong xo) {

@@ -1,5 +1,5 @@
 /* GAN losses from logits: mean loss, mean sigmoid and dloss/dlogit in one work-group.
- * Launcher: src/ops_loss.c. Tests: tests/ops_nn/test_loss.c */
+ * Launcher: src/ops/ops_loss.c. Tests: tests/ops_nn/test_loss.c */
 
 /* log(1 + e^-|x|): the stable tail shared by BCE and softplus */
 static float log1p_exp_neg_abs(float x) { return log1p(exp(-fabs(x))); }

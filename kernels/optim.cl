@@ -1,5 +1,5 @@
 /* Optimiser steps over a whole parameter arena, one launch each: Adam/AdamW and SGD with
- * momentum (torch.optim semantics). Launchers: src/ops_optim.c. Tests: tests/ops_nn/test_optim.c */
+ * momentum (torch.optim semantics). Launchers: src/ops/ops_optim.c. Tests: tests/ops_nn/test_optim.c */
 
 /* step_size = lr / (1 - beta1^t) and inv_bc2_sqrt = 1 / sqrt(1 - beta2^t) come from the host
  * in double; decay is lr*wd for AdamW (p *= 1 - decay) and wd for Adam (g += wd * p). */

@@ -1,5 +1,5 @@
 /* Deterministic reductions (no atomics, fixed order): sums, sums of squares, and the
- * pairwise L2 distances behind the mode-collapse measure. Launchers: src/ops_reduce.c.
+ * pairwise L2 distances behind the mode-collapse measure. Launchers: src/ops/ops_reduce.c.
  * Tests: tests/ops_nn/test_reduce.c */
 
 /* Item t (of the whole launch) sums x[i] (square = 0) or x[i]^2 (square = 1) over the

@@ -1,4 +1,4 @@
-/* Philox4x32-10 uniform and normal streams; launchers and the host twins in src/ops_rng.c,
+/* Philox4x32-10 uniform and normal streams; launchers and the host twins in src/ops/ops_rng.c,
  * which share kernels/philox.clh with these kernels. Tests: tests/ops_nn/test_rng.c */
 
 /* A fused multiply-add rounds once where the host rounds twice: the float results must be

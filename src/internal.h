@@ -21,9 +21,13 @@ void clgan_build_options_for(int major, int minor, char *out, size_t cap);
 int clgan_cache_key(const clgan_device_info *dev, const char *source, const char *options,
                     uint8_t key[32]);
 
-clgan_status clgan_programs_init(clgan_ctx *ctx);
-void clgan_programs_free(clgan_ctx *ctx);
-void clgan_gemm_free(clgan_ctx *ctx);
+/* For the GEMM layer (src/blas/gemm.c), while profiling is on: the entry of a GEMM named
+ * `name` with shape s, found or made before the GEMM is enqueued (entries keep the order of
+ * first calls); -1 when profiling is off or out of host memory. Then clgan_profile_add_gemm
+ * times it from the end of `start` (a marker enqueued before it) to the end of `end`, and
+ * takes both events (just released when entry is -1 or end is NULL). */
+int clgan_profile_gemm_entry(clgan_ctx *ctx, const char *name, const clgan_gemm_shape *s);
+void clgan_profile_add_gemm(clgan_ctx *ctx, int entry, cl_event start, cl_event end);
 
 /* SHA-256 of a buffer as 32 bytes, and its hex form (65 bytes with NUL). */
 void clgan_sha256(const void *data, size_t n, uint8_t out[32]);
@@ -33,6 +37,12 @@ void clgan_hex(const uint8_t *bytes, size_t n, char *out);
  * of the directory. Two writers at once each rename a complete file; the last wins. */
 clgan_status clgan_write_file_atomic(const char *path, const void *const *parts,
                                      const size_t *sizes, int nparts);
+/* A sample grid's 8-bit interleaved pixels as clgan_png_write_grid lays them out, with
+ * `margin` black columns added on the left; *out is malloc'd, *cols_out the columns used.
+ * (src/io/io_png.c; clgan_png_write_grid_labeled in src/io/io_plot.c draws into the margin.) */
+clgan_status clgan_grid_pixels(const char *path, const float *images, int n, int c, int h,
+                               int w, int cols, int pad, int margin, uint8_t **out, int *gw_out,
+                               int *gh_out, int *cols_out);
 /* Reads a whole file (max_bytes caps it: bigger is CLGAN_ERR_FORMAT). */
 clgan_status clgan_read_file(const char *path, size_t max_bytes, void **data, size_t *size);
 

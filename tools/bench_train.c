@@ -64,12 +64,14 @@ typedef struct bench_setup {
   clgan_ctx *ctx;
   clgan_gan *gan;
   float *real;
+  int32_t *labels; /* a conditional model's: i mod classes */
 } bench_setup;
 
 static void setup_free(bench_setup *b) {
   clgan_gan_free(b->gan);
   clgan_ctx_free(b->ctx);
   free(b->real);
+  free(b->labels);
   clgan_model_free(&b->model);
   memset(b, 0, sizeof *b);
 }
@@ -85,6 +87,11 @@ static clgan_status setup(bench_setup *b, const clgan_device_info *dev, const ch
   b->real = malloc(n * sizeof(float));
   if (!b->real) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   synthetic(b->real, n, 1);
+  if (b->model.classes) {
+    b->labels = malloc(sizeof(int32_t) * (size_t)batch);
+    if (!b->labels) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < batch; i++) b->labels[i] = i % b->model.classes;
+  }
   clgan_status s = dev ? clgan_ctx_create_on(dev, flags, &b->ctx)
                        : clgan_ctx_create(spec, flags, &b->ctx);
   if (!s) s = clgan_gan_create(b->ctx, &b->model, &cfg, &b->gan);
@@ -94,7 +101,7 @@ static clgan_status setup(bench_setup *b, const clgan_device_info *dev, const ch
 
 static clgan_status iteration(bench_setup *b) {
   clgan_step_metrics m;
-  return clgan_gan_iteration(b->gan, b->real, &m, 0);
+  return clgan_gan_iteration_labels(b->gan, b->real, b->labels, &m, 0);
 }
 
 /* ---- --startup: fresh processes ---- */
@@ -270,6 +277,15 @@ int cmd_bench_train(int argc, char **argv) {
                      clgan_net_device_bytes(&b.model.d, (int)batch, 1) +
                      clgan_gemm_scratch_bytes(b.ctx);
   double rss_before = rss_mib(0);
+  /* the graph plan: activations, and activation gradients after reuse vs one per tensor */
+  clgan_net_memory mg, md;
+  clgan_net_memory_plan(&b.model.g, (int)batch, 1, &mg);
+  clgan_net_memory_plan(&b.model.d, (int)batch, 1, &md);
+  double plan_acts = (double)(mg.acts + md.acts) * 4 / 1048576.0;
+  double plan_gacts = (double)(mg.gacts + md.gacts) * 4 / 1048576.0;
+  double plan_unshared = (double)(mg.gacts_unshared + md.gacts_unshared) * 4 / 1048576.0;
+  double plan_peak = (double)(mg.params + mg.acts + mg.gacts + mg.ws + md.params + md.acts +
+                              md.gacts + md.ws) * 4 / 1048576.0;
 
   /* --long: memory must not grow */
   double long_rss_first = 0.0, long_rss_last = 0.0, long_ms_first = 0.0, long_ms_last = 0.0;
@@ -325,6 +341,10 @@ int cmd_bench_train(int argc, char **argv) {
     ADD(root, "gflops", json_object_new_double(gflops));
     ADD(root, "first_iteration_in_process_s", json_object_new_double(first_s));
     ADD(root, "device_buffers_mib", json_object_new_double((double)dev_bytes / 1048576.0));
+    ADD(root, "planned_peak_mib", json_object_new_double(plan_peak));
+    ADD(root, "planned_activations_mib", json_object_new_double(plan_acts));
+    ADD(root, "planned_activation_grads_mib", json_object_new_double(plan_gacts));
+    ADD(root, "activation_grads_unshared_mib", json_object_new_double(plan_unshared));
     ADD(root, "rss_mib", json_object_new_double(rss_before));
     ADD(root, "peak_rss_mib", json_object_new_double(rss_mib(1)));
     if (prof_iters > 0) {
@@ -386,6 +406,8 @@ int cmd_bench_train(int argc, char **argv) {
            (double)dev_bytes / 1048576.0,
            (double)(dev_bytes - clgan_gemm_scratch_bytes(b.ctx)) / 1048576.0,
            (double)clgan_gemm_scratch_bytes(b.ctx) / 1048576.0, rss_before, rss_mib(1));
+    printf("planned peak of G and D %.1f MiB: activations %.1f, activation gradients %.1f "
+           "(%.1f with one region per tensor)\n", plan_peak, plan_acts, plan_gacts, plan_unshared);
     if (prof_iters > 0) {
       double gemm_t = 0.0;
       for (int i = 0; i < nprof; i++) gemm_t += prof[i].is_gemm ? prof[i].seconds : 0.0;

@@ -31,7 +31,8 @@ int cmd_doctor(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
-  const doctor_check *tables[] = {doctor_checks_basic, doctor_checks_conv, doctor_checks_nn};
+  const doctor_check *tables[] = {doctor_checks_basic, doctor_checks_conv, doctor_checks_nn,
+                                  doctor_checks_graph};
   const size_t ntables = sizeof tables / sizeof *tables;
   if (only) {
     int matched = 0;

@@ -12,7 +12,9 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "train_args.h"
+#include "progress.h"
 #include "train_out.h"
+#include "train_resume.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 /* The first Ctrl-C / SIGTERM asks the loop to stop after the current iteration and save a
@@ -40,20 +42,26 @@ static void help(void) {
       "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n\n"
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
       "frozen D (Adam, beta2 0.999, for both).\n"
-      "  --model M            preset (dcgan28, the default; dcgan64) or a model file\n"
+      "  --model M            preset (dcgan28, the default; dcgan64; cdcgan28 and\n"
+      "                       cdcgan28-proj, conditional) or a model file\n"
       "  --data PATH          IDX image file (gzipped or not) or a folder of PNGs; default\n"
       "                       Fashion-MNIST from Debian's dataset-fashion-mnist. Images of\n"
-      "                       another size are resized to the model's; grey/RGB converted\n"
+      "                       another size are resized to the model's; grey/RGB converted.\n"
+      "                       A conditional model needs labels: an IDX file with its\n"
+      "                       *-labels-idx1-ubyte file, or a folder of class subfolders\n"
+      "                       (one per class, holding its PNGs; names sorted = classes)\n"
       "  --epochs N           passes over the data (default 1); or --iters N, counted from\n"
       "                       the start of training (a resumed run trains the rest)\n"
       "  --batch N            batch size (default 64)\n"
       "  --lr X, --beta1 X    Adam settings for both networks (default 2e-4, 0.5)\n"
-      "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge\n"
+      "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge; a\n"
+      "                       model file's `loss` line changes the default\n"
       "  --seed S             weights, noise and data order all follow it (default 1)\n"
       "  --out DIR            output folder (default out): real.png, samples/, metrics.csv,\n"
       "                       plot.png, checkpoints/, latest.safetensors\n"
       "  --resume CKPT        continue a run from a checkpoint, exactly\n"
-      "  --sample-every N     fixed-noise grid every N iterations (default 200)\n"
+      "  --sample-every N     fixed-noise grid every N iterations (default 200); for a\n"
+      "                       conditional model one row of 8 per class, labelled\n"
       "  --checkpoint-every N checkpoint every N iterations (default 500); the end of a\n"
       "                       run and Ctrl-C always write one\n"
       "  --keep K             checkpoints kept (default 3)\n"
@@ -66,20 +74,35 @@ static void help(void) {
 
 static void progress(int tty, long long step, long long total, long long epoch, long long epochs,
                      double ips, double eta, const clgan_step_metrics *m) {
-  if (tty) {
-    int width = 24, fill = total ? (int)(width * (double)step / (double)total) : width;
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '-';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[epoch %lld/%lld] %lld/%lld [%s] %5.0f img/s ETA %02d:%02d  "
-            "loss_D %.3f loss_G %.3f D(x) %.3f D(G(z)) %.3f ", epoch + 1, epochs, step, total,
-            bar, ips, (int)(eta / 60), (int)fmod(eta, 60), m->loss_d, m->loss_g, m->d_real,
-            m->d_fake);
+  if (tty) { /* fitted to the terminal's width (tools/progress.c) */
+    progress_values v = {step, total, epoch + 1, epochs, ips, eta,
+                         m->loss_d, m->loss_g, m->d_real, m->d_fake};
+    progress_draw(&v);
   } else {
     fprintf(stderr, "epoch %lld/%lld iter %lld/%lld %.0f img/s ETA %.0fs loss_D %.4f loss_G %.4f "
             "D(x) %.4f D(G(z)) %.4f\n", epoch + 1, epochs, step, total, ips, eta, m->loss_d,
             m->loss_g, m->d_real, m->d_fake);
   }
+}
+
+/* The first subfolder (by name, no dot folders) of a PNG folder without PNG files of its
+ * own: its first class folder. 0 if none. */
+static int first_class_folder(const char *dir, char *out, size_t cap) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  struct dirent *e;
+  char best[1024] = "", path[2200];
+  struct stat sb;
+  while ((e = readdir(d))) {
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (e->d_name[0] != '.' && (!*best || strcmp(e->d_name, best) < 0) && !stat(path, &sb) &&
+        S_ISDIR(sb.st_mode))
+      snprintf(best, sizeof best, "%s", e->d_name);
+  }
+  closedir(d);
+  if (!*best) return 0;
+  snprintf(out, cap, "%s/%s", dir, best);
+  return 1;
 }
 
 /* Grey for IDX files; for a PNG folder, RGB if its first image has colour. */
@@ -94,6 +117,8 @@ static int data_channels(const char *dir) {
       snprintf(best, sizeof best, "%s", e->d_name);
   }
   closedir(d);
+  char sub[2200];
+  if (!*best && first_class_folder(dir, sub, sizeof sub)) return data_channels(sub);
   if (!*best) return 1;
   char path[2200];
   snprintf(path, sizeof path, "%s/%s", dir, best);
@@ -120,16 +145,85 @@ static void epoch_order(int *perm, int n, unsigned long long seed, long long epo
   }
 }
 
+/* Conditional models: the fixed samples' labels (one row of 8 per class, at most
+ * COND_ROWS_MAX rows) and the rows' class names. */
+#define COND_ROWS_MAX 64
+typedef struct cond_samples {
+  int32_t *labels;                       /* (nfixed) or NULL: an unconditional model */
+  int rows;
+  char (*names)[CLGAN_CLASS_NAME_MAX];   /* (rows) */
+  const char **row_names;                /* (rows) pointers into names */
+} cond_samples;
+
+static void cond_samples_free(cond_samples *c) {
+  free(c->labels);
+  free(c->names);
+  free(c->row_names);
+}
+
+/* Class names for the checkpoint: one per line, the data's name for each of the model's
+ * classes (its number where the data has none); as many as fit. */
+static void class_names_from_data(const clgan_dataset *ds, int classes, char *out, size_t cap) {
+  size_t len = 0;
+  out[0] = '\0';
+  for (int k = 0; k < classes; k++) {
+    char nb[CLGAN_CLASS_NAME_MAX];
+    clgan_dataset_class_name(ds, k, nb, sizeof nb);
+    size_t n = strlen(nb);
+    if (len + n + (k ? 1 : 0) >= cap) break;
+    if (k) out[len++] = '\n';
+    memcpy(out + len, nb, n + 1);
+    len += n;
+  }
+}
+
+/* Row k's label: line k of the checkpoint's class names, or k. */
+static clgan_status cond_samples_init(cond_samples *c, int classes, const char *names,
+                                      int *nfixed) {
+  memset(c, 0, sizeof *c);
+  c->rows = classes < COND_ROWS_MAX ? classes : COND_ROWS_MAX;
+  *nfixed = 8 * c->rows;
+  c->labels = malloc(sizeof *c->labels * (size_t)*nfixed);
+  c->names = calloc((size_t)c->rows, sizeof *c->names);
+  c->row_names = calloc((size_t)c->rows, sizeof *c->row_names);
+  if (!c->labels || !c->names || !c->row_names)
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int i = 0; i < *nfixed; i++) c->labels[i] = i / 8;
+  const char *p = names;
+  for (int k = 0; k < c->rows; k++) {
+    const char *e = p ? strchr(p, '\n') : NULL;
+    size_t n = p ? (e ? (size_t)(e - p) : strlen(p)) : 0;
+    if (n >= CLGAN_CLASS_NAME_MAX) n = CLGAN_CLASS_NAME_MAX - 1;
+    if (n) {
+      memcpy(c->names[k], p, n);
+      c->names[k][n] = '\0';
+    } else {
+      snprintf(c->names[k], sizeof c->names[k], "%d", k);
+    }
+    c->row_names[k] = c->names[k];
+    p = p && e ? e + 1 : NULL;
+  }
+  return CLGAN_OK;
+}
+
 static clgan_status write_samples(const char *dir, const char *name, clgan_gan *gan,
-                                  const float *fixed_z, int nfixed, float *diversity) {
+                                  const float *fixed_z, int nfixed, float *diversity,
+                                  const cond_samples *cond) {
   const clgan_model *m = gan->model;
   int size = m->image_c * m->image_h * m->image_w;
   float *img = malloc(sizeof(float) * (size_t)nfixed * size);
   if (!img) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  clgan_status s = clgan_generate(gan->g, fixed_z, nfixed, CLGAN_BN_EVAL, img);
+  clgan_status s = cond->labels
+                       ? clgan_generate_labels(gan->g, fixed_z, cond->labels, nfixed,
+                                               CLGAN_BN_EVAL, img)
+                       : clgan_generate(gan->g, fixed_z, nfixed, CLGAN_BN_EVAL, img);
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  if (!s) s = clgan_png_write_grid(path, img, nfixed, m->image_c, m->image_h, m->image_w, 8, 2);
+  if (!s && cond->labels)
+    s = clgan_png_write_grid_labeled(path, img, nfixed, m->image_c, m->image_h, m->image_w, 8,
+                                     2, cond->row_names, cond->rows);
+  else if (!s)
+    s = clgan_png_write_grid(path, img, nfixed, m->image_c, m->image_h, m->image_w, 8, 2);
   if (!s && diversity) s = clgan_diversity(gan->ctx, img, nfixed, size, diversity);
   free(img);
   return s;
@@ -151,9 +245,6 @@ int cmd_train(int argc, char **argv) {
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
     return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
   int skip_nan = !strcmp(a.on_nan, "skip");
-  if (a.resume && (a.seen_model || a.seen_batch || a.seen_lr || a.seen_beta1 || a.seen_loss || a.seen_seed))
-    return cli_usage_error("train", "--resume continues the checkpoint's own model and settings: "
-                           "drop --model/--batch/--lr/--beta1/--g-loss/--seed");
 
   /* Everything that can be refused is refused before any output is touched. */
   clgan_status s;
@@ -171,6 +262,12 @@ int cmd_train(int argc, char **argv) {
       clgan_error_prefix("checkpoint '%s': ", a.resume);
       goto fail_early;
     }
+    /* flags equal to the checkpoint's settings are accepted, others refused */
+    if ((rc = train_resume_check(&a, &cfg, &model))) {
+      clgan_safetensors_free(&ckpt);
+      clgan_model_free(&model);
+      return rc;
+    }
   } else {
     if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
     cfg.batch = (int)a.batch;
@@ -178,6 +275,8 @@ int cmd_train(int argc, char **argv) {
     cfg.beta1 = (float)a.beta1;
     cfg.loss = loss;
     cfg.seed = (unsigned long long)a.seed;
+    /* a model file's `loss` line is its default loss; --g-loss still wins */
+    if (!a.seen_loss && model.loss >= 0) cfg.loss = (clgan_gan_loss)model.loss;
   }
   int channels = model.image_c;
   if (have_ckpt) {
@@ -197,6 +296,22 @@ int cmd_train(int argc, char **argv) {
   if (ds.count < cfg.batch) {
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "the data has %d images, fewer than one batch of %d",
                     ds.count, cfg.batch);
+    clgan_dataset_free(&ds);
+    goto fail_early;
+  }
+  /* a conditional model needs the data's labels, within its classes */
+  if (model.classes > 0 && !ds.labels) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is conditional (%d classes) but the data "
+                    "'%s' has no labels; use an IDX file with its -labels-idx1-ubyte file, or "
+                    "a PNG folder with one subfolder per class (and no PNG files of its own)",
+                    model.name, model.classes, data_path ? data_path : CLGAN_DEFAULT_DATA);
+    clgan_dataset_free(&ds);
+    goto fail_early;
+  }
+  if (model.classes > 0 && ds.classes > model.classes) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "the data '%s' has %d classes but model '%s' has "
+                    "only %d", data_path ? data_path : CLGAN_DEFAULT_DATA, ds.classes,
+                    model.name, model.classes);
     clgan_dataset_free(&ds);
     goto fail_early;
   }
@@ -223,6 +338,17 @@ int cmd_train(int argc, char **argv) {
 
   clgan_gan *gan = NULL;
   int nfixed = 64;
+  /* conditional: one row of 8 fixed samples per class; the class names go into the
+   * checkpoints (a resumed run keeps the checkpoint's) */
+  cond_samples cond = {0};
+  int32_t *blabels = NULL;
+  if (model.classes > 0) {
+    if (!state.class_names[0])
+      class_names_from_data(&ds, model.classes, state.class_names, sizeof state.class_names);
+    s = cond_samples_init(&cond, model.classes, state.class_names, &nfixed);
+    if (!s && !(blabels = malloc(sizeof *blabels * (size_t)cfg.batch)))
+      s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
   size_t img = (size_t)model.image_c * model.image_h * model.image_w;
   float *fixed_z = malloc(sizeof(float) * (size_t)nfixed * model.nz);
   float *batch = malloc(sizeof(float) * (size_t)cfg.batch * img);
@@ -233,6 +359,7 @@ int cmd_train(int argc, char **argv) {
     s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     goto done;
   }
+  if (s) goto done; /* the conditional set-up above */
   if ((s = clgan_gan_create(ctx, &model, &cfg, &gan))) goto done;
   if (have_ckpt) {
     if ((s = clgan_checkpoint_restore(&ckpt, gan))) {
@@ -288,6 +415,7 @@ int cmd_train(int argc, char **argv) {
       cur_epoch = e;
     }
     clgan_dataset_batch(&ds, perm + p * cfg.batch, cfg.batch, batch);
+    for (int i = 0; blabels && i < cfg.batch; i++) blabels[i] = ds.labels[perm[p * cfg.batch + i]];
     int log_now = (gan->step + 1) % a.log_every == 0 || gan->step + 1 == total;
     if (skip_nan && (s = clgan_gan_snapshot(gan))) break;
     if (fault_nan_at == gan->step + 1 &&
@@ -295,7 +423,8 @@ int cmd_train(int argc, char **argv) {
       break;
     /* skipping needs finite gradients checked every iteration, before they reach the
      * parameters of the next one */
-    s = clgan_gan_iteration(gan, batch, &m, log_now || skip_nan);
+    s = blabels ? clgan_gan_iteration_labels(gan, batch, blabels, &m, log_now || skip_nan)
+                : clgan_gan_iteration(gan, batch, &m, log_now || skip_nan);
     if (s == CLGAN_ERR_NUMERIC && skip_nan && ++skipped_in_row >= 10) {
       clgan_error_prefix("10 iterations in a row were not finite, the last: ");
       break;
@@ -322,7 +451,7 @@ int cmd_train(int argc, char **argv) {
     if (sample_now) {
       char name[64];
       snprintf(name, sizeof name, "samples/iter_%08lld.png", gan->step);
-      if ((s = write_samples(a.out, name, gan, fixed_z, nfixed, &diversity))) break;
+      if ((s = write_samples(a.out, name, gan, fixed_z, nfixed, &diversity, &cond))) break;
     }
     if (log_now || sample_now) {
       metrics_row r = {gan->step, e, m.loss_d, m.loss_g, m.d_real, m.d_fake, m.d_fake_after,
@@ -351,7 +480,7 @@ int cmd_train(int argc, char **argv) {
   if (!s && gan->step > 0) {
     state.epoch = (gan->step - 1) / ipe;
     s = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path);
-    if (!s) s = write_samples(a.out, "samples.png", gan, fixed_z, nfixed, NULL);
+    if (!s) s = write_samples(a.out, "samples.png", gan, fixed_z, nfixed, NULL, &cond);
     if (!s) s = out_plot(a.out, &hist);
     if (!s)
       fprintf(stderr, "%s after %lld iterations (%.1f s). Samples: %s/samples.png, plot: "
@@ -369,6 +498,8 @@ done:
   free(fixed_z);
   free(batch);
   free(perm);
+  free(blabels);
+  cond_samples_free(&cond);
   clgan_gan_free(gan);
   clgan_ctx_free(ctx);
   clgan_dataset_free(&ds);

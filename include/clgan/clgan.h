@@ -7,4 +7,7 @@
 #include "clgan/program.h"
 #include "clgan/ops.h"
 #include "clgan/io.h"
+#include "clgan/model.h"
+#include "clgan/net.h"
+#include "clgan/gan.h"
 #endif

@@ -51,6 +51,9 @@ typedef struct clgan_gan {
   cl_mem metrics;             /* (16) loss and D-output slots written on the device */
   cl_mem real;                /* (batch, C, H, W) the real batch, D's input in the D step
                                  (written whole by clgan_gan_iteration) */
+  cl_mem dfake;               /* (batch, C, H, W) d loss / d G(z) in the G step */
+  cl_mem labels;              /* conditional models: (2 batch) int32, the real batch's labels
+                                 then the classes G is asked for; else NULL */
   long long step;             /* iterations completed */
   cl_mem snap[8];             /* clgan_gan_snapshot: copies of both nets' arenas */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
@@ -81,6 +84,15 @@ clgan_status clgan_gan_g_step(clgan_gan *gan);
 clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_metrics *m,
                                  int norms);
 
+/* The same for a conditional model (model->classes > 0): labels (batch) are the real
+ * batch's classes, 0..classes-1; G is asked for classes drawn uniformly from a Philox
+ * stream of (seed, step) (clgan_gan_fake_labels), so a resumed run draws the same. An
+ * unconditional model ignores labels. */
+clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const int32_t *labels,
+                                        clgan_step_metrics *m, int norms);
+/* The classes G is asked for at iteration `step` (batch of them). */
+void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out);
+
 /* Copies both networks' parameters, Adam moments, statistics and counters aside (on the
  * device; the buffers are allocated on first use), and puts them back: together they let a
  * caller skip an iteration whose values went non-finite. */
@@ -92,13 +104,17 @@ clgan_status clgan_gan_rollback(clgan_gan *gan);
 clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode mode,
                             float *images);
 
+/* The same for a conditional generator: labels (n) are the classes to generate. */
+clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *labels, int n,
+                                   clgan_bn_mode mode, float *images);
+
 /* Mean pairwise L2 distance of the images (a diversity measure; mode collapse -> 0). */
 clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out);
 
 /* Fixed noise for sample grids: n x nz normals from (seed, stream 2). */
 void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z);
 
-/* ---- checkpoints (src/checkpoint.c) ----
+/* ---- checkpoints (src/train/checkpoint.c) ----
  * Tensors: "generator.<i>.weight|bias|running_mean|running_var|num_batches_tracked",
  * "discriminator.<i>...." (i = layer index, as in an nn.Sequential of the model file's
  * layers), "adam_m.generator.<i>.weight", "adam_v....". Metadata: format, version, the
@@ -106,6 +122,7 @@ void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z);
 typedef struct clgan_train_state {
   long long epoch;
   char data[1024];            /* the data source, informational */
+  char class_names[4096];     /* a conditional model's class names, one per line ("" = none) */
 } clgan_train_state;
 
 clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st);

@@ -1,7 +1,7 @@
-/* GEMM plans, shape recording and profiling: which CLBlast kernel and parameters run each
- * SGEMM shape on a device (tuned by `clgan tune` and kept on disk, else a built-in default
- * for POCL CPU devices, else CLBlast's own), the shapes a model issues, and per-kernel
- * times from OpenCL profiling events. The SGEMM calls themselves are in ops.h.
+/* GEMM plans and shape recording: which CLBlast kernel and parameters run each SGEMM shape
+ * on a device (tuned by `clgan tune` and kept on disk, else a built-in default for POCL CPU
+ * devices, else CLBlast's own) and the shapes a model issues. The SGEMM calls themselves
+ * are in ops.h; per-kernel and per-shape times from OpenCL profiling events in device.h.
  * Tests: tests/perf/test_gemm_plan.c (host), tests/perf/test_gemm.c (device) */
 #ifndef CLGAN_GEMM_H
 #define CLGAN_GEMM_H
@@ -12,11 +12,7 @@
 extern "C" {
 #endif
 
-/* One GEMM problem as clgan_gemm receives it: row-major C(m x n) = op(A) op(B). */
-typedef struct clgan_gemm_shape {
-  int ta, tb;       /* 0 = as stored, 1 = transposed */
-  size_t m, n, k;
-} clgan_gemm_shape;
+/* clgan_gemm_shape, one GEMM problem, is in device.h (the profiler keeps GEMMs by it). */
 
 /* Parameter counts of CLBlast's two SGEMM kernels (CLBlast 1.5's names, in the order of
  * clgan_gemm_param_names). */
@@ -232,29 +228,8 @@ clgan_status clgan_gemm_record_start(clgan_ctx *ctx, int skip_gemms);
 /* Stops recording and hands over the shapes in first-call order (free() the array). */
 clgan_status clgan_gemm_record_stop(clgan_ctx *ctx, clgan_gemm_record **out, int *count);
 
-/* ---- profiling: OpenCL event times per kernel name and per GEMM shape ----
- * Needs a context created with CLGAN_CTX_PROFILING. While on, every clgan kernel launch and
- * every GEMM (all of CLBlast's kernels for it, between two markers) is timed on the
- * device. Entries are kept per name ("im2col_f32", "gemm NT 128x1024x3136"). */
-typedef struct clgan_profile_entry {
-  char name[64];
-  int is_gemm;
-  clgan_gemm_shape shape; /* GEMMs only */
-  long calls;
-  double seconds;         /* summed device time (end - start of the events) */
-  double flops;           /* GEMMs: 2*m*n*k per call, summed */
-} clgan_profile_entry;
-
-clgan_status clgan_profile_start(clgan_ctx *ctx);
-/* Waits for the queue, reads every pending event and returns the totals since start, most
- * time first (free() the array). Profiling stays on; start again to reset. */
-clgan_status clgan_profile_read(clgan_ctx *ctx, clgan_profile_entry **out, int *count);
-void clgan_profile_stop(clgan_ctx *ctx);
-
-/* For src/program.c: a launch with an event to time (takes the event). */
-void clgan_profile_add_launch(clgan_ctx *ctx, const char *name, cl_event ev);
-/* 1 while profiling is on (launchers then ask for an event). */
-int clgan_profile_active(const clgan_ctx *ctx);
+/* ---- profiling: clgan_profile_start/read/stop are in device.h (src/device/profile.c);
+ * while on, every GEMM is an entry "gemm NT MxNxK" with its shape and GFLOPs ---- */
 
 /* ---- measuring one program on one shape (the tuner's inner step) ---- */
 typedef struct clgan_gemm_measure {

@@ -13,10 +13,15 @@
 extern "C" {
 #endif
 
-/* ---- datasets (src/io_dataset.c) ---- */
+/* ---- datasets (src/io/io_dataset.c) ---- */
 
 /* Debian's dataset-fashion-mnist training images, the default data. */
 #define CLGAN_DEFAULT_DATA "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+
+/* Most classes a dataset may have (PNG class folders; IDX labels are bytes, so <= 256). */
+#define CLGAN_MAX_CLASSES 65536
+/* Bytes of a class name with its NUL; longer folder names are cut (at a UTF-8 boundary). */
+#define CLGAN_CLASS_NAME_MAX 64
 
 /* Images as 8-bit pixels, already converted to the model's shape. */
 typedef struct clgan_dataset {
@@ -25,6 +30,9 @@ typedef struct clgan_dataset {
   uint8_t *pixels;          /* (count, channels, height, width), 0..255 */
   int32_t *labels;          /* (count) or NULL when the source has none */
   char source[1024];        /* what was loaded, for logs */
+  int classes;              /* with labels: the number of classes (labels are 0..classes-1);
+                               else 0 */
+  char (*class_names)[CLGAN_CLASS_NAME_MAX]; /* (classes) names, or NULL without labels */
 } clgan_dataset;
 
 /* Loads `path`: NULL or "" = CLGAN_DEFAULT_DATA; an IDX image file (idx3, ubyte), gzipped
@@ -33,9 +41,23 @@ typedef struct clgan_dataset {
  * - Labels: "<x>-images-idx3-ubyte[.gz]" (or "images.idx3-ubyte") pairs with
  *   "<x>-labels-idx1-ubyte", gzipped or not. No such file: labels = NULL, no error. A label
  *   file that is bad or whose count differs from the images': CLGAN_ERR_FORMAT naming both.
+ * - Classes: with labels, classes = the largest label kept + 1 (at least 10 for a path
+ *   containing "fashion-mnist", whose ten class names are used: T-shirt/top, Trouser,
+ *   Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot); other IDX classes are
+ *   named by their number ("0", "1", ...).
  * - PNG folders: every *.png (any case; dot files skipped), sorted by name (strcmp), other
  *   files ignored. A file of another width/height than the first: CLGAN_ERR_FORMAT naming
- *   it; no .png at all: CLGAN_ERR_FORMAT. Grey and colour files may be mixed.
+ *   it. Grey and colour files may be mixed.
+ * - PNG class folders: a folder with no *.png of its own whose subfolders (dot folders
+ *   skipped) hold them is a labelled dataset: each subfolder is a class, classes sorted by
+ *   folder name (strcmp), the folder name is the class name, and the label of an image is
+ *   its subfolder's index. Images are taken round-robin over the classes (the first of
+ *   each class, then the second of each, ...; a class that runs out drops out), so
+ *   max_images keeps a balanced slice. All images of all classes must have one size.
+ *   A subfolder without .png files: CLGAN_ERR_FORMAT naming it; more than
+ *   CLGAN_MAX_CLASSES subfolders: CLGAN_ERR_FORMAT. A folder that has .png files of its own
+ *   is read flat as before (unlabelled, subfolders ignored), even beside class folders.
+ *   No .png in the folder nor in any subfolder: CLGAN_ERR_FORMAT.
  * - Channels (model's channels must be 1 or 3): alpha is composited on black (v * a / 255);
  *   grey -> RGB replicates; RGB -> grey is BT.601 luma 0.299 R + 0.587 G + 0.114 B.
  * - Size: when the image differs from the model's height x width, each axis is resampled
@@ -54,15 +76,19 @@ clgan_status clgan_dataset_load(const char *path, int channels, int height, int 
                                 int max_images, clgan_dataset *out);
 void clgan_dataset_free(clgan_dataset *ds);
 
+/* The display name of class k of a dataset: its class name, or the number when the
+ * dataset has none for k (written into buf, which is returned). */
+const char *clgan_dataset_class_name(const clgan_dataset *ds, int k, char *buf, size_t cap);
+
 /* Copies images idx[0..n) as floats scaled to [-1, 1] into out (n, C, H, W). */
 void clgan_dataset_batch(const clgan_dataset *ds, const int *idx, int n, float *out);
 
-/* ---- files (src/fileutil.c) ---- */
+/* ---- files (src/core/fileutil.c) ---- */
 
 /* mkdir -p: creates `path` and its missing parents (mode 0755); existing ones are fine. */
 clgan_status clgan_mkdirs(const char *path);
 
-/* ---- PNG (src/io_png.c, libpng) ---- */
+/* ---- PNG (src/io/io_png.c, libpng) ---- */
 
 /* Writes an 8-bit grey (channels 1), RGB (3) or RGBA (4) PNG atomically (temp + rename),
  * rows top to bottom, interleaved channels. */
@@ -76,6 +102,17 @@ clgan_status clgan_png_write(const char *path, const uint8_t *pixels, int width,
  * 0..255 (NaN -> 0). cols <= 0 picks ceil(sqrt(n)); cols > n is reduced to n. */
 clgan_status clgan_png_write_grid(const char *path, const float *images, int n, int c, int h,
                                   int w, int cols, int pad);
+/* The same grid with a black margin on the left holding row r's label text
+ * row_labels[r] (r < nlabels; NULL or "" draws nothing), white (grey for c = 1), centred
+ * on the row, drawn with cairo. The grid itself is clgan_png_write_grid's pixels shifted
+ * right by the margin, whose width is clgan_grid_label_margin(...). Labels longer than
+ * the margin's cap (240 pixels of text) are clipped. Atomic. */
+clgan_status clgan_png_write_grid_labeled(const char *path, const float *images, int n, int c,
+                                          int h, int w, int cols, int pad,
+                                          const char *const *row_labels, int nlabels);
+/* Width in pixels of the label margin that clgan_png_write_grid_labeled adds for these
+ * labels and row height h. */
+int clgan_grid_label_margin(const char *const *row_labels, int nlabels, int h, int pad);
 /* Reads a PNG into 8-bit interleaved pixels (grey, grey+alpha, RGB or RGBA as stored,
  * palette expanded to RGB, a tRNS chunk turned into an alpha channel, 1/2/4-bit grey
  * expanded, 16-bit scaled as round(v * 255 / 65535)); *pixels is malloc'd. Sides are
@@ -85,7 +122,7 @@ clgan_status clgan_png_write_grid(const char *path, const float *images, int n, 
 clgan_status clgan_png_read(const char *path, uint8_t **pixels, int *width, int *height,
                             int *channels);
 
-/* ---- plots (src/io_plot.c, cairo drawing, libpng writing) ---- */
+/* ---- plots (src/io/io_plot.c, cairo drawing, libpng writing) ---- */
 
 typedef struct clgan_plot_series {
   const char *label;
@@ -111,7 +148,7 @@ typedef struct clgan_plot_panel {
 clgan_status clgan_plot_write(const char *path, const char *xlabel, const float *x,
                               int npoints, const clgan_plot_panel *panels, int npanels);
 
-/* ---- safetensors (src/io_safetensors.c, json-c) ---- */
+/* ---- safetensors (src/io/io_safetensors.c, json-c) ---- */
 
 typedef enum { CLGAN_DTYPE_F32 = 0, CLGAN_DTYPE_I64 = 1 } clgan_dtype;
 

@@ -1,5 +1,7 @@
-/* Models: a sequential network described by a text model file (or a built-in preset),
- * its shapes, parameter layout (one arena per network) and PyTorch-compatible names.
+/* Models: a network graph described by a text model file (or a built-in preset): named
+ * nodes, several inputs (z, image, label, ...), branches and merges; its shapes, parameter
+ * layout (one arena per network) and PyTorch-compatible names. A file without names is a
+ * plain sequence, each layer taking the line above's output (docs/MODELS.md).
  * Forward and backward on a device live in net.h. Tests: tests/train/test_model.c */
 #ifndef CLGAN_MODEL_H
 #define CLGAN_MODEL_H
@@ -22,8 +24,40 @@ typedef enum clgan_layer_kind {
   CLGAN_LAYER_TANH,
   CLGAN_LAYER_SIGMOID,
   CLGAN_LAYER_RESHAPE,      /* nn.Unflatten(1, (C, H, W)): no parameters, no work */
-  CLGAN_LAYER_FLATTEN       /* nn.Flatten(): no parameters, no work */
+  CLGAN_LAYER_FLATTEN,      /* nn.Flatten(): no parameters, no work */
+  /* graph nodes */
+  CLGAN_LAYER_CONCAT,       /* torch.cat(dim=1) of 2+ inputs of equal H, W */
+  CLGAN_LAYER_ADD,          /* a + b (+ ...), equal shapes */
+  CLGAN_LAYER_MUL,          /* a * b; b may be (C,1,1), broadcast over a's H x W */
+  CLGAN_LAYER_EMBED,        /* nn.Embedding(num, out) of a label input: (out,1,1) */
+  CLGAN_LAYER_UPSAMPLE,     /* nn.Upsample(scale_factor=k), nearest */
+  CLGAN_LAYER_AVGPOOL,      /* nn.AvgPool2d(k) */
+  CLGAN_LAYER_SUMPOOL,      /* sum over H x W: (C,H,W) -> (C,1,1) */
+  CLGAN_LAYER_PIXELSHUFFLE, /* nn.PixelShuffle(k) */
+  CLGAN_LAYER_INSTANCENORM, /* nn.InstanceNorm2d(C, affine) */
+  CLGAN_LAYER_DROPOUT,      /* nn.Dropout(p), Philox mask */
+  CLGAN_LAYER_PRELU,        /* nn.PReLU(num_parameters = 1 or C) */
+  CLGAN_LAYER_IDENTITY      /* nn.Identity(): no work */
 } clgan_layer_kind;
+
+/* What a network can take in. The first input a network declares is its main one: the
+ * input of clgan_net_forward's x and the one whose gradient backward can return. */
+typedef enum clgan_input_kind {
+  CLGAN_INPUT_Z = 0,        /* latent noise (nz, 1, 1) */
+  CLGAN_INPUT_IMAGE,        /* an image (C, H, W) of the model's shape */
+  CLGAN_INPUT_LABEL,        /* an integer class 0..classes-1 (int32), consumed by embed */
+  CLGAN_INPUT_COND,         /* a conditioning image (C, H, W) (image-to-image) */
+  CLGAN_INPUT_TEXT          /* token ids (reserved for text-to-image) */
+} clgan_input_kind;
+
+#define CLGAN_MAX_NET_INPUTS 5  /* one of each kind at most */
+#define CLGAN_MAX_SRC 8         /* inputs of one node (concat, add) */
+#define CLGAN_NODE_NAME 32      /* node names: letters, digits, '_', 1..31 characters */
+
+typedef struct clgan_net_input_desc {
+  clgan_input_kind kind;
+  int c, h, w;                  /* per sample; a label is (1, 1, 1) */
+} clgan_net_input_desc;
 
 /* One layer: its kind, hyper-parameters, per-sample shapes and where its parameters sit
  * in the network's arenas (offsets in floats). */
@@ -36,7 +70,15 @@ typedef struct clgan_layer_desc {
   int bias;                       /* LINEAR/CONV/CONVT: has a bias */
   float slope;                    /* LEAKY_RELU */
   int rh, rw;                     /* RESHAPE: H, W */
-  int in_c, in_h, in_w;           /* input shape per sample (C, H, W); LINEAR sees C*H*W */
+  int num;                        /* EMBED: classes; PRELU: parameters (1 or C; 0 = C) */
+  float p;                        /* DROPOUT: drop probability */
+  int affine;                     /* INSTANCENORM: learnable gamma, beta */
+  char name[CLGAN_NODE_NAME];     /* "" = unnamed (tensors named by the layer's index) */
+  int nsrc;                       /* inputs of this node */
+  int src[CLGAN_MAX_SRC];         /* tensor ids: 0..ninputs-1 the network's inputs, then
+                                     ninputs + i layer i's output */
+  char src_name[CLGAN_MAX_SRC][CLGAN_NODE_NAME]; /* as written (in=...), "" = default */
+  int in_c, in_h, in_w;           /* first input's shape per sample; LINEAR sees C*H*W */
   int out_c, out_h, out_w;        /* output shape per sample */
   size_t weight_off, weight_count;/* in the parameter arena: weight, then bias */
   size_t bias_off, bias_count;    /* BATCHNORM: weight = gamma, bias = beta */
@@ -46,7 +88,9 @@ typedef struct clgan_layer_desc {
 typedef struct clgan_net_desc {
   clgan_layer_desc *layers;
   int count;
-  int in_c, in_h, in_w;           /* input per sample: (nz,1,1) for G, the image for D */
+  int ninputs;                    /* declared inputs (default: z for G, image for D) */
+  clgan_net_input_desc inputs[CLGAN_MAX_NET_INPUTS];
+  int in_c, in_h, in_w;           /* the main input per sample: (nz,1,1) for G, the image for D */
   int out_c, out_h, out_w;
   size_t param_count;             /* floats in the parameter arena */
   size_t stat_count;              /* floats of batch-norm running statistics */
@@ -56,6 +100,8 @@ typedef struct clgan_model {
   char name[64];
   int nz;                         /* latent size */
   int image_c, image_h, image_w;  /* image_c 0 = taken from the data ("auto") */
+  int classes;                    /* > 0: a conditional model, labels 0..classes-1 */
+  int loss;                       /* -1, or the default GAN loss (clgan_gan_loss) */
   clgan_net_desc g, d;
   char *text;                     /* the model file text (stored in checkpoints) */
 } clgan_model;
@@ -74,10 +120,19 @@ void clgan_model_free(clgan_model *m);
 /* The built-in preset text, or NULL. */
 const char *clgan_model_preset_text(const char *name);
 
-/* PyTorch state_dict name of a tensor: "<index>.weight", "<index>.bias",
- * "<index>.running_mean", "<index>.running_var", "<index>.num_batches_tracked", where
- * index is the layer's position in an equivalent nn.Sequential. */
-void clgan_layer_tensor_name(int index, const char *what, char *out, size_t cap);
+/* PyTorch state_dict name of a tensor: "<node>.weight", "<node>.bias",
+ * "<node>.running_mean", "<node>.running_var", "<node>.num_batches_tracked", where node is
+ * the layer's name, or for an unnamed layer its index (its position in an equivalent
+ * nn.Sequential, counting every layer line of the section from 0). */
+void clgan_layer_tensor_name(const clgan_layer_desc *l, int index, const char *what, char *out,
+                             size_t cap);
+
+/* Name of an input kind ("z", "image", "label", "cond", "text"). */
+const char *clgan_input_kind_name(clgan_input_kind k);
+/* Index of the network's input of this kind, or -1. */
+int clgan_net_find_input(const clgan_net_desc *n, clgan_input_kind k);
+/* Number of tensors a network has: its inputs then one per layer. */
+static inline int clgan_net_tensor_count(const clgan_net_desc *n) { return n->ninputs + n->count; }
 
 /* Initial parameters on the host, as the DCGAN paper / PyTorch example: conv, convT and
  * linear weights N(0, 0.02), biases 0, batch-norm gamma N(1, 0.02), beta 0; running mean

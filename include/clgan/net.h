@@ -26,17 +26,41 @@ typedef struct clgan_net {
   cl_mem grads;              /* (param_count): d loss / d params, same layout */
   cl_mem adam_m, adam_v;     /* (param_count) each, or NULL without an optimiser */
   cl_mem stats;              /* (stat_count): batch-norm running mean, running var */
-  cl_mem acts;               /* activations: input (batch, in), then each layer's output */
-  cl_mem grad_a, grad_b;     /* (batch * largest activation) ping-pong gradient buffers */
+  cl_mem acts;               /* activations: the main input (batch, in), each layer's output,
+                                normalisation saves */
+  cl_mem gacts;              /* activation gradients, regions reused by liveness (planned) */
+  cl_mem gtmp;               /* (batch * largest activation) for a second consumer's
+                                gradient contribution, or NULL when no tensor has two */
   cl_mem ws;                 /* convolution scratch, the largest any layer needs */
-  size_t *out_off;           /* per layer: its output in acts (aliases for reshape/flatten) */
-  size_t *save_off;          /* per batch-norm layer: saved mean (C) then 1/std (C) in acts */
-  clgan_view *in_view;       /* per layer: the input of the last forward */
-  size_t in_off;             /* the network's own input region in acts */
-  size_t act_floats, max_act, ws_floats;
+  /* the plan, per tensor (inputs, then one per layer; clgan_net_tensor_count) */
+  size_t *t_off;             /* its region in acts (an alias's is its source's) */
+  size_t *g_off;             /* its gradient's region in gacts, SIZE_MAX: none there */
+  int *root;                 /* the tensor whose storage it shares (itself unless an alias) */
+  int *writers;              /* gradient contributions it receives in a backward */
+  clgan_view *t_view;        /* where it was in the last forward */
+  int *gdone;                /* backward's count of contributions written so far */
+  char *fused;               /* per layer: a batch norm run fused with the activation after it */
+  size_t *save_off;          /* per normalisation layer: its saves in acts */
+  unsigned long long *drop_counter; /* per dropout layer: the Philox counter of the last forward */
+  clgan_view bound[CLGAN_MAX_NET_INPUTS]; /* inputs other than the main one (clgan_net_bind) */
+  size_t in_off;             /* the network's own main-input region in acts */
+  size_t act_floats, gact_floats, max_act, ws_floats;
+  unsigned long long rng_seed; /* dropout masks: Philox(rng_seed, layer, rng_step) */
+  long long rng_step;
   long long bn_batches;      /* num_batches_tracked of every batch-norm layer */
   long long adam_step;       /* Adam steps taken (t) */
 } clgan_net;
+
+/* Planned device memory of a network at a batch, in floats. */
+typedef struct clgan_net_memory {
+  size_t params;             /* parameters, gradients (and Adam moments) and statistics */
+  size_t acts;               /* activations and saves */
+  size_t gacts;              /* activation gradients after reuse (+ the second-consumer scratch) */
+  size_t gacts_unshared;     /* what they would take with one region per tensor */
+  size_t ws;                 /* convolution scratch */
+} clgan_net_memory;
+void clgan_net_memory_plan(const clgan_net_desc *d, int batch, int with_optimizer,
+                           clgan_net_memory *out);
 
 /* Device bytes a network needs at this batch (for "batch too big" messages). */
 size_t clgan_net_device_bytes(const clgan_net_desc *d, int batch, int with_optimizer);
@@ -47,17 +71,23 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
                               int with_optimizer, const char *name, clgan_net **out);
 void clgan_net_free(clgan_net *net);
 
+/* Binds an input other than the main one (a label's view counts int32s) for the
+ * forwards that follow; the main input is forward's x. */
+clgan_status clgan_net_bind(clgan_net *net, clgan_input_kind kind, clgan_view v);
+
 /* The network's own input region (batch, in) and the output of the last forward. */
 clgan_view clgan_net_input(const clgan_net *net);
 clgan_view clgan_net_output(const clgan_net *net);
 
-/* Forward of n <= batch samples from x (CLGAN_NONE: the net's own input region). */
+/* Forward of n <= batch samples from x (CLGAN_NONE: the net's own input region), the other
+ * inputs from clgan_net_bind. Dropout is on unless mode is CLGAN_BN_EVAL. */
 clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mode mode);
 
 /* Backward of the last forward, from dout (n, out). param_grads: compute weight
  * gradients (0 for a frozen network: only the data gradient flows); accumulate: add into
- * the gradient arena instead of overwriting. din: where d loss / d input goes
- * (CLGAN_NONE: not needed, and not computed). */
+ * the gradient arena instead of overwriting. din: where d loss / d main input goes
+ * (CLGAN_NONE: not needed, and not computed). A tensor used twice gets its gradients
+ * summed in a fixed order (its consumers from the last to the first). */
 clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int param_grads,
                                 int accumulate, clgan_view din);
 

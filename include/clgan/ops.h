@@ -33,7 +33,7 @@ clgan_status clgan_scale(clgan_ctx *ctx, size_t n, float a, clgan_view x);
 /* y[i] = x[i] */
 clgan_status clgan_copy(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view y);
 
-/* ---- GEMM (src/gemm.c, CLBlast) ---- */
+/* ---- GEMM (src/blas/gemm.c, CLBlast) ---- */
 /* C(MxN) = alpha * op(A)(MxK) * op(B)(KxN) + beta * C, row-major, leading dimensions in
  * floats. trans_a/trans_b: 0 = as stored, 1 = transposed. */
 clgan_status clgan_gemm(clgan_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
@@ -45,13 +45,13 @@ clgan_status clgan_gemm_batched(clgan_ctx *ctx, int trans_a, int trans_b, size_t
                                 clgan_view b, size_t ldb, size_t stride_b, float beta,
                                 clgan_view c, size_t ldc, size_t stride_c, size_t batch);
 
-/* ---- convolution (src/ops_conv.c, kernels/conv.cl) ----
+/* ---- convolution (src/ops/ops_conv.c, kernels/conv.cl) ----
  * conv2d: x (N, C_in, H_in, W_in), w (C_out, C_in, KH, KW), b (C_out), y (N, C_out, H_out, W_out)
  *   with H_out = (H_in + 2*pad - KH) / stride + 1 (PyTorch's Conv2d, dilation 1, groups 1).
  * conv_transpose2d: x (N, C_in, H_in, W_in), w (C_in, C_out, KH, KW) (PyTorch's layout),
  *   y (N, C_out, H_out, W_out) with H_out = (H_in - 1)*stride - 2*pad + KH + out_pad.
  * Both are im2col/col2im + GEMM; the transposed forward IS conv2d's data gradient and its
- * data gradient IS conv2d's forward (one implementation each, see src/ops_conv.c).
+ * data gradient IS conv2d's forward (one implementation each, see src/ops/ops_conv.c).
  * `ws` is scratch of at least clgan_conv_workspace() floats; `accumulate` = 1 adds into
  * dw/db (gradients of a layer used twice in one step), 0 overwrites. */
 typedef struct clgan_conv {
@@ -77,7 +77,7 @@ clgan_status clgan_conv_backward_weight(clgan_ctx *ctx, const clgan_conv *c, clg
                                         clgan_view db /* CLGAN_NONE: no bias */, int accumulate,
                                         clgan_view ws);
 
-/* ---- dense (src/ops_conv.c): x (N, IN), w (OUT, IN) as PyTorch's Linear, b (OUT), y (N, OUT) */
+/* ---- dense (src/ops/ops_conv.c): x (N, IN), w (OUT, IN) as PyTorch's Linear, b (OUT), y (N, OUT) */
 clgan_status clgan_dense_forward(clgan_ctx *ctx, int n, int in, int out, clgan_view x,
                                  clgan_view w, clgan_view b, clgan_view y);
 clgan_status clgan_dense_backward_data(clgan_ctx *ctx, int n, int in, int out, clgan_view dy,
@@ -86,7 +86,7 @@ clgan_status clgan_dense_backward_weight(clgan_ctx *ctx, int n, int in, int out,
                                          clgan_view dy, clgan_view dw, clgan_view db,
                                          int accumulate);
 
-/* ---- batch norm (src/ops_batchnorm.c): x (N, C, HW) with HW = 1 for 1d ----
+/* ---- batch norm (src/ops/ops_batchnorm.c): x (N, C, HW) with HW = 1 for 1d ----
  * Training: normalise with the batch mean and biased variance, save mean and 1/sqrt(var+eps)
  * for backward (each (C)), and update running_mean/var (unbiased var) with momentum:
  * r = (1 - momentum) * r + momentum * batch (PyTorch: momentum 0.1, eps 1e-5).
@@ -106,7 +106,7 @@ clgan_status clgan_batchnorm_backward(clgan_ctx *ctx, int n, int c, int hw, clga
                                       clgan_view save_invstd, clgan_view dx, clgan_view dgamma,
                                       clgan_view dbeta, int accumulate);
 
-/* ---- activations (src/ops_activation.c). y may alias x (in place). ---- */
+/* ---- activations (src/ops/ops_activation.c). y may alias x (in place). ---- */
 typedef enum clgan_act {
   CLGAN_ACT_IDENTITY = 0,
   CLGAN_ACT_RELU,
@@ -122,7 +122,7 @@ clgan_status clgan_activation_backward(clgan_ctx *ctx, clgan_act act, float slop
                                        clgan_view x, clgan_view y, clgan_view dy,
                                        clgan_view dx);
 
-/* ---- batch norm fused with the activation after it (src/ops_batchnorm.c) ----
+/* ---- batch norm fused with the activation after it (src/ops/ops_batchnorm.c) ----
  * y = act(batchnorm_train(x)) in one pass, act identity, relu or leaky relu (slope); the
  * statistics, saves and running update are those of clgan_batchnorm_forward_train, and
  * the pre-activation is not stored. The backward takes dy = dL/dy and folds act' in:
@@ -141,7 +141,7 @@ clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, 
                                           clgan_view save_invstd, clgan_view dx,
                                           clgan_view dgamma, clgan_view dbeta, int accumulate);
 
-/* ---- GAN losses (src/ops_loss.c), from logits, mean over n ----
+/* ---- GAN losses (src/ops/ops_loss.c), from logits, mean over n ----
  * Each writes out[0] = the mean loss and out[1] = mean(sigmoid(logit)) (D's output as a
  * probability, for the logs) into a device buffer, and dlogits[i] = scale * dloss/dlogit_i
  * (the 1/n of the mean included), so the two D terms can be summed with scale 1.
@@ -161,7 +161,7 @@ clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float 
                                          clgan_view logits, float scale, clgan_view out2,
                                          clgan_view dlogits /* CLGAN_NONE: loss only */);
 
-/* ---- optimisers (src/ops_optim.c): one launch over a whole parameter arena ----
+/* ---- optimisers (src/ops/ops_optim.c): one launch over a whole parameter arena ----
  * Adam as torch.optim.Adam / AdamW: step t counts from 1; bias-corrected; weight_decay is
  * L2 added to the gradient (decoupled = 0, Adam) or decoupled p -= lr*wd*p (AdamW). */
 clgan_status clgan_adam_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_view grad,
@@ -173,7 +173,7 @@ clgan_status clgan_sgd_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_vi
                             clgan_view buf, float lr, float momentum, float weight_decay,
                             long step);
 
-/* ---- counter-based random numbers (src/ops_rng.c, Philox4x32-10) ----
+/* ---- counter-based random numbers (src/ops/ops_rng.c, Philox4x32-10) ----
  * Value i of a stream is a pure function of (seed, counter + i): the same on every device
  * and on the host (clgan_philox_* below), whatever the launch shape. */
 clgan_status clgan_rng_uniform(clgan_ctx *ctx, size_t n, unsigned long long seed,
@@ -187,7 +187,7 @@ void clgan_philox_uniform(size_t n, unsigned long long seed, unsigned long long 
 void clgan_philox_normal(size_t n, unsigned long long seed, unsigned long long counter,
                          float mean, float std, float *out);
 
-/* ---- reductions (src/ops_reduce.c): results land in a device buffer ---- */
+/* ---- reductions (src/ops/ops_reduce.c): results land in a device buffer ---- */
 /* out[0] = sum(x) */
 clgan_status clgan_reduce_sum(clgan_ctx *ctx, size_t n, clgan_view x, clgan_view out);
 /* out[0] = sum(x^2) (sqrt on the host gives the L2 norm) */
@@ -196,6 +196,92 @@ clgan_status clgan_reduce_sumsq(clgan_ctx *ctx, size_t n, clgan_view x, clgan_vi
  * sample batches (mode collapse drives it to 0). out[0] = the mean. */
 clgan_status clgan_pairwise_distance_mean(clgan_ctx *ctx, int n, int d, clgan_view x,
                                           clgan_view out);
+
+/* ---- graph nodes (src/ops/ops_graph.c, kernels/graph.cl) ----
+ * The node kinds of the graph model, PyTorch semantics, NCHW. `accumulate` = 1 adds into the
+ * destination, 0 overwrites. Views on int buffers (labels) count ints. Every reduction has a
+ * fixed order (no atomics), so the same call gives the same bits run to run. Sizes may be 0
+ * (nothing is enqueued); negative sizes and bad factors give CLGAN_ERR_INVALID_ARG. */
+/* y[:, y_coff:y_coff+c, :] (+)= x[:, x_coff:x_coff+c, :] for tensors (n, x_ctot, hw) and
+ * (n, y_ctot, hw): concat forward is one call per input; its backward one call per input with
+ * the roles swapped. Features concat is hw = 1. */
+clgan_status clgan_channel_copy(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, int x_ctot,
+                                int x_coff, clgan_view y, int y_ctot, int y_coff,
+                                int accumulate);
+/* y = a + b, n elements (y may alias a or b) */
+clgan_status clgan_add(clgan_ctx *ctx, size_t n, clgan_view a, clgan_view b, clgan_view y);
+/* y = a * b, a (n, c, hw); b (n, c, hw), or b (n, c) broadcast over hw when b_vec = 1
+ * (y may alias a) */
+clgan_status clgan_mul_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b,
+                               int b_vec, clgan_view y);
+/* da (+)= dy * b, db (+)= dy * a (summed over hw when b_vec); either may be CLGAN_NONE.
+ * da may alias dy. */
+clgan_status clgan_mul_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b,
+                                int b_vec, clgan_view dy, clgan_view da, clgan_view db,
+                                int accumulate);
+/* nn.Embedding: y (n, dim) = w[labels[i]] for w (num, dim); a label outside 0..num-1 gives a
+ * zero row (the host validates labels before; the kernel never reads out of bounds) */
+clgan_status clgan_embed_forward(clgan_ctx *ctx, int n, int num, int dim, clgan_view labels,
+                                 clgan_view w, clgan_view y);
+/* dw (+)= sum over samples i with labels[i] = row of dy[i]; deterministic: each dw element
+ * loops i = 0..n-1 in order */
+clgan_status clgan_embed_backward(clgan_ctx *ctx, int n, int num, int dim, clgan_view labels,
+                                  clgan_view dy, clgan_view dw, int accumulate);
+/* nearest upsampling by k: (n, c, h, w) -> (n, c, h*k, w*k) as nn.Upsample(scale_factor=k);
+ * backward sums each k x k block */
+clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                    clgan_view x, clgan_view y);
+clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                     clgan_view dy, clgan_view dx, int accumulate);
+/* nn.AvgPool2d(k) (stride k, no padding; h, w multiples of k): (n,c,h,w) -> (n,c,h/k,w/k);
+ * h, w are the INPUT sizes */
+clgan_status clgan_avgpool_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                   clgan_view x, clgan_view y);
+clgan_status clgan_avgpool_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                    clgan_view dy, clgan_view dx, int accumulate);
+/* sum over h*w: (n, c, hw) -> (n, c) (projection discriminator); backward broadcasts */
+clgan_status clgan_sumpool_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                   clgan_view y);
+clgan_status clgan_sumpool_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view dy,
+                                    clgan_view dx, int accumulate);
+/* nn.PixelShuffle(r): (n, c*r*r, h, w) -> (n, c, h*r, w*r); c is the OUTPUT channel count,
+ * h, w the input sizes. backward is the inverse permutation (pixel unshuffle) */
+clgan_status clgan_pixelshuffle_forward(clgan_ctx *ctx, int n, int c, int h, int w, int r,
+                                        clgan_view x, clgan_view y);
+clgan_status clgan_pixelshuffle_backward(clgan_ctx *ctx, int n, int c, int h, int w, int r,
+                                         clgan_view dy, clgan_view dx, int accumulate);
+/* nn.InstanceNorm2d(c, affine): per (sample, channel) mean and biased variance over hw
+ * (hw >= 2, as PyTorch); gamma/beta (c) or CLGAN_NONE (affine=False, PyTorch's default);
+ * saves mean and 1/sqrt(var+eps), (n*c) each, for the backward */
+clgan_status clgan_instancenorm_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                        clgan_view gamma, clgan_view beta, float eps,
+                                        clgan_view y, clgan_view save_mean,
+                                        clgan_view save_invstd);
+/* dx (overwritten, never accumulated; may alias dy); dgamma, dbeta (c) may be CLGAN_NONE
+ * (frozen or non-affine) */
+clgan_status clgan_instancenorm_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                         clgan_view dy, clgan_view gamma, clgan_view save_mean,
+                                         clgan_view save_invstd, clgan_view dx,
+                                         clgan_view dgamma, clgan_view dbeta, int accumulate);
+/* inverted dropout: element i is dropped (0) when the Philox uniform u(seed, counter + i) < p,
+ * else scaled by 1/(1-p) (the float 1.0f / (1.0f - p)). u is bit-identical to
+ * clgan_rng_uniform / clgan_philox_uniform(lo 0, hi 1) of the same (seed, counter), so the
+ * host can reproduce the mask exactly. The backward recomputes the mask (nothing stored).
+ * p in [0, 1); p = 0 copies. y may alias x (dx may alias dy). */
+clgan_status clgan_dropout_forward(clgan_ctx *ctx, size_t n, float p, unsigned long long seed,
+                                   unsigned long long counter, clgan_view x, clgan_view y);
+clgan_status clgan_dropout_backward(clgan_ctx *ctx, size_t n, float p, unsigned long long seed,
+                                    unsigned long long counter, clgan_view dy, clgan_view dx,
+                                    int accumulate);
+/* nn.PReLU(num_parameters = a_count), a_count 1 or c: y = x > 0 ? x : a[ch] * x */
+clgan_status clgan_prelu_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view a,
+                                 int a_count, clgan_view y);
+/* dx (+)= dy * (x > 0 ? 1 : a); da (a_count) (+)= sum of dy * x over x <= 0 (fixed order);
+ * either may be CLGAN_NONE. At x == 0 both take the slope side, as PyTorch's prelu backward.
+ * dx may alias dy or x. */
+clgan_status clgan_prelu_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view a,
+                                  int a_count, clgan_view dy, clgan_view dx, clgan_view da,
+                                  int accumulate);
 
 #ifdef __cplusplus
 }

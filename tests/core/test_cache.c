@@ -10,7 +10,7 @@
 #include "core_util.h"
 #include "test_util.h"
 
-#define HEADER 88 /* src/program.c's cache header size */
+#define HEADER 88 /* src/device/program.c's cache header size */
 
 static const char *probe_src =
     "__kernel void probe(__global float *x, const float v) {\n"

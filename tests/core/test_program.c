@@ -5,7 +5,7 @@
 #include "internal.h"
 #include "test_util.h"
 
-/* Same arguments as kernels/elementwise.cl's fill_f32 (src/ops_elementwise.c launches it),
+/* Same arguments as kernels/elementwise.cl's fill_f32 (src/ops/ops_elementwise.c launches it),
  * but it writes value + 1: a visible sign that this file, not the embedded one, ran.
  * OFF() comes from common.clh, which is not in the override folder: that is the fallback. */
 static const char *override_elementwise =

@@ -1,4 +1,4 @@
-/* Host-only pieces of src/program.c and src/fileutil.c: OpenCL C version parsing, build
+/* Host-only pieces of src/device/program.c and src/core/fileutil.c: OpenCL C version parsing, build
  * options, cache key fields, cache directory rules, atomic writes. No device needed. */
 #include <dirent.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-/* Device selection rules on synthetic device lists (no OpenCL needed): src/device.c. */
+/* Device selection rules on synthetic device lists (no OpenCL needed): src/device/device.c. */
 #include <stdlib.h>
 
 #include "test_util.h"

@@ -1,7 +1,8 @@
 /* Datasets: IDX (plain and gzipped) round trips with labels, every bad-input case with the
  * file and byte offset in the message, lying headers without big allocations, PNG folders
- * (order, mixed layouts, sizes, corrupt files), channel conversion and resizing values,
- * batches in [-1, 1], and the real Fashion-MNIST when Debian's package is installed. */
+ * (order, mixed layouts, sizes, corrupt files), PNG class folders (labels, names, order,
+ * bad layouts), class names, channel conversion and resizing values, batches in [-1, 1],
+ * and the real Fashion-MNIST when Debian's package is installed. */
 #include <sys/resource.h>
 #include <time.h>
 
@@ -66,8 +67,15 @@ static void check_idx_roundtrip(void) {
       CHECK(ds.labels[i] == labels[i], "%s: label %d is %d", files[f], i, ds.labels[i]);
     CHECK(strstr(ds.source, files[f]) && strstr(ds.source, "with labels"), "source '%s'",
           ds.source);
+    /* classes: the largest label + 1, named by number */
+    CHECK(ds.classes == 10 && ds.class_names, "%s: %d classes", files[f], ds.classes);
+    char nb[CLGAN_CLASS_NAME_MAX];
+    CHECK(ds.class_names && !strcmp(ds.class_names[3], "3") && !strcmp(ds.class_names[9], "9"),
+          "%s: numbered class names", files[f]);
+    CHECK(!strcmp(clgan_dataset_class_name(&ds, 12, nb, sizeof nb), "12"), "name past the end");
     clgan_dataset_free(&ds);
-    CHECK(ds.pixels == NULL && ds.labels == NULL && ds.count == 0, "free clears");
+    CHECK(ds.pixels == NULL && ds.labels == NULL && ds.count == 0 && ds.class_names == NULL &&
+          ds.classes == 0, "free clears");
   }
   /* max_images keeps the first ones, labels too */
   clgan_dataset ds;
@@ -75,13 +83,35 @@ static void check_idx_roundtrip(void) {
   CHECK(ds.count == 2 && memcmp(ds.pixels, images, 2 * ROWS * COLS) == 0, "max_images 2: %d",
         ds.count);
   CHECK(ds.labels && ds.labels[1] == 0, "max_images 2: labels");
+  CHECK(ds.classes == 10, "max_images 2: classes from the kept labels (9, 0): %d", ds.classes);
+  clgan_dataset_free(&ds);
+  write_idx("gz/few-images-idx3-ubyte", 0, 3, N, ROWS, COLS, images, sizeof images);
+  uint8_t three[N] = {0, 2, 1, 7, 1};
+  write_idx("gz/few-labels-idx1-ubyte", 0, 1, N, 0, 0, three, N);
+  CHECK_OK(clgan_dataset_load(io_path("gz/few-images-idx3-ubyte"), 1, ROWS, COLS, 3, &ds));
+  CHECK(ds.classes == 3, "max_images 3: classes from the kept labels (0, 2, 1): %d",
+        ds.classes);
+  clgan_dataset_free(&ds);
+
+  /* a path holding "fashion-mnist" (any case) gets its ten names, even with fewer labels */
+  mkdir(io_path("Fashion-MNIST"), 0755);
+  uint8_t few[N] = {0, 1, 2, 1, 0};
+  write_idx("Fashion-MNIST/x-images-idx3-ubyte", 0, 3, N, ROWS, COLS, images, sizeof images);
+  write_idx("Fashion-MNIST/x-labels-idx1-ubyte", 0, 1, N, 0, 0, few, N);
+  CHECK_OK(clgan_dataset_load(io_path("Fashion-MNIST/x-images-idx3-ubyte"), 1, ROWS, COLS, 0,
+                              &ds));
+  CHECK(ds.classes == 10 && ds.class_names && !strcmp(ds.class_names[0], "T-shirt/top") &&
+        !strcmp(ds.class_names[9], "Ankle boot") && !strcmp(ds.class_names[7], "Sneaker"),
+        "Fashion-MNIST names: %d classes", ds.classes);
   clgan_dataset_free(&ds);
 
   /* no label file: no labels, no error */
   write_idx("nolabels-idx3-ubyte", 0, 3, N, ROWS, COLS, images, sizeof images);
   CHECK_OK(clgan_dataset_load(io_path("nolabels-idx3-ubyte"), 1, ROWS, COLS, 0, &ds));
   check_images(&ds, "no labels");
-  CHECK(ds.labels == NULL, "labels from nowhere");
+  CHECK(ds.labels == NULL && ds.classes == 0 && ds.class_names == NULL, "labels from nowhere");
+  char nb[16];
+  CHECK(!strcmp(clgan_dataset_class_name(&ds, 2, nb, sizeof nb), "2"), "no names: numbers");
   clgan_dataset_free(&ds);
 
   /* batches: x / 127.5 - 1 */
@@ -275,7 +305,7 @@ static void check_png_folder(void) {
   grey_png("pngs/.hidden.png", 2, 2, grey);
   io_write_bytes(io_path("pngs/notes.txt"), "not an image", 12);
   CHECK_OK(clgan_dataset_load(io_path("pngs"), 1, 4, 4, 0, &ds));
-  CHECK(ds.count == 3 && ds.labels == NULL, "%d images", ds.count);
+  CHECK(ds.count == 3 && ds.labels == NULL && ds.classes == 0, "%d images", ds.count);
   if (ds.count == 3) {
     CHECK(memcmp(ds.pixels, grey, 16) == 0, "a.png first and unchanged");
     for (int i = 0; i < 16; i++) {
@@ -326,6 +356,112 @@ static void check_png_folder(void) {
   io_write_bytes(io_path("nopng/readme"), "x", 1);
   CHECK_FAILS(clgan_dataset_load(io_path("nopng"), 1, 4, 4, 0, &ds), CLGAN_ERR_FORMAT,
               "has no .png files");
+}
+
+/* One grey 2x2 PNG of value v. */
+static void flat_png(const char *name, uint8_t v) {
+  uint8_t px[4] = {v, v, v, v};
+  grey_png(name, 2, 2, px);
+}
+
+static void check_png_classes(void) {
+  clgan_dataset ds;
+  /* three classes of 3, 1 and 2 images, made out of order; a dot folder and a file beside
+   * the class folders are ignored */
+  const char *dirs[] = {"cls", "cls/sneaker", "cls/bag", "cls/coat", "cls/.cache"};
+  for (int i = 0; i < 5; i++) mkdir(io_path(dirs[i]), 0755);
+  flat_png("cls/sneaker/b.png", 31);
+  flat_png("cls/sneaker/a.png", 30);
+  flat_png("cls/bag/z.png", 10);
+  flat_png("cls/coat/x.png", 22);
+  flat_png("cls/coat/w.png", 21);
+  flat_png("cls/sneaker/c.png", 32);
+  flat_png("cls/.cache/q.png", 99);
+  io_write_bytes(io_path("cls/README"), "classes", 7);
+  CHECK_OK(clgan_dataset_load(io_path("cls"), 1, 2, 2, 0, &ds));
+  /* classes by name: bag 0, coat 1, sneaker 2; images round-robin over them */
+  int want_v[6] = {10, 21, 30, 22, 31, 32}, want_l[6] = {0, 1, 2, 1, 2, 2};
+  CHECK(ds.count == 6 && ds.classes == 3 && ds.labels && ds.class_names, "class folders: %d "
+        "images, %d classes", ds.count, ds.classes);
+  if (ds.count == 6 && ds.labels && ds.class_names) {
+    for (int i = 0; i < 6; i++)
+      CHECK(ds.pixels[i * 4] == want_v[i] && ds.labels[i] == want_l[i], "image %d: value %d "
+            "label %d, want %d %d", i, ds.pixels[i * 4], ds.labels[i], want_v[i], want_l[i]);
+    CHECK(!strcmp(ds.class_names[0], "bag") && !strcmp(ds.class_names[1], "coat") &&
+          !strcmp(ds.class_names[2], "sneaker"), "class names %s %s %s", ds.class_names[0],
+          ds.class_names[1], ds.class_names[2]);
+    CHECK(strstr(ds.source, "3 classes") && strstr(ds.source, "with labels"), "source '%s'",
+          ds.source);
+  }
+  clgan_dataset_free(&ds);
+  /* max_images: a balanced slice, every class kept */
+  CHECK_OK(clgan_dataset_load(io_path("cls"), 1, 2, 2, 4, &ds));
+  CHECK(ds.count == 4 && ds.classes == 3 && ds.labels && ds.labels[3] == 1 &&
+        ds.pixels[3 * 4] == 22, "max_images 4 over classes");
+  clgan_dataset_free(&ds);
+
+  /* a long folder name is cut to a whole UTF-8 character */
+  char longname[200] = "cls2/";
+  mkdir(io_path("cls2"), 0755);
+  for (int i = 0; i < 40; i++) strcat(longname, "\xc3\xa9"); /* 80 bytes of é */
+  mkdir(io_path(longname), 0755);
+  char lp[300];
+  snprintf(lp, sizeof lp, "%s/a.png", longname);
+  flat_png(lp, 5);
+  CHECK_OK(clgan_dataset_load(io_path("cls2"), 1, 2, 2, 0, &ds));
+  CHECK(ds.classes == 1 && ds.class_names && strlen(ds.class_names[0]) == 62 &&
+        !strncmp(ds.class_names[0], longname + 5, 62), "long class name cut to 62 bytes");
+  clgan_dataset_free(&ds);
+
+  /* a class folder without PNGs: refused, named */
+  mkdir(io_path("cls/empty"), 0755);
+  io_write_bytes(io_path("cls/empty/notes.txt"), "x", 1);
+  CHECK_FAILS(clgan_dataset_load(io_path("cls"), 1, 2, 2, 0, &ds), CLGAN_ERR_FORMAT,
+              "class folder '");
+  CHECK_MSG("cls/empty' has no .png files");
+  CHECK(ds.pixels == NULL && ds.labels == NULL && ds.class_names == NULL, "failure: empty");
+  unlink(io_path("cls/empty/notes.txt"));
+  rmdir(io_path("cls/empty"));
+  /* images of another size in another class: named */
+  uint8_t big[9] = {0};
+  grey_png("cls/coat/y.png", 3, 3, big);
+  CHECK_FAILS(clgan_dataset_load(io_path("cls"), 1, 2, 2, 0, &ds), CLGAN_ERR_FORMAT,
+              "coat/y.png' is 3x3 but 'bag/z.png' (the first) is 2x2");
+  unlink(io_path("cls/coat/y.png"));
+  /* PNG files beside class folders: the folder is read flat, as it always was */
+  flat_png("cls/stray.png", 77);
+  CHECK_OK(clgan_dataset_load(io_path("cls"), 1, 2, 2, 0, &ds));
+  CHECK(ds.count == 1 && ds.labels == NULL && ds.classes == 0 && ds.pixels[0] == 77,
+        "PNG beside class folders: flat, unlabelled (%d images)", ds.count);
+  clgan_dataset_free(&ds);
+  unlink(io_path("cls/stray.png"));
+  /* subfolders none of which holds a PNG: the usual message */
+  mkdir(io_path("nocls"), 0755);
+  mkdir(io_path("nocls/a"), 0755);
+  CHECK_FAILS(clgan_dataset_load(io_path("nocls"), 1, 2, 2, 0, &ds), CLGAN_ERR_FORMAT,
+              "has no .png files (nor have its subfolders)");
+}
+
+/* More than CLGAN_MAX_CLASSES subfolders: refused before any image is read. Making 65537
+ * folders takes minutes on some file systems, so only with CLGAN_SLOW_TESTS=1. */
+static void check_too_many_classes(void) {
+  const char *slow = getenv("CLGAN_SLOW_TESTS");
+  if (!slow || strcmp(slow, "1")) {
+    printf("too-many-classes check skipped (CLGAN_SLOW_TESTS=1 runs it)\n");
+    return;
+  }
+  mkdir(io_path("many"), 0755);
+  char name[64];
+  for (int k = 0; k <= CLGAN_MAX_CLASSES; k++) {
+    snprintf(name, sizeof name, "many/%05d", k);
+    if (mkdir(io_path(name), 0755) != 0) {
+      printf("cannot make %d folders: too-many-classes check skipped\n", CLGAN_MAX_CLASSES + 1);
+      return;
+    }
+  }
+  clgan_dataset ds;
+  CHECK_FAILS(clgan_dataset_load(io_path("many"), 1, 2, 2, 0, &ds), CLGAN_ERR_FORMAT,
+              "more than 65536 subfolders: too many classes");
 }
 
 static void load_one(const char *dir, int c, int h, int w, clgan_dataset *ds) {
@@ -411,6 +547,8 @@ static void check_fashion_mnist(void) {
     for (int k = 0; k < 10; k++) CHECK(per[k] == 6000, "class %d has %d images", k, per[k]);
     CHECK(ds.labels[0] == 9, "the first training image is an ankle boot (9), got %d",
           ds.labels[0]);
+    CHECK(ds.classes == 10 && ds.class_names && !strcmp(ds.class_names[9], "Ankle boot"),
+          "Fashion-MNIST class names");
     double mean = 0;
     for (size_t i = 0; i < (size_t)60000 * 784; i++) mean += ds.pixels[i];
     mean /= 60000.0 * 784;
@@ -426,6 +564,8 @@ int main(void) {
   check_idx_errors();
   check_absurd_headers();
   check_png_folder();
+  check_png_classes();
+  check_too_many_classes();
   check_resize();
   check_fashion_mnist();
   return tu_finish("dataset");

@@ -1,5 +1,6 @@
 /* Plots: a valid PNG of the documented size with curves in the palette's colours, text in
- * the title band, NaN gaps, and degenerate inputs (no points, one point, constant). */
+ * the title band, NaN gaps, and degenerate inputs (no points, one point, constant).
+ * Labelled grids: the plain grid's pixels shifted by the margin, text where a label is. */
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 
@@ -128,9 +129,54 @@ static void check_degenerate(void) {
               "nodir/p.png");
 }
 
+/* Non-zero pixels of rows [y0, y1) of columns [0, x1). */
+static int lit(const image *im, int x1, int y0, int y1) {
+  int n = 0;
+  for (int y = y0; y < y1; y++)
+    for (int x = 0; x < x1; x++)
+      for (int k = 0; k < im->c; k++) n += im->px[((size_t)y * im->w + x) * im->c + k] != 0;
+  return n;
+}
+
+static void check_labeled_grid(int c) {
+  /* 3 rows of 4 images of 28x28, padding 2; row 1 has no label */
+  enum { N = 12, H = 28, W = 28 };
+  static float img[N * 3 * H * W];
+  for (size_t i = 0; i < sizeof img / sizeof *img; i++) img[i] = (float)((i * 37) % 200) / 100.0f - 1.0f;
+  const char *labels[3] = {"T-shirt/top", NULL, "Ankle boot"};
+  CHECK_OK(clgan_png_write_grid(io_path("plain.png"), img, N, c, H, W, 4, 2));
+  CHECK_OK(clgan_png_write_grid_labeled(io_path("lab.png"), img, N, c, H, W, 4, 2, labels, 3));
+  image p = read_plot(io_path("plain.png")), l = read_plot(io_path("lab.png"));
+  int margin = clgan_grid_label_margin(labels, 3, H, 2);
+  CHECK(l.c == c && l.h == p.h && l.w == p.w + margin && margin > 20, "labelled %dx%d c%d, "
+        "plain %dx%d, margin %d", l.w, l.h, l.c, p.w, p.h, margin);
+  if (l.w == p.w + margin && l.h == p.h && l.c == p.c) {
+    int diff = 0;
+    for (int y = 0; y < p.h; y++)
+      diff += memcmp(l.px + ((size_t)y * l.w + margin) * c, p.px + (size_t)y * p.w * c,
+                     (size_t)p.w * c) != 0;
+    CHECK(diff == 0, "c%d: %d rows of the image part differ from the plain grid", c, diff);
+    int row = H + 2;
+    int r0 = lit(&l, margin, 2, 2 + H), r1 = lit(&l, margin, 2 + row, 2 + row + H),
+        r2 = lit(&l, margin, 2 + 2 * row, 2 + 2 * row + H);
+    CHECK(r0 > 30 && r2 > 30, "c%d: label text missing: %d and %d lit pixels", c, r0, r2);
+    CHECK(r1 == 0, "c%d: the unlabelled row's margin has %d lit pixels", c, r1);
+  }
+  free(p.px);
+  free(l.px);
+  /* no labels at all: still a valid grid; bad label arguments refused */
+  CHECK_OK(clgan_png_write_grid_labeled(io_path("nolab.png"), img, N, c, H, W, 4, 2, NULL, 0));
+  CHECK_FAILS(clgan_png_write_grid_labeled(io_path("bad.png"), img, N, c, H, W, 4, 2, NULL, 2),
+              CLGAN_ERR_INVALID_ARG, "bad labels");
+  CHECK_FAILS(clgan_png_write_grid_labeled(io_path("nodir/g.png"), img, N, c, H, W, 4, 2, labels,
+                                           3), CLGAN_ERR_IO, "nodir/g.png");
+}
+
 int main(void) {
   check_full_plot();
   check_degenerate();
+  check_labeled_grid(1);
+  check_labeled_grid(3);
   /* cairo and fontconfig keep font caches for the process's life; release them so that
    * leak checkers (the sanitizer build) see only clgan's own allocations */
   cairo_debug_reset_static_data();

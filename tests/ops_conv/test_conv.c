@@ -116,7 +116,7 @@ static void run_conv(const conv_case *cc) {
   ref_bias_backward(c.n, c.c_out, c.h_out * c.w_out, dy, db_ref, 0);
   double t_ref = now_s() - t0;
 
-  /* both shapes of the layout kernels (src/ops_conv.c's conv_rows), whatever the device */
+  /* both shapes of the layout kernels (src/ops/ops_conv.c's conv_rows), whatever the device */
   for (int f = 0; f < 2; f++) {
     double t1 = now_s();
     setenv("CLGAN_CONV_FORM", FORMS[f], 1);

@@ -1,4 +1,4 @@
-/* Device activations (src/ops_activation.c) against tests/ref/ref_nn.c: forward and
+/* Device activations (src/ops/ops_activation.c) against tests/ref/ref_nn.c: forward and
  * backward, out of place and in place, at odd offsets. --small: tiny sizes for Oclgrind. */
 #include "nn_test.h"
 

@@ -1,4 +1,4 @@
-/* Device batch norm (src/ops_batchnorm.c) against tests/ref/ref_nn.c: training forward with
+/* Device batch norm (src/ops/ops_batchnorm.c) against tests/ref/ref_nn.c: training forward with
  * running statistics, eval forward, backward with and without accumulation, at odd view
  * offsets, over shapes that straddle work-group edges. --small: tiny shapes for Oclgrind. */
 #include "nn_test.h"

@@ -1,4 +1,4 @@
-/* Device batch norm fused with relu / leaky relu (clgan_batchnorm_act_*, src/ops_batchnorm.c)
+/* Device batch norm fused with relu / leaky relu (clgan_batchnorm_act_*, src/ops/ops_batchnorm.c)
  * against a float64 reference composed here from tests/ref/ref_nn.c (batch norm in double,
  * then ref_act_f64; backward: ref_act_grad_f64 then the double batch-norm backward), and
  * against the unfused device pair. The reference's backward is checked by central finite

@@ -1,4 +1,4 @@
-/* Device GAN losses (src/ops_loss.c) against tests/ref/ref_nn.c: every kind and target,
+/* Device GAN losses (src/ops/ops_loss.c) against tests/ref/ref_nn.c: every kind and target,
  * mean loss, mean sigmoid and dlogits, logits up to +-100. --small: tiny batches for Oclgrind. */
 #include "nn_test.h"
 

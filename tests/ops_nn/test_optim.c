@@ -1,4 +1,4 @@
-/* Device Adam/AdamW and SGD (src/ops_optim.c) against tests/ref/ref_nn.c over several steps,
+/* Device Adam/AdamW and SGD (src/ops/ops_optim.c) against tests/ref/ref_nn.c over several steps,
  * on views inside one arena at odd offsets. --small: tiny sizes for Oclgrind. */
 #include "nn_test.h"
 

@@ -1,4 +1,4 @@
-/* Device reductions (src/ops_reduce.c) against tests/ref/ref_nn.c: sum, sum of squares and
+/* Device reductions (src/ops/ops_reduce.c) against tests/ref/ref_nn.c: sum, sum of squares and
  * the mean pairwise L2 distance, each bit-identical when repeated. --small: for Oclgrind. */
 #include "nn_test.h"
 

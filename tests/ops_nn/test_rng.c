@@ -1,4 +1,4 @@
-/* Device Philox streams (src/ops_rng.c, kernels/rng.cl) against the host twins: the same
+/* Device Philox streams (src/ops/ops_rng.c, kernels/rng.cl) against the host twins: the same
  * bits for every n, counter, seed and view offset, and value i a function of
  * (seed, counter + i) only. --small: tiny sizes for Oclgrind. */
 #include "nn_test.h"

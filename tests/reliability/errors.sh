@@ -123,7 +123,7 @@ model_absurd)
   sed 's/^latent 8$/latent 65536/; s/^  linear 128 bias=0$/  linear 65536 bias=0/' "$T/tiny.model" >"$T/big2.model"
   expect 2 "more than 2^30 parameters" "2^32 parameters" train --model "$T/big2.model" --out "$P" ;;
 model_missing)
-  expect 2 "unknown model 'dcgan99': not a preset (dcgan28, dcgan64) and not a readable file" \
+  expect 2 "unknown model 'dcgan99': not a preset (dcgan28, dcgan64, cdcgan28, cdcgan28-proj) and not a readable file" \
     "an unknown preset" train --model dcgan99 --out "$P"
   expect 1 "cannot open '$T/nope.model'" "a missing model file" train --model "$T/nope.model" --out "$P" ;;
 model_binary)
@@ -191,6 +191,37 @@ flag_required)
 flag_conflict_generate)
   expect 2 "--grid and --interpolate conflict" "generate --grid --interpolate" \
     "$CLGAN" generate --checkpoint x --grid --interpolate --out "$P" ;;
+flag_resume) # (device): --resume with the flags the run was started with is accepted (and
+  # is exact); a flag with another value is refused naming the flag and both values
+  need_device
+  "$CLGAN" train $TINY --seed 7 --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
+  cp -R "$T/run" "$T/plain"
+  expect 0 "resumed from '$T/run/latest.safetensors' at iteration 2" "--resume with the run's own flags" \
+    train --resume "$T/run/latest.safetensors" --seed 7 --lr 2e-4 --beta1 0.5 --g-loss ns --iters 4 --out "$T/run"
+  "$CLGAN" train --resume "$T/plain/latest.safetensors" --iters 4 --out "$T/plain" 2>"$T/train.err" ||
+    { cat "$T/train.err"; fail "resuming without flags"; }
+  cmp "$T/run/checkpoints/ckpt_00000004.safetensors" "$T/plain/checkpoints/ckpt_00000004.safetensors" ||
+    fail "--resume with equal flags != --resume without them"
+  run_sum=$(fingerprint "$T/run")
+  r="$T/run/latest.safetensors"
+  expect 2 "--batch 32 conflicts with the checkpoint's batch 16" "--resume with another --batch" \
+    train --resume "$r" --batch 32 --seed 7 --iters 6 --out "$T/run"
+  grep -qF -- "drop --batch (or give --batch 16); to start a new run with --batch 32, leave out --resume" "$T/stderr" ||
+    fail "--resume with another --batch: no way out named"
+  expect 2 "--seed 8 conflicts with the checkpoint's seed 7" "--resume with another --seed" \
+    "$CLGAN" train --resume "$r" --seed 8 --iters 6 --out "$T/run"
+  expect 2 "--lr 0.001 conflicts with the checkpoint's learning rate 0.0002" "--resume with another --lr" \
+    "$CLGAN" train --resume "$r" --lr 1e-3 --iters 6 --out "$T/run"
+  expect 2 "--beta1 0.9 conflicts with the checkpoint's beta1 0.5" "--resume with another --beta1" \
+    "$CLGAN" train --resume "$r" --beta1 0.9 --iters 6 --out "$T/run"
+  expect 2 "--g-loss hinge conflicts with the checkpoint's g-loss ns" "--resume with another --g-loss" \
+    "$CLGAN" train --resume "$r" --g-loss hinge --iters 6 --out "$T/run"
+  expect 2 "--model dcgan28 conflicts with the checkpoint's model tiny" "--resume with another --model" \
+    "$CLGAN" train --resume "$r" --model dcgan28 --iters 6 --out "$T/run"
+  sed 's/conv 4 k=4/conv 6 k=4/' "$T/tiny.model" >"$T/tiny6.model"
+  expect 2 "--model '$T/tiny6.model' (model tiny) conflicts with the checkpoint's model tiny (same name, other layers)" \
+    "--resume with another model file of the same name" "$CLGAN" train --resume "$r" --model "$T/tiny6.model" --iters 6 --out "$T/run"
+  [ "$(fingerprint "$T/run")" = "$run_sum" ] || fail "a refused --resume changed the run's files" ;;
 # ---- devices ----
 device_no_platform)
   mkdir "$T/no-vendors"
@@ -214,13 +245,25 @@ out_is_file)
 out_unwritable)
   mkdir -p "$T/pub/ro" && cp "$T/tiny.model" "$T/tiny-images-idx3-ubyte" "$T/pub/" && chmod 755 "$T" "$T/pub" &&
     chmod 644 "$T/pub/tiny.model" "$T/pub/tiny-images-idx3-ubyte" && chmod 555 "$T/pub/ro"
-  as=""
+  as="" exe=$CLGAN
   if [ "$(id -u)" -eq 0 ]; then # root writes anywhere: run as nobody
     command -v setpriv >/dev/null || skip "running as root without setpriv"
     as="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+    # nobody may not reach the build tree (a clone under /root, mode 700): run copies of
+    # clgan and the libclgan it loads from $T/pub/bin (the kernels are embedded in them)
+    mkdir "$T/pub/bin" && cp "$CLGAN" "$T/pub/bin/clgan" || fail "copying clgan to $T/pub/bin"
+    lib=$(ldd "$CLGAN" | awk '$1 ~ /^libclgan/ { print $1, $3 }')
+    [ -z "$lib" ] || cp -L "${lib#* }" "$T/pub/bin/${lib%% *}" || fail "copying $lib to $T/pub/bin"
+    chmod -R a+rX "$T/pub/bin"
+    exe=$T/pub/bin/clgan
+    as="$as env LD_LIBRARY_PATH=$T/pub/bin CLGAN_CACHE=0"
+    # a TMPDIR nobody cannot enter would fail below with a misleading exit status
+    $as sh -c 'test -x "$1" && test -r "$2"' sh "$exe" "$T/pub/tiny.model" ||
+      fail "nobody cannot run $exe or read $T/pub (TMPDIR=${TMPDIR:-/tmp} not reachable?)"
   fi
   expect 1 "cannot create directory '$T/pub/ro/out': Permission denied" "an unwritable --out" \
-    $as "$CLGAN" train --model "$T/pub/tiny.model" --data "$T/pub/tiny-images-idx3-ubyte" --batch 16 --iters 1 --out "$T/pub/ro/out" ;;
+    $as "$exe" train --model "$T/pub/tiny.model" --data "$T/pub/tiny-images-idx3-ubyte" --batch 16 --iters 1 --out "$T/pub/ro/out"
+  [ "$rc" -ne 127 ] || fail "an unwritable --out: clgan did not start (exit 127: a library not found?)" ;;
 # ---- device memory and kernels ----
 batch_too_big) # (device)
   need_device

@@ -10,12 +10,12 @@
  * and pad kernels write all of the scratch that Xgemm reads.
  *
  * MODE regrow (known gap): the GEMM scratch is a buffer the host never writes, and when a
- * bigger GEMM outgrows it src/gemm.c releases it and creates a bigger one, which Oclgrind
+ * bigger GEMM outgrows it src/blas/gemm.c releases it and creates a bigger one, which Oclgrind
  * gives the released id and, with it, the old buffer's shadow, old size included (the
  * `reuse` case of oclgrind_shadow.c): CLBlast's stores past the old size go unrecorded and
  * Oclgrind reports its TransposeMatrix and Xgemm kernels' reads of them (1000 reports).
  * meson expects the failure until the scratch is written whole by the host once when
- * created (src/gemm.c, temp_for). Two indirect SGEMMs, the second bigger.
+ * created (src/blas/gemm.c, temp_for). Two indirect SGEMMs, the second bigger.
  * Usage: oclgrind_gemm_scratch [fresh|regrow]   (on $CLGAN_DEVICE, meant for Oclgrind) */
 #include <string.h>
 
@@ -32,7 +32,7 @@ static cl_mem upload(clgan_ctx *ctx, const float *h, size_t n) {
   return m;
 }
 
-/* the built-in POCL program (src/gemm_tune.c): 1-item work-groups, no local memory, within
+/* the built-in POCL program (src/blas/gemm_tune.c): 1-item work-groups, no local memory, within
  * any device's limits; min_indirect picks the kernel whatever the shape */
 static void use_plan(clgan_ctx *ctx, unsigned long min_indirect, int row_major) {
   clgan_gemm_plan p;

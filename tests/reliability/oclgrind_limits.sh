@@ -3,7 +3,7 @@
 # _GLOBAL_MEM_SIZE). MODE train: a device with 64-item work-groups, 4 KiB of local memory
 # and 16 MiB of global memory trains the tiny model, agreeing with POCL. MODE kernels:
 # with 8-item work-groups and 1 KiB of local memory every doctor check passes, the GEMM
-# rows included (CLBlast's parameters fitted to the device, src/gemm_tune.c); CLBlast's
+# rows included (CLBlast's parameters fitted to the device, src/blas/gemm_tune.c); CLBlast's
 # own parameters (CLGAN_GEMM=clblast) still fail there, and the error names the call and
 # CLBlast's error. MODE gemm: training with 16-item work-groups and 2 KiB of local memory,
 # GEMM included, agreeing with POCL. MODE memory: a batch too big for a 64 MiB device is

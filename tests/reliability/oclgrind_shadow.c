@@ -1,6 +1,6 @@
 /* Oclgrind's uninitialised-value shadow of global memory, with plain OpenCL (no clgan, no
  * CLBlast): the minimal reproducer behind docs/ERRORS.md's Oclgrind note and the rule the
- * library follows for it (src/gan.c). Run one CASE per process, under Oclgrind with
+ * library follows for it (src/train/gan.c). Run one CASE per process, under Oclgrind with
  * OCLGRIND_UNINITIALIZED=1 (tests/reliability/oclgrind_shadow.sh does): every case writes
  * all 16 floats of a buffer `b` one way or another, then the kernel `copy` reads all 16 and
  * stores them into `out`; Oclgrind reports "Uninitialized value written to global memory"

@@ -4,7 +4,7 @@
 # the host only whole buffers from offset 0) must give no diagnostic at all. The other cases
 # are the reproducer of Oclgrind's false reports: they must compute the right values, and
 # their reports, printed here, are expected; should a newer Oclgrind stop making them, the
-# test says so (and still passes): the workaround in src/gan.c could then go.
+# test says so (and still passes): the workaround in src/train/gan.c could then go.
 # Usage: oclgrind_shadow.sh SHADOW_EXE   (needs Oclgrind)
 set -u
 EXE=$1

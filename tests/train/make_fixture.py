@@ -118,7 +118,7 @@ def state(g, d):
 
 
 def run(init, inputs, channels, dtype=torch.float32, perturb_seed=None, first=None):
-    """ITERS iterations as clgan runs them (src/gan.c): the D step, then the G step. Returns
+    """ITERS iterations as clgan runs them (src/train/gan.c): the D step, then the G step. Returns
     each iteration's losses and D outputs; fills `first` with iteration 1's gradients, norms
     and state after Adam. perturb_seed: multiply every weight by 1 + 2^-23 * N(0, 1) first
     (about one float32 rounding), to measure how far rounding alone carries the run."""

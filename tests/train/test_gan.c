@@ -129,8 +129,8 @@ int main(void) {
     fd_check(gan, gan->d, d_real_loss, "D");
     g_ns_loss(gan);
     CHECK_OK(clgan_net_backward(gan->d, B, CLGAN_VIEW(gan->dlogits, 0), 0, 0,
-                                CLGAN_VIEW(gan->g->grad_a, 0)));
-    CHECK_OK(clgan_net_backward(gan->g, B, CLGAN_VIEW(gan->g->grad_a, 0), 1, 0, CLGAN_NONE));
+                                CLGAN_VIEW(gan->dfake, 0)));
+    CHECK_OK(clgan_net_backward(gan->g, B, CLGAN_VIEW(gan->dfake, 0), 1, 0, CLGAN_NONE));
     fd_check(gan, gan->g, g_ns_loss, variant ? "G through an MLP D" : "G through D");
     clgan_gan_free(gan);
     clgan_model_free(&mv);

@@ -59,7 +59,7 @@ int main(void) {
   clgan_model_free(&m);
   /* tensor names as in an nn.Sequential */
   char name[64];
-  clgan_layer_tensor_name(4, "weight", name, sizeof name);
+  clgan_layer_tensor_name(NULL, 4, "weight", name, sizeof name);
   CHECK(!strcmp(name, "4.weight"), "name %s", name);
 
   /* bad inputs, each with the line number where one applies */

@@ -100,7 +100,7 @@ expect_fail 2 "conflict" "--epochs with --iters" "$CLGAN" train --epochs 1 --ite
 expect_fail 2 "unknown option '--bogus'" "unknown flag" "$CLGAN" train --bogus
 expect_fail 2 "--batch must be between" "batch 0" "$CLGAN" train --batch 0
 expect_fail 2 "--g-loss must be" "bad loss" "$CLGAN" train --g-loss wasserstein
-expect_fail 2 "drop --model" "resume with --model" "$CLGAN" train --resume "$T/a/latest.safetensors" --model dcgan64
+expect_fail 2 "model dcgan64 conflicts with the checkpoint's model dcgan28" "resume with another --model" "$CLGAN" train --resume "$T/a/latest.safetensors" --model dcgan64
 expect_fail 1 "$T/missing.gz" "missing data" "$CLGAN" train --data "$T/missing.gz" --out "$T/a"
 printf 'model m\nlatent 8\nimage 1 28 28\ngenerator\n  linear 16\n  wobble\n' >"$T/bad.model"
 expect_fail 2 "bad.model:6: unknown layer 'wobble'" "bad model file" "$CLGAN" train --model "$T/bad.model" --out "$T/a"

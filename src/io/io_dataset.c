@@ -229,6 +229,45 @@ static clgan_status idx_load_labels(const char *path, const char *images_path, u
   return CLGAN_OK;
 }
 
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                              "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                                              "Ankle boot"};
+
+/* Whether `path` names Fashion-MNIST (its folder or file name holds "fashion-mnist", any
+ * case), whose classes have names. */
+static int is_fashion_mnist(const char *path) {
+  static const char key[] = "fashion-mnist";
+  for (const char *p = path; *p; p++) {
+    size_t i = 0;
+    while (key[i] && tolower((unsigned char)p[i]) == key[i]) i++;
+    if (!key[i]) return 1;
+  }
+  return 0;
+}
+
+/* IDX classes: the largest label + 1 (Fashion-MNIST: at least its 10), named by number or
+ * by Fashion-MNIST's names. */
+static clgan_status idx_class_names(const char *path, clgan_dataset *ds) {
+  int top = -1;
+  for (int i = 0; i < ds->count; i++)
+    if (ds->labels[i] > top) top = ds->labels[i];
+  int fashion = is_fashion_mnist(path);
+  int classes = top + 1;
+  if (fashion && classes < 10) classes = 10;
+  if (classes <= 0) return CLGAN_OK;
+  ds->class_names = calloc((size_t)classes, sizeof *ds->class_names);
+  if (!ds->class_names)
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory loading '%s'", path);
+  ds->classes = classes;
+  for (int k = 0; k < classes; k++) {
+    if (fashion && k < 10)
+      snprintf(ds->class_names[k], sizeof ds->class_names[k], "%s", fashion_names[k]);
+    else
+      snprintf(ds->class_names[k], sizeof ds->class_names[k], "%d", k);
+  }
+  return CLGAN_OK;
+}
+
 /* ---- conversion to the model's shape ---- */
 
 /* Linear weights of one axis: output i reads taps [first[i], first[i] + ntaps) of the
@@ -398,6 +437,10 @@ static clgan_status load_idx(const char *path, int max_images, clgan_dataset *ds
     }
   }
   ds->count = keep;
+  if (ds->labels && (st = idx_class_names(path, ds)) != CLGAN_OK) {
+    free(raw);
+    return st;
+  }
   if (ds->channels == 1 && ds->height == (int)rows && ds->width == (int)cols) {
     ds->pixels = raw; /* already the model's shape */
   } else {
@@ -469,16 +512,11 @@ static clgan_status list_pngs(const char *dir, char ***names, int *count) {
   return CLGAN_OK;
 }
 
-static clgan_status load_png_folder(const char *dir, int max_images, clgan_dataset *ds) {
-  char **names = NULL;
-  int n = 0;
-  clgan_status st = list_pngs(dir, &names, &n);
-  if (st != CLGAN_OK) return st;
-  if (n == 0) {
-    free(names);
-    return clgan_error(CLGAN_ERR_FORMAT, "folder '%s' has no .png files", dir);
-  }
-  int keep = max_images > 0 && max_images < n ? max_images : n;
+/* Loads dir/names[0..keep) (names relative to dir) into ds->pixels; w0, h0, c0: the first
+ * image's size and channels. */
+static clgan_status load_png_list(const char *dir, char **names, int keep, clgan_dataset *ds,
+                                  int *w0_out, int *h0_out, int *c0_out) {
+  clgan_status st = CLGAN_OK;
   size_t per = (size_t)ds->channels * ds->height * ds->width;
   ds->pixels = malloc((size_t)keep * per);
   if (!ds->pixels) st = clgan_error(CLGAN_ERR_NOMEM, "out of host memory loading '%s'", dir);
@@ -510,8 +548,160 @@ static clgan_status load_png_folder(const char *dir, int max_images, clgan_datas
     free(px);
   }
   if (have_cv) converter_free(&cv);
+  *w0_out = w0, *h0_out = h0, *c0_out = c0;
+  return st;
+}
+
+static void free_names(char **names, int n) {
   for (int i = 0; i < n; i++) free(names[i]);
   free(names);
+}
+
+/* Class names from folder names: cut to CLGAN_CLASS_NAME_MAX - 1 bytes at a UTF-8 boundary,
+ * control characters (a newline would break the checkpoint's one-per-line list) as '_'. */
+static void set_class_name(char *dst, const char *src) {
+  size_t n = strlen(src);
+  if (n > CLGAN_CLASS_NAME_MAX - 1) {
+    n = CLGAN_CLASS_NAME_MAX - 1;
+    while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80) n--;
+  }
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f) dst[i] = '_';
+}
+
+/* The subfolders of dir (dot folders skipped), sorted by strcmp. */
+static clgan_status list_subdirs(const char *dir, char ***names, int *count) {
+  *names = NULL;
+  *count = 0;
+  DIR *d = opendir(dir);
+  if (!d) return clgan_error(CLGAN_ERR_IO, "cannot open folder '%s': %s", dir, strerror(errno));
+  char **v = NULL;
+  int n = 0, cap = 0;
+  struct dirent *e;
+  clgan_status st = CLGAN_OK;
+  char path[4096];
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+    if (n > CLGAN_MAX_CLASSES) break; /* enough to say there are too many */
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      char **nv = realloc(v, (size_t)cap * sizeof *v);
+      if (!nv) {
+        st = CLGAN_ERR_NOMEM;
+        break;
+      }
+      v = nv;
+    }
+    if (!(v[n] = strdup(e->d_name))) {
+      st = CLGAN_ERR_NOMEM;
+      break;
+    }
+    n++;
+  }
+  closedir(d);
+  if (st != CLGAN_OK) {
+    free_names(v, n);
+    return clgan_error(st, "out of host memory listing '%s'", dir);
+  }
+  if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_names);
+  *names = v;
+  *count = n;
+  return CLGAN_OK;
+}
+
+/* A folder without PNG files of its own: each subfolder holding PNG files is a class. */
+static clgan_status load_png_classes(const char *dir, int max_images, clgan_dataset *ds) {
+  char **subs = NULL;
+  int nsub = 0;
+  clgan_status st = list_subdirs(dir, &subs, &nsub);
+  if (st != CLGAN_OK) return st;
+  if (nsub > CLGAN_MAX_CLASSES) {
+    free_names(subs, nsub);
+    return clgan_error(CLGAN_ERR_FORMAT, "folder '%s' has more than %d subfolders: too many "
+                       "classes (each subfolder of a folder without PNG files of its own is "
+                       "a class)", dir, CLGAN_MAX_CLASSES);
+  }
+  char ***files = calloc((size_t)(nsub ? nsub : 1), sizeof *files);
+  int *nfiles = calloc((size_t)(nsub ? nsub : 1), sizeof *nfiles);
+  char **order = NULL;
+  int total = 0, with_png = 0, empty = -1;
+  char sub[4096];
+  if (!files || !nfiles) st = clgan_error(CLGAN_ERR_NOMEM, "out of host memory listing '%s'", dir);
+  for (int k = 0; k < nsub && st == CLGAN_OK; k++) {
+    snprintf(sub, sizeof sub, "%s/%s", dir, subs[k]);
+    st = list_pngs(sub, &files[k], &nfiles[k]);
+    if (st != CLGAN_OK) break;
+    total += nfiles[k];
+    if (nfiles[k]) with_png++;
+    else if (empty < 0) empty = k;
+  }
+  if (st == CLGAN_OK && with_png == 0)
+    st = clgan_error(CLGAN_ERR_FORMAT, "folder '%s' has no .png files%s", dir, nsub ? " (nor "
+                     "have its subfolders)" : "");
+  else if (st == CLGAN_OK && empty >= 0)
+    st = clgan_error(CLGAN_ERR_FORMAT, "class folder '%s/%s' has no .png files: in a folder "
+                     "without PNG files of its own every subfolder is a class and needs "
+                     "images (remove it or move it out)", dir, subs[empty]);
+  int keep = 0;
+  if (st == CLGAN_OK) {
+    keep = max_images > 0 && max_images < total ? max_images : total;
+    order = calloc((size_t)keep, sizeof *order);
+    ds->labels = malloc((size_t)keep * sizeof *ds->labels);
+    ds->class_names = calloc((size_t)nsub, sizeof *ds->class_names);
+    if (!order || !ds->labels || !ds->class_names)
+      st = clgan_error(CLGAN_ERR_NOMEM, "out of host memory loading '%s'", dir);
+  }
+  if (st == CLGAN_OK) {
+    /* round-robin over the classes: max_images keeps a balanced slice */
+    int i = 0;
+    for (int j = 0; i < keep; j++)
+      for (int k = 0; k < nsub && i < keep; k++) {
+        if (j >= nfiles[k]) continue;
+        size_t len = strlen(subs[k]) + strlen(files[k][j]) + 2;
+        if (!(order[i] = malloc(len))) {
+          st = clgan_error(CLGAN_ERR_NOMEM, "out of host memory loading '%s'", dir);
+          keep = i;
+          break;
+        }
+        snprintf(order[i], len, "%s/%s", subs[k], files[k][j]);
+        ds->labels[i++] = k;
+      }
+    for (int k = 0; k < nsub; k++) set_class_name(ds->class_names[k], subs[k]);
+    ds->classes = nsub;
+  }
+  int w0 = 0, h0 = 0, c0 = 0;
+  if (st == CLGAN_OK) st = load_png_list(dir, order, keep, ds, &w0, &h0, &c0);
+  if (order) free_names(order, keep);
+  for (int k = 0; files && k < nsub; k++) free_names(files[k], nfiles[k]);
+  free(files);
+  free(nfiles);
+  free_names(subs, nsub);
+  if (st != CLGAN_OK) return st;
+  ds->count = keep;
+  snprintf(ds->source, sizeof ds->source, "%s (PNG class folders, %d images of %dx%d in %d "
+           "classes, first has %d channel(s), with labels)", dir, keep, w0, h0, ds->classes,
+           c0);
+  return CLGAN_OK;
+}
+
+static clgan_status load_png_folder(const char *dir, int max_images, clgan_dataset *ds) {
+  char **names = NULL;
+  int n = 0;
+  clgan_status st = list_pngs(dir, &names, &n);
+  if (st != CLGAN_OK) return st;
+  if (n == 0) {
+    free(names);
+    return load_png_classes(dir, max_images, ds);
+  }
+  int keep = max_images > 0 && max_images < n ? max_images : n;
+  int w0 = 0, h0 = 0, c0 = 0;
+  st = load_png_list(dir, names, keep, ds, &w0, &h0, &c0);
+  free_names(names, n);
   if (st != CLGAN_OK) return st;
   ds->count = keep;
   set_source(ds, "%s (PNG folder, %d images of %dx%d, first has %d channel(s)%s)", dir, w0, h0,
@@ -547,7 +737,16 @@ void clgan_dataset_free(clgan_dataset *ds) {
   if (!ds) return;
   free(ds->pixels);
   free(ds->labels);
+  free(ds->class_names);
   memset(ds, 0, sizeof *ds);
+}
+
+const char *clgan_dataset_class_name(const clgan_dataset *ds, int k, char *buf, size_t cap) {
+  if (ds && ds->class_names && k >= 0 && k < ds->classes && ds->class_names[k][0])
+    snprintf(buf, cap, "%s", ds->class_names[k]);
+  else
+    snprintf(buf, cap, "%d", k);
+  return buf;
 }
 
 void clgan_dataset_batch(const clgan_dataset *ds, const int *idx, int n, float *out) {

@@ -52,7 +52,14 @@ static int weight_shape(const clgan_layer_desc *l, int64_t *shape) {
       shape[0] = l->in_c, shape[1] = l->out_c, shape[2] = l->k, shape[3] = l->k;
       return 4;
     case CLGAN_LAYER_BATCHNORM:
+    case CLGAN_LAYER_INSTANCENORM:
       shape[0] = l->out_c;
+      return 1;
+    case CLGAN_LAYER_EMBED:
+      shape[0] = l->num, shape[1] = l->out_c;
+      return 2;
+    case CLGAN_LAYER_PRELU:
+      shape[0] = (int64_t)l->weight_count;
       return 1;
     default:
       return 0;
@@ -68,12 +75,15 @@ static int list_net(entry_list *l, const char *prefix, const clgan_net_desc *d, 
     if (!ly->weight_count) continue;
     entry *e = push(l);
     if (!e) return -1;
-    snprintf(e->name, sizeof e->name, "%s.%d.weight", prefix, i);
+    char nm[96];
+    clgan_layer_tensor_name(ly, i, "weight", nm, sizeof nm);
+    snprintf(e->name, sizeof e->name, "%s.%s", prefix, nm);
     e->ndim = weight_shape(ly, e->shape);
     e->f = arena + ly->weight_off;
     if (ly->bias_count) {
       if (!(e = push(l))) return -1;
-      snprintf(e->name, sizeof e->name, "%s.%d.bias", prefix, i);
+      clgan_layer_tensor_name(ly, i, "bias", nm, sizeof nm);
+      snprintf(e->name, sizeof e->name, "%s.%s", prefix, nm);
       e->ndim = 1;
       e->shape[0] = (int64_t)ly->bias_count;
       e->f = arena + ly->bias_off;
@@ -82,13 +92,15 @@ static int list_net(entry_list *l, const char *prefix, const clgan_net_desc *d, 
       static const char *what[2] = {"running_mean", "running_var"};
       for (int k = 0; k < 2; k++) {
         if (!(e = push(l))) return -1;
-        snprintf(e->name, sizeof e->name, "%s.%d.%s", prefix, i, what[k]);
+        clgan_layer_tensor_name(ly, i, what[k], nm, sizeof nm);
+        snprintf(e->name, sizeof e->name, "%s.%s", prefix, nm);
         e->ndim = 1;
         e->shape[0] = ly->out_c;
         e->f = stats + ly->stat_off + (size_t)k * ly->out_c;
       }
       if (!(e = push(l))) return -1;
-      snprintf(e->name, sizeof e->name, "%s.%d.num_batches_tracked", prefix, i);
+      clgan_layer_tensor_name(ly, i, "num_batches_tracked", nm, sizeof nm);
+      snprintf(e->name, sizeof e->name, "%s.%s", prefix, nm);
       e->dtype = CLGAN_DTYPE_I64;
       e->ndim = 0;
       e->i64 = bn_batches;
@@ -182,11 +194,15 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(ic, sizeof ic, "%d", gan->model->image_c);
     const char *keys[] = {"format", "clgan_version", "model", "image_channels", "step", "epoch",
                           "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps", "g_loss",
-                          "adam_step_generator", "adam_step_discriminator", "data"};
+                          "adam_step_generator", "adam_step_discriminator", "data",
+                          "class_names"};
     const char *vals[] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
                           seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
-                          ag, ad, st ? st->data : ""};
-    s = clgan_safetensors_write(path, t, l.n, keys, vals, (int)(sizeof keys / sizeof *keys));
+                          ag, ad, st ? st->data : "", st ? st->class_names : ""};
+    int nkeys = (int)(sizeof keys / sizeof *keys);
+    /* class names only for a conditional model: other checkpoints stay as they were */
+    if (!gan->model->classes) nkeys--;
+    s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }
   free(t);
   free(l.e);
@@ -248,6 +264,8 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
     st->epoch = epoch;
     const char *d = clgan_safetensors_meta(f, "data");
     snprintf(st->data, sizeof st->data, "%s", d ? d : "");
+    const char *cn = clgan_safetensors_meta(f, "class_names");
+    snprintf(st->class_names, sizeof st->class_names, "%s", cn ? cn : "");
   }
   return CLGAN_OK;
 }

@@ -1,4 +1,4 @@
-/* Shared by the nn operator launchers (src/ops_batchnorm.c, ops_loss.c, ops_reduce.c):
+/* Shared by the nn operator launchers (src/ops/ops_batchnorm.c, ops_loss.c, ops_reduce.c):
  * work-group sizing for kernels that reduce in local memory. */
 #ifndef CLGAN_OPS_NN_INTERNAL_H
 #define CLGAN_OPS_NN_INTERNAL_H

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clgan/io.h"
+#include "internal.h"
 
 /* Layout in pixels; io.h states the resulting image size. */
 #define PLOT_W CLGAN_PLOT_WIDTH
@@ -254,5 +255,102 @@ clgan_status clgan_plot_write(const char *path, const char *xlabel, const float 
   cairo_surface_destroy(surf);
   clgan_status s = clgan_png_write(path, rgb, PLOT_W, height, 3);
   free(rgb);
+  return s;
+}
+
+/* ---- labelled sample grids ---- */
+
+#define LABEL_TEXT_MAX 240 /* widest label text, in pixels; longer ones are clipped */
+
+static double label_font_size(int h) {
+  double fs = h * 0.4;
+  return fs < 8.0 ? 8.0 : fs > 16.0 ? 16.0 : fs;
+}
+
+static const char *row_label(const char *const *labels, int nlabels, int r) {
+  return labels && r < nlabels && labels[r] && labels[r][0] ? labels[r] : NULL;
+}
+
+int clgan_grid_label_margin(const char *const *row_labels, int nlabels, int h, int pad) {
+  cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+  cairo_t *cr = cairo_create(surf);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, label_font_size(h));
+  double widest = 0.0;
+  for (int r = 0; r < nlabels; r++) {
+    const char *t = row_label(row_labels, nlabels, r);
+    if (!t) continue;
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, t, &e);
+    if (e.x_advance > widest) widest = e.x_advance;
+  }
+  cairo_destroy(cr);
+  cairo_surface_destroy(surf);
+  if (widest > LABEL_TEXT_MAX) widest = LABEL_TEXT_MAX;
+  return (int)ceil(widest) + 2 * (pad > 2 ? pad : 2) + 4;
+}
+
+clgan_status clgan_png_write_grid_labeled(const char *path, const float *images, int n, int c,
+                                          int h, int w, int cols, int pad,
+                                          const char *const *row_labels, int nlabels) {
+  if (nlabels < 0 || (nlabels > 0 && !row_labels))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "writing grid '%s': bad labels (%d)",
+                       path ? path : "(null)", nlabels);
+  int margin = h > 0 && pad >= 0 ? clgan_grid_label_margin(row_labels, nlabels, h, pad) : 0;
+  uint8_t *px = NULL;
+  int gw = 0, gh = 0;
+  clgan_status s = clgan_grid_pixels(path, images, n, c, h, w, cols, pad, margin, &px, &gw, &gh,
+                                     &cols);
+  if (s) return s;
+  cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, margin, gh);
+  cairo_t *cr = cairo_create(surf);
+  cairo_set_source_rgb(cr, 0, 0, 0);
+  cairo_paint(cr);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, label_font_size(h));
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  int rows = (n + cols - 1) / cols, left = pad > 2 ? pad : 2;
+  for (int r = 0; r < rows; r++) {
+    const char *t = row_label(row_labels, nlabels, r);
+    if (!t) continue;
+    cairo_save(cr);
+    cairo_rectangle(cr, 0, 0, left + LABEL_TEXT_MAX, gh);
+    cairo_clip(cr);
+    cairo_font_extents_t fe;
+    cairo_font_extents(cr, &fe);
+    /* the text's line box centred on the row */
+    double mid = pad + r * (h + pad) + h / 2.0;
+    cairo_move_to(cr, left, mid + (fe.ascent - fe.descent) / 2.0);
+    cairo_show_text(cr, t);
+    cairo_restore(cr);
+  }
+  cairo_status_t cs = cairo_status(cr);
+  cairo_destroy(cr);
+  cairo_surface_flush(surf);
+  if (cs == CAIRO_STATUS_SUCCESS) cs = cairo_surface_status(surf);
+  if (cs != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(surf);
+    free(px);
+    return clgan_error(cs == CAIRO_STATUS_NO_MEMORY ? CLGAN_ERR_NOMEM : CLGAN_ERR_INTERNAL,
+                       "drawing grid labels '%s' failed: %s", path, cairo_status_to_string(cs));
+  }
+  const uint8_t *src = cairo_image_surface_get_data(surf);
+  int stride = cairo_image_surface_get_stride(surf);
+  for (int y = 0; y < gh; y++) {
+    const uint32_t *row = (const uint32_t *)(src + (size_t)y * stride);
+    uint8_t *dst = px + (size_t)y * gw * c;
+    for (int x = 0; x < margin; x++) {
+      if (c == 1) {
+        dst[x] = (uint8_t)(row[x] >> 8); /* white text: R = G = B */
+      } else {
+        dst[3 * x] = (uint8_t)(row[x] >> 16);
+        dst[3 * x + 1] = (uint8_t)(row[x] >> 8);
+        dst[3 * x + 2] = (uint8_t)row[x];
+      }
+    }
+  }
+  cairo_surface_destroy(surf);
+  s = clgan_png_write(path, px, gw, gh, c);
+  free(px);
   return s;
 }

@@ -1,5 +1,6 @@
 /* The only file that talks to CLBlast: SGEMM and strided-batched SGEMM on clgan views, run
- * by the context's GEMM plan (src/gemm_tune.c), plus shape recording and event profiling.
+ * by the context's GEMM plan (src/blas/gemm_tune.c), plus shape recording; each GEMM is
+ * timed by the profiler (src/device/profile.c) as one entry per shape.
  * Tests: tests/perf/test_gemm.c (against a float64 reference, every route); `clgan doctor`. */
 #include <clblast_c.h>
 #include <math.h>
@@ -58,21 +59,6 @@ static clgan_status check(CLBlastStatusCode c, const char *what, size_t m, size_
 
 /* ---- per-context state ---- */
 
-typedef struct prof_name {
-  char name[64];
-  int is_gemm;
-  clgan_gemm_shape shape;
-  long calls;
-  double seconds, flops;
-} prof_name;
-
-/* An enqueued command to time: from the end of `start` (a marker before a GEMM; NULL for a
- * kernel, which is timed from its own start) to the end of `end`. */
-typedef struct prof_pending {
-  int entry;
-  cl_event start, end;
-} prof_pending;
-
 struct clgan_gemm_state {
   clgan_gemm_plan plan;
   int plan_ready;
@@ -82,15 +68,16 @@ struct clgan_gemm_state {
   int recording;
   clgan_gemm_record *rec;
   int nrec, caprec;
-  int profiling;
-  prof_name *names;
-  int nnames, capnames;
-  prof_pending *pend;
-  size_t npend, cappend;
 };
 
+static void gemm_free(clgan_ctx *ctx);
+
+/* The context's GEMM state, made on first use; its cleanup is registered then
+ * (clgan_ctx_on_free, device.h). */
 static clgan_status state_of(clgan_ctx *ctx, struct clgan_gemm_state **out) {
   if (!ctx->gemm) {
+    clgan_status s = clgan_ctx_on_free(ctx, CLGAN_LAYER_GEMM, gemm_free);
+    if (s) return s;
     ctx->gemm = calloc(1, sizeof *ctx->gemm);
     if (!ctx->gemm) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     clgan_gemm_plan_init(&ctx->gemm->plan);
@@ -107,23 +94,12 @@ static clgan_status plan_ready(clgan_ctx *ctx, struct clgan_gemm_state **out) {
   return CLGAN_OK;
 }
 
-static void profile_drop(struct clgan_gemm_state *g) {
-  for (size_t i = 0; i < g->npend; i++) {
-    if (g->pend[i].start) clReleaseEvent(g->pend[i].start);
-    if (g->pend[i].end) clReleaseEvent(g->pend[i].end);
-  }
-  g->npend = 0;
-}
-
-void clgan_gemm_free(clgan_ctx *ctx) {
+static void gemm_free(clgan_ctx *ctx) {
   struct clgan_gemm_state *g = ctx->gemm;
   if (!g) return;
-  profile_drop(g);
   clgan_gemm_plan_free(&g->plan);
   clgan_buffer_release(&g->temp);
   free(g->rec);
-  free(g->names);
-  free(g->pend);
   free(g);
   ctx->gemm = NULL;
 }
@@ -287,7 +263,7 @@ int clgan_gemm_route(clgan_ctx *ctx, const clgan_gemm_shape *s) {
   return route_of(&g->plan, s, s->n == 1 ? 1 : s->n).prog;
 }
 
-/* ---- recording and profiling ---- */
+/* ---- recording ---- */
 
 static void record(struct clgan_gemm_state *g, const clgan_gemm_shape *s) {
   for (int i = 0; i < g->nrec; i++) {
@@ -331,133 +307,6 @@ clgan_status clgan_gemm_record_stop(clgan_ctx *ctx, clgan_gemm_record **out, int
   }
   g->nrec = 0;
   return CLGAN_OK;
-}
-
-int clgan_profile_active(const clgan_ctx *ctx) { return ctx->gemm && ctx->gemm->profiling; }
-
-static int prof_entry(struct clgan_gemm_state *g, const char *name, const clgan_gemm_shape *s) {
-  for (int i = 0; i < g->nnames; i++)
-    if (!strcmp(g->names[i].name, name)) return i;
-  if (g->nnames == g->capnames) {
-    int cap = g->capnames ? 2 * g->capnames : 64;
-    prof_name *n = realloc(g->names, sizeof *n * (size_t)cap);
-    if (!n) return -1;
-    g->names = n;
-    g->capnames = cap;
-  }
-  prof_name *e = &g->names[g->nnames];
-  memset(e, 0, sizeof *e);
-  snprintf(e->name, sizeof e->name, "%s", name);
-  if (s) {
-    e->is_gemm = 1;
-    e->shape = *s;
-  }
-  return g->nnames++;
-}
-
-static double event_ns(cl_event ev, cl_profiling_info what) {
-  cl_ulong t = 0;
-  if (clGetEventProfilingInfo(ev, what, sizeof t, &t, NULL) != CL_SUCCESS) return -1.0;
-  return (double)t;
-}
-
-/* Reads the pending events (the queue must have finished them) into the totals. */
-static void profile_resolve(struct clgan_gemm_state *g) {
-  for (size_t i = 0; i < g->npend; i++) {
-    prof_pending *p = &g->pend[i];
-    double t0 = p->start ? event_ns(p->start, CL_PROFILING_COMMAND_END)
-                         : event_ns(p->end, CL_PROFILING_COMMAND_START);
-    double t1 = event_ns(p->end, CL_PROFILING_COMMAND_END);
-    prof_name *e = &g->names[p->entry];
-    e->calls++;
-    if (t0 >= 0 && t1 >= t0) e->seconds += (t1 - t0) * 1e-9;
-    if (e->is_gemm) e->flops += 2.0 * (double)e->shape.m * (double)e->shape.n * (double)e->shape.k;
-  }
-  profile_drop(g);
-}
-
-static void profile_push(clgan_ctx *ctx, int entry, cl_event start, cl_event end) {
-  struct clgan_gemm_state *g = ctx->gemm;
-  if (entry < 0 || !end) {
-    if (start) clReleaseEvent(start);
-    if (end) clReleaseEvent(end);
-    return;
-  }
-  if (g->npend == g->cappend) {
-    /* a long profiled run: settle what is done rather than hold events without bound */
-    if (g->npend >= 65536 && clFinish(ctx->queue) == CL_SUCCESS) profile_resolve(g);
-    if (g->npend == g->cappend) {
-      size_t cap = g->cappend ? 2 * g->cappend : 1024;
-      prof_pending *p = realloc(g->pend, sizeof *p * cap);
-      if (!p) {
-        if (start) clReleaseEvent(start);
-        clReleaseEvent(end);
-        return;
-      }
-      g->pend = p;
-      g->cappend = cap;
-    }
-  }
-  g->pend[g->npend++] = (prof_pending){entry, start, end};
-}
-
-void clgan_profile_add_launch(clgan_ctx *ctx, const char *name, cl_event ev) {
-  if (!clgan_profile_active(ctx)) {
-    if (ev) clReleaseEvent(ev);
-    return;
-  }
-  profile_push(ctx, prof_entry(ctx->gemm, name, NULL), NULL, ev);
-}
-
-clgan_status clgan_profile_start(clgan_ctx *ctx) {
-  if (!ctx->profiling)
-    return clgan_error(CLGAN_ERR_INVALID_ARG,
-                       "profiling needs a context created with CLGAN_CTX_PROFILING");
-  struct clgan_gemm_state *g = NULL;
-  clgan_status s = state_of(ctx, &g);
-  if (s) return s;
-  profile_drop(g);
-  g->nnames = 0;
-  g->profiling = 1;
-  return CLGAN_OK;
-}
-
-static int by_time(const void *a, const void *b) {
-  double x = ((const clgan_profile_entry *)a)->seconds, y = ((const clgan_profile_entry *)b)->seconds;
-  return (x < y) - (x > y);
-}
-
-clgan_status clgan_profile_read(clgan_ctx *ctx, clgan_profile_entry **out, int *count) {
-  *out = NULL;
-  *count = 0;
-  struct clgan_gemm_state *g = ctx->gemm;
-  if (!g || !g->profiling) return clgan_error(CLGAN_ERR_INVALID_ARG, "profiling is not on");
-  clgan_status s = clgan_ctx_finish(ctx);
-  if (s) return s;
-  profile_resolve(g);
-  if (!g->nnames) return CLGAN_OK;
-  *out = calloc((size_t)g->nnames, sizeof **out);
-  if (!*out) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  for (int i = 0; i < g->nnames; i++) {
-    clgan_profile_entry *e = &(*out)[i];
-    snprintf(e->name, sizeof e->name, "%s", g->names[i].name);
-    e->is_gemm = g->names[i].is_gemm;
-    e->shape = g->names[i].shape;
-    e->calls = g->names[i].calls;
-    e->seconds = g->names[i].seconds;
-    e->flops = g->names[i].flops;
-  }
-  *count = g->nnames;
-  qsort(*out, (size_t)*count, sizeof **out, by_time);
-  return CLGAN_OK;
-}
-
-void clgan_profile_stop(clgan_ctx *ctx) {
-  struct clgan_gemm_state *g = ctx->gemm;
-  if (!g) return;
-  clFinish(ctx->queue);
-  profile_drop(g);
-  g->profiling = 0;
 }
 
 /* ---- the calls ---- */
@@ -541,13 +390,13 @@ static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_
                         route_t route, const clgan_gemm_shape *sh, float alpha, clgan_view a,
                         size_t lda, clgan_view b, size_t ldb, float beta, clgan_view c, size_t ldc) {
   cl_event before = NULL, done = NULL;
-  int prof = g->profiling;
+  int prof = clgan_profile_active(ctx);
   int entry = -1;
   if (prof) {
     char name[64];
     snprintf(name, sizeof name, "gemm %c%c %zux%zux%zu", sh->ta ? 'T' : 'N', sh->tb ? 'T' : 'N',
              sh->m, sh->n, sh->k);
-    entry = prof_entry(g, name, sh);
+    entry = clgan_profile_gemm_entry(ctx, name, sh);
     if (clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &before) != CL_SUCCESS) before = NULL;
   }
   clgan_status s = apply_helpers(ctx, plan);
@@ -580,7 +429,7 @@ static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_
       if (before) clReleaseEvent(before);
       if (done) clReleaseEvent(done);
     } else {
-      profile_push(ctx, entry, before, done);
+      clgan_profile_add_gemm(ctx, entry, before, done);
     }
   }
   return s;

@@ -13,6 +13,9 @@ enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_COUNT = 16
  * streams of the one seed. */
 #define STREAM_Z 0x5a5a0001ull
 #define STREAM_FIXED 0x5a5a0002ull
+#define STREAM_LABEL 0x5a5a0003ull /* the classes G is asked for */
+#define STREAM_DROP_G 0x5a5a0004ull
+#define STREAM_DROP_D 0x5a5a0005ull
 
 static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge"};
 
@@ -47,8 +50,27 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   gan->ctx = ctx;
   gan->model = m;
   gan->cfg = *c;
-  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
   clgan_status s = CLGAN_OK;
+  /* what this trainer feeds: z (and a label) to G, the image (and a label) to D */
+  const clgan_net_desc *nets[2] = {&m->g, &m->d};
+  for (int k = 0; k < 2 && !s; k++)
+    for (int j = 0; j < nets[k]->ninputs && !s; j++) {
+      clgan_input_kind ik = nets[k]->inputs[j].kind;
+      int ok = ik == CLGAN_INPUT_LABEL || ik == (k ? CLGAN_INPUT_IMAGE : CLGAN_INPUT_Z);
+      if (!ok)
+        s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the %s takes a '%s' input, which "
+                        "this trainer does not feed (it feeds z and a label to the generator, "
+                        "the image and a label to the discriminator)", m->name,
+                        k ? "discriminator" : "generator", clgan_input_kind_name(ik));
+    }
+  if (!s && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) != 0)
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the generator's first input must be z "
+                    "for this trainer", m->name);
+  if (s) {
+    free(gan);
+    return s;
+  }
+  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
   if (ctx->info.global_mem && need > ctx->info.global_mem) {
     int fit = c->batch;
     while (fit > 1 && clgan_net_device_bytes(&m->g, fit, 1) + clgan_net_device_bytes(&m->d, fit, 1) >
@@ -63,8 +85,19 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * sizeof(float), "dlogits", &gan->dlogits);
   if (!s) s = clgan_buffer_create(ctx, M_COUNT * sizeof(float), "metrics", &gan->metrics);
   if (!s) s = clgan_fill(ctx, M_COUNT, 0.0f, CLGAN_VIEW(gan->metrics, 0));
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * m->image_c * m->image_h * m->image_w * sizeof(float),
-                                  "real batch", &gan->real);
+  size_t img = (size_t)m->image_c * m->image_h * m->image_w;
+  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "real batch", &gan->real);
+  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "G's output gradient",
+                                  &gan->dfake);
+  if (!s && m->classes) {
+    /* labels: the real batch's, then the classes G is asked for */
+    s = clgan_buffer_create(ctx, 2 * (size_t)c->batch * sizeof(int32_t), "labels", &gan->labels);
+    if (!s) s = clgan_net_bind(gan->g, CLGAN_INPUT_LABEL, CLGAN_VIEW(gan->labels, (size_t)c->batch));
+  }
+  if (!s) {
+    gan->g->rng_seed = c->seed + STREAM_DROP_G;
+    gan->d->rng_seed = c->seed + STREAM_DROP_D;
+  }
   if (s) {
     clgan_gan_free(gan);
     return s;
@@ -80,6 +113,8 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->dlogits);
   clgan_buffer_release(&gan->metrics);
   clgan_buffer_release(&gan->real);
+  clgan_buffer_release(&gan->dfake);
+  clgan_buffer_release(&gan->labels);
   for (int i = 0; i < 8; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
 }
@@ -138,14 +173,26 @@ static clgan_status g_loss(clgan_gan *gan) {
                                      1.0f, CLGAN_VIEW(gan->metrics, M_G), CLGAN_VIEW(gan->dlogits, 0));
 }
 
+/* D's label input: the real batch's labels or the classes G was asked for. Each of D's
+ * three forwards in an iteration draws its own dropout masks. */
+static clgan_status d_inputs(clgan_gan *gan, int fake, int pass) {
+  gan->d->rng_step = 3 * gan->step + pass;
+  if (!gan->labels) return CLGAN_OK;
+  return clgan_net_bind(gan->d, CLGAN_INPUT_LABEL,
+                        CLGAN_VIEW(gan->labels, fake ? (size_t)gan->cfg.batch : 0));
+}
+
 clgan_status clgan_gan_d_step(clgan_gan *gan) {
   int n = gan->cfg.batch;
   clgan_view dl = CLGAN_VIEW(gan->dlogits, 0);
   /* G runs forward only: its output is a constant for D, nothing flows back into G */
+  gan->g->rng_step = gan->step;
   clgan_status s = clgan_net_forward(gan->g, n, CLGAN_NONE, CLGAN_BN_TRAIN);
+  if (!s) s = d_inputs(gan, 0, 0);
   if (!s) s = clgan_net_forward(gan->d, n, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 1, M_REAL);
   if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 0, CLGAN_NONE);
+  if (!s) s = d_inputs(gan, 1, 1);
   if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 0, M_FAKE);
   if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 1, CLGAN_NONE);
@@ -158,8 +205,9 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
 clgan_status clgan_gan_g_step(clgan_gan *gan) {
   int n = gan->cfg.batch;
   /* D frozen: forward, then only the data gradient, landing in G's gradient buffer */
-  clgan_view dfake = CLGAN_VIEW(gan->g->grad_a, 0);
-  clgan_status s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  clgan_view dfake = CLGAN_VIEW(gan->dfake, 0);
+  clgan_status s = d_inputs(gan, 1, 2);
+  if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
   if (!s) s = g_loss(gan);
   if (!s) s = clgan_net_backward(gan->d, n, CLGAN_VIEW(gan->dlogits, 0), 0, 0, dfake);
   if (!s) s = clgan_net_backward(gan->g, n, dfake, 1, 0, CLGAN_NONE);
@@ -169,14 +217,49 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
   return s;
 }
 
+void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out) {
+  int b = gan->cfg.batch, k = gan->model->classes;
+  for (int i = 0; i < b; i++) { /* value i of the stream, as a batch-sized draw would give */
+    float u;
+    clgan_philox_uniform(1, gan->cfg.seed + STREAM_LABEL,
+                         (unsigned long long)step * (unsigned long long)b + (unsigned long long)i,
+                         0.0f, 1.0f, &u);
+    int c = (int)(u * (float)k);
+    out[i] = c < k ? c : k - 1;
+  }
+}
+
 clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_metrics *m,
                                  int norms) {
+  return clgan_gan_iteration_labels(gan, real, NULL, m, norms);
+}
+
+clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const int32_t *labels,
+                                        clgan_step_metrics *m, int norms) {
   size_t img = (size_t)gan->model->image_c * gan->model->image_h * gan->model->image_w;
   size_t n = (size_t)gan->cfg.batch * img;
+  int k = gan->model->classes, b = gan->cfg.batch;
+  if (k && !labels)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is conditional (%d classes): the "
+                       "real batch needs its labels", gan->model->name, k);
+  clgan_status s = CLGAN_OK;
+  if (k) {
+    int32_t *lab = malloc(2 * (size_t)b * sizeof *lab);
+    if (!lab) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < b && !s; i++)
+      if (labels[i] < 0 || labels[i] >= k)
+        s = clgan_error(CLGAN_ERR_INVALID_ARG, "label %d of the real batch is %d, outside the "
+                        "model's classes 0..%d", i, (int)labels[i], k - 1);
+    memcpy(lab, labels, (size_t)b * sizeof *lab);
+    clgan_gan_fake_labels(gan, gan->step, lab + b);
+    if (!s) s = clgan_buffer_write(gan->ctx, gan->labels, 0, 2 * (size_t)b * sizeof *lab, lab);
+    free(lab);
+    if (s) return clgan_error_prefix("iteration %lld: ", gan->step + 1);
+  }
   /* A buffer of its own, written whole, that D reads as its input: never a host write of
    * part of D's arena, which would resize Oclgrind's uninitialised-value shadow of the
    * whole arena to that part (docs/ERRORS.md, tests/reliability/oclgrind_shadow.c). */
-  clgan_status s = clgan_buffer_write(gan->ctx, gan->real, 0, n * sizeof(float), real);
+  s = clgan_buffer_write(gan->ctx, gan->real, 0, n * sizeof(float), real);
   if (!s) s = clgan_gan_sample_z(gan, gan->step);
   if (!s) s = clgan_gan_d_step(gan);
   if (!s && norms)
@@ -260,6 +343,15 @@ clgan_status clgan_gan_rollback(clgan_gan *gan) {
 
 clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode mode,
                             float *images) {
+  return clgan_generate_labels(g, z, NULL, n, mode, images);
+}
+
+clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *labels, int n,
+                                   clgan_bn_mode mode, float *images) {
+  int li = clgan_net_find_input(g->desc, CLGAN_INPUT_LABEL), conditional = li > 0;
+  if (conditional && !labels)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "a conditional generator needs the classes to "
+                       "generate");
   const clgan_net_desc *d = g->desc;
   size_t nz = (size_t)d->in_c * d->in_h * d->in_w;
   size_t img = (size_t)d->out_c * d->out_h * d->out_w, zn = (size_t)g->batch * nz;
@@ -267,21 +359,36 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
    * that G reads as its input, as in clgan_gan_iteration: never a host write of part of a
    * buffer */
   float *hz = calloc(zn, sizeof(float));
-  cl_mem zb = NULL;
-  clgan_status s = hz ? clgan_buffer_create(g->ctx, zn * sizeof(float), "generate.z", &zb)
-                      : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  int32_t *hl = calloc((size_t)g->batch, sizeof(int32_t));
+  cl_mem zb = NULL, lb = NULL;
+  /* the label input is bound to a buffer of our own only while we generate: the caller's
+   * binding (a trainer's labels) comes back afterwards, not a released buffer */
+  clgan_view prev_label = conditional ? g->bound[li] : CLGAN_VIEW(NULL, 0);
+  clgan_status s = hz && hl ? clgan_buffer_create(g->ctx, zn * sizeof(float), "generate.z", &zb)
+                            : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s && conditional) {
+    s = clgan_buffer_create(g->ctx, (size_t)g->batch * sizeof(int32_t), "generate.labels", &lb);
+    if (!s) s = clgan_net_bind(g, CLGAN_INPUT_LABEL, CLGAN_VIEW(lb, 0));
+  }
   for (int at = 0; at < n && !s; at += g->batch) {
     int k = n - at < g->batch ? n - at : g->batch;
     memcpy(hz, z + (size_t)at * nz, (size_t)k * nz * sizeof(float));
     memset(hz + (size_t)k * nz, 0, (zn - (size_t)k * nz) * sizeof(float));
     s = clgan_buffer_write(g->ctx, zb, 0, zn * sizeof(float), hz);
+    if (!s && lb) {
+      memcpy(hl, labels + at, (size_t)k * sizeof(int32_t));
+      s = clgan_buffer_write(g->ctx, lb, 0, (size_t)g->batch * sizeof(int32_t), hl);
+    }
     if (!s) s = clgan_net_forward(g, k, CLGAN_VIEW(zb, 0), mode);
     clgan_view o = clgan_net_output(g);
     if (!s) s = clgan_buffer_read(g->ctx, o.mem, o.off * sizeof(float), (size_t)k * img * sizeof(float),
                                   images + (size_t)at * img);
   }
+  if (conditional) g->bound[li] = prev_label;
   clgan_buffer_release(&zb);
+  clgan_buffer_release(&lb);
   free(hz);
+  free(hl);
   return s;
 }
 

@@ -119,9 +119,11 @@ clgan_status clgan_png_write(const char *path, const uint8_t *pixels, int width,
   return s;
 }
 
-clgan_status clgan_png_write_grid(const char *path, const float *images, int n, int c, int h,
-                                  int w, int cols, int pad) {
-  if (!images || n <= 0 || !(c == 1 || c == 3) || h <= 0 || w <= 0 || pad < 0)
+clgan_status clgan_grid_pixels(const char *path, const float *images, int n, int c, int h,
+                               int w, int cols, int pad, int margin, uint8_t **out, int *gw_out,
+                               int *gh_out, int *cols_out) {
+  *out = NULL;
+  if (!images || n <= 0 || !(c == 1 || c == 3) || h <= 0 || w <= 0 || pad < 0 || margin < 0)
     return clgan_error(CLGAN_ERR_INVALID_ARG,
                        "writing grid '%s': bad arguments (n %d, c %d, h %d, w %d, pad %d)",
                        path ? path : "(null)", n, c, h, w, pad);
@@ -131,14 +133,14 @@ clgan_status clgan_png_write_grid(const char *path, const float *images, int n, 
   }
   if (cols > n) cols = n;
   int rows = (n + cols - 1) / cols;
-  long long gw = (long long)cols * (w + pad) + pad, gh = (long long)rows * (h + pad) + pad;
+  long long gw = (long long)cols * (w + pad) + pad + margin, gh = (long long)rows * (h + pad) + pad;
   if (gw > PNG_MAX_SIDE || gh > PNG_MAX_SIDE)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "writing grid '%s': %lldx%lld pixels is too big",
                        path ? path : "(null)", gw, gh);
   uint8_t *px = calloc((size_t)gw * (size_t)gh * (size_t)c, 1);
   if (!px) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory writing grid '%s'", path);
   for (int i = 0; i < n; i++) {
-    int x0 = pad + (i % cols) * (w + pad), y0 = pad + (i / cols) * (h + pad);
+    int x0 = margin + pad + (i % cols) * (w + pad), y0 = pad + (i / cols) * (h + pad);
     const float *img = images + (size_t)i * (size_t)c * (size_t)h * (size_t)w;
     for (int ch = 0; ch < c; ch++)
       for (int y = 0; y < h; y++)
@@ -150,7 +152,21 @@ clgan_status clgan_png_write_grid(const char *path, const float *images, int n, 
           px[(((size_t)(y0 + y)) * (size_t)gw + (size_t)(x0 + x)) * (size_t)c + (size_t)ch] = b;
         }
   }
-  clgan_status s = clgan_png_write(path, px, (int)gw, (int)gh, c);
+  *out = px;
+  *gw_out = (int)gw;
+  *gh_out = (int)gh;
+  *cols_out = cols;
+  return CLGAN_OK;
+}
+
+clgan_status clgan_png_write_grid(const char *path, const float *images, int n, int c, int h,
+                                  int w, int cols, int pad) {
+  uint8_t *px = NULL;
+  int gw = 0, gh = 0;
+  clgan_status s = clgan_grid_pixels(path, images, n, c, h, w, cols, pad, 0, &px, &gw, &gh,
+                                     &cols);
+  if (s) return s;
+  s = clgan_png_write(path, px, gw, gh, c);
   free(px);
   return s;
 }

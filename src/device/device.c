@@ -396,11 +396,7 @@ clgan_status clgan_ctx_create_on(const clgan_device_info *info, unsigned flags,
     free(c);
     return s;
   }
-  clgan_status s = clgan_programs_init(c);
-  if (s != CLGAN_OK) {
-    clgan_ctx_free(c);
-    return s;
-  }
+  /* the program cache, GEMM state and profiler are made by their layers on first use */
   *out = c;
   return CLGAN_OK;
 }
@@ -417,11 +413,28 @@ clgan_status clgan_ctx_create(const char *spec, unsigned flags, clgan_ctx **out)
   return s;
 }
 
+clgan_status clgan_ctx_on_free(clgan_ctx *c, int layer, void (*fn)(clgan_ctx *ctx)) {
+  for (int i = 0; i < c->ncleanups; i++)
+    if (c->cleanups[i].fn == fn) return CLGAN_OK;
+  if (c->ncleanups == CLGAN_CTX_MAX_CLEANUPS)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "more than %d context cleanups",
+                       CLGAN_CTX_MAX_CLEANUPS);
+  /* kept in running order: highest layer first, then the last registered first */
+  int at = 0;
+  while (at < c->ncleanups && c->cleanups[at].layer > layer) at++;
+  memmove(&c->cleanups[at + 1], &c->cleanups[at],
+          sizeof c->cleanups[0] * (size_t)(c->ncleanups - at));
+  c->cleanups[at].layer = layer;
+  c->cleanups[at].fn = fn;
+  c->ncleanups++;
+  return CLGAN_OK;
+}
+
 void clgan_ctx_free(clgan_ctx *c) {
   if (!c) return;
   if (c->queue) clFinish(c->queue);
-  clgan_gemm_free(c);
-  clgan_programs_free(c);
+  /* the layers above, top down (GEMM state, programs, profiler): see device.h */
+  for (int i = 0; i < c->ncleanups; i++) c->cleanups[i].fn(c);
   if (c->queue) clReleaseCommandQueue(c->queue);
   if (c->context) clReleaseContext(c->context);
   free(c);

@@ -1,6 +1,6 @@
 /* GEMM plans as data: CLBlast's parameter names and constraints, the built-in plan for POCL,
  * the tuned-plan file (JSON, atomic writes, keyed by device + driver + clgan version) and
- * the choice of plan for a new context. Running them is src/gemm.c.
+ * the choice of plan for a new context. Running them is src/blas/gemm.c.
  * Tests: tests/perf/test_gemm_plan.c */
 #include <json-c/json.h>
 #include <stdio.h>

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clgan/gemm.h"
 #include "clgan/version.h"
 #include "internal.h"
 
@@ -42,25 +41,38 @@ struct clgan_program_cache {
   int nkernels, cap_kernels;
 };
 
-void clgan_build_options_for(int major, int minor, char *out, size_t cap) {
+static const char *options_for(int major, int minor) {
   /* The device's OpenCL C version decides; the platform version is not trusted
    * (NVIDIA's platform says 3.0 while its compiler is C 1.2). -cl-std=CL1.2 is rejected
    * by 1.0/1.1 compilers, and the kernels are plain 1.2 anyway. Never fast-math. */
-  if (major > 1 || (major == 1 && minor >= 2))
-    snprintf(out, cap, "-cl-std=CL1.2");
-  else if (cap > 0)
-    out[0] = '\0';
+  return major > 1 || (major == 1 && minor >= 2) ? "-cl-std=CL1.2" : "";
 }
 
-clgan_status clgan_programs_init(clgan_ctx *ctx) {
-  ctx->programs = calloc(1, sizeof *ctx->programs);
-  if (!ctx->programs) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  clgan_build_options_for(ctx->info.cl_c_major, ctx->info.cl_c_minor, ctx->programs->options,
-                          sizeof ctx->programs->options);
+void clgan_build_options_for(int major, int minor, char *out, size_t cap) {
+  snprintf(out, cap, "%s", options_for(major, minor));
+}
+
+static void programs_free(clgan_ctx *ctx);
+
+/* The context's program cache, made on first use; its cleanup is registered then
+ * (clgan_ctx_on_free, device.h). */
+static clgan_status cache_of(clgan_ctx *ctx, struct clgan_program_cache **out) {
+  *out = ctx->programs;
+  if (*out) return CLGAN_OK;
+  struct clgan_program_cache *pc = calloc(1, sizeof *pc);
+  if (!pc) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_status s = clgan_ctx_on_free(ctx, CLGAN_LAYER_PROGRAM, programs_free);
+  if (s != CLGAN_OK) {
+    free(pc);
+    return s;
+  }
+  clgan_build_options_for(ctx->info.cl_c_major, ctx->info.cl_c_minor, pc->options,
+                          sizeof pc->options);
+  *out = ctx->programs = pc;
   return CLGAN_OK;
 }
 
-void clgan_programs_free(clgan_ctx *ctx) {
+static void programs_free(clgan_ctx *ctx) {
   struct clgan_program_cache *pc = ctx->programs;
   if (!pc) return;
   for (int i = 0; i < pc->nkernels; i++) {
@@ -77,7 +89,9 @@ void clgan_programs_free(clgan_ctx *ctx) {
   ctx->programs = NULL;
 }
 
-const char *clgan_build_options(const clgan_ctx *ctx) { return ctx->programs->options; }
+const char *clgan_build_options(const clgan_ctx *ctx) {
+  return options_for(ctx->info.cl_c_major, ctx->info.cl_c_minor);
+}
 
 const char *clgan_cache_dir(void) {
   static _Thread_local char dir[4096];
@@ -312,7 +326,9 @@ static int grow(void **items, int *cap, int count, size_t item_size) {
 
 clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out,
                                clgan_build_origin *origin) {
-  struct clgan_program_cache *pc = ctx->programs;
+  struct clgan_program_cache *pc = NULL;
+  clgan_status cs = cache_of(ctx, &pc);
+  if (cs != CLGAN_OK) return cs;
   for (int i = 0; i < pc->nprograms; i++)
     if (strcmp(pc->programs[i].name, name) == 0) {
       *out = pc->programs[i].program;
@@ -415,7 +431,9 @@ clgan_status clgan_program_get(clgan_ctx *ctx, const char *name, cl_program *out
 
 clgan_status clgan_kernel_get(clgan_ctx *ctx, const char *program, const char *kernel,
                               cl_kernel *out) {
-  struct clgan_program_cache *pc = ctx->programs;
+  struct clgan_program_cache *pc = NULL;
+  clgan_status cs = cache_of(ctx, &pc);
+  if (cs != CLGAN_OK) return cs;
   for (int i = 0; i < pc->nkernels; i++)
     if (strcmp(pc->kernels[i].name, kernel) == 0 &&
         strcmp(pc->programs[pc->kernels[i].program].name, program) == 0) {
@@ -466,7 +484,7 @@ clgan_status clgan_launch(clgan_ctx *ctx, cl_kernel k, const char *name, cl_uint
                           const size_t *global, const size_t *local) {
   for (cl_uint d = 0; d < dims; d++)
     if (global[d] == 0) return CLGAN_OK;
-  cl_event ev = NULL; /* only while profiling (src/gemm.c times it) */
+  cl_event ev = NULL; /* only while profiling (src/device/profile.c times it) */
   cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL,
                                     clgan_profile_active(ctx) ? &ev : NULL);
   if (e != CL_SUCCESS) {
