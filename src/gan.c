@@ -50,8 +50,27 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   gan->ctx = ctx;
   gan->model = m;
   gan->cfg = *c;
-  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
   clgan_status s = CLGAN_OK;
+  /* what this trainer feeds: z (and a label) to G, the image (and a label) to D */
+  const clgan_net_desc *nets[2] = {&m->g, &m->d};
+  for (int k = 0; k < 2 && !s; k++)
+    for (int j = 0; j < nets[k]->ninputs && !s; j++) {
+      clgan_input_kind ik = nets[k]->inputs[j].kind;
+      int ok = ik == CLGAN_INPUT_LABEL || ik == (k ? CLGAN_INPUT_IMAGE : CLGAN_INPUT_Z);
+      if (!ok)
+        s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the %s takes a '%s' input, which "
+                        "this trainer does not feed (it feeds z and a label to the generator, "
+                        "the image and a label to the discriminator)", m->name,
+                        k ? "discriminator" : "generator", clgan_input_kind_name(ik));
+    }
+  if (!s && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) != 0)
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the generator's first input must be z "
+                    "for this trainer", m->name);
+  if (s) {
+    free(gan);
+    return s;
+  }
+  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
   if (ctx->info.global_mem && need > ctx->info.global_mem) {
     int fit = c->batch;
     while (fit > 1 && clgan_net_device_bytes(&m->g, fit, 1) + clgan_net_device_bytes(&m->d, fit, 1) >

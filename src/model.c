@@ -264,6 +264,10 @@ static clgan_status link_section(const char *source, clgan_net_desc *n, const ch
   for (int i = 0; i < n->count && !s; i++) {
     clgan_layer_desc *l = &n->layers[i];
     pp.line = l->line;
+    for (int j = 0; j < i && !s && l->name[0]; j++)
+      if (!strcmp(l->name, n->layers[j].name))
+        s = perr(&pp, "a second node named '%s' (the first is on line %d)", l->name,
+                 n->layers[j].line);
     for (int k = 0; k < l->nsrc && !s; k++) {
       const char *nm = l->src_name[k];
       int id = -1;
@@ -414,7 +418,12 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
     }
   }
   pp.line = 0;
-  if (m->nz < 0) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'latent N'", source); goto fail; }
+  /* z needs its size; a generator without z (image-to-image) needs none */
+  if (m->nz < 0 && (!m->g.ninputs || clgan_net_find_input(&m->g, CLGAN_INPUT_Z) >= 0)) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'latent N'", source);
+    goto fail;
+  }
+  if (m->nz < 0) m->nz = 0;
   if (m->image_h < 0) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'image C H W'", source); goto fail; }
   if (!m->g.count) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no generator layers", source); goto fail; }
   if (!m->d.count) { s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no discriminator layers", source); goto fail; }

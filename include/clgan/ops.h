@@ -197,38 +197,91 @@ clgan_status clgan_reduce_sumsq(clgan_ctx *ctx, size_t n, clgan_view x, clgan_vi
 clgan_status clgan_pairwise_distance_mean(clgan_ctx *ctx, int n, int d, clgan_view x,
                                           clgan_view out);
 
-
-/* ---- graph nodes (src/ops/ops_graph.c, kernels/graph.cl) ---- */
-clgan_status clgan_channel_copy(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, int x_ctot, int x_coff,
-                                clgan_view y, int y_ctot, int y_coff, int accumulate);
+/* ---- graph nodes (src/ops/ops_graph.c, kernels/graph.cl) ----
+ * The node kinds of the graph model, PyTorch semantics, NCHW. `accumulate` = 1 adds into the
+ * destination, 0 overwrites. Views on int buffers (labels) count ints. Every reduction has a
+ * fixed order (no atomics), so the same call gives the same bits run to run. Sizes may be 0
+ * (nothing is enqueued); negative sizes and bad factors give CLGAN_ERR_INVALID_ARG. */
+/* y[:, y_coff:y_coff+c, :] (+)= x[:, x_coff:x_coff+c, :] for tensors (n, x_ctot, hw) and
+ * (n, y_ctot, hw): concat forward is one call per input; its backward one call per input with
+ * the roles swapped. Features concat is hw = 1. */
+clgan_status clgan_channel_copy(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, int x_ctot,
+                                int x_coff, clgan_view y, int y_ctot, int y_coff,
+                                int accumulate);
+/* y = a + b, n elements (y may alias a or b) */
 clgan_status clgan_add(clgan_ctx *ctx, size_t n, clgan_view a, clgan_view b, clgan_view y);
-clgan_status clgan_mul_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b, int b_vec, clgan_view y);
-clgan_status clgan_mul_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b, int b_vec,
-                                clgan_view dy, clgan_view da, clgan_view db, int accumulate);
-clgan_status clgan_embed_forward(clgan_ctx *ctx, int n, int num, int dim, clgan_view labels, clgan_view w, clgan_view y);
-clgan_status clgan_embed_backward(clgan_ctx *ctx, int n, int num, int dim, clgan_view labels, clgan_view dy,
-                                  clgan_view dw, int accumulate);
-clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k, clgan_view x, clgan_view y);
-clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k, clgan_view dy, clgan_view dx, int accumulate);
-clgan_status clgan_avgpool_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k, clgan_view x, clgan_view y);
-clgan_status clgan_avgpool_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k, clgan_view dy, clgan_view dx, int accumulate);
-clgan_status clgan_sumpool_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view y);
-clgan_status clgan_sumpool_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view dy, clgan_view dx, int accumulate);
-clgan_status clgan_pixelshuffle_forward(clgan_ctx *ctx, int n, int c, int h, int w, int r, clgan_view x, clgan_view y);
-clgan_status clgan_pixelshuffle_backward(clgan_ctx *ctx, int n, int c, int h, int w, int r, clgan_view dy, clgan_view dx, int accumulate);
-clgan_status clgan_instancenorm_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view gamma,
-                                        clgan_view beta, float eps, clgan_view y, clgan_view save_mean,
+/* y = a * b, a (n, c, hw); b (n, c, hw), or b (n, c) broadcast over hw when b_vec = 1
+ * (y may alias a) */
+clgan_status clgan_mul_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b,
+                               int b_vec, clgan_view y);
+/* da (+)= dy * b, db (+)= dy * a (summed over hw when b_vec); either may be CLGAN_NONE.
+ * da may alias dy. */
+clgan_status clgan_mul_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b,
+                                int b_vec, clgan_view dy, clgan_view da, clgan_view db,
+                                int accumulate);
+/* nn.Embedding: y (n, dim) = w[labels[i]] for w (num, dim); a label outside 0..num-1 gives a
+ * zero row (the host validates labels before; the kernel never reads out of bounds) */
+clgan_status clgan_embed_forward(clgan_ctx *ctx, int n, int num, int dim, clgan_view labels,
+                                 clgan_view w, clgan_view y);
+/* dw (+)= sum over samples i with labels[i] = row of dy[i]; deterministic: each dw element
+ * loops i = 0..n-1 in order */
+clgan_status clgan_embed_backward(clgan_ctx *ctx, int n, int num, int dim, clgan_view labels,
+                                  clgan_view dy, clgan_view dw, int accumulate);
+/* nearest upsampling by k: (n, c, h, w) -> (n, c, h*k, w*k) as nn.Upsample(scale_factor=k);
+ * backward sums each k x k block */
+clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                    clgan_view x, clgan_view y);
+clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                     clgan_view dy, clgan_view dx, int accumulate);
+/* nn.AvgPool2d(k) (stride k, no padding; h, w multiples of k): (n,c,h,w) -> (n,c,h/k,w/k);
+ * h, w are the INPUT sizes */
+clgan_status clgan_avgpool_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                   clgan_view x, clgan_view y);
+clgan_status clgan_avgpool_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                    clgan_view dy, clgan_view dx, int accumulate);
+/* sum over h*w: (n, c, hw) -> (n, c) (projection discriminator); backward broadcasts */
+clgan_status clgan_sumpool_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                   clgan_view y);
+clgan_status clgan_sumpool_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view dy,
+                                    clgan_view dx, int accumulate);
+/* nn.PixelShuffle(r): (n, c*r*r, h, w) -> (n, c, h*r, w*r); c is the OUTPUT channel count,
+ * h, w the input sizes. backward is the inverse permutation (pixel unshuffle) */
+clgan_status clgan_pixelshuffle_forward(clgan_ctx *ctx, int n, int c, int h, int w, int r,
+                                        clgan_view x, clgan_view y);
+clgan_status clgan_pixelshuffle_backward(clgan_ctx *ctx, int n, int c, int h, int w, int r,
+                                         clgan_view dy, clgan_view dx, int accumulate);
+/* nn.InstanceNorm2d(c, affine): per (sample, channel) mean and biased variance over hw
+ * (hw >= 2, as PyTorch); gamma/beta (c) or CLGAN_NONE (affine=False, PyTorch's default);
+ * saves mean and 1/sqrt(var+eps), (n*c) each, for the backward */
+clgan_status clgan_instancenorm_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                        clgan_view gamma, clgan_view beta, float eps,
+                                        clgan_view y, clgan_view save_mean,
                                         clgan_view save_invstd);
-clgan_status clgan_instancenorm_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view dy,
-                                         clgan_view gamma, clgan_view save_mean, clgan_view save_invstd,
-                                         clgan_view dx, clgan_view dgamma, clgan_view dbeta, int accumulate);
+/* dx (overwritten, never accumulated; may alias dy); dgamma, dbeta (c) may be CLGAN_NONE
+ * (frozen or non-affine) */
+clgan_status clgan_instancenorm_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                         clgan_view dy, clgan_view gamma, clgan_view save_mean,
+                                         clgan_view save_invstd, clgan_view dx,
+                                         clgan_view dgamma, clgan_view dbeta, int accumulate);
+/* inverted dropout: element i is dropped (0) when the Philox uniform u(seed, counter + i) < p,
+ * else scaled by 1/(1-p) (the float 1.0f / (1.0f - p)). u is bit-identical to
+ * clgan_rng_uniform / clgan_philox_uniform(lo 0, hi 1) of the same (seed, counter), so the
+ * host can reproduce the mask exactly. The backward recomputes the mask (nothing stored).
+ * p in [0, 1); p = 0 copies. y may alias x (dx may alias dy). */
 clgan_status clgan_dropout_forward(clgan_ctx *ctx, size_t n, float p, unsigned long long seed,
                                    unsigned long long counter, clgan_view x, clgan_view y);
 clgan_status clgan_dropout_backward(clgan_ctx *ctx, size_t n, float p, unsigned long long seed,
-                                    unsigned long long counter, clgan_view dy, clgan_view dx, int accumulate);
-clgan_status clgan_prelu_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view a, int a_count, clgan_view y);
-clgan_status clgan_prelu_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view a, int a_count,
-                                  clgan_view dy, clgan_view dx, clgan_view da, int accumulate);
+                                    unsigned long long counter, clgan_view dy, clgan_view dx,
+                                    int accumulate);
+/* nn.PReLU(num_parameters = a_count), a_count 1 or c: y = x > 0 ? x : a[ch] * x */
+clgan_status clgan_prelu_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view a,
+                                 int a_count, clgan_view y);
+/* dx (+)= dy * (x > 0 ? 1 : a); da (a_count) (+)= sum of dy * x over x <= 0 (fixed order);
+ * either may be CLGAN_NONE. At x == 0 both take the slope side, as PyTorch's prelu backward.
+ * dx may alias dy or x. */
+clgan_status clgan_prelu_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_view x, clgan_view a,
+                                  int a_count, clgan_view dy, clgan_view dx, clgan_view da,
+                                  int accumulate);
 
 #ifdef __cplusplus
 }

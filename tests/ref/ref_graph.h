@@ -1,0 +1,53 @@
+/* Float64 references for the graph-model nodes (tests/ref/ref_graph.c), in double throughout:
+ * the device tests (tests/ops_graph/) convert to and from float around them, and the host
+ * test (tests/ops_graph/test_ref_graph.c) checks every backward against central differences
+ * of the forward. Shapes and semantics as include/clgan/ops.h, "graph nodes"; `acc` = 1 adds
+ * into the destination, 0 overwrites; an optional output may be NULL. */
+#ifndef CLGAN_REF_GRAPH_H
+#define CLGAN_REF_GRAPH_H
+#include <stddef.h>
+
+void ref_channel_copy(int n, int c, int hw, const double *x, int x_ctot, int x_coff, double *y,
+                      int y_ctot, int y_coff, int acc);
+void ref_add(size_t n, const double *a, const double *b, double *y);
+void ref_mul_forward(int n, int c, int hw, const double *a, const double *b, int b_vec,
+                     double *y);
+void ref_mul_backward(int n, int c, int hw, const double *a, const double *b, int b_vec,
+                      const double *dy, double *da, double *db, int acc);
+void ref_embed_forward(int n, int num, int dim, const int *labels, const double *w, double *y);
+void ref_embed_backward(int n, int num, int dim, const int *labels, const double *dy,
+                        double *dw, int acc);
+void ref_upsample_forward(int n, int c, int h, int w, int k, const double *x, double *y);
+void ref_upsample_backward(int n, int c, int h, int w, int k, const double *dy, double *dx,
+                           int acc);
+void ref_avgpool_forward(int n, int c, int h, int w, int k, const double *x, double *y);
+void ref_avgpool_backward(int n, int c, int h, int w, int k, const double *dy, double *dx,
+                          int acc);
+void ref_sumpool_forward(int n, int c, int hw, const double *x, double *y);
+void ref_sumpool_backward(int n, int c, int hw, const double *dy, double *dx, int acc);
+void ref_pixelshuffle_forward(int n, int c, int h, int w, int r, const double *x, double *y);
+void ref_pixelshuffle_backward(int n, int c, int h, int w, int r, const double *dy, double *dx,
+                               int acc);
+/* gamma/beta NULL: 1 and 0; save_mean/save_invstd (n*c) may be NULL. */
+void ref_instancenorm_forward(int n, int c, int hw, const double *x, const double *gamma,
+                              const double *beta, double eps, double *y, double *save_mean,
+                              double *save_invstd);
+/* From the saved statistics (those of the forward make it the exact gradient); dx is
+ * overwritten; dgamma/dbeta may be NULL and accumulate when acc. */
+void ref_instancenorm_backward(int n, int c, int hw, const double *x, const double *dy,
+                               const double *gamma, const double *save_mean,
+                               const double *save_invstd, double *dx, double *dgamma,
+                               double *dbeta, int acc);
+/* keep[i] = 0 when the uniform (word >> 8) / 2^24 of Philox stream value counter + i
+ * (ref_philox_word, written from the Random123 definition) is < p, else 1. */
+void ref_dropout_mask(size_t n, double p, unsigned long long seed, unsigned long long counter,
+                      unsigned char *keep);
+/* y (+)= keep * x / (1 - p): the forward (acc 0) and, on (dy, dx), the backward. */
+void ref_dropout(size_t n, double p, unsigned long long seed, unsigned long long counter,
+                 const double *x, double *y, int acc);
+void ref_prelu_forward(int n, int c, int hw, const double *x, const double *a, int a_count,
+                       double *y);
+void ref_prelu_backward(int n, int c, int hw, const double *x, const double *a, int a_count,
+                        const double *dy, double *dx, double *da, int acc);
+
+#endif
