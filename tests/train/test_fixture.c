@@ -2,9 +2,10 @@
  * and the losses of 10 fixed-input iterations, for a model: dcgan28 (fixture_dcgan28.json),
  * the conditional cdcgan28 (fixture_cdcgan28.json; real labels from Philox, G asked for
  * clgan_gan_fake_labels' classes, and G(z, labels) of the initial checkpoint against
- * PyTorch's), cdcgan28-proj (hinge loss). The fixtures are made by make_fixture.py (Debian's
- * python3-torch, nets built by samples/clgan_torch.py) from what `test_fixture --dump DIR
- * MODEL` writes; see the top of make_fixture.py and docs/CHECKPOINTS.md.
+ * PyTorch's); cdcgan28-proj (hinge loss) works the same way, no fixture of it is committed
+ * yet. The fixtures are made by make_fixture.py (Debian's python3-torch, nets built by
+ * samples/clgan_torch.py) from what `test_fixture --dump DIR MODEL` writes; see the top of
+ * make_fixture.py and docs/CHECKPOINTS.md.
  *
  *   test_fixture FIXTURE.json    compare with the fixture (its "model"; suite 'device';
  *                                exit 77: no device)
