@@ -4,9 +4,11 @@
     /usr/bin/python3 samples/load_generator.py run/checkpoint.safetensors --out grid.png
 
 Needs only the standard library and torch (Debian: python3-torch). The network is rebuilt
-from the model file stored in the checkpoint's metadata, and the generator.* tensors are
-loaded with load_state_dict(strict=True): clgan stores them under PyTorch's own names and
-layouts (docs/CHECKPOINTS.md). The noise is torch.randn from --seed, so the images are not
+from the model file stored in the checkpoint's metadata by samples/clgan_torch.py (any model
+file: graphs, named nodes, conditional models), and the generator.* tensors are loaded with
+load_state_dict(strict=True): clgan stores them under PyTorch's own names and layouts
+(docs/CHECKPOINTS.md). A conditional model's images are of the classes i % classes (image i),
+or all of --label K. The noise is torch.randn from --seed, so the images are not
 the ones `clgan generate --seed` draws (that uses clgan's Philox stream); --compare checks
 the network itself against images clgan made from stored noise:
 
@@ -14,127 +16,34 @@ the network itself against images clgan made from stored noise:
     /usr/bin/python3 samples/load_generator.py /tmp/fx/trained.safetensors --compare /tmp/fx/generated.safetensors
 """
 import argparse
-import hashlib
-import json
 import math
+import os
 import struct
 import sys
 import zlib
 
 import torch
-import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clgan_torch  # noqa: E402
 
-def read_safetensors(path):
-    """(tensors, metadata) of a safetensors file; checks clgan's integrity hash when present."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (hlen,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + hlen])
-    meta = header.pop("__metadata__", {})
-    data = raw[8 + hlen:]
-    want = meta.get("clgan_sha256")
-    if want and hashlib.sha256(data).hexdigest() != want.lower():
-        sys.exit("%s: integrity check failed (the data's SHA-256 differs from clgan_sha256)" % path)
-    dtypes = {"F32": torch.float32, "I64": torch.int64}
-    tensors = {}
-    for name, t in header.items():
-        a, b = t["data_offsets"]
-        x = torch.frombuffer(bytearray(data[a:b]), dtype=dtypes[t["dtype"]]) if b > a else torch.zeros(0)
-        tensors[name] = x.reshape(t["shape"])
-    return tensors, meta
-
-
-class ClganSequential(nn.Sequential):
-    """nn.Sequential over clgan's layer list (so state_dict names are "<index>.weight"), with
-    clgan's shape rules: activations are (N, C, H, W); linear sees the flattened input and
-    gives (N, F, 1, 1); reshape and flatten only change the view."""
-
-    def __init__(self, layers, in_shape, shapes):
-        super().__init__(*layers)
-        self.in_shape, self.shapes = in_shape, shapes  # (C, H, W): the input, each output
-
-    def forward(self, x):
-        x = x.reshape(x.shape[0], *self.in_shape)
-        for layer, shape in zip(self, self.shapes):
-            if isinstance(layer, nn.Linear):
-                x = layer(x.flatten(1))
-            elif not isinstance(layer, (nn.Unflatten, nn.Flatten)):
-                x = layer(x)
-            x = x.reshape(x.shape[0], *shape)
-        return x
-
-
-def build_generator(model_text, image_channels):
-    """The generator section of a clgan model file as a ClganSequential, and the latent size."""
-    nz, section, layers, shapes = None, None, [], []
-    for raw in model_text.splitlines():
-        tok = raw.split("#", 1)[0].split()
-        if not tok:
-            continue
-        if tok[0] == "latent":
-            nz = int(tok[1])
-            shape = (nz, 1, 1)
-        elif tok[0] in ("generator", "discriminator"):
-            section = tok[0]
-        elif tok[0] in ("model", "image"):
-            pass
-        elif section == "generator":
-            kind, args = tok[0], tok[1:]
-            opts = dict(a.split("=", 1) for a in args if "=" in a)
-            pos = [a for a in args if "=" not in a]
-            c, h, w = shape
-            if kind in ("linear", "conv", "convt"):
-                out = image_channels if pos[0] == "C" else int(pos[0])
-                bias = opts.get("bias", "1") == "1"
-            if kind == "linear":
-                layer, shape = nn.Linear(c * h * w, out, bias=bias), (out, 1, 1)
-            elif kind in ("conv", "convt"):
-                k, s, p = int(opts["k"]), int(opts.get("s", 1)), int(opts.get("p", 0))
-                if kind == "conv":
-                    layer = nn.Conv2d(c, out, k, s, p, bias=bias)
-                    shape = (out, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
-                else:
-                    op = int(opts.get("op", 0))
-                    layer = nn.ConvTranspose2d(c, out, k, s, p, output_padding=op, bias=bias)
-                    shape = (out, (h - 1) * s - 2 * p + k + op, (w - 1) * s - 2 * p + k + op)
-            elif kind == "reshape":
-                shape = tuple(int(v) for v in pos[:3])
-                layer = nn.Unflatten(1, shape)
-            elif kind == "flatten":
-                layer, shape = nn.Flatten(), (c * h * w, 1, 1)
-            elif kind == "batchnorm":  # BatchNorm2d on (C, 1, 1) computes BatchNorm1d's numbers
-                layer = nn.BatchNorm2d(c)
-            elif kind == "leakyrelu":
-                layer = nn.LeakyReLU(float(pos[0]) if pos else 0.01)
-            else:
-                layer = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]()
-            layers.append(layer)
-            shapes.append(shape)
-    return ClganSequential(layers, (nz, 1, 1), shapes), nz
+read_safetensors = clgan_torch.read_safetensors
 
 
 def load_generator(path):
+    """G of a checkpoint (eval mode) and its latent size."""
     tensors, meta = read_safetensors(path)
-    g, nz = build_generator(meta["model"], int(meta["image_channels"]))
-    state = {k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")}
-    g.load_state_dict(state, strict=True)
-    return g.eval(), nz
+    g, _ = clgan_torch.build(meta["model"], int(meta["image_channels"]), source=path + " (model)")
+    clgan_torch.load_state(g, tensors, "generator")
+    return g.eval(), g.nz
 
 
-@torch.no_grad()
-def generate(g, z, batch_stats=False, chunk=64):
-    """G(z) as `clgan generate` computes it: running statistics, or (batch_stats) each chunk
-    of up to 64 normalised with its own statistics."""
-    g.train(batch_stats)
-    momentum = {m: m.momentum for m in g.modules() if isinstance(m, nn.BatchNorm2d)}
-    for m in momentum:
-        m.momentum = 0.0  # batch statistics without moving the running ones
-    out = torch.cat([g(z[i:i + chunk]) for i in range(0, len(z), chunk)])
-    for m, v in momentum.items():
-        m.momentum = v
-    g.eval()
-    return out
+def generate(g, z, batch_stats=False, chunk=64, labels=None):
+    """G(z [, labels]) as `clgan generate` computes it: running statistics, or (batch_stats)
+    each chunk of up to 64 normalised with its own statistics."""
+    if g.classes and labels is None:
+        labels = torch.arange(len(z)) % g.classes
+    return clgan_torch.generate(g, z, labels, batch_stats, chunk)
 
 
 def write_png_grid(path, images, pad=2):
@@ -175,6 +84,8 @@ def main():
                     help="safetensors with z, images (and images_batch_stats) made by clgan: "
                          "print the largest difference; exit 1 above --tol")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--label", type=int, help="a conditional model: every image of this class "
+                    "(default: image i of class i %% classes)")
     a = ap.parse_args()
     g, nz = load_generator(a.checkpoint)
     if a.compare:
@@ -182,12 +93,13 @@ def main():
         worst = 0.0
         for key, bs in (("images", False), ("images_batch_stats", True)):
             if key in ref:
-                diff = (generate(g, ref["z"], bs) - ref[key]).abs().max().item()
+                diff = (generate(g, ref["z"], bs, labels=ref.get("labels")) - ref[key]).abs().max().item()
                 print("%s: max |torch - clgan| = %.3g over %d images" % (key, diff, len(ref["z"])))
                 worst = max(worst, diff)
         return 0 if worst <= a.tol else 1
     torch.manual_seed(a.seed)
-    images = generate(g, torch.randn(a.count, nz), a.batch_stats)
+    labels = torch.full((a.count,), a.label) if a.label is not None and g.classes else None
+    images = generate(g, torch.randn(a.count, nz), a.batch_stats, labels=labels)
     write_png_grid(a.out, images)
     print(a.out)
     return 0

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Makes tests/train/fixture_dcgan28.json: one dcgan28 GAN iteration (D step, then G step)
-and the losses of 10 fixed-input iterations, computed by PyTorch from clgan's own initial
-checkpoint and inputs. tests/train/test_fixture.c compares clgan with it; CI needs no PyTorch.
+"""Makes tests/train/fixture_<model>.json: one GAN iteration (D step, then G step) and the
+losses of 10 fixed-input iterations, computed by PyTorch from clgan's own initial checkpoint
+and inputs. tests/train/test_fixture.c compares clgan with it; CI needs no PyTorch. The nets
+are built from the model text stored in the checkpoint by samples/clgan_torch.py.
 
 Regenerate (from the source root, with Debian's python3-torch; not the pyenv python3):
 
@@ -10,11 +11,32 @@ Regenerate (from the source root, with Debian's python3-torch; not the pyenv pyt
     /usr/bin/python3 tests/train/make_fixture.py /tmp/clgan-fixture tests/train/fixture_dcgan28.json
     meson test -C build-fix --print-errorlogs fixture
 
-`test_fixture --dump DIR` writes init.safetensors (the initial state, a clgan checkpoint:
-it is loaded here with load_state_dict(strict=True), which is the PyTorch-compatibility test
-of the checkpoint format), inputs.safetensors (real.<i>, z.<i> of 10 iterations) and
-clgan_iter1.safetensors (clgan's own gradients of iteration 1); the last one is used only for
-the element-wise agreement table printed here, never stored in the fixture.
+    build-fix/tests/train/test_fixture --dump /tmp/clgan-fixture-c28 cdcgan28
+    /usr/bin/python3 tests/train/make_fixture.py /tmp/clgan-fixture-c28 tests/train/fixture_cdcgan28.json
+    meson test -C build-fix --print-errorlogs fixture_cdcgan28
+
+    # cdcgan28-proj: no fixture committed yet (one made so fails at up to 1.8 x its
+    # tolerances, docs/CHECKPOINTS.md says why); these make one (add its meson test)
+    build-fix/tests/train/test_fixture --dump /tmp/clgan-fixture-c28p cdcgan28-proj
+    /usr/bin/python3 tests/train/make_fixture.py /tmp/clgan-fixture-c28p tests/train/fixture_cdcgan28-proj.json
+    meson test -C build-fix --print-errorlogs fixture_cdcgan28-proj
+
+`test_fixture --dump DIR [MODEL]` writes init.safetensors (the initial state, a clgan
+checkpoint: it is loaded here with load_state_dict(strict=True), which is the
+PyTorch-compatibility test of the checkpoint format), inputs.safetensors (real.<i>, z.<i> of
+10 iterations; a conditional model's label.<i>, the real batch's classes, and fake_label.<i>,
+the classes G is asked for), generated_init.safetensors (fixed noise and the classes i % 10
+that G(z, labels) is compared on, conditional models only) and clgan_iter1.safetensors
+(clgan's own gradients of iteration 1); the last one is used only for the element-wise
+agreement table printed here, never stored in the fixture. The first three are written
+before any training, so a fixture can be made before clgan's iteration runs.
+
+Conditional models: the real batch's labels are Philox uniforms u of key seed + 0x7265616c + 2
+(value it * 64 + b), class floor(u * classes); the fake ones are clgan_gan_fake_labels (key
+seed + 0x5a5a0003); both are stored whole in the fixture's inputs. D sees the real batch with
+its labels and G(z, fake labels) with the fake labels, as src/gan.c does. The fixture also
+holds "generate": G(z, labels) of the initial checkpoint in PyTorch, with running statistics
+and with batch statistics.
 
 Summaries (the same in test_fixture.c): per tensor n, sum, sum of squares (float64), 4
 projections onto +-1 vectors (sign k of element i = bit k of lowbias32(i + 0x9e3779b9)) and
@@ -23,13 +45,14 @@ projections onto +-1 vectors (sign k of element i = bit k of lowbias32(i + 0x9e3
 import argparse
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples"))
+import clgan_torch  # noqa: E402
 
 NPROJ, NSAMPLE, FULL_MAX = 4, 32, 512
 TINY_GRAD = 1e-4  # |g| <= TINY_GRAD * rms(g): Adam's first step may go either way
@@ -37,36 +60,7 @@ BATCH, ITERS, NZ = 64, 10, 100
 LR, BETAS, EPS = 2e-4, (0.5, 0.999), 1e-8
 
 
-def read_safetensors(path):
-    """(tensors, metadata) of a safetensors file, parsed by hand (F32 and I64 only)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (hlen,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + hlen])
-    meta = header.pop("__metadata__", {})
-    data = memoryview(raw)[8 + hlen:]
-    dtypes = {"F32": torch.float32, "I64": torch.int64}
-    out = {}
-    for name, t in header.items():
-        a, b = t["data_offsets"]
-        buf = bytearray(data[a:b])  # a writable copy: frombuffer shares it
-        x = torch.frombuffer(buf, dtype=dtypes[t["dtype"]]) if b > a else torch.zeros(0, dtype=dtypes[t["dtype"]])
-        out[name] = x.reshape(t["shape"])
-    return out, meta
-
-
-def dcgan28(channels=1):
-    """dcgan28 as the issue defines it, layer for layer (indices = checkpoint names)."""
-    g = nn.Sequential(
-        nn.Linear(NZ, 256 * 7 * 7, bias=False), nn.Unflatten(1, (256, 7, 7)),
-        nn.BatchNorm2d(256), nn.ReLU(),
-        nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
-        nn.ConvTranspose2d(128, channels, 4, 2, 1, bias=False), nn.Tanh())
-    d = nn.Sequential(
-        nn.Conv2d(channels, 64, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
-    return g, d
+read_safetensors = clgan_torch.read_safetensors
 
 
 def lowbias32(x):
@@ -104,11 +98,28 @@ def bce(logits, target):
         logits.reshape(-1), torch.full((logits.shape[0],), target, dtype=logits.dtype))
 
 
+def d_loss(loss, logits, real):
+    """D's loss term for the real (real=True) or the fake batch, as src/gan.c's d_loss."""
+    if loss == "hinge":
+        return F.relu(1 - logits.reshape(-1)).mean() if real else F.relu(1 + logits.reshape(-1)).mean()
+    assert loss == "ns", loss
+    return bce(logits, 1.0 if real else 0.0)
+
+
+def g_loss(loss, logits):
+    if loss == "hinge":
+        return -logits.reshape(-1).mean()
+    assert loss == "ns", loss
+    return bce(logits, 1.0)  # the non-saturating loss
+
+
+MODEL_TEXT = {}  # the model text of the dump being processed (from init.safetensors)
+
+
 def load_nets(init, channels, dtype=torch.float32):
-    g, d = dcgan28(channels)
-    for net, prefix in ((g, "generator."), (d, "discriminator.")):
-        sd = {k[len(prefix):]: v for k, v in init.items() if k.startswith(prefix)}
-        net.load_state_dict(sd, strict=True)  # every name and shape must match
+    g, d = clgan_torch.build(MODEL_TEXT["text"], channels, "init.safetensors (model)")
+    clgan_torch.load_state(g, init, "generator")  # strict: every name and shape must match
+    clgan_torch.load_state(d, init, "discriminator")
     return g.to(dtype).train(), d.to(dtype).train()
 
 
@@ -130,17 +141,21 @@ def run(init, inputs, channels, dtype=torch.float32, perturb_seed=None, first=No
                 p.mul_(1 + 2.0 ** -23 * torch.randn(p.shape, generator=gen, dtype=dtype))
     opt_g = torch.optim.Adam(g.parameters(), lr=LR, betas=BETAS, eps=EPS)
     opt_d = torch.optim.Adam(d.parameters(), lr=LR, betas=BETAS, eps=EPS)
+    loss = MODEL_TEXT["loss"]
     out = []
     for it in range(ITERS):
         real, z = inputs["real.%d" % it].to(dtype), inputs["z.%d" % it].to(dtype)
+        # conditional: D judges the real batch with its labels, G(z, y') with y'
+        lab_real = {"label": inputs["label.%d" % it]} if "label.%d" % it in inputs else {}
+        lab_fake = {"label": inputs["fake_label.%d" % it]} if lab_real else {}
         # D step, G frozen: real -> 1, G(z) (train mode, a constant here) -> 0, grads add
         d.zero_grad()
-        out_real = d(real)
-        err_real = bce(out_real, 1.0)
+        out_real = d(image=real, **lab_real)
+        err_real = d_loss(loss, out_real, True)
         err_real.backward()
-        fake = g(z)
-        out_fake = d(fake.detach())
-        err_fake = bce(out_fake, 0.0)
+        fake = g(z, **lab_fake)
+        out_fake = d(image=fake.detach(), **lab_fake)
+        err_fake = d_loss(loss, out_fake, False)
         err_fake.backward()
         if it == 0 and first is not None:
             first["grad"] = {"discriminator." + k: p.grad.clone() for k, p in d.named_parameters()}
@@ -148,8 +163,8 @@ def run(init, inputs, channels, dtype=torch.float32, perturb_seed=None, first=No
         opt_d.step()
         # G step through D (train mode: D's running statistics move, its weights do not)
         g.zero_grad()
-        out_g = d(fake)
-        err_g = bce(out_g, 1.0)  # the non-saturating loss
+        out_g = d(image=fake, **lab_fake)
+        err_g = g_loss(loss, out_g)
         err_g.backward()
         if it == 0 and first is not None:
             first["grad"].update({"generator." + k: p.grad.clone() for k, p in g.named_parameters()})
@@ -178,11 +193,14 @@ def main():
     inputs, _ = read_safetensors(os.path.join(a.dump, "inputs.safetensors"))
     channels = int(meta["image_channels"])
     assert channels == 1 and int(meta["batch"]) == BATCH, meta
+    model = clgan_torch.parse_model(meta["model"], "init.safetensors (model)")
+    assert meta["g_loss"] == (model.loss or "ns"), (meta["g_loss"], model.loss)
+    MODEL_TEXT.update(text=meta["model"], loss=meta["g_loss"])
     g, d = load_nets(init, channels)
     fx = {"format": "clgan-fixture-1", "generated_by": "tests/train/make_fixture.py",
-          "torch": torch.__version__, "python": sys.version.split()[0], "model": "dcgan28",
+          "torch": torch.__version__, "python": sys.version.split()[0], "model": model.name,
           "image_channels": channels, "batch": BATCH, "seed": int(meta["seed"]), "iters": ITERS,
-          "lr": LR, "betas": list(BETAS), "eps": EPS, "g_loss": "ns",
+          "lr": LR, "betas": list(BETAS), "eps": EPS, "g_loss": meta["g_loss"],
           "summary": {"projections": NPROJ, "samples": NSAMPLE, "full_max": FULL_MAX,
                       "sign": "bit k of lowbias32(i + 0x9e3779b9)"},
           "state_dict": {}, "init": {}, "inputs": {}}
@@ -192,6 +210,18 @@ def main():
             fx["init"][k] = summary(v)
     for k in sorted(inputs, key=lambda s: (s.split(".")[0], int(s.split(".")[1]))):
         fx["inputs"][k] = summary(inputs[k])
+    if model.classes:
+        fx["classes"] = model.classes
+        fx["labels"] = ("label.<i>: class floor(u * classes) of Philox uniform u, key seed + "
+                        "0x7265616c + 2, value i * batch + b; fake_label.<i>: clgan_gan_fake_labels")
+        # G(z, labels) of the initial checkpoint: running statistics (eval) and batch statistics
+        gen, _ = read_safetensors(os.path.join(a.dump, "generated_init.safetensors"))
+        g0, _ = load_nets(init, channels)
+        z0, lab0 = gen["z"], gen["labels"]
+        assert lab0.tolist() == [i % model.classes for i in range(len(lab0))]
+        fx["generate"] = {"z": summary(z0), "labels": summary(lab0),
+                          "images": summary(clgan_torch.generate(g0, z0, lab0, batch_stats=False)),
+                          "images_batch_stats": summary(clgan_torch.generate(g0, z0, lab0, batch_stats=True))}
 
     first = {}
     losses = run(init, inputs, channels, first=first)
@@ -254,6 +284,12 @@ def report(dump, fx, grads, after1, losses):
             rms = float(ref.norm()) / max(1, ref.numel()) ** 0.5
             print("  %-44s %10.3e %10.3e %10.3e %8.2e" % (label, float(diff.max()), rms,
                   float(diff.max()) / (rms + 1e-30), float((got - ref).norm()) / (float(ref.norm()) + 1e-30)))
+        if "generate" in fx:
+            cgen, _ = read_safetensors(os.path.join(dump, "generated_init.safetensors"))
+            for key in ("images", "images_batch_stats"):
+                ref, got = fx["generate"][key], cgen[key].reshape(-1).double()
+                print("  generate %-18s |sum clgan - torch| %.3e, sumsq %.9g vs %.9g" % (
+                    key, abs(float(got.sum()) - ref["sum"]), float((got * got).sum()), ref["sumsq"]))
         keys = ["loss_d", "loss_g", "d_real", "d_fake", "d_fake_after"]
         cl, _ = read_safetensors(os.path.join(dump, "clgan_losses.safetensors"))
         for it, row in enumerate(cl["losses"].tolist()):

@@ -1,11 +1,18 @@
-/* The PyTorch fixture: one complete dcgan28 iteration (D step, then G step) against
- * PyTorch, and the losses of 10 fixed-input iterations. The reference is
- * fixture_dcgan28.json, made by make_fixture.py (Debian's python3-torch) from what
- * `test_fixture --dump DIR` writes; see the top of make_fixture.py and docs/CHECKPOINTS.md.
+/* The PyTorch fixture: one complete GAN iteration (D step, then G step) against PyTorch,
+ * and the losses of 10 fixed-input iterations, for a model: dcgan28 (fixture_dcgan28.json),
+ * the conditional cdcgan28 (fixture_cdcgan28.json; real labels from Philox, G asked for
+ * clgan_gan_fake_labels' classes, and G(z, labels) of the initial checkpoint against
+ * PyTorch's); cdcgan28-proj (hinge loss) works the same way, no fixture of it is committed
+ * yet. The fixtures are made by make_fixture.py (Debian's python3-torch, nets built by
+ * samples/clgan_torch.py) from what `test_fixture --dump DIR MODEL` writes; see the top of
+ * make_fixture.py and docs/CHECKPOINTS.md.
  *
- *   test_fixture FIXTURE.json    compare with the fixture (suite 'device'; exit 77: no device)
- *   test_fixture --dump DIR      write the inputs and clgan's own results for make_fixture.py
- *   test_fixture --generate CKPT OUT   G's images of fixed noise from any checkpoint, for
+ *   test_fixture FIXTURE.json    compare with the fixture (its "model"; suite 'device';
+ *                                exit 77: no device)
+ *   test_fixture --dump DIR [MODEL]  write the inputs and clgan's own results for
+ *                                make_fixture.py (MODEL: dcgan28 by default)
+ *   test_fixture --generate CKPT OUT   G's images of fixed noise (and, for a conditional
+ *                                model, the classes i % classes) from any checkpoint, for
  *                                samples/load_generator.py --compare
  *
  * The fixture holds summaries, not whole tensors: per tensor its count, sum, sum of squares,
@@ -27,6 +34,10 @@
 enum { BATCH = 64, ITERS = 10, NPROJ = 4, MAXT = 64, GEN_COUNT = 64 };
 #define SEED 20240601ull
 #define REAL_STREAM 0x7265616cull /* Philox key of the synthetic real images ("real") */
+/* the real batch's labels: Philox key SEED + REAL_STREAM + 2, value it * BATCH + b of the
+ * stream as a uniform u in [0, 1), class floor(u * classes) (make_fixture.py has the same
+ * description; the labels are also stored in the fixture, whole) */
+#define LABEL_STREAM (REAL_STREAM + 2)
 
 /* ---------- tolerances (abs + rel * |ref|, see docs/CHECKPOINTS.md "The PyTorch fixture") ----
  * Losses and D outputs of iteration 1: means of 64 values computed from float32 logits,
@@ -69,6 +80,11 @@ static const tol TOL_STATS_VAR = {2e-7, 2.5e-7};
 #define TOL_RUN_ABS 1e-6
 #define TOL_RUN_REL 1e-5
 #define TOL_RUN_SPREAD 3.0
+/* G(z, labels) of the initial checkpoint (conditional fixtures): a forward pass only,
+ * float32 sums in another order through 3 GEMM-like layers and 2 batch norms (batch
+ * statistics: means subtracted, as the gradients' BN); load_generator.py --compare measured
+ * 1e-7..7e-7 max |diff| on images of rms ~0.1-0.5 */
+static const tol TOL_GEN = {1e-5, 2e-5};
 /* |g| <= TINY_GRAD * rms(g): the gradient is 0 within rounding (make_fixture.py's TINY_GRAD) */
 #define TINY_GRAD 1e-4
 
@@ -203,22 +219,28 @@ typedef struct {
   size_t off, n;  /* floats */
 } tensor_ref;
 
-/* The tensors of one network, named as the checkpoint (and nn.Sequential) names them. */
+/* The tensors of one network, named as the checkpoint (and clgan_torch.py's modules, an
+ * nn.Sequential for a plain file) name them. */
 static int list_tensors(const clgan_net_desc *d, const char *prefix, tensor_ref *t, int at) {
   for (int i = 0; i < d->count; i++) {
     const clgan_layer_desc *l = &d->layers[i];
     if (!l->weight_count) continue;
+    char nm[64];
     t[at] = (tensor_ref){.off = l->weight_off, .n = l->weight_count};
-    snprintf(t[at++].name, sizeof t->name, "%s.%d.weight", prefix, i);
+    clgan_layer_tensor_name(l, i, "weight", nm, sizeof nm);
+    snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
     if (l->bias_count) {
       t[at] = (tensor_ref){.off = l->bias_off, .n = l->bias_count};
-      snprintf(t[at++].name, sizeof t->name, "%s.%d.bias", prefix, i);
+      clgan_layer_tensor_name(l, i, "bias", nm, sizeof nm);
+      snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
     }
     if (l->kind == CLGAN_LAYER_BATCHNORM) {
       t[at] = (tensor_ref){.stat = 1, .off = l->stat_off, .n = (size_t)l->out_c};
-      snprintf(t[at++].name, sizeof t->name, "%s.%d.running_mean", prefix, i);
+      clgan_layer_tensor_name(l, i, "running_mean", nm, sizeof nm);
+      snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
       t[at] = (tensor_ref){.stat = 1, .off = l->stat_off + (size_t)l->out_c, .n = (size_t)l->out_c};
-      snprintf(t[at++].name, sizeof t->name, "%s.%d.running_var", prefix, i);
+      clgan_layer_tensor_name(l, i, "running_var", nm, sizeof nm);
+      snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
     }
   }
   return at;
@@ -266,11 +288,24 @@ static void real_batch(int it, float *x) {
   }
 }
 
-static clgan_gan *make_gan(clgan_ctx *ctx, clgan_model *m) {
-  CHECK_OK(clgan_model_load("dcgan28", m));
+/* The real batch's labels at iteration `it` (conditional models), as LABEL_STREAM says. */
+static void real_labels(int it, int classes, int32_t *out) {
+  for (int b = 0; b < BATCH; b++) {
+    float u;
+    clgan_philox_uniform(1, SEED + LABEL_STREAM, (unsigned long long)it * BATCH + (unsigned long long)b,
+                         0.0f, 1.0f, &u);
+    int c = (int)(u * (float)classes);
+    out[b] = c < classes ? c : classes - 1;
+  }
+}
+
+static clgan_gan *make_gan(clgan_ctx *ctx, clgan_model *m, const char *model) {
+  CHECK_OK(clgan_model_load(model, m));
+  if (tu_failures) exit(1);
   CHECK_OK(clgan_model_resolve(m, 1));
   clgan_train_config c;
   clgan_train_config_default(&c); /* lr 2e-4, betas (0.5, 0.999), eps 1e-8, ns loss */
+  if (m->loss >= 0) c.loss = (clgan_gan_loss)m->loss; /* the model's default loss ("loss hinge") */
   c.batch = BATCH;
   c.seed = SEED;
   clgan_gan *gan = NULL;
@@ -303,10 +338,25 @@ static clgan_st_tensor st_f32(const char *name, const float *data, int ndim, con
   return t;
 }
 
-/* G's images for fixed noise from a checkpoint, made the way `clgan generate` makes them: a
- * fresh G restored from the checkpoint, with running statistics (eval) and with batch
- * statistics; written with the noise for load_generator.py --compare. */
-static void generate_reference(clgan_ctx *ctx, const char *ckpt, const char *out) {
+static clgan_st_tensor st_i64(const char *name, const int64_t *data, int64_t n) {
+  clgan_st_tensor t = {.dtype = CLGAN_DTYPE_I64, .ndim = 1, .data = data, .nbytes = (size_t)n * 8};
+  snprintf(t.name, sizeof t.name, "%.150s", name);
+  t.shape[0] = n;
+  return t;
+}
+
+/* G's images of fixed noise from a checkpoint, made the way `clgan generate` makes them: a
+ * fresh G restored from the checkpoint, GEN_COUNT vectors of clgan_fixed_noise(SEED) and,
+ * for a conditional model, the classes i % classes; with running statistics (ev) and with
+ * batch statistics (bs). */
+typedef struct {
+  size_t nz, img;
+  int classes, c, h, w;
+  float *z, *ev, *bs;
+  int32_t *labels;
+} gen_images;
+
+static void generate_from(clgan_ctx *ctx, const char *ckpt, gen_images *o) {
   clgan_st_file f;
   clgan_model m2;
   clgan_net *g2 = NULL;
@@ -317,59 +367,106 @@ static void generate_reference(clgan_ctx *ctx, const char *ckpt, const char *out
   CHECK_OK(clgan_net_create(ctx, &m2.g, GEN_COUNT, 0, "G", &g2));
   if (tu_failures) exit(1);
   CHECK_OK(clgan_checkpoint_restore_net(&f, "generator", g2));
-  size_t nz = (size_t)m2.nz, img = (size_t)m2.image_c * m2.image_h * m2.image_w;
-  float *gz = tu_alloc((size_t)GEN_COUNT * nz), *ev = tu_alloc((size_t)GEN_COUNT * img),
-        *bs = tu_alloc((size_t)GEN_COUNT * img);
-  clgan_fixed_noise(SEED, GEN_COUNT, (int)nz, gz);
-  CHECK_OK(clgan_generate(g2, gz, GEN_COUNT, CLGAN_BN_EVAL, ev));
-  CHECK_OK(clgan_generate(g2, gz, GEN_COUNT, CLGAN_BN_BATCH_STATS, bs));
-  int64_t ishape[] = {GEN_COUNT, m2.image_c, m2.image_h, m2.image_w};
-  clgan_st_tensor t[3] = {st_f32("z", gz, 2, (int64_t[]){GEN_COUNT, (int64_t)nz}),
-                          st_f32("images", ev, 4, ishape),
-                          st_f32("images_batch_stats", bs, 4, ishape)};
-  write_st(out, t, 3, "G(z) of a checkpoint: running statistics, batch statistics");
+  o->nz = (size_t)m2.nz, o->img = (size_t)m2.image_c * m2.image_h * m2.image_w;
+  o->classes = m2.classes, o->c = m2.image_c, o->h = m2.image_h, o->w = m2.image_w;
+  o->z = tu_alloc((size_t)GEN_COUNT * o->nz);
+  o->ev = tu_alloc((size_t)GEN_COUNT * o->img);
+  o->bs = tu_alloc((size_t)GEN_COUNT * o->img);
+  o->labels = calloc(GEN_COUNT, sizeof *o->labels);
+  for (int i = 0; i < GEN_COUNT && m2.classes; i++) o->labels[i] = i % m2.classes;
+  clgan_fixed_noise(SEED, GEN_COUNT, (int)o->nz, o->z);
+  const int32_t *lab = m2.classes ? o->labels : NULL;
+  CHECK_OK(clgan_generate_labels(g2, o->z, lab, GEN_COUNT, CLGAN_BN_EVAL, o->ev));
+  CHECK_OK(clgan_generate_labels(g2, o->z, lab, GEN_COUNT, CLGAN_BN_BATCH_STATS, o->bs));
   clgan_net_free(g2);
   clgan_safetensors_free(&f);
   clgan_model_free(&m2);
-  free(gz), free(ev), free(bs);
+}
+
+static void free_gen(gen_images *o) { free(o->z), free(o->ev), free(o->bs), free(o->labels); }
+
+/* The same written with the noise (and labels) for load_generator.py --compare and
+ * make_fixture.py's report. */
+static void generate_reference(clgan_ctx *ctx, const char *ckpt, const char *out) {
+  gen_images o;
+  generate_from(ctx, ckpt, &o);
+  int64_t ishape[] = {GEN_COUNT, o.c, o.h, o.w}, lab[GEN_COUNT];
+  for (int i = 0; i < GEN_COUNT; i++) lab[i] = o.labels[i];
+  clgan_st_tensor t[4] = {st_f32("z", o.z, 2, (int64_t[]){GEN_COUNT, (int64_t)o.nz}),
+                          st_f32("images", o.ev, 4, ishape),
+                          st_f32("images_batch_stats", o.bs, 4, ishape),
+                          st_i64("labels", lab, GEN_COUNT)};
+  write_st(out, t, o.classes ? 4 : 3, "G(z) of a checkpoint: running statistics, batch statistics");
+  free_gen(&o);
 }
 
 /* Writes: init.safetensors (the initial state, a clgan checkpoint), inputs.safetensors (real.<i>
- * and z.<i> of iterations 0..9), iter1.safetensors (checkpoint after iteration 1),
- * clgan_iter1.safetensors and clgan_losses.safetensors (clgan's gradients and metrics of
- * iteration 1 and its 10 iterations' losses, for make_fixture.py's agreement report), trained.safetensors (checkpoint after 10 iterations) and
- * generated.safetensors (z and G's images from trained.safetensors, for load_generator.py). */
-static int dump(const char *dir) {
+ * and z.<i> of iterations 0..9; for a conditional model also label.<i>, the real batch's
+ * classes, and fake_label.<i>, those G is asked for, I64), generated_init.safetensors (G's
+ * images of fixed noise from init.safetensors), iter1.safetensors (checkpoint after
+ * iteration 1), clgan_iter1.safetensors and clgan_losses.safetensors (clgan's gradients and
+ * metrics of iteration 1 and its 10 iterations' losses, for make_fixture.py's agreement
+ * report), trained.safetensors (checkpoint after 10 iterations) and generated.safetensors (z
+ * and G's images from trained.safetensors, for load_generator.py). The first three need no
+ * training: if an iteration fails, they are still there (make_fixture.py needs only them). */
+static int dump(const char *dir, const char *model) {
   if (mkdir(dir, 0777) && errno != EEXIST) {
     fprintf(stderr, "cannot create %s: %s\n", dir, strerror(errno));
     return 1;
   }
   clgan_ctx *ctx = tu_open_device();
   clgan_model m;
-  clgan_gan *gan = make_gan(ctx, &m);
+  clgan_gan *gan = make_gan(ctx, &m, model);
   char path[4096];
-  size_t nz = (size_t)m.nz, img = 28 * 28;
+  size_t nz = (size_t)m.nz, img = (size_t)m.image_c * m.image_h * m.image_w;
+  int k_cls = m.classes;
   snprintf(path, sizeof path, "%s/init.safetensors", dir);
   CHECK_OK(clgan_checkpoint_save(path, gan, NULL));
+  char gen_path[4096];
+  snprintf(gen_path, sizeof gen_path, "%s/generated_init.safetensors", dir);
+  generate_reference(ctx, path, gen_path);
 
   float *real = tu_alloc((size_t)ITERS * BATCH * img), *z = tu_alloc((size_t)ITERS * BATCH * nz);
-  clgan_st_tensor t[2 * ITERS + 64];
-  char names[2 * ITERS][32];
+  int32_t lab[ITERS][BATCH];
+  static int64_t lab64[2 * ITERS][BATCH];
+  clgan_st_tensor t[4 * ITERS + 64];
+  char names[4 * ITERS][32];
+  int nin = 0;
   for (int it = 0; it < ITERS; it++) {
     real_batch(it, real + (size_t)it * BATCH * img);
     read_z(gan, it, z + (size_t)it * BATCH * nz);
-    snprintf(names[2 * it], 32, "real.%d", it);
-    snprintf(names[2 * it + 1], 32, "z.%d", it);
-    t[2 * it] = st_f32(names[2 * it], real + (size_t)it * BATCH * img, 4,
-                       (int64_t[]){BATCH, 1, 28, 28});
-    t[2 * it + 1] = st_f32(names[2 * it + 1], z + (size_t)it * BATCH * nz, 2, (int64_t[]){BATCH, (int64_t)nz});
+    snprintf(names[nin], 32, "real.%d", it);
+    t[nin] = st_f32(names[nin], real + (size_t)it * BATCH * img, 4,
+                    (int64_t[]){BATCH, m.image_c, m.image_h, m.image_w});
+    nin++;
+    snprintf(names[nin], 32, "z.%d", it);
+    t[nin] = st_f32(names[nin], z + (size_t)it * BATCH * nz, 2, (int64_t[]){BATCH, (int64_t)nz});
+    nin++;
+    if (!k_cls) continue;
+    int32_t fake[BATCH];
+    real_labels(it, k_cls, lab[it]);
+    clgan_gan_fake_labels(gan, it, fake);
+    for (int b = 0; b < BATCH; b++) lab64[2 * it][b] = lab[it][b], lab64[2 * it + 1][b] = fake[b];
+    snprintf(names[nin], 32, "label.%d", it);
+    t[nin] = st_i64(names[nin], lab64[2 * it], BATCH);
+    nin++;
+    snprintf(names[nin], 32, "fake_label.%d", it);
+    t[nin] = st_i64(names[nin], lab64[2 * it + 1], BATCH);
+    nin++;
   }
   snprintf(path, sizeof path, "%s/inputs.safetensors", dir);
-  write_st(path, t, 2 * ITERS, "tests/train/test_fixture --dump: inputs of 10 iterations");
+  write_st(path, t, nin, "tests/train/test_fixture --dump: inputs of 10 iterations");
+  if (tu_failures) return tu_finish("fixture --dump");
 
   clgan_step_metrics met[ITERS];
   for (int it = 0; it < ITERS; it++) {
-    CHECK_OK(clgan_gan_iteration(gan, real + (size_t)it * BATCH * img, &met[it], it == 0));
+    CHECK_OK(clgan_gan_iteration_labels(gan, real + (size_t)it * BATCH * img, k_cls ? lab[it] : NULL,
+                                        &met[it], it == 0));
+    if (tu_failures) {
+      fprintf(stderr, "iteration %d failed: only init, inputs and generated_init are written "
+              "(enough for make_fixture.py; its agreement report needs the rest)\n", it + 1);
+      return tu_finish("fixture --dump");
+    }
     if (it > 0) continue;
     snprintf(path, sizeof path, "%s/iter1.safetensors", dir);
     CHECK_OK(clgan_checkpoint_save(path, gan, NULL));
@@ -415,7 +512,8 @@ static int dump(const char *dir) {
   clgan_gan_free(gan);
   clgan_model_free(&m);
   clgan_ctx_free(ctx);
-  printf("wrote %s/{init,inputs,iter1,clgan_iter1,clgan_losses,trained,generated}.safetensors\n", dir);
+  printf("wrote %s/{init,inputs,generated_init,iter1,clgan_iter1,clgan_losses,trained,generated}"
+         ".safetensors\n", dir);
   return tu_failures ? 1 : 0;
 }
 
@@ -487,12 +585,46 @@ static void check_metric(const char *what, double got, json_object *ref, const c
   printf("  %-6s %-36s got %.8f want %.8f (%.3f of tolerance)\n", what, key, got, want, worst_ratio);
 }
 
+/* G(z, labels) of the initial checkpoint against PyTorch's (eval-mode and batch-statistics
+ * batch norm); the fixture's "generate" holds the noise, the classes and both outputs. */
+static void check_generate(clgan_ctx *ctx, clgan_gan *gan, json_object *ref) {
+  char dir[] = "/tmp/clgan-test-fixture-XXXXXX", path[128];
+  CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+  snprintf(path, sizeof path, "%s/init.safetensors", dir);
+  CHECK_OK(clgan_checkpoint_save(path, gan, NULL));
+  gen_images o;
+  generate_from(ctx, path, &o);
+  unlink(path);
+  rmdir(dir);
+  float lf[GEN_COUNT];
+  for (int i = 0; i < GEN_COUNT; i++) lf[i] = (float)o.labels[i];
+  double w = fmax(check_summary("generate z", o.z, GEN_COUNT * o.nz, jget(ref, "z"), TOL_EXACT, NULL, 0),
+                  check_summary("generate labels", lf, GEN_COUNT, jget(ref, "labels"), TOL_EXACT, NULL, 0));
+  printf("  gen    fixed noise and classes: worst %.3g of tolerance\n", w);
+  report("gen", "G(z, labels), running statistics",
+         check_summary("G(z, labels) eval", o.ev, GEN_COUNT * o.img, jget(ref, "images"), TOL_GEN, NULL, 0));
+  report("gen", "G(z, labels), batch statistics",
+         check_summary("G(z, labels) batch stats", o.bs, GEN_COUNT * o.img,
+                       jget(ref, "images_batch_stats"), TOL_GEN, NULL, 0));
+  free_gen(&o);
+}
+
 static int compare(const char *fixture_path) {
   json_object *fx = load_fixture(fixture_path);
   clgan_ctx *ctx = tu_open_device();
   clgan_model m;
-  clgan_gan *gan = make_gan(ctx, &m);
-  size_t nz = (size_t)m.nz, img = 28 * 28;
+  const char *model = json_object_get_string(jget(fx, "model"));
+  clgan_gan *gan = make_gan(ctx, &m, model ? model : "?");
+  size_t nz = (size_t)m.nz, img = (size_t)m.image_c * m.image_h * m.image_w;
+  int k_cls = m.classes;
+  clgan_gan_loss want_loss = CLGAN_GLOSS_NS;
+  const char *gl = json_object_get_string(jget(fx, "g_loss"));
+  CHECK(gl && !clgan_gan_loss_parse(gl, &want_loss), "the fixture's g_loss '%s'", gl ? gl : "");
+  /* fixtures of unconditional models (fixture_dcgan28.json) have no "classes" */
+  int fx_cls = jget(fx, "classes") ? (int)jnum(fx, "classes") : 0;
+  CHECK((int)jnum(fx, "image_channels") == m.image_c && fx_cls == k_cls,
+        "the fixture is for %d channels, %d classes; the model has %d, %d",
+        (int)jnum(fx, "image_channels"), fx_cls, m.image_c, k_cls);
   tensor_ref tr[MAXT];
   int ng = list_tensors(&m.g, "generator", tr, 0), nt = list_tensors(&m.d, "discriminator", tr, ng);
   printf("fixture: %s (torch %s)\n", fixture_path, json_object_get_string(jget(fx, "torch")));
@@ -501,7 +633,7 @@ static int compare(const char *fixture_path) {
   CHECK(fabs(c->lr_g - jnum(fx, "lr")) <= 1e-7 * jnum(fx, "lr") && c->lr_d == c->lr_g &&
             fabs(c->beta1 - json_object_get_double(json_object_array_get_idx(betas, 0))) <= 1e-7 &&
             fabs(c->beta2 - json_object_get_double(json_object_array_get_idx(betas, 1))) <= 1e-7 &&
-            fabs(c->eps - jnum(fx, "eps")) <= 1e-7 * jnum(fx, "eps") && c->loss == CLGAN_GLOSS_NS,
+            fabs(c->eps - jnum(fx, "eps")) <= 1e-7 * jnum(fx, "eps") && c->loss == want_loss,
         "the default training configuration (lr %g, betas %g %g, eps %g, loss %s) is not the "
         "fixture's", c->lr_g, c->beta1, c->beta2, c->eps, clgan_gan_loss_name(c->loss));
 
@@ -519,6 +651,7 @@ static int compare(const char *fixture_path) {
     if (r > w) w = r;
   }
   float *real = tu_alloc((size_t)ITERS * BATCH * img), *z = tu_alloc((size_t)BATCH * nz);
+  int32_t lab[ITERS][BATCH];
   for (int it = 0; it < ITERS; it++) {
     char name[32];
     real_batch(it, real + (size_t)it * BATCH * img);
@@ -529,6 +662,18 @@ static int compare(const char *fixture_path) {
     snprintf(name, sizeof name, "z.%d", it);
     double r2 = check_summary(name, z, (size_t)BATCH * nz, jget(inputs, name), TOL_Z, NULL, 0);
     w = fmax(w, fmax(r, r2));
+    if (!k_cls) continue;
+    /* the labels: the real batch's (Philox, LABEL_STREAM) and those G is asked for */
+    int32_t fake[BATCH];
+    float lf[BATCH], ff[BATCH];
+    real_labels(it, k_cls, lab[it]);
+    clgan_gan_fake_labels(gan, it, fake);
+    for (int b = 0; b < BATCH; b++) lf[b] = (float)lab[it][b], ff[b] = (float)fake[b];
+    snprintf(name, sizeof name, "label.%d", it);
+    r = check_summary(name, lf, BATCH, jget(inputs, name), TOL_EXACT, NULL, 0);
+    snprintf(name, sizeof name, "fake_label.%d", it);
+    r2 = check_summary(name, ff, BATCH, jget(inputs, name), TOL_EXACT, NULL, 0);
+    w = fmax(w, fmax(r, r2));
   }
   printf("  inputs and initial weights: worst %.3g of tolerance\n", w);
   if (tu_failures > stale) {
@@ -537,10 +682,12 @@ static int compare(const char *fixture_path) {
             "says\n");
     return tu_finish("fixture");
   }
+  /* 0b. G(z, labels) of the initial checkpoint (conditional fixtures) */
+  if (jget(fx, "generate")) check_generate(ctx, gan, jget(fx, "generate"));
 
   /* 1. one iteration: losses, D outputs, gradient norms */
   clgan_step_metrics met[ITERS];
-  CHECK_OK(clgan_gan_iteration(gan, real, &met[0], 1));
+  CHECK_OK(clgan_gan_iteration_labels(gan, real, k_cls ? lab[0] : NULL, &met[0], 1));
   json_object *it1 = jget(fx, "iter1");
   check_metric("iter1", met[0].loss_d, it1, "loss_d", TOL_LOSS_ABS, TOL_LOSS_REL);
   check_metric("iter1", met[0].loss_g, it1, "loss_g", TOL_LOSS_ABS, TOL_LOSS_REL);
@@ -628,7 +775,8 @@ static int compare(const char *fixture_path) {
   /* 4. iterations 2..10 on the fixed inputs: losses and D outputs */
   json_object *losses = jget(fx, "losses");
   for (int it = 1; it < ITERS; it++) {
-    CHECK_OK(clgan_gan_iteration(gan, real + (size_t)it * BATCH * img, &met[it], 0));
+    CHECK_OK(clgan_gan_iteration_labels(gan, real + (size_t)it * BATCH * img, k_cls ? lab[it] : NULL,
+                                        &met[it], 0));
     json_object *ref = json_object_array_get_idx(losses, (size_t)it);
     char what[32];
     snprintf(what, sizeof what, "iter%d", it + 1);
@@ -659,7 +807,8 @@ static int compare(const char *fixture_path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 3 && !strcmp(argv[1], "--dump")) return dump(argv[2]);
+  if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--dump"))
+    return dump(argv[2], argc == 4 ? argv[3] : "dcgan28");
   if (argc == 4 && !strcmp(argv[1], "--generate")) {
     clgan_ctx *ctx = tu_open_device();
     generate_reference(ctx, argv[2], argv[3]);
@@ -667,6 +816,6 @@ int main(int argc, char **argv) {
     return tu_failures ? 1 : 0;
   }
   if (argc == 2 && argv[1][0] != '-') return compare(argv[1]);
-  fprintf(stderr, "usage: test_fixture FIXTURE.json | --dump DIR | --generate CKPT OUT\n");
+  fprintf(stderr, "usage: test_fixture FIXTURE.json | --dump DIR [MODEL] | --generate CKPT OUT\n");
   return 2;
 }

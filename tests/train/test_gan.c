@@ -160,6 +160,59 @@ int main(void) {
     clgan_gan_free(gan);
   }
 
+  /* 2b. the same freezing rule for the conditional presets, with labels: cdcgan28 (the label
+   *     as G's embedding and as D's extra channel) and cdcgan28-proj (projection D, hinge
+   *     loss). The labels reach both steps: D's embedding must change in the D step, G's in
+   *     the G step, and nothing of the frozen net, its embedding included. */
+  for (int v = 0; v < 2; v++) {
+    const char *name = v ? "cdcgan28-proj" : "cdcgan28";
+    clgan_model mc;
+    int before = tu_failures;
+    CHECK_OK(clgan_model_load(name, &mc));
+    CHECK_OK(clgan_model_resolve(&mc, 1));
+    if (tu_failures > before) break;
+    clgan_train_config c;
+    clgan_train_config_default(&c);
+    c.batch = B;
+    c.seed = 7;
+    if (mc.loss >= 0) c.loss = (clgan_gan_loss)mc.loss;
+    clgan_gan *gan = NULL;
+    CHECK_OK(clgan_gan_create(ctx, &mc, &c, &gan));
+    if (!gan) break;
+    CHECK_OK(clgan_gan_init_params(gan));
+    size_t ng = mc.g.param_count, nd = mc.d.param_count, img = 28 * 28;
+    float *x = tu_alloc(B * img);
+    for (size_t i = 0; i < B * img; i++) x[i] = (float)((i * 7 + i / img * 13) % 17) / 8.5f - 1.0f;
+    int32_t lab[2 * B];
+    for (int b = 0; b < B; b++) lab[b] = (3 * b + 1) % mc.classes; /* the real batch's */
+    clgan_gan_fake_labels(gan, 0, lab + B);                        /* those G is asked for */
+    CHECK_OK(clgan_buffer_write(ctx, gan->real, 0, B * img * sizeof(float), x));
+    CHECK_OK(clgan_buffer_write(ctx, gan->labels, 0, sizeof lab, lab));
+    CHECK_OK(clgan_gan_sample_z(gan, 0));
+    /* the embeddings' parameter ranges */
+    size_t ge_off = 0, ge_n = 0, de_off = 0, de_n = 0;
+    for (int i = 0; i < mc.g.count; i++)
+      if (mc.g.layers[i].kind == CLGAN_LAYER_EMBED) ge_off = mc.g.layers[i].weight_off, ge_n = mc.g.layers[i].weight_count;
+    for (int i = 0; i < mc.d.count; i++)
+      if (mc.d.layers[i].kind == CLGAN_LAYER_EMBED) de_off = mc.d.layers[i].weight_off, de_n = mc.d.layers[i].weight_count;
+    CHECK(ge_n && de_n, "%s: no embed layer in G or D", name);
+    float *g0 = read_arena(ctx, gan->g->params, ng), *d0 = read_arena(ctx, gan->d->params, nd);
+    CHECK_OK(clgan_gan_d_step(gan));
+    float *g1 = read_arena(ctx, gan->g->params, ng), *d1 = read_arena(ctx, gan->d->params, nd);
+    float *dg1 = read_arena(ctx, gan->d->grads, nd);
+    CHECK(same(g0, g1, ng), "%s: the D step changed G's parameters", name);
+    CHECK(!same(d0 + de_off, d1 + de_off, de_n), "%s: the D step did not change D's embedding", name);
+    CHECK_OK(clgan_gan_g_step(gan));
+    float *g2 = read_arena(ctx, gan->g->params, ng), *d2 = read_arena(ctx, gan->d->params, nd);
+    float *dg2 = read_arena(ctx, gan->d->grads, nd);
+    CHECK(same(d1, d2, nd), "%s: the G step changed D's parameters", name);
+    CHECK(same(dg1, dg2, nd), "%s: the G step computed D weight gradients", name);
+    CHECK(!same(g1 + ge_off, g2 + ge_off, ge_n), "%s: the G step did not change G's embedding", name);
+    free(x), free(g0), free(d0), free(g1), free(d1), free(dg1), free(g2), free(d2), free(dg2);
+    clgan_gan_free(gan);
+    clgan_model_free(&mc);
+  }
+
   /* 3. D alone learns to separate real from (fixed-G) fake */
   {
     clgan_gan *gan = make_lr(ctx, &m, 1, 2e-3f);
