@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,7 +475,10 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static clgan_status list_pngs(const char *dir, char ***names, int *count) {
+/* The entries of dir that `keep` accepts (dot entries skipped), sorted by strcmp; at most
+ * `max` + 1 are listed (enough to tell that there are too many). */
+static clgan_status list_dir(const char *dir, int (*keep)(const char *dir, const char *name),
+                             int max, char ***names, int *count) {
   *names = NULL;
   *count = 0;
   DIR *d = opendir(dir);
@@ -484,7 +488,8 @@ static clgan_status list_pngs(const char *dir, char ***names, int *count) {
   struct dirent *e;
   clgan_status st = CLGAN_OK;
   while ((e = readdir(d))) {
-    if (e->d_name[0] == '.' || !is_png_name(e->d_name)) continue;
+    if (e->d_name[0] == '.' || !keep(dir, e->d_name)) continue;
+    if (n > max) break;
     if (n == cap) {
       cap = cap ? cap * 2 : 256;
       char **nv = realloc(v, (size_t)cap * sizeof *v);
@@ -512,8 +517,19 @@ static clgan_status list_pngs(const char *dir, char ***names, int *count) {
   return CLGAN_OK;
 }
 
-/* Loads dir/names[0..keep) (names relative to dir) into ds->pixels; w0, h0, c0: the first
- * image's size and channels. */
+static int keep_png(const char *dir, const char *name) { return is_png_name(name); }
+
+static int keep_subdir(const char *dir, const char *name) {
+  char path[4096];
+  struct stat sb;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static clgan_status list_pngs(const char *dir, char ***names, int *count) {
+  return list_dir(dir, keep_png, INT_MAX - 1, names, count);
+}
+
 static clgan_status load_png_list(const char *dir, char **names, int keep, clgan_dataset *ds,
                                   int *w0_out, int *h0_out, int *c0_out) {
   clgan_status st = CLGAN_OK;
@@ -571,47 +587,10 @@ static void set_class_name(char *dst, const char *src) {
     if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f) dst[i] = '_';
 }
 
-/* The subfolders of dir (dot folders skipped), sorted by strcmp. */
+/* The subfolders of dir (dot folders skipped), sorted by strcmp; at most
+ * CLGAN_MAX_CLASSES + 1 (enough to say there are too many). */
 static clgan_status list_subdirs(const char *dir, char ***names, int *count) {
-  *names = NULL;
-  *count = 0;
-  DIR *d = opendir(dir);
-  if (!d) return clgan_error(CLGAN_ERR_IO, "cannot open folder '%s': %s", dir, strerror(errno));
-  char **v = NULL;
-  int n = 0, cap = 0;
-  struct dirent *e;
-  clgan_status st = CLGAN_OK;
-  char path[4096];
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
-    if (n > CLGAN_MAX_CLASSES) break; /* enough to say there are too many */
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **nv = realloc(v, (size_t)cap * sizeof *v);
-      if (!nv) {
-        st = CLGAN_ERR_NOMEM;
-        break;
-      }
-      v = nv;
-    }
-    if (!(v[n] = strdup(e->d_name))) {
-      st = CLGAN_ERR_NOMEM;
-      break;
-    }
-    n++;
-  }
-  closedir(d);
-  if (st != CLGAN_OK) {
-    free_names(v, n);
-    return clgan_error(st, "out of host memory listing '%s'", dir);
-  }
-  if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_names);
-  *names = v;
-  *count = n;
-  return CLGAN_OK;
+  return list_dir(dir, keep_subdir, CLGAN_MAX_CLASSES, names, count);
 }
 
 /* A folder without PNG files of its own: each subfolder holding PNG files is a class. */
