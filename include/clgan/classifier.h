@@ -74,6 +74,23 @@ clgan_status clgan_classifier_features(clgan_classifier *c, const float *images,
 clgan_status clgan_classifier_accuracy(clgan_classifier *c, const clgan_dataset *ds,
                                        double *accuracy, double *per_class);
 
+/* ---- files and training (used by `clgan classify`) ---- */
+
+#define CLGAN_CLASSIFIER_FORMAT "clgan-classifier-1"
+
+/* The feature layer of a resolved classifier net: the node named "feat", else the layer
+ * whose output the final linear reads; -1 if that is the image itself. */
+int clgan_classifier_feature_layer(const clgan_net_desc *d);
+
+/* Writes a classifier file atomically: tensors "classifier.<node>.weight", ".bias",
+ * ".running_mean", ".running_var", ".num_batches_tracked" (PyTorch names and layouts),
+ * metadata format, clgan_version, model (its text), image_channels, classes, then the
+ * caller's keys/values (e.g. class_names as lines, command, seed, epochs, test_accuracy). */
+clgan_status clgan_classifier_save(const char *path, const clgan_model *m, const float *params,
+                                   const float *stats, long long bn_batches,
+                                   const char *const *keys, const char *const *values,
+                                   int nmeta);
+
 #ifdef __cplusplus
 }
 #endif
