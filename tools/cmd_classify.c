@@ -17,8 +17,8 @@ static void help_train(void) {
   printf(
       "usage: clgan classify train [--data PATH] [--test PATH] [--model fmnist-classifier|FILE]\n"
       "                            [--epochs N | --iters N] [--batch 64] [--lr 1e-3]\n"
-      "                            [--seed S] [--out FILE.safetensors] [--max-images N]\n"
-      "                            [--device D]\n\n"
+      "                            [--schedule cosine|constant] [--seed S]\n"
+      "                            [--out FILE.safetensors] [--max-images N] [--device D]\n\n"
       "Trains an image classifier on a labelled dataset with softmax cross-entropy and Adam\n"
       "(beta 0.9, 0.999), and writes it as safetensors (tensors classifier.<node>.weight ...,\n"
       "metadata: model, class names, the command line, seed, epochs, test accuracy).\n"
@@ -28,6 +28,8 @@ static void help_train(void) {
       "  --model M      fmnist-classifier (default) or a model file with a 'classifier' section\n"
       "  --epochs N     passes over the data (default 5); or --iters N steps\n"
       "  --batch N      batch size (default 64); --lr X Adam's step (default 1e-3)\n"
+      "  --schedule S   cosine (default): the step falls from --lr to 0 along a half cosine\n"
+      "                 over the run; constant: --lr throughout\n"
       "  --seed S       weights, dropout and data order all follow it (default 1): the same\n"
       "                 command on the same device gives the same file, bit for bit\n"
       "  --out FILE     default classifier.safetensors; written atomically at the end\n"
@@ -108,6 +110,13 @@ static clgan_status check_out(const char *out) {
   return s;
 }
 
+/* The step of iteration `step` (from 0) of `total`: cosine annealing from lr to 0, in
+ * double then rounded once, so every run computes the same float. */
+static float step_lr(double lr, int cosine, long long step, long long total) {
+  if (!cosine) return (float)lr;
+  return (float)(lr * 0.5 * (1.0 + cos(3.14159265358979323846 * (double)step / (double)total)));
+}
+
 static clgan_status need_labels(const clgan_dataset *ds, int classes) {
   if (!ds->labels)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "%s has no labels: a classifier trains on "
@@ -134,7 +143,7 @@ static clgan_classifier wrap(clgan_ctx *ctx, clgan_model *m, clgan_net *net, int
 
 static int classify_train(int argc, char **argv) {
   const char *device = NULL, *model_name = "fmnist-classifier", *data = NULL, *test = NULL;
-  const char *out = "classifier.safetensors";
+  const char *out = "classifier.safetensors", *schedule = "cosine";
   long epochs = 5, iters = 0, batch = 64, seed = 1, max_images = 0;
   double lr = 1e-3;
   int seen_epochs = 0, seen_iters = 0;
@@ -147,6 +156,7 @@ static int classify_train(int argc, char **argv) {
       {"--iters", OPT_LONG, &iters, 1, 1000000000, &seen_iters},
       {"--batch", OPT_LONG, &batch, 1, 65536, NULL},
       {"--lr", OPT_DOUBLE, &lr, 1e-12, 10.0, NULL},
+      {"--schedule", OPT_STRING, &schedule, 0, 0, NULL},
       {"--seed", OPT_LONG, &seed, 0, 2147483647, NULL},
       {"--out", OPT_STRING, &out, 0, 0, NULL},
       {"--max-images", OPT_LONG, &max_images, 1, 1000000000, NULL},
@@ -160,6 +170,10 @@ static int classify_train(int argc, char **argv) {
   if (seen_epochs && seen_iters)
     return cli_usage_error("classify train", "--epochs and --iters exclude each other");
   if (!*out) return cli_usage_error("classify train", "--out needs a file name");
+  int cosine = !strcmp(schedule, "cosine");
+  if (!cosine && strcmp(schedule, "constant"))
+    return cli_usage_error("classify train", "--schedule takes cosine or constant, not '%s'",
+                           schedule);
 
   clgan_model model;
   clgan_status s = clgan_model_load(model_name, &model);
@@ -250,7 +264,7 @@ static int classify_train(int argc, char **argv) {
         (s = clgan_softmax_xent(ctx, B, K, clgan_net_output(net), CLGAN_VIEW(labels, 0), 1.0f,
                                 CLGAN_VIEW(metrics, 2 * (size_t)slot), CLGAN_VIEW(dlogits, 0))) ||
         (s = clgan_net_backward(net, B, CLGAN_VIEW(dlogits, 0), 1, 0, CLGAN_NONE)) ||
-        (s = clgan_net_adam(net, (float)lr, 0.9f, 0.999f, 1e-8f, 0.0f)))
+        (s = clgan_net_adam(net, step_lr(lr, cosine, step, total), 0.9f, 0.999f, 1e-8f, 0.0f)))
       break;
     int end_epoch = p + 1 == ipe || step + 1 == total;
     if (slot == LOG - 1 || end_epoch) {
@@ -301,10 +315,10 @@ static int classify_train(int argc, char **argv) {
   snprintf(lr_s, sizeof lr_s, "%.9g", (float)lr);
   snprintf(n_s, sizeof n_s, "%d", ds.count);
   const char *keys[] = {"class_names", "command", "seed", "epochs", "iterations", "batch",
-                        "lr", "data", "train_images", "test_data", "test_accuracy"};
-  const char *vals[] = {names, cmd, seed_s, ep_s, it_s, b_s, lr_s, ds.source, n_s,
+                        "lr", "schedule", "data", "train_images", "test_data", "test_accuracy"};
+  const char *vals[] = {names, cmd, seed_s, ep_s, it_s, b_s, lr_s, schedule, ds.source, n_s,
                         test ? ts.source : "", acc_s};
-  int nk = test ? 11 : 9;
+  int nk = test ? 12 : 10;
   if ((s = clgan_classifier_save(out, &model, params, stats, net->bn_batches, keys, vals, nk)))
     goto done;
   fprintf(stderr, "wrote %s (%.1f s)\n", out, cli_now() - t0);
