@@ -56,7 +56,7 @@ static void test_model_files(void) {
   EXPECT_BAD("model t\nimage 1 4 4\nclassifier\n  input z\n  flatten\n  linear 3\n",
              "a classifier takes one input, 'image'");
   EXPECT_BAD("model t\nclassifier\n  flatten\n  linear 3\n", "missing 'image C H W'");
-  EXPECT_BAD("model t\nimage 1 4 4\nclassifier\nclassifier\n  linear 3\n",
+  EXPECT_BAD("model t\nimage 1 4 4\nclassifier\n  flatten\nclassifier\n  linear 3\n",
              "second 'classifier' section");
 }
 
