@@ -14,6 +14,7 @@ static const struct {
     {"generate", cmd_generate, "write images from a checkpoint's generator"},
     {"bench", cmd_bench, "measure speed: kernel start-up, operators, training"},
     {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model on a device"},
+    {"classify", cmd_classify, "train or test an image classifier (clgan eval's features)"},
 };
 
 static void usage(FILE *f) {

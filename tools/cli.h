@@ -35,6 +35,7 @@ int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */
+int cmd_classify(int argc, char **argv); /* tools/cmd_classify.c */
 /* `clgan bench ops|train` (tools/bench_ops.c, tools/bench_train.c); until those files exist,
  * weak placeholders in tools/cmd_bench.c answer "not implemented yet". */
 int cmd_bench_ops(int argc, char **argv);

@@ -96,23 +96,34 @@ typedef struct clgan_net_desc {
   size_t stat_count;              /* floats of batch-norm running statistics */
 } clgan_net_desc;
 
+/* What a model file describes. */
+enum {
+  CLGAN_MODEL_GAN = 0,            /* generator + discriminator sections */
+  CLGAN_MODEL_CLASSIFIER = 1      /* one classifier section: image -> K logits */
+};
+
 typedef struct clgan_model {
   char name[64];
+  int kind;                       /* CLGAN_MODEL_GAN or CLGAN_MODEL_CLASSIFIER */
   int nz;                         /* latent size */
   int image_c, image_h, image_w;  /* image_c 0 = taken from the data ("auto") */
   int classes;                    /* > 0: a conditional model, labels 0..classes-1 */
   int loss;                       /* -1, or the default GAN loss (clgan_gan_loss) */
-  clgan_net_desc g, d;
+  clgan_net_desc g, d;            /* a GAN's networks (empty for a classifier) */
+  clgan_net_desc c;               /* a classifier's network: image -> (K,1,1) logits; classes
+                                     = K after clgan_model_resolve */
   char *text;                     /* the model file text (stored in checkpoints) */
 } clgan_model;
 
 /* Parses a model file's text. `source` names it in errors ("samples/dcgan28.model").
  * Shapes are not resolved yet (image_c may be auto): call clgan_model_resolve. */
 clgan_status clgan_model_parse(const char *text, const char *source, clgan_model *out);
-/* Loads "dcgan28" / "dcgan64" (built-in presets, same text as the samples/ model files) or a path. */
+/* Loads "dcgan28" / "dcgan64" / "cdcgan28" / "cdcgan28-proj" / "fmnist-classifier" (built-in
+ * presets, same text as the samples/ model files) or a path. */
 clgan_status clgan_model_load(const char *name_or_path, clgan_model *out);
 /* Fixes the image channels (if auto) and infers every layer's shapes and parameter
- * layout; checks G's output equals the image shape and D's output is one logit.
+ * layout; checks G's output equals the image shape and D's output is one logit (a
+ * classifier: only its net, whose final linear K the parser already checked).
  * Shapes that do not chain -> CLGAN_ERR_INVALID_ARG naming the layer's line. */
 clgan_status clgan_model_resolve(clgan_model *m, int image_channels);
 void clgan_model_free(clgan_model *m);

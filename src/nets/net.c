@@ -144,9 +144,14 @@ static int plan_make(const clgan_net_desc *d, int batch, net_plan *p) {
       at += 2 * (size_t)batch * (size_t)l->out_c;
     }
     if (l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT) {
-      clgan_conv c = layer_conv(l, batch);
-      size_t w = clgan_conv_workspace(&c);
-      if (w > ws) ws = w;
+      /* every n <= batch: the scratch of n samples is not monotonic in n (a batch over
+       * the chunk cap is split in halves, while a slightly smaller one is not), and a
+       * forward of fewer samples than the batch (a classifier's last chunk) must fit */
+      for (int n = batch; n >= 1; n--) {
+        clgan_conv c = layer_conv(l, n);
+        size_t w = clgan_conv_workspace(&c);
+        if (w > ws) ws = w;
+      }
     }
   }
   p->act_floats = at;
