@@ -125,6 +125,15 @@ clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *
 /* Mean pairwise L2 distance of the images (a diversity measure; mode collapse -> 0). */
 clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out);
 
+/* The truncation trick: n values of the standard normal stream (seed, counter), each
+ * redrawn until |z| <= bound. Attempt 0 of value i is the stream's own value i (so a bound
+ * no value exceeds changes nothing); attempt k >= 1 is the value at counter + i + k * 2^40
+ * of the same stream: a pure function of (seed, i, k), so the result is reproducible and
+ * does not depend on n or the order of the work. bound >= 0.01 (below that the expected
+ * 1/(0.8 bound) attempts grow); CLGAN_ERR_INVALID_ARG otherwise. */
+clgan_status clgan_truncated_normal(size_t n, unsigned long long seed, unsigned long long counter,
+                                    float bound, float *out);
+
 /* Fixed noise for sample grids: n x nz normals from (seed, stream 2). */
 void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z);
 

@@ -441,3 +441,20 @@ clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int siz
 void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z) {
   clgan_philox_normal((size_t)n * nz, seed + STREAM_FIXED, 0, 0.0f, 1.0f, z);
 }
+
+clgan_status clgan_truncated_normal(size_t n, unsigned long long seed, unsigned long long counter,
+                                    float bound, float *out) {
+  if (!(bound >= 0.01f))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "truncation bound %g: it must be at least 0.01",
+                       (double)bound);
+  clgan_philox_normal(n, seed, counter, 0.0f, 1.0f, out);
+  for (size_t i = 0; i < n; i++)
+    for (unsigned long long k = 1; !(fabsf(out[i]) <= bound); k++) {
+      /* P(|z| <= 0.01) is 0.008: 2^22 misses in a row have probability below 1e-14000 */
+      if (k > (1ull << 22))
+        return clgan_error(CLGAN_ERR_INTERNAL, "truncation: value %zu found no draw within "
+                           "%g", i, (double)bound);
+      clgan_philox_normal(1, seed, counter + i + (k << 40), 0.0f, 1.0f, &out[i]);
+    }
+  return CLGAN_OK;
+}
