@@ -61,6 +61,7 @@ typedef struct clgan_gan {
   long long step;             /* iterations completed */
   cl_mem ema;                 /* (G's param_count) the EMA of G's weights (cfg.ema_decay > 0),
                                  else NULL; its batch-norm statistics are G's own */
+  int ema_shown;              /* clgan_gan_use_ema: G's params and ema handles swapped */
   cl_mem snap[9];             /* clgan_gan_snapshot: copies of both nets' arenas (and ema) */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
 } clgan_gan;

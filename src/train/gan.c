@@ -164,12 +164,11 @@ clgan_status clgan_gan_ema_step(clgan_gan *gan, long long step) {
 }
 
 void clgan_gan_use_ema(clgan_gan *gan, int on) {
-  if (!gan->ema) return;
-  int now = gan->g->params == gan->ema;
-  if (!on == !now) return;
+  if (!gan->ema || !on == !gan->ema_shown) return;
   cl_mem t = gan->g->params; /* swap handles: the other one waits in gan->ema */
   gan->g->params = gan->ema;
   gan->ema = t;
+  gan->ema_shown = on != 0;
 }
 
 clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step) {
