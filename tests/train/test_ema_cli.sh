@@ -69,6 +69,28 @@ expect_fail 2 "learning rates 0.0001 (G) and 0.0003 (D)" "resume, --lr against T
 expect_fail 2 "--ema 0.9 conflicts with the checkpoint's EMA decay 0 (off)" "resume a plain run with --ema" \
   "$CLGAN" train --resume "$T/p/latest.safetensors" --ema 0.9 --iters 3 --out "$T/p"
 
+# --on-nan skip rolls the EMA back with the rest: a run with a poisoned iteration finishes
+# and its EMA checkpoint generates
+CLGAN_FAULT_NAN_AT=3 check "--on-nan skip with EMA finishes" "$CLGAN" train $SMALL $EMA --iters 5 \
+  --on-nan skip --out "$T/s"
+check "skip run reached 5" test -s "$T/s/checkpoints/ckpt_00000005.safetensors"
+finite_ema() { # every generator_ema.* float of a checkpoint is finite
+  python3 - "$1" <<'PY'
+import json, math, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+vals = [v for k, t in h.items() if k.startswith("generator_ema.") and t["dtype"] == "F32"
+        for v in struct.unpack("<%df" % ((t["data_offsets"][1] - t["data_offsets"][0]) // 4),
+                               b[8 + n + t["data_offsets"][0]:8 + n + t["data_offsets"][1]])]
+sys.exit(0 if vals and all(math.isfinite(v) for v in vals) else 1)
+PY
+}
+if command -v python3 >/dev/null; then
+  check "skip run's EMA is finite" finite_ema "$T/s/latest.safetensors"
+fi
+check "skip run's EMA generates" "$CLGAN" generate --checkpoint "$T/s/latest.safetensors" --count 2 --out "$T/sg"
+
 # --lr X --lr-g Y: G at Y, D at X
 check "--lr with --lr-g" "$CLGAN" train $SMALL --lr 3e-4 --lr-g 1e-4 --iters 1 --out "$T/l"
 check "lr_g from --lr-g" test "$(meta "$T/l/latest.safetensors" lr_g)" = 9.99999975e-05
