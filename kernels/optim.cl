@@ -35,3 +35,16 @@ __kernel void sgd_step(const ulong n, __global float *p, const ulong po,
   }
   p[po + i] = pi - lr * d;
 }
+
+/* Exponential moving average of a parameter arena: e = decay * e + (1 - decay) * p, computed
+ * as fma(decay, e, omd * p) with omd = 1 - decay rounded to a float by the host. fma is
+ * correctly rounded, and the product omd * p is not added to anything, so the result is
+ * the same bits as the host's fmaf(decay, e, omd * p) whatever the compiler contracts. */
+__kernel void ema_update(const ulong n, __global const float *p, const ulong po,
+                         __global float *e, const ulong eo, const float decay,
+                         const float omd) {
+  size_t i = get_global_id(0);
+  if (i >= n) return;
+  float q = omd * p[po + i];
+  e[eo + i] = fma(decay, e[eo + i], q);
+}

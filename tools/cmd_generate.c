@@ -13,8 +13,9 @@
 static void help(void) {
   printf("usage: clgan generate --checkpoint CKPT [--count N] [--seed S] [--out DIR]\n"
          "                      [--grid] [--interpolate] [--steps K] [--batch-stats]\n"
-         "                      [--class N|NAME] [--device D]\n\n"
-         "Writes images made by the checkpoint's generator.\n"
+         "                      [--class N|NAME] [--truncation T] [--no-ema] [--device D]\n\n"
+         "Writes images made by the checkpoint's generator: its EMA weights\n"
+         "(generator_ema.*) when the run kept them (clgan train --ema), else G's own.\n"
          "  --count N       images (default 64); with --interpolate, the number of walks.\n"
          "                  A conditional model without --class: N images of every class\n"
          "                  (default 8), class by class; the grid has one row per class,\n"
@@ -28,7 +29,11 @@ static void help(void) {
          "                  interpolation) from one noise vector to the next, in K steps\n"
          "  --steps K       steps of a walk (default 10)\n"
          "  --batch-stats   batch norm with each batch's own statistics, as PyTorch's DCGAN\n"
-         "                  example samples in training mode (default: running statistics)\n");
+         "                  example samples in training mode (default: running statistics)\n"
+         "  --truncation T  the truncation trick: every noise value is redrawn until |z| <= T\n"
+         "                  (T >= 0.01; e.g. 0.5 to 1: less variety, cleaner images), the\n"
+         "                  same for the same --seed; with --interpolate, the walks' ends\n"
+         "  --no-ema        use G's own weights even when the checkpoint has EMA weights\n");
 }
 
 /* Spherical interpolation, the usual walk for Gaussian latents (stays on the shell). */
@@ -95,7 +100,8 @@ static int class_usage_error(const class_list *c, const char *arg) {
 int cmd_generate(int argc, char **argv) {
   const char *ckpt_path = NULL, *out = "generated", *device = NULL, *class_arg = NULL;
   long count = 64, seed = 1, steps = 10;
-  int grid = 0, interp = 0, batch_stats = 0, seen_count = 0;
+  int grid = 0, interp = 0, batch_stats = 0, seen_count = 0, no_ema = 0, seen_trunc = 0;
+  double trunc = 0.0;
   const cli_opt opts[] = {
       {"--checkpoint", OPT_STRING, &ckpt_path, 0, 0, NULL},
       {"--count", OPT_LONG, &count, 1, 100000, &seen_count},
@@ -107,6 +113,8 @@ int cmd_generate(int argc, char **argv) {
       {"--batch-stats", OPT_FLAG, &batch_stats, 0, 0, NULL},
       {"--device", OPT_STRING, &device, 0, 0, NULL},
       {"--class", OPT_STRING, &class_arg, 0, 0, NULL},
+      {"--truncation", OPT_DOUBLE, &trunc, -1e300, 1e300, &seen_trunc},
+      {"--no-ema", OPT_FLAG, &no_ema, 0, 0, NULL},
   };
   int rc = cli_parse_opts("generate", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -116,6 +124,9 @@ int cmd_generate(int argc, char **argv) {
   if (rc) return rc;
   if (!ckpt_path) return cli_usage_error("generate", "--checkpoint is required");
   if (grid && interp) return cli_usage_error("generate", "--grid and --interpolate conflict");
+  if (seen_trunc && !(trunc >= 0.01))
+    return cli_usage_error("generate", "--truncation must be a bound on |z| of at least 0.01 "
+                           "(e.g. 0.5 to 1; 3 or more changes little), got %g", trunc);
 
   clgan_st_file f;
   clgan_model m;
@@ -170,19 +181,29 @@ int cmd_generate(int argc, char **argv) {
       s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
       goto done;
     }
-    clgan_philox_normal((size_t)(count + 1) * m.nz, (unsigned long long)seed, 0, 0, 1, ends);
+    if (seen_trunc)
+      s = clgan_truncated_normal((size_t)(count + 1) * m.nz, (unsigned long long)seed, 0,
+                                 (float)trunc, ends);
+    else
+      clgan_philox_normal((size_t)(count + 1) * m.nz, (unsigned long long)seed, 0, 0, 1, ends);
     for (long r = 0; r < count; r++)
       for (long k = 0; k < steps; k++)
         slerp(ends + r * m.nz, ends + (r + 1) * m.nz, m.nz, (float)k / (float)(steps - 1),
               z + (r * steps + k) * m.nz);
     free(ends);
+  } else if (seen_trunc) {
+    s = clgan_truncated_normal((size_t)n * m.nz, (unsigned long long)seed, 0, (float)trunc, z);
   } else {
     clgan_philox_normal((size_t)n * m.nz, (unsigned long long)seed, 0, 0, 1, z);
   }
+  if (s) goto done;
   if ((s = clgan_ctx_create(device, 0, &ctx))) goto done;
   int batch = n < 64 ? n : 64;
   if ((s = clgan_net_create(ctx, &m.g, batch, 0, "G", &g))) goto done;
-  if ((s = clgan_checkpoint_restore_net(&f, "generator", g))) {
+  /* the EMA weights when the run kept them (train --ema), unless --no-ema */
+  int ema = !no_ema && clgan_safetensors_meta(&f, "ema_decay") != NULL;
+  if (ema) fprintf(stderr, "clgan generate: using the EMA of G's weights (--no-ema: G's own)\n");
+  if ((s = clgan_checkpoint_restore_net(&f, ema ? "generator_ema" : "generator", g))) {
     clgan_error_prefix("checkpoint '%s': ", ckpt_path);
     goto done;
   }

@@ -37,6 +37,7 @@ static void help(void) {
   printf(
       "usage: clgan train [--device D] [--model dcgan28|dcgan64|FILE] [--data PATH]\n"
       "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
+      "                   [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
       "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
       "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n\n"
@@ -54,6 +55,13 @@ static void help(void) {
       "                       the start of training (a resumed run trains the rest)\n"
       "  --batch N            batch size (default 64)\n"
       "  --lr X, --beta1 X    Adam settings for both networks (default 2e-4, 0.5)\n"
+      "  --lr-g X, --lr-d X   one network's rate (TTUR, e.g. --lr-g 1e-4 --lr-d 4e-4); each\n"
+      "                       wins over --lr for its network\n"
+      "  --ema DECAY          keep an exponential moving average of G's weights (e.g. 0.999;\n"
+      "                       0 = off, the default): it draws the sample grids, is saved as\n"
+      "                       generator_ema.* and is what `clgan generate` uses\n"
+      "  --ema-start N        the average starts after N iterations (default 0); until then\n"
+      "                       it is a copy of G's weights\n"
       "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge; a\n"
       "                       model file's `loss` line changes the default\n"
       "  --seed S             weights, noise and data order all follow it (default 1)\n"
@@ -213,10 +221,13 @@ static clgan_status write_samples(const char *dir, const char *name, clgan_gan *
   int size = m->image_c * m->image_h * m->image_w;
   float *img = malloc(sizeof(float) * (size_t)nfixed * size);
   if (!img) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  /* with EMA the grids show the averaged weights (with G's running statistics) */
+  clgan_gan_use_ema(gan, 1);
   clgan_status s = cond->labels
                        ? clgan_generate_labels(gan->g, fixed_z, cond->labels, nfixed,
                                                CLGAN_BN_EVAL, img)
                        : clgan_generate(gan->g, fixed_z, nfixed, CLGAN_BN_EVAL, img);
+  clgan_gan_use_ema(gan, 0);
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   if (!s && cond->labels)
@@ -245,6 +256,8 @@ int cmd_train(int argc, char **argv) {
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
     return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
   int skip_nan = !strcmp(a.on_nan, "skip");
+  if (a.seen_ema_start && !a.seen_ema && !a.resume)
+    return cli_usage_error("train", "--ema-start needs --ema DECAY (EMA is off by default)");
 
   /* Everything that can be refused is refused before any output is touched. */
   clgan_status s;
@@ -271,7 +284,10 @@ int cmd_train(int argc, char **argv) {
   } else {
     if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
     cfg.batch = (int)a.batch;
-    cfg.lr_g = cfg.lr_d = (float)a.lr;
+    cfg.lr_g = (float)train_args_lr(&a, 0);
+    cfg.lr_d = (float)train_args_lr(&a, 1);
+    cfg.ema_decay = (float)a.ema;
+    cfg.ema_start = a.ema_start;
     cfg.beta1 = (float)a.beta1;
     cfg.loss = loss;
     cfg.seed = (unsigned long long)a.seed;
@@ -335,6 +351,11 @@ int cmd_train(int argc, char **argv) {
           "g-loss %s, %lld iterations; GEMM plan: %s\n", model.name, ctx->info.name,
           ctx->info.platform_name, ds.source, model.image_c, model.image_h, model.image_w,
           cfg.batch, clgan_gan_loss_name(cfg.loss), total, plan ? plan->origin : "?");
+  if (cfg.lr_g != cfg.lr_d)
+    fprintf(stderr, "clgan train: learning rates %g (G), %g (D)\n", cfg.lr_g, cfg.lr_d);
+  if (cfg.ema_decay > 0.0f)
+    fprintf(stderr, "clgan train: EMA of G's weights, decay %g, averaging after iteration "
+            "%lld; the samples show it\n", cfg.ema_decay, cfg.ema_start);
 
   clgan_gan *gan = NULL;
   int nfixed = 64;

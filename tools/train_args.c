@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "cli.h"
 #include "cli_opts.h"
 
 int train_args_parse(int argc, char **argv, train_args *a) {
@@ -18,6 +19,10 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--iters", OPT_LONG, &a->iters, 1, 1000000000, &a->seen_iters},
       {"--batch", OPT_LONG, &a->batch, 1, 65536, &a->seen_batch},
       {"--lr", OPT_DOUBLE, &a->lr, 1e-12, 10.0, &a->seen_lr},
+      {"--lr-g", OPT_DOUBLE, &a->lr_g, 1e-12, 10.0, &a->seen_lr_g},
+      {"--lr-d", OPT_DOUBLE, &a->lr_d, 1e-12, 10.0, &a->seen_lr_d},
+      {"--ema", OPT_DOUBLE, &a->ema, -1e300, 1e300, &a->seen_ema},
+      {"--ema-start", OPT_LONG, &a->ema_start, 0, 1000000000, &a->seen_ema_start},
       {"--beta1", OPT_DOUBLE, &a->beta1, 0.0, 0.999999, &a->seen_beta1},
       {"--g-loss", OPT_STRING, &a->g_loss, 0, 0, &a->seen_loss},
       {"--seed", OPT_LONG, &a->seed, 0, 2147483647, &a->seen_seed},
@@ -30,5 +35,17 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--max-images", OPT_LONG, &a->max_images, 1, 1000000000, NULL},
       {"--on-nan", OPT_STRING, &a->on_nan, 0, 0, NULL},
   };
-  return cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
+  if (rc) return rc;
+  /* a float decay of 1 would freeze the average at G's initial weights */
+  if (!(a->ema >= 0.0 && a->ema < 1.0 && (float)a->ema < 1.0f))
+    return cli_usage_error("train", "--ema must be a decay in [0, 1), e.g. 0.999 (an average "
+                           "over about 1000 iterations); 0 turns EMA off; got %g", a->ema);
+  return 0;
+}
+
+double train_args_lr(const train_args *a, int which) {
+  if (which == 0 && a->seen_lr_g) return a->lr_g;
+  if (which == 1 && a->seen_lr_d) return a->lr_d;
+  return a->lr;
 }

@@ -6,12 +6,17 @@
 typedef struct train_args {
   const char *device, *model, *data, *out, *resume, *g_loss, *on_nan;
   long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
-  double lr, beta1;
+  long ema_start;
+  double lr, beta1, lr_g, lr_d, ema;
   int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
+  int seen_lr_g, seen_lr_d, seen_ema, seen_ema_start;
 } train_args;
 
 /* Fills the defaults, then parses argv[1..]: 0, CLI_USAGE after a usage error, or -1 for
- * --help (see cli_parse_opts). */
+ * --help (see cli_parse_opts). On 0, ema is in [0, 1) also as a float. The rates:
+ * --lr sets both, --lr-g / --lr-d set one and win over --lr (train_args_lr). */
 int train_args_parse(int argc, char **argv, train_args *a);
+/* The rates the flags ask for: G's (which = 0) or D's (1). */
+double train_args_lr(const train_args *a, int which);
 
 #endif

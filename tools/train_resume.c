@@ -52,8 +52,10 @@ int train_resume_check(const train_args *a, const clgan_train_config *cfg,
     snprintf(stored, sizeof stored, "%d", cfg->batch);
     return conflict("--batch", given, "batch", stored, stored);
   }
-  /* --lr sets both networks' rates; the checkpoint stores each as a float (exactly) */
-  if (a->seen_lr && ((float)a->lr != cfg->lr_g || (float)a->lr != cfg->lr_d)) {
+  /* --lr sets both networks' rates, --lr-g / --lr-d one each and win over --lr; the
+   * checkpoint stores each as a float (exactly) */
+  if (a->seen_lr && !a->seen_lr_g && !a->seen_lr_d &&
+      ((float)a->lr != cfg->lr_g || (float)a->lr != cfg->lr_d)) {
     snprintf(given, sizeof given, "%g", a->lr);
     if (cfg->lr_g == cfg->lr_d) {
       fmt_float(stored, sizeof stored, cfg->lr_g);
@@ -64,6 +66,28 @@ int train_resume_check(const train_args *a, const clgan_train_config *cfg,
     fmt_float(d, sizeof d, cfg->lr_d);
     snprintf(stored, sizeof stored, "%s (G) and %s (D)", g, d);
     return conflict("--lr", given, "learning rates", stored, NULL);
+  }
+  for (int k = 0; k < 2 && (a->seen_lr_g || a->seen_lr_d); k++) {
+    int specific = k ? a->seen_lr_d : a->seen_lr_g;
+    if (!specific && !a->seen_lr) continue;
+    float want = (float)train_args_lr(a, k), have = k ? cfg->lr_d : cfg->lr_g;
+    if (want == have) continue;
+    snprintf(given, sizeof given, "%g", train_args_lr(a, k));
+    fmt_float(stored, sizeof stored, have);
+    const char *flag = specific ? (k ? "--lr-d" : "--lr-g") : "--lr";
+    return conflict(flag, given, k ? "D learning rate" : "G learning rate", stored,
+                    specific ? stored : NULL);
+  }
+  if (a->seen_ema && (float)a->ema != cfg->ema_decay) {
+    snprintf(given, sizeof given, "%g", a->ema);
+    fmt_float(stored, sizeof stored, cfg->ema_decay);
+    if (cfg->ema_decay == 0.0f) snprintf(stored, sizeof stored, "0 (off)");
+    return conflict("--ema", given, "EMA decay", stored, cfg->ema_decay == 0.0f ? "0" : stored);
+  }
+  if (a->seen_ema_start && a->ema_start != cfg->ema_start) {
+    snprintf(given, sizeof given, "%ld", a->ema_start);
+    snprintf(stored, sizeof stored, "%lld", cfg->ema_start);
+    return conflict("--ema-start", given, "EMA start", stored, stored);
   }
   if (a->seen_beta1 && (float)a->beta1 != cfg->beta1) {
     snprintf(given, sizeof given, "%g", a->beta1);

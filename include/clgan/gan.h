@@ -27,6 +27,10 @@ typedef struct clgan_train_config {
   float lr_g, lr_d, beta1, beta2, eps;
   clgan_gan_loss loss;
   unsigned long long seed;
+  /* EMA of G's weights: decay in [0, 1) (0: off, the default); for the first ema_start
+   * iterations the average is a copy of G's weights, after them it averages */
+  float ema_decay;
+  long long ema_start;
 } clgan_train_config;
 
 void clgan_train_config_default(clgan_train_config *c);
@@ -55,7 +59,10 @@ typedef struct clgan_gan {
   cl_mem labels;              /* conditional models: (2 batch) int32, the real batch's labels
                                  then the classes G is asked for; else NULL */
   long long step;             /* iterations completed */
-  cl_mem snap[8];             /* clgan_gan_snapshot: copies of both nets' arenas */
+  cl_mem ema;                 /* (G's param_count) the EMA of G's weights (cfg.ema_decay > 0),
+                                 else NULL; its batch-norm statistics are G's own */
+  int ema_shown;              /* clgan_gan_use_ema: G's params and ema handles swapped */
+  cl_mem snap[9];             /* clgan_gan_snapshot: copies of both nets' arenas (and ema) */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
 } clgan_gan;
 
@@ -65,6 +72,14 @@ void clgan_gan_free(clgan_gan *gan);
 
 /* Fresh DCGAN initial weights from cfg.seed (same on every device). */
 clgan_status clgan_gan_init_params(clgan_gan *gan);
+
+/* The EMA's update after the G step of iteration `step` (1-based): a copy of G's weights
+ * while step <= ema_start, else ema = decay * ema + (1 - decay) * G (one launch either
+ * way; clgan_ema_update). Nothing without EMA. clgan_gan_iteration calls it. */
+clgan_status clgan_gan_ema_step(clgan_gan *gan, long long step);
+/* Points G's parameter arena at the EMA (on = 1) or back at G's own weights (on = 0), for
+ * sampling: G's batch-norm statistics serve both. No-op without EMA. */
+void clgan_gan_use_ema(clgan_gan *gan, int on);
 
 /* Noise of iteration `step`: a Philox stream, so resuming reproduces it exactly. */
 clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step);
@@ -111,14 +126,25 @@ clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *
 /* Mean pairwise L2 distance of the images (a diversity measure; mode collapse -> 0). */
 clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out);
 
+/* The truncation trick: n values of the standard normal stream (seed, counter), each
+ * redrawn until |z| <= bound. Attempt 0 of value i is the stream's own value i (so a bound
+ * no value exceeds changes nothing); attempt k >= 1 is the value at counter + i + k * 2^40
+ * of the same stream: a pure function of (seed, i, k), so the result is reproducible and
+ * does not depend on n or the order of the work. bound >= 0.01 (below that the expected
+ * 1/(0.8 bound) attempts grow); CLGAN_ERR_INVALID_ARG otherwise. */
+clgan_status clgan_truncated_normal(size_t n, unsigned long long seed, unsigned long long counter,
+                                    float bound, float *out);
+
 /* Fixed noise for sample grids: n x nz normals from (seed, stream 2). */
 void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z);
 
 /* ---- checkpoints (src/train/checkpoint.c) ----
  * Tensors: "generator.<i>.weight|bias|running_mean|running_var|num_batches_tracked",
  * "discriminator.<i>...." (i = layer index, as in an nn.Sequential of the model file's
- * layers), "adam_m.generator.<i>.weight", "adam_v....". Metadata: format, version, the
- * model file text, the configuration, step, epoch, Adam steps, the data source. */
+ * layers), "adam_m.generator.<i>.weight", "adam_v....", and with EMA
+ * "generator_ema.<i>...." (the EMA weights with G's batch-norm statistics). Metadata:
+ * format, version, the model file text, the configuration (ema_decay and ema_start only
+ * with EMA), step, epoch, Adam steps, the data source. */
 typedef struct clgan_train_state {
   long long epoch;
   char data[1024];            /* the data source, informational */

@@ -184,6 +184,14 @@ clgan_status clgan_sgd_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_vi
                             clgan_view buf, float lr, float momentum, float weight_decay,
                             long step);
 
+/* Exponential moving average (EMA of a generator's weights): ema[i] = decay * ema[i] +
+ * (1 - decay) * param[i], one launch, decay in [0, 1]. Computed as fma(decay, ema,
+ * (1 - decay) * param) with 1 - decay rounded to a float: the host twin below gives the
+ * same bits. */
+clgan_status clgan_ema_update(clgan_ctx *ctx, size_t n, float decay, clgan_view param,
+                              clgan_view ema);
+void clgan_ema_update_host(size_t n, float decay, const float *param, float *ema);
+
 /* ---- counter-based random numbers (src/ops/ops_rng.c, Philox4x32-10) ----
  * Value i of a stream is a pure function of (seed, counter + i): the same on every device
  * and on the host (clgan_philox_* below), whatever the launch shape. */

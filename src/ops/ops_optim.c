@@ -58,3 +58,29 @@ clgan_status clgan_sgd_step(clgan_ctx *ctx, size_t n, clgan_view param, clgan_vi
   if ((s = clgan_set_args(k, "sgd_step", 12, args))) return s;
   return clgan_launch_1d(ctx, k, "sgd_step", n, 0);
 }
+
+clgan_status clgan_ema_update(clgan_ctx *ctx, size_t n, float decay, clgan_view param,
+                              clgan_view ema) {
+  if (!(decay >= 0.0f && decay <= 1.0f))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "ema: decay %g outside [0, 1]", (double)decay);
+  if (n == 0) return CLGAN_OK;
+  if (!param.mem || !ema.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "ema: param and ema are required");
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "optim", "ema_update", &k);
+  if (s) return s;
+  cl_float d = decay, omd = 1.0f - decay;
+  cl_ulong nn = n, po = param.off, eo = ema.off;
+  clgan_karg args[] = {CLGAN_KARG(nn), CLGAN_KARG(param.mem), CLGAN_KARG(po),
+                       CLGAN_KARG(ema.mem), CLGAN_KARG(eo), CLGAN_KARG(d), CLGAN_KARG(omd)};
+  if ((s = clgan_set_args(k, "ema_update", 7, args))) return s;
+  return clgan_launch_1d(ctx, k, "ema_update", n, 0);
+}
+
+void clgan_ema_update_host(size_t n, float decay, const float *param, float *ema) {
+  float omd = 1.0f - decay;
+  for (size_t i = 0; i < n; i++) {
+    float q = omd * param[i];
+    ema[i] = fmaf(decay, ema[i], q);
+  }
+}

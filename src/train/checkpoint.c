@@ -117,32 +117,38 @@ static size_t entry_bytes(const entry *e) {
 
 typedef struct {
   float *gp, *gs, *gm, *gv, *dp, *ds, *dm, *dv;
+  float *ge, *gs2; /* the EMA weights, and where a restore puts its copy of G's statistics */
 } host_copy;
 
 static void host_free(host_copy *h) {
-  float **all[] = {&h->gp, &h->gs, &h->gm, &h->gv, &h->dp, &h->ds, &h->dm, &h->dv};
-  for (size_t i = 0; i < 8; i++) {
+  float **all[] = {&h->gp, &h->gs, &h->gm, &h->gv, &h->dp, &h->ds, &h->dm, &h->dv, &h->ge, &h->gs2};
+  for (size_t i = 0; i < 10; i++) {
     free(*all[i]);
     *all[i] = NULL;
   }
 }
 
-static clgan_status host_alloc(host_copy *h, const clgan_model *m) {
+static clgan_status host_alloc(host_copy *h, const clgan_model *m, int ema) {
   memset(h, 0, sizeof *h);
   size_t gp = m->g.param_count + 1, dp = m->d.param_count + 1;
   h->gp = malloc(gp * 4), h->gm = malloc(gp * 4), h->gv = malloc(gp * 4);
   h->dp = malloc(dp * 4), h->dm = malloc(dp * 4), h->dv = malloc(dp * 4);
   h->gs = malloc((m->g.stat_count + 1) * 4), h->ds = malloc((m->d.stat_count + 1) * 4);
-  if (!h->gp || !h->gm || !h->gv || !h->dp || !h->dm || !h->dv || !h->gs || !h->ds) {
+  if (ema) h->ge = malloc(gp * 4), h->gs2 = malloc((m->g.stat_count + 1) * 4);
+  if (!h->gp || !h->gm || !h->gv || !h->dp || !h->dm || !h->dv || !h->gs || !h->ds ||
+      (ema && (!h->ge || !h->gs2))) {
     host_free(h);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory for a checkpoint");
   }
   return CLGAN_OK;
 }
 
-static int list_all(entry_list *l, const clgan_gan *gan, host_copy *h) {
+/* save: the EMA's statistics are G's (gs); restore: they land in gs2, unused */
+static int list_all(entry_list *l, const clgan_gan *gan, host_copy *h, int restoring) {
   const clgan_model *m = gan->model;
   return list_net(l, "generator", &m->g, h->gp, h->gs, gan->g->bn_batches) ||
+         (gan->ema && list_net(l, "generator_ema", &m->g, h->ge, restoring ? h->gs2 : h->gs,
+                               gan->g->bn_batches)) ||
          list_net(l, "discriminator", &m->d, h->dp, h->ds, gan->d->bn_batches) ||
          list_net(l, "adam_m.generator", &m->g, h->gm, NULL, 0) ||
          list_net(l, "adam_v.generator", &m->g, h->gv, NULL, 0) ||
@@ -152,18 +158,19 @@ static int list_all(entry_list *l, const clgan_gan *gan, host_copy *h) {
 
 clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st) {
   host_copy h;
-  clgan_status s = host_alloc(&h, gan->model);
+  clgan_status s = host_alloc(&h, gan->model, gan->ema != NULL);
   if (s) return s;
   clgan_ctx *ctx = gan->ctx;
   size_t gb = gan->model->g.param_count * 4, db = gan->model->d.param_count * 4;
   s = clgan_net_get_params(gan->g, h.gp, h.gs);
+  if (!s && gan->ema && gb) s = clgan_buffer_read(ctx, gan->ema, 0, gb, h.ge);
   if (!s) s = clgan_net_get_params(gan->d, h.dp, h.ds);
   if (!s) s = clgan_buffer_read(ctx, gan->g->adam_m, 0, gb, h.gm);
   if (!s) s = clgan_buffer_read(ctx, gan->g->adam_v, 0, gb, h.gv);
   if (!s) s = clgan_buffer_read(ctx, gan->d->adam_m, 0, db, h.dm);
   if (!s) s = clgan_buffer_read(ctx, gan->d->adam_v, 0, db, h.dv);
   entry_list l = {0};
-  if (!s && list_all(&l, gan, &h)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s && list_all(&l, gan, &h, 0)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   clgan_st_tensor *t = s ? NULL : calloc((size_t)l.n + 1, sizeof *t);
   if (!s && !t) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   for (int i = 0; !s && i < l.n; i++) {
@@ -178,7 +185,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
   if (!s) {
     const clgan_train_config *c = &gan->cfg;
     char step[32], epoch[32], seed[32], batch[16], lr_g[32], lr_d[32], b1[32], b2[32], eps[32];
-    char ag[32], ad[32], ic[8];
+    char ag[32], ad[32], ic[8], ema[32], ema_start[32];
     snprintf(step, sizeof step, "%lld", gan->step);
     snprintf(epoch, sizeof epoch, "%lld", st ? st->epoch : 0);
     snprintf(seed, sizeof seed, "%llu", c->seed);
@@ -192,16 +199,23 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(ag, sizeof ag, "%lld", gan->g->adam_step);
     snprintf(ad, sizeof ad, "%lld", gan->d->adam_step);
     snprintf(ic, sizeof ic, "%d", gan->model->image_c);
-    const char *keys[] = {"format", "clgan_version", "model", "image_channels", "step", "epoch",
-                          "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps", "g_loss",
-                          "adam_step_generator", "adam_step_discriminator", "data",
-                          "class_names"};
-    const char *vals[] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
-                          seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
-                          ag, ad, st ? st->data : "", st ? st->class_names : ""};
-    int nkeys = (int)(sizeof keys / sizeof *keys);
-    /* class names only for a conditional model: other checkpoints stay as they were */
-    if (!gan->model->classes) nkeys--;
+    snprintf(ema, sizeof ema, "%.9g", c->ema_decay);
+    snprintf(ema_start, sizeof ema_start, "%lld", c->ema_start);
+    const char *keys[21] = {"format", "clgan_version", "model", "image_channels", "step",
+                            "epoch", "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps",
+                            "g_loss", "adam_step_generator", "adam_step_discriminator", "data"};
+    const char *vals[21] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
+                            seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
+                            ag, ad, st ? st->data : ""};
+    int nkeys = 17;
+    /* class names only for a conditional model, the EMA settings only with EMA: other
+     * checkpoints stay as they were */
+    if (gan->model->classes)
+      keys[nkeys] = "class_names", vals[nkeys++] = st ? st->class_names : "";
+    if (gan->ema) {
+      keys[nkeys] = "ema_decay", vals[nkeys++] = ema;
+      keys[nkeys] = "ema_start", vals[nkeys++] = ema_start;
+    }
     s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }
   free(t);
@@ -260,6 +274,12 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
                        "configuration in its metadata");
   c->seed = (unsigned long long)seed;
   c->batch = (int)batch;
+  /* absent in a checkpoint without EMA (and in those older than EMA): off */
+  if (clgan_safetensors_meta(f, "ema_decay") &&
+      (meta_f(f, "ema_decay", &c->ema_decay) || meta_ll(f, "ema_start", &c->ema_start) ||
+       !(c->ema_decay >= 0.0f && c->ema_decay < 1.0f) || c->ema_start < 0))
+    return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed EMA settings (ema_decay, "
+                       "ema_start) in its metadata");
   if (st) {
     st->epoch = epoch;
     const char *d = clgan_safetensors_meta(f, "data");
@@ -320,10 +340,10 @@ clgan_status clgan_checkpoint_restore_net(const clgan_st_file *f, const char *pr
 
 clgan_status clgan_checkpoint_restore(const clgan_st_file *f, clgan_gan *gan) {
   host_copy h;
-  clgan_status s = host_alloc(&h, gan->model);
+  clgan_status s = host_alloc(&h, gan->model, gan->ema != NULL);
   if (s) return s;
   entry_list l = {0};
-  if (list_all(&l, gan, &h)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (list_all(&l, gan, &h, 1)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   if (!s) s = copy_in(f, &l);
   long long ag = 0, ad = 0, step = 0;
   if (!s && (meta_ll(f, "adam_step_generator", &ag) || meta_ll(f, "adam_step_discriminator", &ad) ||
@@ -333,6 +353,7 @@ clgan_status clgan_checkpoint_restore(const clgan_st_file *f, clgan_gan *gan) {
   size_t gb = gan->model->g.param_count * 4, db = gan->model->d.param_count * 4;
   if (!s) s = clgan_net_set_params(gan->g, h.gp, h.gs);
   if (!s) s = clgan_net_set_params(gan->d, h.dp, h.ds);
+  if (!s && gan->ema && gb) s = clgan_buffer_write(ctx, gan->ema, 0, gb, h.ge);
   if (!s) s = clgan_buffer_write(ctx, gan->g->adam_m, 0, gb, h.gm);
   if (!s) s = clgan_buffer_write(ctx, gan->g->adam_v, 0, gb, h.gv);
   if (!s) s = clgan_buffer_write(ctx, gan->d->adam_m, 0, db, h.dm);

@@ -40,6 +40,8 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->eps = 1e-8f;
   c->loss = CLGAN_GLOSS_NS;
   c->seed = 1;
+  c->ema_decay = 0.0f;
+  c->ema_start = 0;
 }
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
@@ -92,6 +94,9 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "real batch", &gan->real);
   if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "G's output gradient",
                                   &gan->dfake);
+  if (!s && c->ema_decay > 0.0f)
+    s = clgan_buffer_create(ctx, (m->g.param_count ? m->g.param_count : 1) * sizeof(float),
+                            "G's EMA", &gan->ema);
   if (!s && m->classes) {
     /* labels: the real batch's, then the classes G is asked for */
     s = clgan_buffer_create(ctx, 2 * (size_t)c->batch * sizeof(int32_t), "labels", &gan->labels);
@@ -118,7 +123,8 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->real);
   clgan_buffer_release(&gan->dfake);
   clgan_buffer_release(&gan->labels);
-  for (int i = 0; i < 8; i++) clgan_buffer_release(&gan->snap[i]);
+  clgan_buffer_release(&gan->ema);
+  for (int i = 0; i < 9; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
 }
 
@@ -141,7 +147,31 @@ static clgan_status init_net(clgan_net *net, unsigned long long seed, int which)
 clgan_status clgan_gan_init_params(clgan_gan *gan) {
   clgan_status s = init_net(gan->g, gan->cfg.seed, 0);
   if (!s) s = init_net(gan->d, gan->cfg.seed, 1);
+  /* the EMA starts as G's initial weights */
+  if (!s && gan->ema && gan->g->desc->param_count)
+    s = clgan_copy(gan->ctx, gan->g->desc->param_count, CLGAN_VIEW(gan->g->params, 0),
+                   CLGAN_VIEW(gan->ema, 0));
   return s;
+}
+
+clgan_status clgan_gan_ema_step(clgan_gan *gan, long long step) {
+  size_t n = gan->g->desc->param_count;
+  if (!gan->ema || !n) return CLGAN_OK;
+  float decay = step <= gan->cfg.ema_start ? 0.0f : gan->cfg.ema_decay;
+  clgan_view p = CLGAN_VIEW(gan->g->params, 0), e = CLGAN_VIEW(gan->ema, 0);
+  /* decay 0 is a copy: fma(0, e, 1 * p) = p for a finite e */
+  clgan_status s = decay == 0.0f ? clgan_copy(gan->ctx, n, p, e)
+                                 : clgan_ema_update(gan->ctx, n, decay, p, e);
+  if (s) clgan_error_prefix("G's EMA: ");
+  return s;
+}
+
+void clgan_gan_use_ema(clgan_gan *gan, int on) {
+  if (!gan->ema || !on == !gan->ema_shown) return;
+  cl_mem t = gan->g->params; /* swap handles: the other one waits in gan->ema */
+  gan->g->params = gan->ema;
+  gan->ema = t;
+  gan->ema_shown = on != 0;
 }
 
 clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step) {
@@ -272,6 +302,7 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
   if (!s && norms)
     s = clgan_reduce_sumsq(gan->ctx, gan->g->desc->param_count, CLGAN_VIEW(gan->g->grads, 0),
                            CLGAN_VIEW(gan->metrics, M_NORM_G));
+  if (!s) s = clgan_gan_ema_step(gan, gan->step + 1);
   if (s) return clgan_error_prefix("iteration %lld: ", gan->step + 1);
   gan->step++;
   if (!m) return CLGAN_OK;
@@ -299,7 +330,7 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
 }
 
 /* The arenas a snapshot covers, in a fixed order, with their sizes in floats. */
-static int snap_arenas(clgan_gan *gan, cl_mem *live[8], size_t sizes[8]) {
+static int snap_arenas(clgan_gan *gan, cl_mem *live[9], size_t sizes[9]) {
   clgan_net *nets[2] = {gan->g, gan->d};
   for (int k = 0; k < 2; k++) {
     clgan_net *n = nets[k];
@@ -308,7 +339,9 @@ static int snap_arenas(clgan_gan *gan, cl_mem *live[8], size_t sizes[8]) {
     live[4 * k + 2] = &n->adam_v, sizes[4 * k + 2] = n->desc->param_count;
     live[4 * k + 3] = &n->stats, sizes[4 * k + 3] = n->desc->stat_count;
   }
-  return 8;
+  if (!gan->ema) return 8;
+  live[8] = &gan->ema, sizes[8] = gan->g->desc->param_count;
+  return 9;
 }
 
 static clgan_status copy_arena(clgan_ctx *ctx, cl_mem from, cl_mem to, size_t floats) {
@@ -318,8 +351,8 @@ static clgan_status copy_arena(clgan_ctx *ctx, cl_mem from, cl_mem to, size_t fl
 }
 
 clgan_status clgan_gan_snapshot(clgan_gan *gan) {
-  cl_mem *live[8];
-  size_t sizes[8];
+  cl_mem *live[9];
+  size_t sizes[9];
   int n = snap_arenas(gan, live, sizes);
   clgan_status s = CLGAN_OK;
   for (int i = 0; i < n && !s; i++) {
@@ -333,8 +366,8 @@ clgan_status clgan_gan_snapshot(clgan_gan *gan) {
 }
 
 clgan_status clgan_gan_rollback(clgan_gan *gan) {
-  cl_mem *live[8];
-  size_t sizes[8];
+  cl_mem *live[9];
+  size_t sizes[9];
   int n = snap_arenas(gan, live, sizes);
   if (!gan->snap[0]) return clgan_error(CLGAN_ERR_INTERNAL, "rollback without a snapshot");
   clgan_status s = CLGAN_OK;
@@ -409,4 +442,21 @@ clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int siz
 
 void clgan_fixed_noise(unsigned long long seed, int n, int nz, float *z) {
   clgan_philox_normal((size_t)n * nz, seed + STREAM_FIXED, 0, 0.0f, 1.0f, z);
+}
+
+clgan_status clgan_truncated_normal(size_t n, unsigned long long seed, unsigned long long counter,
+                                    float bound, float *out) {
+  if (!(bound >= 0.01f))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "truncation bound %g: it must be at least 0.01",
+                       (double)bound);
+  clgan_philox_normal(n, seed, counter, 0.0f, 1.0f, out);
+  for (size_t i = 0; i < n; i++)
+    for (unsigned long long k = 1; !(fabsf(out[i]) <= bound); k++) {
+      /* P(|z| <= 0.01) is 0.008: 2^22 misses in a row have probability below 1e-14000 */
+      if (k > (1ull << 22))
+        return clgan_error(CLGAN_ERR_INTERNAL, "truncation: value %zu found no draw within "
+                           "%g", i, (double)bound);
+      clgan_philox_normal(1, seed, counter + i + (k << 40), 0.0f, 1.0f, &out[i]);
+    }
+  return CLGAN_OK;
 }

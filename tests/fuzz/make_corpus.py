@@ -125,7 +125,9 @@ for i, args in enumerate([
         ["--resume", "ckpt.safetensors", "--iters", "10", "--on-nan", "skip"],
         ["--batch", "0"], ["--lr", "nan"], ["--keep", "99999999999999999999"], ["--batch"],
         ["--help"], ["--bogus"], ["--device=", "x"], ["--sample-every", "-1", "--log-every", "1e3"],
-        ["--checkpoint-every", "1", "--keep", "2", "--model", "dcgan64", "--data", "/tmp/x", "--out", "o"]]):
+        ["--checkpoint-every", "1", "--keep", "2", "--model", "dcgan64", "--data", "/tmp/x", "--out", "o"],
+        ["--ema", "0.999", "--ema-start", "100", "--lr", "2e-4", "--lr-d", "4e-4"],
+        ["--ema", "1", "--lr-g", "1e-4"], ["--ema=0.99999999"], ["--ema", "-0"]]):
     out("cli", "args%02d" % i, b"\0".join(a.encode() for a in args))
 
 # ---- checkpoints (see fuzz_checkpoint.c) ----

@@ -83,6 +83,54 @@ static void sgd(clgan_ctx *ctx, size_t n, float momentum, float wd) {
   free(got);
 }
 
+/* EMA of an arena over several steps: bit-exact against the host twin (the exact float
+ * formula fma(decay, e, (1 - decay) * p)), and within float rounding of a float64
+ * reference that carries its own double state. Error bound per element, carried along:
+ * b = decay * b + 3e-7 * (|decay * e| + |(1 - decay) * p|): the old error damped, plus the
+ * roundings of 1 - decay, of the product and of the fma, each at most 2^-24 relative to
+ * the terms (the terms, not the result, which can cancel). */
+static void ema(clgan_ctx *ctx, size_t n, float decay, int steps) {
+  float *p = tu_alloc(n), *e = tu_alloc(n), *got = tu_alloc(n);
+  double *e64 = malloc(n * sizeof *e64), *bound = calloc(n, sizeof *bound);
+  CHECK(e64 && bound, "out of memory");
+  if (!e64 || !bound) return;
+  ref_fill_uniform(e, n, 91 + n);
+  for (size_t i = 0; i < n; i++) e64[i] = e[i];
+  tbuf bp = tb_new(ctx, NULL, n, 3), be = tb_new(ctx, e, n, 1);
+  char what[128];
+  for (int t = 1; t <= steps; t++) {
+    ref_fill_uniform(p, n, 131 * (unsigned)t + n);
+    tb_set(ctx, bp, p);
+    CHECK_OK(clgan_ema_update(ctx, n, decay, tb_view(bp), tb_view(be)));
+    clgan_ema_update_host(n, decay, p, e);
+    for (size_t i = 0; i < n; i++) {
+      double a = (double)decay * e64[i], b = (1.0 - (double)decay) * p[i];
+      bound[i] = decay * bound[i] + 3e-7 * (fabs(a) + fabs(b));
+      e64[i] = a + b;
+    }
+    tb_get(ctx, be, got);
+    snprintf(what, sizeof what, "ema n=%zu decay=%g step %d", n, decay, t);
+    size_t bad = 0, far = 0;
+    for (size_t i = 0; i < n; i++) {
+      uint32_t a, b;
+      memcpy(&a, &got[i], 4);
+      memcpy(&b, &e[i], 4);
+      if (a != b) bad++;
+      if (fabs((double)got[i] - e64[i]) > bound[i]) far++;
+    }
+    CHECK(bad == 0, "%s: %zu of %zu values differ from the host formula's bits", what, bad, n);
+    CHECK(far == 0, "%s: %zu of %zu values off the float64 reference", what, far, n);
+  }
+  CHECK(tb_guards_ok(ctx, bp) && tb_guards_ok(ctx, be), "ema n=%zu wrote outside its views", n);
+  tb_free(&bp);
+  tb_free(&be);
+  free(p);
+  free(e);
+  free(e64);
+  free(bound);
+  free(got);
+}
+
 int main(int argc, char **argv) {
   int small = nn_small(argc, argv);
   clgan_ctx *ctx = tu_open_device();
@@ -96,6 +144,10 @@ int main(int argc, char **argv) {
     sgd(ctx, n, 0.9f, 0.0f);
     sgd(ctx, n, 0.9f, 0.01f);
     sgd(ctx, n, 0.0f, 0.0f);
+    ema(ctx, n, 0.999f, small ? 2 : 4);
+    ema(ctx, n, 0.5f, small ? 2 : 4);
+    ema(ctx, n, 0.0f, 1); /* decay 0: a copy of the parameters */
+    ema(ctx, n, 1.0f, 1); /* decay 1: unchanged */
   }
   tbuf b = tb_new(ctx, NULL, 4, 0);
   clgan_view v = tb_view(b);
@@ -103,6 +155,8 @@ int main(int argc, char **argv) {
   CHECK(s == CLGAN_ERR_INVALID_ARG, "adam step 0: %s", clgan_status_name(s));
   s = clgan_sgd_step(ctx, 4, v, v, CLGAN_NONE, 0.1f, 0.9f, 0.0f, 1);
   CHECK(s == CLGAN_ERR_INVALID_ARG, "sgd momentum without a buffer: %s", clgan_status_name(s));
+  s = clgan_ema_update(ctx, 4, 1.5f, v, v);
+  CHECK(s == CLGAN_ERR_INVALID_ARG, "ema decay 1.5: %s", clgan_status_name(s));
   tb_free(&b);
   clgan_ctx_free(ctx);
   return tu_finish("test_optim");

@@ -251,6 +251,10 @@ int main(void) {
     clgan_model m2;
     CHECK_OK(clgan_checkpoint_open(path, &f, &m2));
     CHECK_OK(clgan_model_resolve(&m2, 1));
+    /* without EMA the checkpoint has neither EMA tensors nor EMA metadata (as before EMA) */
+    CHECK(!clgan_safetensors_find(&f, "generator_ema.0.weight") &&
+              !clgan_safetensors_meta(&f, "ema_decay") && !clgan_safetensors_meta(&f, "ema_start"),
+          "a checkpoint without EMA has EMA entries");
     clgan_train_config c2;
     long long step = -1;
     CHECK_OK(clgan_checkpoint_config(&f, &c2, &step, NULL));
@@ -292,6 +296,146 @@ int main(void) {
     clgan_model_free(&m2);
     unlink(path);
     rmdir(dir);
+  }
+  /* 5. EMA of G's weights and TTUR rates: the arena against the host formula bit for bit
+   *    (a copy of G up to ema_start, then fma(decay, e, (1 - decay) * p)); snapshot and
+   *    rollback cover it; 6 iterations == 3 + checkpoint + restore + 3, byte-identical
+   *    checkpoints; the settings round-trip through the checkpoint's metadata */
+  {
+    char dir[] = "/tmp/clgan-test-ema-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char p3[256], pa[256], pr[256];
+    snprintf(p3, sizeof p3, "%s/ck3.safetensors", dir);
+    snprintf(pa, sizeof pa, "%s/a6.safetensors", dir);
+    snprintf(pr, sizeof pr, "%s/r6.safetensors", dir);
+    clgan_train_config c;
+    clgan_train_config_default(&c);
+    c.batch = B;
+    c.seed = 7;
+    c.lr_g = 1e-4f, c.lr_d = 4e-4f;
+    c.ema_decay = 0.9f, c.ema_start = 2;
+    clgan_gan *a = NULL;
+    CHECK_OK(clgan_gan_create(ctx, &m, &c, &a));
+    if (!a) return tu_finish("gan");
+    CHECK_OK(clgan_gan_init_params(a));
+    size_t ng = m.g.param_count;
+    float *host = read_arena(ctx, a->g->params, ng), *e0 = read_arena(ctx, a->ema, ng);
+    CHECK(same(host, e0, ng), "the EMA does not start as G's initial weights");
+    free(e0);
+    for (int it = 0; it < 6; it++) {
+      real_batch(it, real);
+      CHECK_OK(clgan_gan_iteration(a, real, NULL, 0));
+      float *pg = read_arena(ctx, a->g->params, ng), *e = read_arena(ctx, a->ema, ng);
+      if (it + 1 <= 2) memcpy(host, pg, ng * sizeof *host);
+      else clgan_ema_update_host(ng, 0.9f, pg, host);
+      CHECK(same(host, e, ng), "iteration %d: the EMA arena differs from the host formula", it + 1);
+      if (it + 1 == 3) CHECK(!same(pg, e, ng), "iteration 3: the EMA is still a copy of G");
+      free(pg), free(e);
+      if (it == 2) CHECK_OK(clgan_checkpoint_save(p3, a, NULL));
+    }
+    CHECK_OK(clgan_checkpoint_save(pa, a, NULL));
+    /* the sampling swap: G's arena shows the EMA, then its own weights again */
+    float *own = read_arena(ctx, a->g->params, ng);
+    clgan_gan_use_ema(a, 1);
+    float *shown = read_arena(ctx, a->g->params, ng);
+    clgan_gan_use_ema(a, 0);
+    float *back = read_arena(ctx, a->g->params, ng);
+    CHECK(same(shown, host, ng), "clgan_gan_use_ema(1) does not show the EMA");
+    CHECK(same(back, own, ng), "clgan_gan_use_ema(0) does not bring G's weights back");
+    free(own), free(shown), free(back);
+    /* rollback puts the EMA back too */
+    CHECK_OK(clgan_gan_snapshot(a));
+    real_batch(6, real);
+    CHECK_OK(clgan_gan_iteration(a, real, NULL, 0));
+    CHECK_OK(clgan_gan_rollback(a));
+    float *e6 = read_arena(ctx, a->ema, ng);
+    CHECK(same(e6, host, ng), "rollback did not restore the EMA");
+    free(e6);
+
+    clgan_st_file f;
+    clgan_model m2;
+    CHECK_OK(clgan_checkpoint_open(p3, &f, &m2));
+    CHECK_OK(clgan_model_resolve(&m2, 1));
+    CHECK(clgan_safetensors_find(&f, "generator_ema.0.weight") &&
+              clgan_safetensors_find(&f, "generator_ema.2.running_mean") &&
+              clgan_safetensors_find(&f, "generator_ema.2.num_batches_tracked"),
+          "the EMA checkpoint lacks generator_ema.* tensors");
+    clgan_train_config c2;
+    long long step = -1;
+    CHECK_OK(clgan_checkpoint_config(&f, &c2, &step, NULL));
+    CHECK(step == 3 && c2.ema_decay == 0.9f && c2.ema_start == 2 && c2.lr_g == 1e-4f &&
+              c2.lr_d == 4e-4f,
+          "stored EMA/TTUR config: decay %g start %lld lr %g/%g", c2.ema_decay, c2.ema_start,
+          c2.lr_g, c2.lr_d);
+    clgan_gan *r = NULL;
+    CHECK_OK(clgan_gan_create(ctx, &m2, &c2, &r));
+    if (r) {
+      CHECK_OK(clgan_checkpoint_restore(&f, r));
+      for (int it = 3; it < 6; it++) {
+        real_batch(it, real);
+        CHECK_OK(clgan_gan_iteration(r, real, NULL, 0));
+      }
+      CHECK_OK(clgan_checkpoint_save(pr, r, NULL));
+      /* byte for byte */
+      FILE *fa = fopen(pa, "rb"), *fr = fopen(pr, "rb");
+      int eq = fa && fr, ca = 0, cr = 0;
+      long nbytes = 0;
+      while (eq && (ca = fgetc(fa)) == (cr = fgetc(fr)) && ca != EOF) nbytes++;
+      eq = eq && ca == EOF && cr == EOF;
+      CHECK(eq && nbytes > 1000, "EMA run: 3 + resume + 3 != 6 iterations (checkpoints differ "
+            "after %ld bytes)", nbytes);
+      if (fa) fclose(fa);
+      if (fr) fclose(fr);
+    }
+    /* a checkpoint without the EMA tensors cannot resume an EMA run */
+    clgan_safetensors_free(&f);
+    clgan_gan_free(r);
+    clgan_model_free(&m2);
+    clgan_gan_free(a);
+    free(host);
+    unlink(p3), unlink(pa), unlink(pr);
+    rmdir(dir);
+  }
+
+  /* 6. the truncation trick: every value within the bound, the same for the same seed, a
+   *    prefix of a longer draw, the plain stream when the bound binds nothing */
+  {
+    enum { NT = 20000 };
+    float *z1 = tu_alloc(NT), *z2 = tu_alloc(NT), *z3 = tu_alloc(NT);
+    const float bounds[] = {0.01f, 0.5f, 1.0f, 2.0f};
+    for (int k = 0; k < 4; k++) {
+      float t = bounds[k];
+      CHECK_OK(clgan_truncated_normal(NT, 5, 0, t, z1));
+      CHECK_OK(clgan_truncated_normal(NT, 5, 0, t, z2));
+      CHECK_OK(clgan_truncated_normal(100, 5, 0, t, z3));
+      size_t out = 0, plain = 0;
+      float zmax = 0.0f;
+      for (size_t i = 0; i < NT; i++) {
+        if (!(fabsf(z1[i]) <= t)) out++;
+        if (fabsf(z1[i]) > zmax) zmax = fabsf(z1[i]);
+      }
+      float *pl = tu_alloc(NT);
+      clgan_philox_normal(NT, 5, 0, 0.0f, 1.0f, pl);
+      for (size_t i = 0; i < NT; i++) plain += fabsf(pl[i]) <= t && z1[i] == pl[i];
+      size_t inside = 0;
+      for (size_t i = 0; i < NT; i++) inside += fabsf(pl[i]) <= t;
+      CHECK(out == 0, "truncation %g: %zu values outside (max %g)", t, out, zmax);
+      CHECK(same(z1, z2, NT), "truncation %g: not deterministic", t);
+      CHECK(same(z1, z3, 100), "truncation %g: a shorter draw is not a prefix", t);
+      CHECK(plain == inside, "truncation %g: values already inside were redrawn", t);
+      CHECK(zmax > 0.9f * t, "truncation %g: max |z| %g, the bound's edge never reached", t, zmax);
+      free(pl);
+    }
+    CHECK_OK(clgan_truncated_normal(NT, 5, 0, 100.0f, z1));
+    clgan_philox_normal(NT, 5, 0, 0.0f, 1.0f, z2);
+    CHECK(same(z1, z2, NT), "a bound of 100 changed the noise");
+    CHECK_OK(clgan_truncated_normal(NT, 6, 0, 0.5f, z2));
+    CHECK_OK(clgan_truncated_normal(NT, 5, 0, 0.5f, z1));
+    CHECK(!same(z1, z2, NT), "two seeds, the same truncated noise");
+    CHECK(clgan_truncated_normal(4, 5, 0, 0.0f, z1) == CLGAN_ERR_INVALID_ARG,
+          "bound 0 accepted");
+    clgan_error_clear();
+    free(z1), free(z2), free(z3);
   }
   clgan_model_free(&m);
   clgan_ctx_free(ctx);
