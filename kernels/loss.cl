@@ -55,3 +55,42 @@ __kernel void loss_fwd_bwd(const int n, const int kind, const float t, const flo
     out2[oo + 1] = r.y / (float)n;
   }
 }
+
+/* Softmax cross-entropy of n rows of k logits against int32 labels, in one work-group
+ * (launcher: clgan_softmax_xent in src/ops/ops_loss.c). Each item takes whole rows
+ * (strided), each row is max-subtracted: loss_i = log(sum_j e^(x_ij - m_i)) - (x_iy - m_i),
+ * dx_ij = gscale * (softmax_ij - [j == y_i]). out2[0] = mean loss, out2[1] = accuracy (the
+ * first largest logit is the prediction). A label outside 0..k-1 makes that row's loss NaN
+ * (and its gradient the softmax alone). Fixed summation order: the same bits every call. */
+__kernel void softmax_xent(const int n, const int k, const float gscale,
+                           __global const float *x, const ulong xo,
+                           __global const int *labels, const ulong lo,
+                           __global float *out2, const ulong oo, const int has_grad,
+                           __global float *dx, const ulong dxo, __local float *scratch) {
+  int lid = (int)get_local_id(0), l = (int)get_local_size(0);
+  float sl = 0.0f, sc = 0.0f;
+  for (int i = lid; i < n; i += l) {
+    __global const float *r = x + xo + (ulong)i * (ulong)k;
+    int y = labels[lo + i];
+    float m = r[0];
+    int arg = 0;
+    for (int j = 1; j < k; j++)
+      if (r[j] > m) m = r[j], arg = j;
+    float s = 0.0f;
+    for (int j = 0; j < k; j++) s += exp(r[j] - m);
+    int ok = y >= 0 && y < k;
+    sl += ok ? log(s) - (r[ok ? y : 0] - m) : NAN;
+    sc += arg == y ? 1.0f : 0.0f;
+    if (has_grad) {
+      float inv = 1.0f / s;
+      __global float *d = dx + dxo + (ulong)i * (ulong)k;
+      for (int j = 0; j < k; j++)
+        d[j] = gscale * (exp(r[j] - m) * inv - (j == y ? 1.0f : 0.0f));
+    }
+  }
+  float2 t = clgan_group_sum2(scratch, sl, sc);
+  if (lid == 0) {
+    out2[oo] = t.x / (float)n;
+    out2[oo + 1] = t.y / (float)n;
+  }
+}

@@ -96,13 +96,22 @@ typedef struct clgan_net_desc {
   size_t stat_count;              /* floats of batch-norm running statistics */
 } clgan_net_desc;
 
+/* What a model file describes. */
+enum {
+  CLGAN_MODEL_GAN = 0,            /* generator + discriminator sections */
+  CLGAN_MODEL_CLASSIFIER = 1      /* one classifier section: image -> K logits */
+};
+
 typedef struct clgan_model {
   char name[64];
+  int kind;                       /* CLGAN_MODEL_GAN or CLGAN_MODEL_CLASSIFIER */
   int nz;                         /* latent size */
   int image_c, image_h, image_w;  /* image_c 0 = taken from the data ("auto") */
   int classes;                    /* > 0: a conditional model, labels 0..classes-1 */
   int loss;                       /* -1, or the default GAN loss (clgan_gan_loss) */
-  clgan_net_desc g, d;
+  clgan_net_desc g, d;            /* a GAN's networks (empty for a classifier) */
+  clgan_net_desc c;               /* a classifier's network: image -> (K,1,1) logits; classes
+                                     = K after clgan_model_resolve */
   char *text;                     /* the model file text (stored in checkpoints) */
 } clgan_model;
 

@@ -161,6 +161,17 @@ clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float 
                                          clgan_view logits, float scale, clgan_view out2,
                                          clgan_view dlogits /* CLGAN_NONE: loss only */);
 
+/* ---- softmax cross-entropy (src/ops/ops_loss.c, kernels/loss.cl): classifiers ----
+ * logits (n, k) rows, labels (n) int32 (the view's offset counts int32s) in 0..k-1.
+ * Writes out2[0] = mean over rows of -log softmax(x_i)[y_i] and out2[1] = accuracy (the
+ * fraction of rows whose first largest logit is the label) into a device buffer, and
+ * dlogits (n, k) = scale * (softmax(x_i) - onehot(y_i)) / n. Max-subtracted (any finite
+ * logits are safe); fixed summation order (the same bits on every call). A label outside
+ * 0..k-1 makes out2[0] NaN. Tests: tests/ops_nn/test_softmax_xent.c */
+clgan_status clgan_softmax_xent(clgan_ctx *ctx, int n, int k, clgan_view logits,
+                                clgan_view labels, float scale, clgan_view out2,
+                                clgan_view dlogits /* CLGAN_NONE: loss only */);
+
 /* ---- optimisers (src/ops/ops_optim.c): one launch over a whole parameter arena ----
  * Adam as torch.optim.Adam / AdamW: step t counts from 1; bias-corrected; weight_decay is
  * L2 added to the gradient (decoupled = 0, Adam) or decoupled p -= lr*wd*p (AdamW). */

@@ -316,6 +316,30 @@ static clgan_status link_section(const char *source, clgan_net_desc *n, const ch
   return s;
 }
 
+/* A classifier file: one 'classifier' section (image -> K logits), no generator or
+ * discriminator, no latent; 'classes' is optional (the final linear's size is the count). */
+static clgan_status parse_classifier(const char *source, clgan_model *m) {
+  if (m->g.count || m->d.count || m->g.ninputs || m->d.ninputs)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: a model file is a GAN (generator and "
+                       "discriminator) or a classifier, not both", source);
+  if (m->image_h < 0) return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'image C H W'", source);
+  if (!m->c.count) return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: no classifier layers", source);
+  if (!m->c.ninputs) m->c.ninputs = 1, m->c.inputs[0].kind = CLGAN_INPUT_IMAGE;
+  if (m->c.ninputs != 1 || m->c.inputs[0].kind != CLGAN_INPUT_IMAGE)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: a classifier takes one input, 'image'", source);
+  const clgan_layer_desc *last = &m->c.layers[m->c.count - 1];
+  if (last->kind != CLGAN_LAYER_LINEAR || last->out_is_image || last->out < 2)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s:%d: a classifier ends in 'linear K', its K "
+                       "class logits (K >= 2)", source, last->line);
+  if (m->classes && m->classes != last->out)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: 'classes %d' but the final linear gives %d "
+                       "logits", source, m->classes, last->out);
+  m->classes = last->out;
+  if (m->nz < 0) m->nz = 0;
+  m->kind = CLGAN_MODEL_CLASSIFIER;
+  return link_section(source, &m->c, "classifier");
+}
+
 clgan_status clgan_model_parse(const char *text, const char *source, clgan_model *m) {
   memset(m, 0, sizeof *m);
   snprintf(m->name, sizeof m->name, "unnamed");
@@ -377,9 +401,10 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
       for (int i = 0; n == 2 && i < 4; i++)
         if (!strcmp(tok[1], losses[i])) m->loss = i;
       if (m->loss < 0) { s = perr(&pp, "'loss' takes ns, minimax, lsgan or hinge"); goto fail; }
-    } else if (!strcmp(tok[0], "generator") || !strcmp(tok[0], "discriminator")) {
+    } else if (!strcmp(tok[0], "generator") || !strcmp(tok[0], "discriminator") ||
+               !strcmp(tok[0], "classifier")) {
       if (n != 1) { s = perr(&pp, "'%s' takes no arguments", tok[0]); goto fail; }
-      cur = tok[0][0] == 'g' ? &m->g : &m->d;
+      cur = tok[0][0] == 'g' ? &m->g : tok[0][0] == 'd' ? &m->d : &m->c;
       if (cur->count || cur->ninputs) { s = perr(&pp, "second '%s' section", tok[0]); goto fail; }
     } else if (!strcmp(tok[0], "input")) {
       if (!cur || cur->count || cur->ninputs || n < 2) {
@@ -418,6 +443,11 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
     }
   }
   pp.line = 0;
+  if (m->c.count || m->c.ninputs) {
+    s = parse_classifier(source, m);
+    if (s) goto fail;
+    goto done;
+  }
   /* z needs its size; a generator without z (image-to-image) needs none */
   if (m->nz < 0 && (!m->g.ninputs || clgan_net_find_input(&m->g, CLGAN_INPUT_Z) >= 0)) {
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "%s: missing 'latent N'", source);
@@ -449,6 +479,7 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
                     "input ('input ... label')", source, m->classes);
     goto fail;
   }
+done:
   m->text = strdup(text);
   if (!m->text) { s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory"); goto fail; }
   return CLGAN_OK;
@@ -482,6 +513,7 @@ void clgan_model_free(clgan_model *m) {
   if (!m) return;
   free(m->g.layers);
   free(m->d.layers);
+  free(m->c.layers);
   free(m->text);
   memset(m, 0, sizeof *m);
 }
@@ -670,6 +702,8 @@ clgan_status clgan_model_resolve(clgan_model *m, int image_channels) {
                          "the data gave %d", m->name, image_channels);
     m->image_c = image_channels;
   }
+  if (m->kind == CLGAN_MODEL_CLASSIFIER) /* parse checked it ends in linear K */
+    return resolve_net(m, "classifier", &m->c);
   clgan_status s = resolve_net(m, "generator", &m->g);
   if (s) return s;
   if (m->g.out_c != m->image_c || m->g.out_h != m->image_h || m->g.out_w != m->image_w)

@@ -282,7 +282,44 @@ static void test_reductions(void) {
         ref_sumsq(6, x));
 }
 
+/* Softmax cross-entropy: the analytic gradient (scale (p - onehot) / n) against central
+ * differences of the float64 mean loss (h = 1e-6: tolerance 1e-8 abs + 1e-6 rel), a
+ * hand-computed value, and stability at logits of +-1e4 (no overflow, loss finite). */
+static void test_softmax_xent(void) {
+  const int n = 3, k = 5;
+  const double h = 1e-6;
+  double x[15];
+  float xf[15], d[15], out2[2];
+  int32_t y[3] = {0, 4, 2};
+  fill_d(x, 15, 21);
+  for (int i = 0; i < 15; i++) xf[i] = (float)(x[i] * 4.0), x[i] = xf[i];
+  ref_softmax_xent(n, k, xf, y, 2.0f, out2, d);
+  for (int i = 0; i < 15; i++) {
+    double s = x[i];
+    x[i] = s + h;
+    double lp = ref_softmax_xent_loss_f64(n, k, x, y);
+    x[i] = s - h;
+    double lm = ref_softmax_xent_loss_f64(n, k, x, y);
+    x[i] = s;
+    double fd = 2.0 * (lp - lm) / (2 * h);
+    CHECK(rel_err(d[i], fd, 1e-7, 1e-5) <= 1.0, "softmax_xent dlogit %d: %.9g, fd %.9g", i,
+          d[i], fd);
+  }
+  CHECK(fabs(out2[0] - ref_softmax_xent_loss_f64(n, k, x, y)) < 1e-6, "softmax_xent loss");
+  /* two classes, logits (0, log 3): p = (1/4, 3/4); label 0 -> loss log 4; wrong */
+  float two[2] = {0.0f, (float)log(3.0)};
+  int32_t y0 = 0;
+  ref_softmax_xent(1, 2, two, &y0, 1.0f, out2, d);
+  CHECK(fabs(out2[0] - log(4.0)) < 1e-6 && out2[1] == 0.0f, "softmax_xent(0, log 3; 0) = %g acc %g",
+        out2[0], out2[1]);
+  CHECK(fabs(d[0] + 0.75) < 1e-6 && fabs(d[1] - 0.75) < 1e-6, "softmax_xent grad %g %g", d[0], d[1]);
+  float big[3] = {1e4f, -1e4f, 9990.0f};
+  ref_softmax_xent(1, 3, big, &y0, 1.0f, out2, d);
+  CHECK(isfinite(out2[0]) && out2[0] < 1e-4 && out2[1] == 1.0f, "softmax_xent at 1e4: %g", out2[0]);
+}
+
 int main(void) {
+  test_softmax_xent();
   test_batchnorm_fd(3, 2, 5);
   test_batchnorm_fd(4, 3, 1);
   test_batchnorm_fd(1, 2, 7);

@@ -227,6 +227,47 @@ void ref_loss_forward_backward(int kind, float target, int n, const float *logit
   out2[1] = (float)(p / n);
 }
 
+/* ---- softmax cross-entropy ---- */
+
+static double softmax_row_f64(int k, const double *r, int y, double *p /* k or NULL */) {
+  double m = r[0];
+  for (int j = 1; j < k; j++)
+    if (r[j] > m) m = r[j];
+  double s = 0.0;
+  for (int j = 0; j < k; j++) s += exp(r[j] - m);
+  if (p)
+    for (int j = 0; j < k; j++) p[j] = exp(r[j] - m) / s;
+  return y >= 0 && y < k ? log(s) - (r[y] - m) : NAN;
+}
+
+double ref_softmax_xent_loss_f64(int n, int k, const double *logits, const int32_t *labels) {
+  double l = 0.0;
+  for (int i = 0; i < n; i++) l += softmax_row_f64(k, logits + (size_t)i * k, labels[i], NULL);
+  return l / n;
+}
+
+void ref_softmax_xent(int n, int k, const float *logits, const int32_t *labels, float scale,
+                      float *out2, float *dlogits) {
+  double *r = malloc(sizeof(double) * 2 * (size_t)k), *p = r + k;
+  double l = 0.0, c = 0.0;
+  for (int i = 0; i < n; i++) {
+    const float *x = logits + (size_t)i * k;
+    int arg = 0;
+    for (int j = 0; j < k; j++) {
+      r[j] = x[j];
+      if (x[j] > x[arg]) arg = j;
+    }
+    l += softmax_row_f64(k, r, labels[i], p);
+    c += arg == labels[i];
+    if (dlogits)
+      for (int j = 0; j < k; j++)
+        dlogits[(size_t)i * k + j] = (float)((double)scale * (p[j] - (j == labels[i])) / n);
+  }
+  free(r);
+  out2[0] = (float)(l / n);
+  out2[1] = (float)(c / n);
+}
+
 /* ---- optimisers ---- */
 
 void ref_adam_step(size_t n, float *param, const float *grad, float *m, float *v, float lr,

@@ -48,6 +48,14 @@ double ref_loss_grad_f64(int kind, double target, double x);
 void ref_loss_forward_backward(int kind, float target, int n, const float *logits, float scale,
                                float *out2, float *dlogits);
 
+/* ---- softmax cross-entropy: logits (n, k), labels (n) in 0..k-1 ----
+ * out2[0] = mean loss, out2[1] = accuracy (first largest logit); dlogits (may be NULL)
+ * = scale * (softmax - onehot) / n. Float64 throughout, max-subtracted. */
+void ref_softmax_xent(int n, int k, const float *logits, const int32_t *labels, float scale,
+                      float *out2, float *dlogits);
+/* The mean loss alone in float64, for finite differences. */
+double ref_softmax_xent_loss_f64(int n, int k, const double *logits, const int32_t *labels);
+
 /* ---- optimisers, torch.optim semantics ---- */
 void ref_adam_step(size_t n, float *param, const float *grad, float *m, float *v, float lr,
                    float beta1, float beta2, float eps, float weight_decay, int decoupled,
