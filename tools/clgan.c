@@ -15,6 +15,7 @@ static const struct {
     {"eval", cmd_eval, "sample quality: FD, KID, precision/recall, class histogram"},
     {"bench", cmd_bench, "measure speed: kernel start-up, operators, training"},
     {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model on a device"},
+    {"classify", cmd_classify, "train or test an image classifier (clgan eval's features)"},
 };
 
 static void usage(FILE *f) {

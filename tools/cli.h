@@ -36,6 +36,7 @@ int cmd_generate(int argc, char **argv);
 int cmd_eval(int argc, char **argv); /* tools/cmd_eval.c */
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */
+int cmd_classify(int argc, char **argv); /* tools/cmd_classify.c */
 /* `clgan bench ops|train` (tools/bench_ops.c, tools/bench_train.c); until those files exist,
  * weak placeholders in tools/cmd_bench.c answer "not implemented yet". */
 int cmd_bench_ops(int argc, char **argv);

@@ -172,6 +172,41 @@ static clgan_status check_losses(clgan_ctx *ctx, double *err, char *detail, size
   return s;
 }
 
+static clgan_status check_softmax_xent(clgan_ctx *ctx, double *err, char *detail, size_t cap) {
+  enum { N = 37, K = 10 };
+  nn_bufs b = {{0}, {0}};
+  float *x = nn_alloc(&b, 0, N * K), *got = nn_alloc(&b, 1, N * K), *want = nn_alloc(&b, 2, N * K);
+  float *lab = nn_alloc(&b, 3, N);
+  if (!x || !got || !want || !lab) {
+    nn_bufs_free(&b);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  int32_t y[N];
+  ref_fill_uniform(x, N * K, 31);
+  for (int i = 0; i < N * K; i++) x[i] *= 20.0f;
+  for (int i = 0; i < N; i++) y[i] = (i * 3) % K;
+  memcpy(lab, y, sizeof y);
+  clgan_status s = nn_upload(ctx, x, N * K, "doctor.xent.logits", &b.mem[0]);
+  if (!s) s = nn_upload(ctx, NULL, 2, "doctor.xent.out", &b.mem[1]);
+  if (!s) s = nn_upload(ctx, NULL, N * K, "doctor.xent.dlogits", &b.mem[2]);
+  if (!s) s = nn_upload(ctx, lab, N, "doctor.xent.labels", &b.mem[3]);
+  float out2[2], want2[2];
+  if (!s) s = clgan_softmax_xent(ctx, N, K, CLGAN_VIEW(b.mem[0], 0), CLGAN_VIEW(b.mem[3], 0),
+                                 1.0f, CLGAN_VIEW(b.mem[1], 0), CLGAN_VIEW(b.mem[2], 0));
+  if (!s) s = doctor_download(ctx, b.mem[1], 2, out2);
+  if (!s) s = doctor_download(ctx, b.mem[2], N * K, got);
+  if (!s) {
+    /* tolerances as tests/ops_nn/test_softmax_xent.c */
+    ref_softmax_xent(N, K, x, y, 1.0f, want2, want);
+    *err = ref_max_err(out2, want2, 1, 1e-6, 1e-5, NULL);
+    *err = fmax_err(*err, out2[1] == want2[1] ? 0.0 : 1e9);
+    *err = fmax_err(*err, ref_max_err(got, want, N * K, 2e-6 / N, 1e-5, NULL));
+  }
+  snprintf(detail, cap, "n=%d rows of %d classes, logits to +-20", N, K);
+  nn_bufs_free(&b);
+  return s;
+}
+
 static clgan_status check_optimisers(clgan_ctx *ctx, double *err, char *detail, size_t cap) {
   enum { N = 257 };
   nn_bufs b = {{0}, {0}};
@@ -273,6 +308,7 @@ const doctor_check doctor_checks_nn[] = {
     {"batch norm", check_batchnorm},
     {"activations", check_activations},
     {"gan losses", check_losses},
+    {"softmax xent", check_softmax_xent},
     {"adam / sgd", check_optimisers},
     {"philox rng", check_rng},
     {"reductions", check_reductions},

@@ -45,6 +45,9 @@ void clgan_train_config_default(clgan_train_config *c) {
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
                               clgan_gan **out) {
   *out = NULL;
+  if (m->kind == CLGAN_MODEL_CLASSIFIER)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is a classifier, not a GAN: train it "
+                       "with 'clgan classify train'", m->name);
   clgan_gan *gan = calloc(1, sizeof *gan);
   if (!gan) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   gan->ctx = ctx;
