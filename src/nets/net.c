@@ -144,9 +144,14 @@ static int plan_make(const clgan_net_desc *d, int batch, net_plan *p) {
       at += 2 * (size_t)batch * (size_t)l->out_c;
     }
     if (l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT) {
-      clgan_conv c = layer_conv(l, batch);
-      size_t w = clgan_conv_workspace(&c);
-      if (w > ws) ws = w;
+      /* for every n <= batch a pass may run with: a full batch over the workspace cap is
+       * spread evenly over chunks, so a smaller n can fold more samples into one chunk
+       * (225 samples of 34496 floats in one 7.8 M chunk, where 256 run as 2 x 128) */
+      for (int n = 1; n <= batch; n++) {
+        clgan_conv c = layer_conv(l, n);
+        size_t w = clgan_conv_workspace(&c);
+        if (w > ws) ws = w;
+      }
     }
   }
   p->act_floats = at;
