@@ -194,8 +194,10 @@ int cmd_eval(int argc, char **argv) {
   if (ksub > ea.n) ksub = ea.n;
   if (ksub > eb.n) ksub = eb.n;
 
-  /* conditional: accuracy on the samples of each class, and on the labelled real images */
-  int per_class = cond && m.classes == c->classes;
+  /* accuracy per class: of a conditional generator's samples (the class asked for), of
+   * labelled --data images, and of the labelled real images */
+  const int32_t *labels_a = cond ? labels : da.labels;
+  int per_class = cond ? m.classes == c->classes : da.labels && da.classes == c->classes;
   int real_acc = db.labels && db.classes == c->classes;
   double mean_a = -1, mean_b = -1;
   acc_a = calloc((size_t)c->classes, sizeof *acc_a);
@@ -204,7 +206,7 @@ int cmd_eval(int argc, char **argv) {
     s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     goto done;
   }
-  if (per_class) mean_a = per_class_accuracy(ea.pred, labels, ea.n, c->classes, acc_a);
+  if (per_class) mean_a = per_class_accuracy(ea.pred, labels_a, ea.n, c->classes, acc_a);
   if (real_acc) mean_b = per_class_accuracy(eb.pred, db.labels, eb.n, c->classes, acc_b);
 
   const char *aname = ckpt_path ? "generated" : "A";
@@ -271,7 +273,8 @@ int cmd_eval(int argc, char **argv) {
     printf("classes as the classifier sees them (covered: >= %.1f%% of a set):\n",
            100.0 * CLGAN_COVERED_FRACTION / c->classes);
     printf("  %-16s %9s %9s", "class", aname, bname);
-    if (per_class || real_acc) printf("   accuracy: %9s %9s", per_class ? aname : "", real_acc ? bname : "");
+    if (per_class || real_acc)
+      printf("   accuracy: %9s %9s", per_class ? aname : "", real_acc ? bname : "");
     printf("\n");
     for (int i = 0; i < c->classes; i++) {
       printf("  %-16s %8.2f%% %8.2f%%", c->class_names[i], 100.0 * ha.counts[i] / ha.n,
