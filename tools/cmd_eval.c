@@ -37,7 +37,8 @@ static void help(void) {
          "  --seed S           the generator's noise and KID's subsets (default 1)\n"
          "  --batch-stats      batch norm with each batch's statistics (default: running)\n"
          "  --json             every number as JSON on stdout\n"
-         "  --device D         the OpenCL device\n");
+         "  --device D         the OpenCL device\n"
+         "  --print-classifier print the classifier file that would be used, and exit\n");
 }
 
 static json_object *jdouble(double v) { return json_object_new_double(v); }
@@ -72,7 +73,7 @@ int cmd_eval(int argc, char **argv) {
              *device = NULL;
   long count = 10000, seed = 1, kid_subsets = CLGAN_KID_SUBSETS,
        kid_size = CLGAN_KID_SUBSET_SIZE;
-  int json = 0, batch_stats = 0;
+  int json = 0, batch_stats = 0, print_classifier = 0;
   const cli_opt opts[] = {
       {"--checkpoint", OPT_STRING, &ckpt_path, 0, 0, NULL},
       {"--data", OPT_STRING, &data, 0, 0, NULL},
@@ -86,6 +87,7 @@ int cmd_eval(int argc, char **argv) {
       {"--batch-stats", OPT_FLAG, &batch_stats, 0, 0, NULL},
       {"--json", OPT_FLAG, &json, 0, 0, NULL},
       {"--device", OPT_STRING, &device, 0, 0, NULL},
+      {"--print-classifier", OPT_FLAG, &print_classifier, 0, 0, NULL},
   };
   int rc = cli_parse_opts("eval", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -93,6 +95,10 @@ int cmd_eval(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
+  if (print_classifier) {
+    printf("%s\n", carg && *carg ? carg : clgan_classifier_default_path());
+    return CLI_OK;
+  }
   if (!!ckpt_path == !!data)
     return cli_usage_error("eval", "pass either --checkpoint CKPT or --data A");
   if (data2 && !data) return cli_usage_error("eval", "--data2 goes with --data");
