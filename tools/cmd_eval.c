@@ -12,7 +12,7 @@
 #include "clgan/gan.h"
 #include "eval_util.h"
 
-#define DEFAULT_REAL "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+#define DEFAULT_REAL CLGAN_EVAL_DEFAULT_REAL
 
 static void help(void) {
   printf("usage: clgan eval --checkpoint CKPT [--real D] [options]\n"

@@ -102,3 +102,85 @@ clgan_status eval_classifier_path(const char *arg, const char **out) {
                      "classifier; $CLGAN_CLASSIFIER or --classifier FILE name another, and "
                      "'clgan classify train' makes one)", p);
 }
+
+/* ---- train --eval-every ---- */
+
+#include "clgan/gan.h"
+#include "cli.h"
+
+void eval_monitor_free(eval_monitor *em) {
+  clgan_classifier_free(em->c);
+  free(em->mu);
+  free(em->sigma);
+  free(em->z);
+  free(em->img);
+  free(em->labels);
+  memset(em, 0, sizeof *em);
+}
+
+clgan_status eval_monitor_init(eval_monitor *em, clgan_ctx *ctx, const char *cpath,
+                               const char *real, int count, const clgan_model *m,
+                               unsigned long long seed) {
+  memset(em, 0, sizeof *em);
+  double t0 = cli_now();
+  clgan_status s = clgan_classifier_load(ctx, cpath, 256, &em->c);
+  if (s) return s;
+  clgan_classifier *c = em->c;
+  if (m->image_c != c->image_c || m->image_h != c->image_h || m->image_w != c->image_w) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "--eval-every: model '%s' makes %dx%d %s images but "
+                    "the classifier '%s' takes %dx%d %s ones (--eval-classifier names another)",
+                    m->name, m->image_w, m->image_h, m->image_c == 3 ? "colour" : "grey", cpath,
+                    c->image_w, c->image_h, c->image_c == 3 ? "colour" : "grey");
+    eval_monitor_free(em);
+    return s;
+  }
+  clgan_dataset ds;
+  eval_set es = {0};
+  if ((s = eval_load_data(c, real, cpath, "--eval-real", count, &ds))) {
+    eval_monitor_free(em);
+    return s;
+  }
+  s = eval_dataset(c, &ds, &es);
+  int d = c->feat_dim;
+  em->count = count;
+  em->mu = malloc(sizeof(double) * (size_t)d);
+  em->sigma = malloc(sizeof(double) * (size_t)d * d);
+  em->z = malloc(sizeof(float) * (size_t)count * m->nz);
+  em->img = malloc(sizeof(float) * (size_t)count * m->image_c * m->image_h * m->image_w);
+  em->labels = m->classes > 0 ? malloc(sizeof(int32_t) * (size_t)count) : NULL;
+  if (!s && (!em->mu || !em->sigma || !em->z || !em->img || (m->classes > 0 && !em->labels)))
+    s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory for --eval-every");
+  if (!s) s = clgan_feature_moments(es.feat, es.n, d, em->mu, em->sigma);
+  eval_set_free(&es);
+  clgan_dataset_free(&ds);
+  if (s) {
+    eval_monitor_free(em);
+    return s;
+  }
+  /* the same noise every time (its own seed, away from training's streams) */
+  clgan_philox_normal((size_t)count * m->nz, seed ^ 0x65766171ULL, 0, 0, 1, em->z);
+  for (int i = 0; em->labels && i < count; i++) em->labels[i] = i % m->classes;
+  em->setup_seconds = cli_now() - t0;
+  return CLGAN_OK;
+}
+
+clgan_status eval_monitor_fd(eval_monitor *em, clgan_net *g, const clgan_model *m, double *fd) {
+  double t0 = cli_now();
+  clgan_status s = em->labels
+                       ? clgan_generate_labels(g, em->z, em->labels, em->count, CLGAN_BN_EVAL,
+                                               em->img)
+                       : clgan_generate(g, em->z, em->count, CLGAN_BN_EVAL, em->img);
+  eval_set es = {0};
+  if (!s) s = eval_images(em->c, em->img, em->count, &es);
+  int d = em->c->feat_dim;
+  double *mu = malloc(sizeof(double) * (size_t)d), *sigma = malloc(sizeof(double) * (size_t)d * d);
+  if (!s && (!mu || !sigma)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s) s = clgan_feature_moments(es.feat, es.n, d, mu, sigma);
+  if (!s) s = clgan_frechet_distance(mu, sigma, em->mu, em->sigma, d, fd);
+  free(mu);
+  free(sigma);
+  eval_set_free(&es);
+  em->runs++;
+  em->seconds += cli_now() - t0;
+  return s;
+}

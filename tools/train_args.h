@@ -5,7 +5,9 @@
 
 typedef struct train_args {
   const char *device, *model, *data, *out, *resume, *g_loss, *on_nan;
+  const char *eval_classifier, *eval_real; /* --eval-every's feature network and real images */
   long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
+  long eval_every, eval_count;             /* 0 = no FD during training */
   double lr, beta1;
   int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
 } train_args;

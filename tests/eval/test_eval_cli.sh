@@ -81,5 +81,22 @@ check "eval --data --data2" sh -c "'$CLGAN' eval --data '$DATA' --data2 '$TEST' 
 check "json: train vs test, labelled both" json "$T/d.json" \
   "j['sets']['A']['count'] == 500 and j['sets']['B']['count'] == 500 and j['precision'] > 0.5 and j['recall'] > 0.5 and 'accuracy' in j['sets']['A'] and 'accuracy' in j['sets']['B']"
 
+# train --eval-every: an fd column in metrics.csv at the evaluated iterations, a 5-panel
+# plot; refused before training (nothing written) for a missing classifier or a model of
+# another shape
+check "train --eval-every 2" "$CLGAN" train $SMALL --iters 4 --eval-every 2 --eval-count 64 --out "$T/e"
+check "metrics.csv: fd column" sh -c "head -1 '$T/e/metrics.csv' | grep -q ',img_per_s,fd\$'"
+check "metrics.csv: fd at 2 and 4" sh -c "grep -Eq '^2,.*,[0-9.]+\$' '$T/e/metrics.csv' && grep -Eq '^4,.*,[0-9.]+\$' '$T/e/metrics.csv'"
+check "metrics.csv: no fd at 1" sh -c "grep -q '^1,.*,\$' '$T/e/metrics.csv'"
+check "plot.png has the FD panel" /usr/bin/python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); sys.exit(0 if struct.unpack('>II', d[16:24]) == (960, 5*300+56) else 1)" "$T/e/plot.png"
+expect_fail 1 "no classifier file at '$T/gone.safetensors'" "train --eval-every without a classifier" \
+  env CLGAN_CLASSIFIER="$T/gone.safetensors" "$CLGAN" train $SMALL --iters 2 --eval-every 1 --out "$T/e2"
+check "nothing written" test ! -e "$T/e2"
+expect_fail 2 "--eval-every: model 'dcgan64' makes 64x64 grey images but the classifier '$CLS' takes 28x28 grey ones" \
+  "train --eval-every of another shape" "$CLGAN" train --model dcgan64 --max-images 8 --batch 4 --iters 1 --eval-every 1 --out "$T/e3"
+check "no metrics written" test ! -e "$T/e3/metrics.csv"
+expect_fail 2 "--eval-classifier and --eval-real go with --eval-every N" "--eval-real alone" \
+  "$CLGAN" train --eval-real "$TEST" --out "$T/e4"
+
 [ "$fails" -eq 0 ] && echo "eval_cli: ok" || echo "eval_cli: $fails failure(s)"
 [ "$fails" -eq 0 ]
