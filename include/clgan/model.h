@@ -118,10 +118,12 @@ typedef struct clgan_model {
 /* Parses a model file's text. `source` names it in errors ("samples/dcgan28.model").
  * Shapes are not resolved yet (image_c may be auto): call clgan_model_resolve. */
 clgan_status clgan_model_parse(const char *text, const char *source, clgan_model *out);
-/* Loads "dcgan28" / "dcgan64" (built-in presets, same text as the samples/ model files) or a path. */
+/* Loads "dcgan28" / "dcgan64" / "cdcgan28" / "cdcgan28-proj" / "fmnist-classifier" (built-in
+ * presets, same text as the samples/ model files) or a path. */
 clgan_status clgan_model_load(const char *name_or_path, clgan_model *out);
 /* Fixes the image channels (if auto) and infers every layer's shapes and parameter
- * layout; checks G's output equals the image shape and D's output is one logit.
+ * layout; checks G's output equals the image shape and D's output is one logit (a
+ * classifier: only its net, whose final linear K the parser already checked).
  * Shapes that do not chain -> CLGAN_ERR_INVALID_ARG naming the layer's line. */
 clgan_status clgan_model_resolve(clgan_model *m, int image_channels);
 void clgan_model_free(clgan_model *m);

@@ -144,10 +144,10 @@ static int plan_make(const clgan_net_desc *d, int batch, net_plan *p) {
       at += 2 * (size_t)batch * (size_t)l->out_c;
     }
     if (l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT) {
-      /* for every n <= batch a pass may run with: a full batch over the workspace cap is
-       * spread evenly over chunks, so a smaller n can fold more samples into one chunk
-       * (225 samples of 34496 floats in one 7.8 M chunk, where 256 run as 2 x 128) */
-      for (int n = 1; n <= batch; n++) {
+      /* every n <= batch: the scratch of n samples is not monotonic in n (a batch over
+       * the chunk cap is split in halves, while a slightly smaller one is not), and a
+       * forward of fewer samples than the batch (a classifier's last chunk) must fit */
+      for (int n = batch; n >= 1; n--) {
         clgan_conv c = layer_conv(l, n);
         size_t w = clgan_conv_workspace(&c);
         if (w > ws) ws = w;

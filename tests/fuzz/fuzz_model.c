@@ -1,5 +1,5 @@
-/* libFuzzer target: model files through clgan_model_parse and clgan_model_resolve (shape
- * inference, parameter layout), then the sizes a trainer would allocate. The input is the
+/* libFuzzer target: model files (GANs and classifiers) through clgan_model_parse and
+ * clgan_model_resolve (shape inference, parameter layout), then the sizes a trainer would allocate. The input is the
  * file's text. Replayed on tests/fuzz/corpus/model and regressions/model by the host test
  * fuzz_model. */
 #include "clgan/gan.h"
@@ -17,9 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (!m.text || strcmp(m.text, text) != 0) abort(); /* the text is kept for checkpoints */
     int channels = 1 + (int)(n % 3); /* what the data would say for `image auto` */
     if (clgan_model_resolve(&m, channels) == CLGAN_OK) {
-      if (m.d.out_c * m.d.out_h * m.d.out_w != 1 || m.g.out_c != m.image_c) abort();
+      int cls = m.kind == CLGAN_MODEL_CLASSIFIER;
+      if (cls ? m.c.out_c != m.classes || m.c.out_h * m.c.out_w != 1 || m.g.count || m.d.count
+              : m.d.out_c * m.d.out_h * m.d.out_w != 1 || m.g.out_c != m.image_c || m.c.count)
+        abort();
       for (int k = 0; k < 2; k++) {
-        const clgan_net_desc *nd = k ? &m.d : &m.g;
+        const clgan_net_desc *nd = cls ? &m.c : k ? &m.d : &m.g;
+        if (cls && k) break;
         size_t end = 0;
         for (int i = 0; i < nd->count; i++) {
           const clgan_layer_desc *l = &nd->layers[i];

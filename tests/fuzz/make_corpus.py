@@ -80,7 +80,7 @@ out("png", "interlaced_rgb", bytes([5 + 8 * 31]) + png(9, 9, 8, 2, adam7(9, 9, 3
 out("png", "not_png", bytes([0]) + b"GIF89a" + bytes(20))
 
 # ---- model files (see fuzz_model.c) ----
-for name in ("dcgan28", "dcgan64"):
+for name in ("dcgan28", "dcgan64", "fmnist-classifier"):
     with open(os.path.join(HERE, "..", "..", "samples", name + ".model"), "rb") as f:
         out("model", name + ".model", f.read())
 out("model", "tiny4.model", b"""# a tiny GAN for 4x4 grey images (also makes the checkpoint seed)
@@ -115,6 +115,7 @@ discriminator
   linear 1
   sigmoid
 """)
+out("model", "tiny_classifier.model", b"model c\nimage 1 4 4\nclassifier\n  flatten\n  feat: linear 8\n  linear 3\n")
 out("model", "bad_chain.model", b"model b\nlatent 8\nimage 1 4 4\ngenerator\n  linear 15\n  reshape 1 4 4\ndiscriminator\n  flatten\n  linear 1\n")
 
 # ---- command lines: argv[1..] separated by NUL bytes (see fuzz_cli.c) ----

@@ -56,7 +56,7 @@ static void test_model_files(void) {
   EXPECT_BAD("model t\nimage 1 4 4\nclassifier\n  input z\n  flatten\n  linear 3\n",
              "a classifier takes one input, 'image'");
   EXPECT_BAD("model t\nclassifier\n  flatten\n  linear 3\n", "missing 'image C H W'");
-  EXPECT_BAD("model t\nimage 1 4 4\nclassifier\nclassifier\n  linear 3\n",
+  EXPECT_BAD("model t\nimage 1 4 4\nclassifier\n  flatten\nclassifier\n  linear 3\n",
              "second 'classifier' section");
 }
 
@@ -119,6 +119,19 @@ static void test_shipped(clgan_ctx *ctx) {
   free(x), free(lg), free(ft), free(p), free(st), free(l2), free(f2);
   clgan_dataset_free(&ds);
   clgan_classifier_free(c);
+
+  /* a forward of fewer images than the batch: 200 of 256 needs more convolution scratch
+   * than 256 (one chunk instead of two halves); the net plans for every n */
+  clgan_classifier *c2;
+  CHECK_OK(clgan_classifier_load(ctx, path, 256, &c2));
+  if (c2) {
+    clgan_dataset d2;
+    CHECK_OK(clgan_dataset_load(TEST_DATA, 1, 28, 28, 200, &d2));
+    double a2;
+    CHECK_OK(clgan_classifier_accuracy(c2, &d2, &a2, NULL));
+    clgan_dataset_free(&d2);
+    clgan_classifier_free(c2);
+  }
 
   /* not a classifier: a clear format error */
   clgan_classifier *bad = NULL;

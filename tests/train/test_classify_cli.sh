@@ -4,7 +4,7 @@
 # file; bad input fails with one clear line, a non-zero exit and no output destroyed.
 # Usage: test_classify_cli.sh CLGAN SHIPPED.safetensors
 set -u
-CLGAN=$1
+CLGAN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # absolute: the retrains cd
 SHIPPED=$2
 DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 TEST=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
@@ -33,7 +33,7 @@ import json, shlex, struct, sys
 with open(sys.argv[1], "rb") as f:
     n = struct.unpack("<Q", f.read(8))[0]
     meta = json.loads(f.read(n))["__metadata__"]
-args = shlex.split(meta["command"])[2:]
+args = shlex.split(meta["command"])[3:]  # after "clgan classify train"
 out = []
 i = 0
 while i < len(args):
@@ -47,8 +47,10 @@ PY
 echo "recorded: $CMD"
 mkdir "$T/r1" "$T/r2"
 for r in r1 r2; do
-  # shellcheck disable=SC2086
-  check "retrain ($r)" sh -c "cd '$T/$r' && eval \"'$CLGAN' classify train $CMD --max-images 512 --iters 6 --out c.safetensors\" 2>'$T/$r.log'"
+  if (cd "$T/$r" && eval "\"\$CLGAN\" classify train $CMD --max-images 512 --iters 6 --out c.safetensors") \
+      2>"$T/$r.log"; then :; else
+    echo "FAIL: retrain ($r):"; cat "$T/$r.log"; fails=$((fails + 1))
+  fi
 done
 check "two retrains are bit-identical" cmp "$T/r1/c.safetensors" "$T/r2/c.safetensors"
 check "seed recorded" grep -q '"seed":"1"' "$T/r1/c.safetensors"
@@ -89,8 +91,15 @@ expect_fail 2 "unknown option" "bad flag" "$CLGAN" classify train --bogus 1
 expect_fail 2 "unknown subcommand 'fit'" "bad subcommand" "$CLGAN" classify fit
 expect_fail 1 "cannot write" "unwritable output folder" \
   "$CLGAN" classify train --max-images 128 --iters 1 --out "$T/no/such/dir/c.safetensors"
-expect_fail 1 "not a clgan classifier" "a GAN checkpoint is not a classifier" \
+expect_fail 1 "is not a valid safetensors file" "classify test: not a safetensors file" \
   "$CLGAN" classify test --classifier "$T/keep.safetensors" --max-images 10
+python3 -c 'import json, struct, sys
+h = json.dumps({"__metadata__": {"format": "clgan-checkpoint-1"},
+                "x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+h += b" " * (-len(h) % 8)
+sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h + b"\0\0\0\0")' > "$T/other.safetensors"
+expect_fail 1 "not a clgan classifier (format is clgan-checkpoint-1" "classify test: another safetensors file" \
+  "$CLGAN" classify test --classifier "$T/other.safetensors" --max-images 10
 # three classes: the same 100 images, labels 0, 1, 2, 0, ...
 mkdir "$T/three"
 cp "$T/nolabels/x-images-idx3-ubyte" "$T/three/"
