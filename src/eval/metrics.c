@@ -20,9 +20,10 @@
  * reassociation), which compilers vectorise across the 8 columns. */
 typedef void (*visit_fn)(void *ctx, int i, int j0, const double *dots, int nj);
 
-/* Built twice on x86-64 GCC/clang: with AVX2 + FMA, picked at load time on CPUs that
+/* Built twice by GCC on x86-64 (not under ASan, nor by clang, whose sanitizer builds
+ * should not meet an ifunc resolver): with AVX2 + FMA, picked at load time on CPUs that
  * have them (4 doubles a vector, fused multiply-add), and for the baseline (SSE2). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("arch=haswell", "default")))
 #endif
 static clgan_status for_dots(const double *A, int na, const double *B, int nb, int d, int upper,
