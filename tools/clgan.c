@@ -12,6 +12,7 @@ static const struct {
     {"doctor", cmd_doctor, "build every kernel and check each against its C reference"},
     {"train", cmd_train, "train a GAN (Fashion-MNIST and dcgan28 by default)"},
     {"generate", cmd_generate, "write images from a checkpoint's generator"},
+    {"eval", cmd_eval, "sample quality: FD, KID, precision/recall, class histogram"},
     {"bench", cmd_bench, "measure speed: kernel start-up, operators, training"},
     {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model on a device"},
     {"classify", cmd_classify, "train or test an image classifier (clgan eval's features)"},

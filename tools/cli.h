@@ -33,6 +33,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_eval(int argc, char **argv); /* tools/cmd_eval.c */
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */
 int cmd_classify(int argc, char **argv); /* tools/cmd_classify.c */

@@ -14,6 +14,7 @@
 #include "train_args.h"
 #include "progress.h"
 #include "train_out.h"
+#include "eval_util.h"
 #include "train_resume.h"
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -40,7 +41,9 @@ static void help(void) {
       "                   [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
       "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
-      "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n\n"
+      "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n"
+      "                   [--eval-every N [--eval-count M] [--eval-classifier C]\n"
+      "                    [--eval-real D]]\n\n"
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
       "frozen D (Adam, beta2 0.999, for both).\n"
       "  --model M            preset (dcgan28, the default; dcgan64; cdcgan28 and\n"
@@ -76,7 +79,14 @@ static void help(void) {
       "  --log-every N        metrics row (with gradient norms) every N iterations (default 10)\n"
       "  --max-images N       use only the first N images of the data\n"
       "  --on-nan stop|skip   when a loss or gradient is NaN/Inf: stop, keeping the last good\n"
-      "                       checkpoint (default), or roll the iteration back and go on\n");
+      "                       checkpoint (default), or roll the iteration back and go on\n"
+      "  --eval-every N       every N iterations (and at the end) the FD of M generated\n"
+      "                       images (--eval-count, default 2000, the same noise each time)\n"
+      "                       against M real ones (--eval-real, default the Fashion-MNIST\n"
+      "                       test set) on the classifier's features (--eval-classifier,\n"
+      "                       default the shipped one): column fd of metrics.csv, a panel\n"
+      "                       of plot.png; the time it took is reported at the end\n"
+      "                       (docs/EVAL.md)\n");
 }
 
 
@@ -258,6 +268,8 @@ int cmd_train(int argc, char **argv) {
   int skip_nan = !strcmp(a.on_nan, "skip");
   if (a.seen_ema_start && !a.seen_ema && !a.resume)
     return cli_usage_error("train", "--ema-start needs --ema DECAY (EMA is off by default)");
+  if (!a.eval_every && (a.eval_classifier || a.eval_real))
+    return cli_usage_error("train", "--eval-classifier and --eval-real go with --eval-every N");
 
   /* Everything that can be refused is refused before any output is touched. */
   clgan_status s;
@@ -301,6 +313,8 @@ int cmd_train(int argc, char **argv) {
   }
   if (channels == 0) channels = data_channels(a.data);
   if ((s = clgan_model_resolve(&model, channels))) goto fail_early;
+  const char *eval_cpath = NULL;
+  if (a.eval_every && (s = eval_classifier_path(a.eval_classifier, &eval_cpath))) goto fail_early;
 
   clgan_dataset ds;
   char ckpt_data[sizeof state.data];
@@ -375,6 +389,7 @@ int cmd_train(int argc, char **argv) {
   float *batch = malloc(sizeof(float) * (size_t)cfg.batch * img);
   int *perm = malloc(sizeof(int) * (size_t)ds.count);
   metrics_history hist = {0};
+  eval_monitor em = {0};
   char ckpt_path[4200] = "";
   if (!fixed_z || !batch || !perm) {
     s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
@@ -382,6 +397,13 @@ int cmd_train(int argc, char **argv) {
   }
   if (s) goto done; /* the conditional set-up above */
   if ((s = clgan_gan_create(ctx, &model, &cfg, &gan))) goto done;
+  if (a.eval_every) {
+    const char *real = a.eval_real ? a.eval_real : CLGAN_EVAL_DEFAULT_REAL;
+    if ((s = eval_monitor_init(&em, ctx, eval_cpath, real, (int)a.eval_count, &model, cfg.seed)))
+      goto done;
+    fprintf(stderr, "FD every %ld iterations: %d generated vs %d images of %s on '%s' (set-up "
+            "%.1f s)\n", a.eval_every, em.count, em.count, real, eval_cpath, em.setup_seconds);
+  }
   if (have_ckpt) {
     if ((s = clgan_checkpoint_restore(&ckpt, gan))) {
       clgan_error_prefix("checkpoint '%s': ", a.resume);
@@ -474,9 +496,22 @@ int cmd_train(int argc, char **argv) {
       snprintf(name, sizeof name, "samples/iter_%08lld.png", gan->step);
       if ((s = write_samples(a.out, name, gan, fixed_z, nfixed, &diversity, &cond))) break;
     }
-    if (log_now || sample_now) {
+    int eval_now = a.eval_every && (gan->step % a.eval_every == 0 || gan->step == total);
+    float fd = NAN;
+    if (eval_now) {
+      double v = 0;
+      s = eval_monitor_fd(&em, gan->g, &model, &v);
+      if (s == CLGAN_ERR_NUMERIC) { /* samples gone non-finite: no FD this time */
+        clgan_error_clear();
+        s = CLGAN_OK;
+      } else if (!s) {
+        fd = (float)v;
+      }
+      if (s) break;
+    }
+    if (log_now || sample_now || eval_now) {
       metrics_row r = {gan->step, e, m.loss_d, m.loss_g, m.d_real, m.d_fake, m.d_fake_after,
-                       m.grad_norm_d, m.grad_norm_g, diversity, (float)ips};
+                       m.grad_norm_d, m.grad_norm_g, diversity, (float)ips, fd};
       if ((s = out_metrics_append(a.out, &r, fresh_log))) break;
       fresh_log = 0;
       if (out_history_push(&hist, &r)) {
@@ -484,7 +519,7 @@ int cmd_train(int argc, char **argv) {
         break;
       }
     }
-    if (sample_now && (s = out_plot(a.out, &hist))) break;
+    if ((sample_now || eval_now) && (s = out_plot(a.out, &hist))) break;
     if (gan->step % a.ckpt_every == 0 && gan->step != total) {
       state.epoch = e;
       if ((s = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path))) break;
@@ -507,6 +542,10 @@ int cmd_train(int argc, char **argv) {
       fprintf(stderr, "%s after %lld iterations (%.1f s). Samples: %s/samples.png, plot: "
               "%s/plot.png, checkpoint: %s\n", stop_requested ? "stopped" : "done", gan->step,
               cli_now() - t0, a.out, a.out, ckpt_path);
+    if (!s && em.runs)
+      fprintf(stderr, "FD: %d evaluations of %d images took %.1f s, %.1f%% of the run's %.1f s "
+              "(set-up %.1f s more)\n", em.runs, em.count, em.seconds,
+              100.0 * em.seconds / (cli_now() - t0), cli_now() - t0, em.setup_seconds);
   } else if (s) {
     clgan_error_prefix("stopped; no checkpoint written after the failure (the last good one: "
                        "%s): ", *ckpt_path ? ckpt_path : a.resume ? a.resume : "none");
@@ -516,6 +555,7 @@ int cmd_train(int argc, char **argv) {
 done:
   rc = s ? cli_report(s) : CLI_OK;
   out_history_free(&hist);
+  eval_monitor_free(&em);
   free(fixed_z);
   free(batch);
   free(perm);

@@ -10,7 +10,7 @@
 int train_args_parse(int argc, char **argv, train_args *a) {
   *a = (train_args){.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop",
                      .epochs = 1, .batch = 64, .seed = 1, .sample_every = 200, .ckpt_every = 500,
-                     .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5};
+                     .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .eval_count = 2000};
   const cli_opt opts[] = {
       {"--device", OPT_STRING, &a->device, 0, 0, NULL},
       {"--model", OPT_STRING, &a->model, 0, 0, &a->seen_model},
@@ -34,6 +34,10 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--log-every", OPT_LONG, &a->log_every, 1, 1000000000, NULL},
       {"--max-images", OPT_LONG, &a->max_images, 1, 1000000000, NULL},
       {"--on-nan", OPT_STRING, &a->on_nan, 0, 0, NULL},
+      {"--eval-every", OPT_LONG, &a->eval_every, 1, 1000000000, NULL},
+      {"--eval-count", OPT_LONG, &a->eval_count, 4, 1000000, NULL},
+      {"--eval-classifier", OPT_STRING, &a->eval_classifier, 0, 0, NULL},
+      {"--eval-real", OPT_STRING, &a->eval_real, 0, 0, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc) return rc;

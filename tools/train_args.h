@@ -5,8 +5,10 @@
 
 typedef struct train_args {
   const char *device, *model, *data, *out, *resume, *g_loss, *on_nan;
+  const char *eval_classifier, *eval_real; /* --eval-every's feature network and real images */
   long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
   long ema_start;
+  long eval_every, eval_count;             /* 0 = no FD during training */
   double lr, beta1, lr_g, lr_d, ema;
   int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
   int seen_lr_g, seen_lr_d, seen_ema, seen_ema_start;

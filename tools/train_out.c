@@ -12,7 +12,7 @@
 
 static const char *CSV_HEADER =
     "step,epoch,loss_d,loss_g,d_real,d_fake,d_fake_after,grad_norm_d,grad_norm_g,diversity,"
-    "img_per_s\n";
+    "img_per_s,fd\n";
 
 clgan_status out_prepare(const char *dir) {
   clgan_status s = clgan_mkdirs(dir);
@@ -41,10 +41,10 @@ static void fmt_f(char *b, size_t cap, float v) {
 static void row_csv(const metrics_row *r, char *line, size_t cap) {
   char f[10][32];
   const float v[10] = {r->loss_d, r->loss_g, r->d_real, r->d_fake, r->d_fake_after,
-                       r->grad_norm_d, r->grad_norm_g, r->diversity, r->img_per_s, 0};
-  for (int i = 0; i < 9; i++) fmt_f(f[i], sizeof f[i], v[i]);
-  snprintf(line, cap, "%lld,%lld,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", r->step, r->epoch, f[0], f[1],
-           f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+                       r->grad_norm_d, r->grad_norm_g, r->diversity, r->img_per_s, r->fd};
+  for (int i = 0; i < 10; i++) fmt_f(f[i], sizeof f[i], v[i]);
+  snprintf(line, cap, "%lld,%lld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", r->step, r->epoch, f[0], f[1],
+           f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]);
 }
 
 clgan_status out_metrics_append(const char *dir, const metrics_row *r, int truncate) {
@@ -98,8 +98,9 @@ clgan_status out_history_load(const char *dir, long long upto, metrics_history *
     r.step = (long long)parse_cell(&p);
     r.epoch = (long long)parse_cell(&p);
     float *dst[] = {&r.loss_d, &r.loss_g, &r.d_real, &r.d_fake, &r.d_fake_after,
-                    &r.grad_norm_d, &r.grad_norm_g, &r.diversity, &r.img_per_s};
-    for (size_t i = 0; i < 9; i++) *dst[i] = parse_cell(&p);
+                    &r.grad_norm_d, &r.grad_norm_g, &r.diversity, &r.img_per_s, &r.fd};
+    /* a log written before the fd column has none: NaN */
+    for (size_t i = 0; i < 10; i++) *dst[i] = parse_cell(&p);
     if (r.step > 0 && r.step <= upto && out_history_push(h, &r)) {
       fclose(f);
       return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
@@ -125,10 +126,11 @@ clgan_status out_history_load(const char *dir, long long upto, metrics_history *
 clgan_status out_plot(const char *dir, const metrics_history *h) {
   int n = h->n;
   if (n == 0) return CLGAN_OK;
-  float *buf = malloc(sizeof(float) * (size_t)n * 9);
+  float *buf = malloc(sizeof(float) * (size_t)n * 10);
   if (!buf) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   float *x = buf, *ld = buf + n, *lg = buf + 2 * n, *dr = buf + 3 * n, *df = buf + 4 * n;
-  float *nd = buf + 5 * n, *ng = buf + 6 * n, *dv = buf + 7 * n;
+  float *nd = buf + 5 * n, *ng = buf + 6 * n, *dv = buf + 7 * n, *fd = buf + 8 * n;
+  int have_fd = 0;
   for (int i = 0; i < n; i++) {
     const metrics_row *r = &h->rows[i];
     x[i] = (float)r->step, ld[i] = r->loss_d, lg[i] = r->loss_g, dr[i] = r->d_real;
@@ -136,21 +138,27 @@ clgan_status out_plot(const char *dir, const metrics_history *h) {
     /* diversity is measured only when samples are drawn: hold it between samples so the
      * panel shows a line rather than isolated dots */
     if (isnan(dv[i]) && i > 0) dv[i] = dv[i - 1];
+    fd[i] = r->fd; /* likewise held between evaluations */
+    if (isfinite(fd[i])) have_fd = 1;
+    else if (i > 0) fd[i] = fd[i - 1];
   }
   clgan_plot_series losses[] = {{"loss_D", ld}, {"loss_G", lg}};
   clgan_plot_series douts[] = {{"D(x)", dr}, {"D(G(z))", df}};
   clgan_plot_series norms[] = {{"|grad D|", nd}, {"|grad G|", ng}};
   clgan_plot_series div[] = {{"sample diversity", dv}};
+  clgan_plot_series fds[] = {{"FD", fd}};
   clgan_plot_panel panels[] = {
       {"Losses", "loss", losses, 2},
       {"Discriminator outputs", "probability", douts, 2},
       {"Gradient norms (vanishing gradients show as a collapse)", "L2 norm", norms, 2},
       {"Diversity of fixed-noise samples, held between samples (mode collapse shows as a drop)",
        "mean distance", div, 1},
+      {"Frechet distance to real images on the classifier's features (train --eval-every), "
+       "held between evaluations", "FD", fds, 1},
   };
   char path[4200];
   snprintf(path, sizeof path, "%s/plot.png", dir);
-  clgan_status s = clgan_plot_write(path, "iteration", x, n, panels, 4);
+  clgan_status s = clgan_plot_write(path, "iteration", x, n, panels, have_fd ? 5 : 4);
   free(buf);
   return s;
 }

@@ -13,6 +13,7 @@ typedef struct metrics_row {
   float loss_d, loss_g, d_real, d_fake, d_fake_after, grad_norm_d, grad_norm_g;
   float diversity;     /* NaN when no samples were drawn at this step */
   float img_per_s;
+  float fd;            /* train --eval-every: FD on the classifier's features; else NaN */
 } metrics_row;
 
 typedef struct metrics_history {
@@ -34,7 +35,8 @@ clgan_status out_history_load(const char *dir, long long upto, metrics_history *
 int out_history_push(metrics_history *h, const metrics_row *r);
 void out_history_free(metrics_history *h);
 
-/* <dir>/plot.png: losses, D outputs, gradient norms and diversity against iterations. */
+/* <dir>/plot.png: losses, D outputs, gradient norms and diversity against iterations, and
+ * the FD when some row has one. */
 clgan_status out_plot(const char *dir, const metrics_history *h);
 
 /* Saves <dir>/checkpoints/ckpt_<step>.safetensors, points <dir>/latest.safetensors at it

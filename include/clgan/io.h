@@ -33,6 +33,11 @@ typedef struct clgan_dataset {
   int classes;              /* with labels: the number of classes (labels are 0..classes-1);
                                else 0 */
   char (*class_names)[CLGAN_CLASS_NAME_MAX]; /* (classes) names, or NULL without labels */
+  int source_c, source_h, source_w; /* the images' own shape in the files, before conversion
+                                       (PNG folders: the first file's size; channels as
+                                       stored, 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA): lets
+                                       `clgan eval` refuse data of another shape than its
+                                       classifier's instead of resampling it */
 } clgan_dataset;
 
 /* Loads `path`: NULL or "" = CLGAN_DEFAULT_DATA; an IDX image file (idx3, ubyte), gzipped

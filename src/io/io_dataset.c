@@ -400,6 +400,7 @@ static void set_source(clgan_dataset *ds, const char *fmt, const char *path, int
                        int sc) {
   snprintf(ds->source, sizeof ds->source, fmt, path, ds->count, sw, sh, sc, ds->labels ? ", "
            "with labels" : "");
+  ds->source_w = sw, ds->source_h = sh, ds->source_c = sc;
 }
 
 static clgan_status load_idx(const char *path, int max_images, clgan_dataset *ds) {
@@ -665,6 +666,7 @@ static clgan_status load_png_classes(const char *dir, int max_images, clgan_data
   snprintf(ds->source, sizeof ds->source, "%s (PNG class folders, %d images of %dx%d in %d "
            "classes, first has %d channel(s), with labels)", dir, keep, w0, h0, ds->classes,
            c0);
+  ds->source_w = w0, ds->source_h = h0, ds->source_c = c0;
   return CLGAN_OK;
 }
 
