@@ -205,16 +205,16 @@ clgan_status out_checkpoint(const char *dir, clgan_gan *gan, const clgan_train_s
     else if (!strncmp(e->d_name, "ckpt_", 5) && strstr(e->d_name, ".safetensors.tmp.")) {
       /* left by a write that was killed: never a complete checkpoint, safe to drop (one
        * trainer writes into an --out at a time) */
-      snprintf(path, sizeof path, "%s/%s", cdir, e->d_name);
-      unlink(path);
+      /* a cut path could name another file: never unlink one */
+      if (snprintf(path, sizeof path, "%s/%s", cdir, e->d_name) < (int)sizeof path) unlink(path);
     }
   }
   closedir(d);
   qsort(steps, (size_t)n, sizeof *steps, cmp_ll);
   for (int i = 0; i + keep < n; i++) {
     if (steps[i] == gan->step) continue;
-    snprintf(path, sizeof path, "%s/ckpt_%08lld.safetensors", cdir, steps[i]);
-    unlink(path);
+    if (snprintf(path, sizeof path, "%s/ckpt_%08lld.safetensors", cdir, steps[i]) < (int)sizeof path)
+      unlink(path);
   }
   return CLGAN_OK;
 }
