@@ -6,22 +6,7 @@
 set -u
 CLGAN=$1
 DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-[ -e "$DATA" ] || { echo "SKIP: $DATA missing (Debian's dataset-fashion-mnist)"; exit 77; }
-"$CLGAN" devices >/dev/null 2>&1 || { echo "SKIP: no OpenCL device"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-check() { # check DESCRIPTION COMMAND...: the command must succeed
-  d=$1; shift
-  if "$@"; then :; else echo "FAIL: $d"; fails=$((fails + 1)); fi
-}
-expect_fail() { # expect_fail CODE NEEDLE DESCRIPTION COMMAND...: exit CODE, stderr has NEEDLE
-  code=$1 needle=$2 d=$3; shift 3
-  "$@" >"$T/out.txt" 2>"$T/err.txt"
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then echo "FAIL: $d: exit $rc, want $code"; cat "$T/err.txt"; fails=$((fails + 1)); fi
-  if ! grep -q -- "$needle" "$T/err.txt"; then echo "FAIL: $d: stderr lacks '$needle':"; cat "$T/err.txt"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/../cli_lib.sh"
 fingerprint() { (cd "$1" && find . -type f -exec cksum {} + | sort) }
 SMALL="--max-images 256 --batch 16 --sample-every 2 --log-every 1"
 
