@@ -28,6 +28,9 @@ int cli_open_device(const char *spec, unsigned flags, clgan_ctx **ctx);
 int cli_select_device(const char *spec, clgan_device_info *out);
 
 double cli_now(void); /* monotonic seconds */
+/* The data order of epoch `epoch`: a Fisher-Yates shuffle from (seed, epoch) alone, so a
+ * resumed run (and a retrained classifier) sees the same order. */
+void cli_epoch_order(int *perm, int n, unsigned long long seed, long long epoch);
 
 int cmd_devices(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

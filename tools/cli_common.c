@@ -86,3 +86,15 @@ double cli_now(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+void cli_epoch_order(int *perm, int n, unsigned long long seed, long long epoch) {
+  unsigned long long s = seed * 0x9E3779B97F4A7C15ull ^ ((unsigned long long)epoch + 1) * 0xD1B54A32D192ED03ull;
+  for (int i = 0; i < n; i++) perm[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    int j = (int)(s % (unsigned long long)(i + 1));
+    int t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+}

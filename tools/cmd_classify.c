@@ -54,19 +54,6 @@ static void help(void) {
 
 #define DEFAULT_TEST "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
-/* Fisher-Yates order of epoch e from the seed alone (as clgan train's). */
-static void epoch_order(int *perm, int n, unsigned long long seed, long long epoch) {
-  unsigned long long s = seed * 0x9E3779B97F4A7C15ull ^ ((unsigned long long)epoch + 1) * 0xD1B54A32D192ED03ull;
-  for (int i = 0; i < n; i++) perm[i] = i;
-  for (int i = n - 1; i > 0; i--) {
-    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    int j = (int)(s % (unsigned long long)(i + 1));
-    int t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-}
-
 /* The command line as a shell would take it back: "clgan classify train ...". */
 static char *command_line(int argc, char **argv) {
   size_t cap = 64;
@@ -252,7 +239,7 @@ static int classify_train(int argc, char **argv) {
   for (long long step = 0; step < total && !s; step++) {
     long long e = step / ipe, p = step % ipe;
     if (e != cur_epoch) {
-      epoch_order(perm, ds.count, (unsigned long long)seed, e);
+      cli_epoch_order(perm, ds.count, (unsigned long long)seed, e);
       cur_epoch = e;
     }
     clgan_dataset_batch(&ds, perm + p * B, B, x);

@@ -150,19 +150,6 @@ static int data_channels(const char *dir) {
   return c >= 3 ? 3 : 1;
 }
 
-/* Fisher-Yates order of epoch e, from the seed alone (so a resumed run sees the same). */
-static void epoch_order(int *perm, int n, unsigned long long seed, long long epoch) {
-  unsigned long long s = seed * 0x9E3779B97F4A7C15ull ^ ((unsigned long long)epoch + 1) * 0xD1B54A32D192ED03ull;
-  for (int i = 0; i < n; i++) perm[i] = i;
-  for (int i = n - 1; i > 0; i--) {
-    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    int j = (int)(s % (unsigned long long)(i + 1));
-    int t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-}
-
 /* Conditional models: the fixed samples' labels (one row of 8 per class, at most
  * COND_ROWS_MAX rows) and the rows' class names. */
 #define COND_ROWS_MAX 64
@@ -454,7 +441,7 @@ int cmd_train(int argc, char **argv) {
   while (gan->step < total && !stop_requested) {
     long long e = gan->step / ipe, p = gan->step % ipe;
     if (e != cur_epoch) {
-      epoch_order(perm, ds.count, cfg.seed, e);
+      cli_epoch_order(perm, ds.count, cfg.seed, e);
       cur_epoch = e;
     }
     clgan_dataset_batch(&ds, perm + p * cfg.batch, cfg.batch, batch);
