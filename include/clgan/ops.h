@@ -161,6 +161,21 @@ clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float 
                                          clgan_view logits, float scale, clgan_view out2,
                                          clgan_view dlogits /* CLGAN_NONE: loss only */);
 
+/* ---- content losses (src/ops/ops_loss.c, kernels/loss.cl): image-to-image ----
+ * Mean over n values of |a - b| (L1) or (a - b)^2 (MSE), written to out[0] (a device
+ * float), and da = scale * d mean / d a: scale * sign(a - b) / n (0 where a == b, as
+ * torch.sign) or scale * 2 (a - b) / n, added to da when accumulate. b is the target (no
+ * gradient). Fixed summation order: the same bits every call. Tests:
+ * tests/ops_nn/test_content_loss.c */
+typedef enum clgan_content {
+  CLGAN_CONTENT_NONE = 0,
+  CLGAN_CONTENT_L1,
+  CLGAN_CONTENT_MSE
+} clgan_content;
+clgan_status clgan_content_loss(clgan_ctx *ctx, clgan_content kind, size_t n, clgan_view a,
+                                clgan_view b, float scale, clgan_view out,
+                                clgan_view da /* CLGAN_NONE: loss only */, int accumulate);
+
 /* ---- softmax cross-entropy (src/ops/ops_loss.c, kernels/loss.cl): classifiers ----
  * logits (n, k) rows, labels (n) int32 (the view's offset counts int32s) in 0..k-1.
  * Writes out2[0] = mean over rows of -log softmax(x_i)[y_i] and out2[1] = accuracy (the

@@ -390,6 +390,18 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         s = perr(&pp, "bad image size '%s %s'", tok[2], tok[3]);
         goto fail;
       }
+    } else if (!strcmp(tok[0], "cond")) {
+      if (n != 4) { s = perr(&pp, "'cond' takes C H W (C may be auto)"); goto fail; }
+      if (!strcmp(tok[1], "auto")) m->cond_c = 0;
+      else if (parse_int(tok[1], 1, 4, &m->cond_c)) {
+        s = perr(&pp, "cond channels must be 1..4 or auto, got '%s'", tok[1]);
+        goto fail;
+      }
+      if (parse_int(tok[2], 1, MAX_SPATIAL, &m->cond_h) ||
+          parse_int(tok[3], 1, MAX_SPATIAL, &m->cond_w)) {
+        s = perr(&pp, "bad cond size '%s %s'", tok[2], tok[3]);
+        goto fail;
+      }
     } else if (!strcmp(tok[0], "classes")) {
       if (n != 2 || parse_int(tok[1], 2, MAX_CHANNELS, &m->classes)) {
         s = perr(&pp, "'classes' takes a count 2..%d", MAX_CHANNELS);
@@ -545,6 +557,7 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
       case CLGAN_INPUT_Z: in->c = m->nz, in->h = in->w = 1; break;
       case CLGAN_INPUT_LABEL:
       case CLGAN_INPUT_TEXT: in->c = in->h = in->w = 1; break;
+      case CLGAN_INPUT_COND: in->c = m->cond_c, in->h = m->cond_h, in->w = m->cond_w; break;
       default: in->c = m->image_c, in->h = m->image_h, in->w = m->image_w; break;
     }
     tc[j] = in->c, th[j] = in->h, tw[j] = in->w;
@@ -704,6 +717,8 @@ clgan_status clgan_model_resolve(clgan_model *m, int image_channels) {
   }
   if (m->kind == CLGAN_MODEL_CLASSIFIER) /* parse checked it ends in linear K */
     return resolve_net(m, "classifier", &m->c);
+  if (!m->cond_h) m->cond_h = m->image_h, m->cond_w = m->image_w;
+  if (!m->cond_c) m->cond_c = m->image_c;
   clgan_status s = resolve_net(m, "generator", &m->g);
   if (s) return s;
   if (m->g.out_c != m->image_c || m->g.out_h != m->image_h || m->g.out_w != m->image_w)
@@ -712,9 +727,11 @@ clgan_status clgan_model_resolve(clgan_model *m, int image_channels) {
                        m->g.out_h, m->g.out_w, m->image_c, m->image_h, m->image_w);
   s = resolve_net(m, "discriminator", &m->d);
   if (s) return s;
-  if (m->d.out_c * m->d.out_h * m->d.out_w != 1)
+  /* a map of logits (1, h, w) is a PatchGAN's: the losses take the mean over its patches */
+  if (m->d.out_c != 1)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the discriminator must end in one "
-                       "logit per image, it gives %d x %d x %d", m->name, m->d.out_c,
+                       "logit per image, it gives %d x %d x %d (a map of logits, 1 x h x w, one "
+                       "per patch, is fine too)", m->name, m->d.out_c,
                        m->d.out_h, m->d.out_w);
   return CLGAN_OK;
 }
