@@ -68,6 +68,7 @@ typedef struct clgan_layer_desc {
   int out;                        /* LINEAR: features; CONV/CONVT: channels; RESHAPE: C */
   int out_is_image;               /* output channels = the image's (written "C") */
   int k, stride, pad, out_pad;    /* CONV/CONVT */
+  int pad_reflect;                /* CONV: pm=reflect, padding_mode='reflect' (else zeros) */
   int bias;                       /* LINEAR/CONV/CONVT: has a bias */
   float slope;                    /* LEAKY_RELU */
   int rh, rw;                     /* RESHAPE: H, W */

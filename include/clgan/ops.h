@@ -267,6 +267,14 @@ clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, 
                                     clgan_view x, clgan_view y);
 clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
                                      clgan_view dy, clgan_view dx, int accumulate);
+/* reflect padding by p (nn.ReflectionPad2d(p); nn.Conv2d's padding_mode='reflect'), p < h and
+ * p < w: (n, c, h, w) -> (n, c, h+2p, w+2p); h, w are the INPUT sizes. The backward gathers,
+ * for each input value, the gradients of every padded position that reads it (at most 3 per
+ * axis, in increasing order): deterministic. Tests: tests/ops_graph/test_graph_reflect.c */
+clgan_status clgan_reflect_pad_forward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                       clgan_view x, clgan_view y);
+clgan_status clgan_reflect_pad_backward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                        clgan_view dy, clgan_view dx, int accumulate);
 /* nn.AvgPool2d(k) (stride k, no padding; h, w multiples of k): (n,c,h,w) -> (n,c,h/k,w/k);
  * h, w are the INPUT sizes */
 clgan_status clgan_avgpool_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,

@@ -222,6 +222,17 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
       if (s) return s;
       continue;
     }
+    if ((!strcmp(key, "pm") || !strcmp(key, "pad")) &&
+        (l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT)) {
+      /* nn.Conv2d's padding_mode; ConvTranspose2d has only zeros, as in PyTorch */
+      if (strcmp(val, "zeros") && strcmp(val, "reflect"))
+        return perr(pp, "bad padding mode '%s' for %s= of '%s' (zeros or reflect)", val, key, tok[0]);
+      if (l->kind == CLGAN_LAYER_CONVT && !strcmp(val, "reflect"))
+        return perr(pp, "'convt' pads with zeros only (as nn.ConvTranspose2d); use upsample + "
+                    "conv pm=reflect");
+      l->pad_reflect = !strcmp(val, "reflect");
+      continue;
+    }
     int conv_like = l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT;
     int has_bias = conv_like || l->kind == CLGAN_LAYER_LINEAR;
     int *dst = NULL;
@@ -594,6 +605,9 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
         clgan_conv cv = {.n = 1, .c_in = c, .h_in = h, .w_in = w, .c_out = out, .kh = l->k,
                          .kw = l->k, .stride = l->stride, .pad = l->pad, .out_pad = l->out_pad,
                          .transposed = l->kind == CLGAN_LAYER_CONVT};
+        if (l->pad_reflect && (l->pad >= h || l->pad >= w))
+          FAIL("conv pm=reflect p=%d needs an input larger than the padding, got %dx%d", l->pad,
+               h, w);
         if (clgan_conv_init(&cv) != CLGAN_OK)
           FAIL("%s k=%d s=%d p=%d does not fit a %dx%d input",
                l->kind == CLGAN_LAYER_CONV ? "conv" : "convt", l->k, l->stride, l->pad, h, w);

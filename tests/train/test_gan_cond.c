@@ -1,5 +1,6 @@
 /* The image-conditioned trainer (clgan_gan_iteration_cond): a tiny pix2pix (U-Net-ish G
- * from cond, PatchGAN D on (image, cond) giving a 2x2 map of logits) and a tiny SR model
+ * from cond, ending in upsample + a reflect-padded conv; PatchGAN D on (image, cond) giving
+ * a 2x2 map of logits) and a tiny SR model
  * (cond smaller than the image, D on the image alone): the freezing rules bitwise, G's and
  * D's whole-network gradients (adversarial over the logit map + content loss) against
  * finite differences, the content-only ablation, determinism and exact resume through a
@@ -13,8 +14,8 @@ static const char *P2P =
     "model tiny-p2p\nimage 1 8 8\n"
     "generator\n  input cond\n  e1: conv 4 k=4 s=2 p=1\n  a1: leakyrelu 0.2\n"
     "  conv 8 k=4 s=2 p=1\n  batchnorm\n  relu\n  convt 4 k=4 s=2 p=1\n  instancenorm\n"
-    "  r: relu\n  s: concat in=r,a1\n  convt 1 k=4 s=2 p=1\n  tanh\n"
-    "discriminator\n  input image cond\n  concat in=image,cond\n  conv 8 k=4 s=2 p=1\n"
+    "  r: relu\n  s: concat in=r,a1\n  upsample 2\n  conv 1 k=3 p=1 pm=reflect\n  tanh\n"
+    "discriminator\n  input image cond\n  concat in=image,cond\n  conv 8 k=4 s=2 p=1 pad=reflect\n"
     "  leakyrelu 0.2\n  conv 1 k=3 s=2 p=1\n";
 
 /* cond 1x4x4 -> image 1x8x8; D sees the image alone (super-resolution's shape) */
@@ -96,9 +97,11 @@ static void fd_check(clgan_gan *gan, clgan_net *net, double (*loss)(clgan_gan *)
                      const float *grad, const char *what) {
   size_t np = net->desc->param_count;
   float *p = arena(gan->ctx, net->params, np);
-  /* 1e-3: the tiny G's ReLUs after normalisations sit close to their kinks (at 2e-3 one
-   * of 24 crosses one); the float32 loss's rounding stays near 1e-4 of the gradient */
-  const float eps = 1e-3f;
+  /* 3e-4: the tiny nets are steep and their ReLUs (after normalisations over few values)
+   * sit close to their kinks: at 2e-3 a few of the 24 cross one and the quotient is off by
+   * 20-50%, at 3e-4 and 1e-4 none. The float32 loss (~2) rounds to ~2.4e-7 per
+   * evaluation: ~4e-4 of error in the quotient, under the 3e-3 allowed. */
+  const float eps = 3e-4f;
   int bad = 0;
   for (size_t k = 0; k < 24; k++) {
     size_t i = (k * 7919 + 13) % np;
