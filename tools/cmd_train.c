@@ -238,6 +238,7 @@ static clgan_status write_samples(const char *dir, const char *name, clgan_gan *
 }
 
 int cmd_train(int argc, char **argv) {
+  if (i2i_wanted(argc, argv)) return cmd_train_i2i(argc, argv);
   train_args a;
   int rc = train_args_parse(argc, argv, &a);
   if (rc < 0) {

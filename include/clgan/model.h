@@ -123,7 +123,8 @@ typedef struct clgan_model {
 /* Parses a model file's text. `source` names it in errors ("samples/dcgan28.model").
  * Shapes are not resolved yet (image_c may be auto): call clgan_model_resolve. */
 clgan_status clgan_model_parse(const char *text, const char *source, clgan_model *out);
-/* Loads "dcgan28" / "dcgan64" / "cdcgan28" / "cdcgan28-proj" / "fmnist-classifier" (built-in
+/* Loads "dcgan28" / "dcgan64" / "cdcgan28" / "cdcgan28-proj" / "fmnist-classifier" /
+ * "pix2pix32" / "pix2pix64" (built-in
  * presets, same text as the samples/ model files) or a path. */
 clgan_status clgan_model_load(const char *name_or_path, clgan_model *out);
 /* Fixes the image channels (if auto) and infers every layer's shapes and parameter

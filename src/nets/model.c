@@ -520,7 +520,7 @@ clgan_status clgan_model_load(const char *name, clgan_model *m) {
   if (s) {
     if (!strchr(name, '/') && !strchr(name, '.'))
       return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown model '%s': not a preset (dcgan28, "
-                         "dcgan64, cdcgan28, cdcgan28-proj, fmnist-classifier) and not a readable file", name);
+                         "dcgan64, cdcgan28, cdcgan28-proj, fmnist-classifier, pix2pix32, pix2pix64) and not a readable file", name);
     return s;
   }
   if (memchr(data, '\0', n)) {
