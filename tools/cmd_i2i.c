@@ -125,13 +125,73 @@ static clgan_status measure(const i2i_pairs *p, const float *gen, int n, double 
   return s;
 }
 
+/* grey (1, h, w) from RGB planes in [-1, 1] (BT.601 luma is linear: the same weights) */
+static void grey_of(const float *rgb, int n, int h, int w, float *grey) {
+  for (int i = 0; i < n; i++)
+    clgan_planes_rgb_to_grey(rgb + (size_t)i * 3 * h * w, h, w, grey + (size_t)i * h * w);
+}
+
+/* colorize: crops of the training photos are drawn per iteration (see the loop); the held-out
+ * pairs are eval_count 64x64 crops of the evaluation photos (whole photos held out), drawn
+ * from the Philox stream of seed + 1 at step 0. */
+static clgan_status load_colorize(const i2i_args *a, clgan_model *m, clgan_photoset *ps,
+                                  i2i_pairs *train, i2i_pairs *held) {
+  m->cond_c = 1;
+  clgan_status s = clgan_model_resolve(m, 3);
+  if (s) return s;
+  if (m->image_c != 3 || m->cond_c != 1 || m->image_h != m->image_w || m->cond_h != m->image_h)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "colorize makes grey -> RGB square crops; model "
+                       "'%s' takes %dx%dx%d images from %dx%dx%d", m->name, m->image_c,
+                       m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
+  if ((s = clgan_photoset_load(a->data, 512, ps))) return s;
+  if (!ps->n_eval || !ps->n_train) {
+    clgan_photoset_free(ps);
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "colorize needs 4 or more photos (every 4th is "
+                       "held out), '%s' has %d", ps->source, ps->count);
+  }
+  int h = m->image_h, n = (int)a->eval_count;
+  held->n = n, held->cc = 1, held->c = 3, held->h = held->w = h;
+  held->cond = malloc(sizeof(float) * (size_t)n * h * h);
+  held->target = malloc(sizeof(float) * (size_t)n * 3 * h * h);
+  if (!held->cond || !held->target) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  s = clgan_photoset_crops(ps, 1, h, 1, 3, (unsigned long long)a->seed + 1, 0, n, held->target);
+  if (!s) grey_of(held->target, n, h, h, held->cond);
+  *train = *held;
+  train->cond = train->target = NULL;
+  train->n = 1 << 30; /* crops are drawn, never exhausted */
+  snprintf(train->source, sizeof train->source, "colorize:%s (%d photos, %d held out)",
+           ps->source, ps->n_train, ps->n_eval);
+  snprintf(held->source, sizeof held->source, "%s", ps->source);
+  return s;
+}
+
+/* Mean Hasler-Suesstrunk colourfulness of outputs and targets (RGB on 0..255). */
+static clgan_status colourfulness(const i2i_pairs *p, const float *gen, int n, double *out,
+                                  double *tgt) {
+  size_t img = (size_t)p->c * p->h * p->w;
+  clgan_image a;
+  clgan_status s = clgan_image_alloc(&a, p->w, p->h, 3);
+  if (s) return s;
+  *out = *tgt = 0;
+  for (int i = 0; i < n; i++) {
+    planes_to_u8(gen + i * img, 3, p->h, p->w, &a);
+    *out += clgan_colourfulness(&a) / n;
+    planes_to_u8(p->target + i * img, 3, p->h, p->w, &a);
+    *tgt += clgan_colourfulness(&a) / n;
+  }
+  clgan_image_free(&a);
+  return CLGAN_OK;
+}
+
 static clgan_status load_data(const i2i_args *a, clgan_model *m, i2i_pairs *train,
-                              i2i_pairs *held) {
+                              i2i_pairs *held, clgan_photoset *ps) {
   clgan_status s;
   memset(train, 0, sizeof *train), memset(held, 0, sizeof *held);
+  if (a->task && !strcmp(a->task, "colorize")) return load_colorize(a, m, ps, train, held);
   if (a->task) {
     if (strcmp(a->task, "edges2fashion"))
-      return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown task '%s' (known: edges2fashion)", a->task);
+      return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown task '%s' (known: edges2fashion, "
+                         "colorize)", a->task);
     if ((s = clgan_model_resolve(m, 1))) return s;
     if (m->image_h != 32 || m->image_w != 32 || m->image_c != 1 || m->cond_c != 1)
       return clgan_error(CLGAN_ERR_INVALID_ARG, "edges2fashion makes 1x32x32 pairs; model '%s' "
@@ -240,10 +300,11 @@ int cmd_train_i2i(int argc, char **argv) {
   clgan_status s = clgan_model_load(a.model, &m);
   if (s) return cli_report(s);
   i2i_pairs tr = {0}, he = {0};
+  clgan_photoset ps = {0};
   if (!clgan_model_takes_cond(&m))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "--task needs an image-to-image model (one taking "
                     "'cond', e.g. pix2pix32); '%s' is not", m.name);
-  if (!s) s = load_data(&a, &m, &tr, &he);
+  if (!s) s = load_data(&a, &m, &tr, &he, &ps);
   if (!s && tr.n < cfg.batch)
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "%d training pairs, fewer than one batch of %d", tr.n, cfg.batch);
   clgan_ctx *ctx = NULL;
@@ -252,9 +313,10 @@ int cmd_train_i2i(int argc, char **argv) {
   if ((rc = cli_open_device(a.device, 0, &ctx))) goto done_rc;
   if ((s = clgan_gan_create(ctx, &m, &cfg, &gan)) || (s = clgan_gan_init_params(gan))) goto done;
   if ((s = clgan_mkdirs(a.out))) goto done;
-  fprintf(stderr, "clgan train: %s on '%s', %d training pairs of %s, %d held out; adversarial "
+  fprintf(stderr, "clgan train: %s on '%s', %d training pairs (0: crops drawn per iteration) "
+          "of %s, %d held out; adversarial "
           "%s x %g + %s x %g, D loss x %g; %ld iterations of %d\n", m.name, ctx->info.name,
-          tr.n, tr.source, he.n, clgan_gan_loss_name(cfg.loss), cfg.adv_weight,
+          tr.cond ? tr.n : 0, tr.source, he.n, clgan_gan_loss_name(cfg.loss), cfg.adv_weight,
           clgan_content_name(cfg.content), cfg.content_weight, cfg.d_loss_scale, a.iters, cfg.batch);
   {
     size_t ci = (size_t)tr.cc * tr.h * tr.w, ti = (size_t)tr.c * tr.h * tr.w;
@@ -272,12 +334,18 @@ int cmd_train_i2i(int argc, char **argv) {
     } else {
       fprintf(csv, "iter,loss_d,loss_g_adv,loss_content,d_real,d_fake,seconds\n");
     }
-    int per_epoch = tr.n / cfg.batch, npts = 0;
+    int per_epoch = tr.n / cfg.batch, npts = 0, crops = ps.count > 0;
+    if (crops) free(perm), perm = malloc(sizeof(int));
     double t0 = cli_now();
     for (long it = 0; it < a.iters && !s; it++) {
       long epoch = it / per_epoch, p = it % per_epoch;
-      if (p == 0) cli_epoch_order(perm, tr.n, cfg.seed, epoch);
-      for (int i = 0; i < cfg.batch; i++) {
+      if (crops) { /* Philox crops of (seed, iteration): a resumed run draws the same */
+        s = clgan_photoset_crops(&ps, 0, tr.h, 1, 3, cfg.seed, it, cfg.batch, bt);
+        if (s) break;
+        grey_of(bt, cfg.batch, tr.h, tr.w, bc);
+      }
+      if (!crops && p == 0) cli_epoch_order(perm, tr.n, cfg.seed, epoch);
+      for (int i = 0; !crops && i < cfg.batch; i++) {
         int k = perm[p * cfg.batch + i];
         memcpy(bc + ci * i, tr.cond + ci * k, sizeof(float) * ci);
         memcpy(bt + ti * i, tr.target + ti * k, sizeof(float) * ti);
@@ -319,9 +387,10 @@ int cmd_train_i2i(int argc, char **argv) {
       s = clgan_plot_write(path, "iteration", px, npts, pan, 2);
     }
     if (!s) { /* the measures on every held-out pair */
-      double l1, psnr, ssim;
+      double l1, psnr, ssim, cf_out = 0, cf_tgt = 0;
       s = translate_pairs(gan, &he, he.n, gen);
       if (!s) s = measure(&he, gen, he.n, &l1, &psnr, &ssim);
+      if (!s && he.c == 3) s = colourfulness(&he, gen, he.n, &cf_out, &cf_tgt);
       if (!s) {
         double sec = cli_now() - t0;
         snprintf(path, sizeof path, "%s/measures.txt", a.out);
@@ -329,6 +398,8 @@ int cmd_train_i2i(int argc, char **argv) {
         if (f) {
           fprintf(f, "pairs %d\nl1 %.5f\npsnr %.3f\nssim %.4f\niterations %ld\nseconds %.1f\n",
                   he.n, l1, psnr, ssim, a.iters, sec);
+          if (he.c == 3)
+            fprintf(f, "colourfulness_output %.2f\ncolourfulness_target %.2f\n", cf_out, cf_tgt);
           fclose(f);
         }
         fprintf(stderr, "held-out %d pairs: L1 %.4f  PSNR %.2f dB  SSIM %.4f (%.1f s). Samples: "
@@ -343,6 +414,7 @@ done:
 done_rc:
   clgan_gan_free(gan);
   clgan_ctx_free(ctx);
+  clgan_photoset_free(&ps);
   i2i_pairs_free(&tr);
   i2i_pairs_free(&he);
   clgan_model_free(&m);

@@ -33,8 +33,21 @@ check "measures: PSNR and SSIM" grep -q '^ssim ' "$T/e/measures.txt"
 check "the L1-only ablation (--adv-weight 0)" "$CLGAN" train --model pix2pix32 --task edges2fashion $SMALL --iters 2 --adv-weight 0 --out "$T/l1"
 check "the two runs differ" test "$(cksum <"$T/e/measures.txt")" != "$(cksum <"$T/l1/measures.txt")"
 
+# colorize: grey -> RGB crops of the mate-backgrounds photos (3 of 12 held out whole)
+if [ -d /usr/share/backgrounds/mate/nature ]; then
+  check "colorize 2 iterations" "$CLGAN" train --model pix2pix32 --task colorize --batch 4 --iters 2 --eval-count 4 --out "$T/col"
+  check "colorize measures colourfulness" grep -q '^colourfulness_target ' "$T/col/measures.txt"
+  mkdir -p "$T/photos"
+  for i in 1 2 3 4; do cp /usr/share/backgrounds/mate/nature/Aqua.jpg "$T/photos/p$i.jpg"; done
+  printf 'not a jpeg' >"$T/photos/p2.jpg"
+  expect_fail 1 "p2.jpg" "an unreadable JPEG, named" \
+    "$CLGAN" train --model pix2pix32 --task colorize --data "$T/photos" --iters 1 --out "$T/none"
+else
+  echo "note: mate-backgrounds missing, colorize not tested"
+fi
+
 # refusals before any output
-expect_fail 2 "unknown task 'colourise'" "unknown task" \
+expect_fail 2 "unknown task 'colourise' (known: edges2fashion, colorize)" "unknown task" \
   "$CLGAN" train --model pix2pix32 --task colourise --iters 1 --out "$T/none"
 expect_fail 2 "give --task edges2fashion or --data DIR" "pix2pix32 without data" \
   "$CLGAN" train --model pix2pix32 --iters 1 --out "$T/none"
