@@ -165,6 +165,32 @@ static clgan_status load_colorize(const i2i_args *a, clgan_model *m, clgan_photo
   return s;
 }
 
+/* The held-out outputs and targets as PNG folders DIR/heldout/{output,target}/NNNNN.png, for
+ * `clgan eval --data DIR/heldout/output --data2 DIR/heldout/target`. edges2fashion's are cut
+ * back to the garment's 28x28 (the canvas's 2-pixel border off), the Fashion-MNIST
+ * classifier's size. */
+static clgan_status write_heldout(const char *dir, const i2i_pairs *p, const float *gen, int crop) {
+  char path[4200];
+  int h = p->h - 2 * crop, w = p->w - 2 * crop;
+  float *one = malloc(sizeof(float) * (size_t)p->c * h * w);
+  clgan_status s = one ? CLGAN_OK : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int set = 0; set < 2 && !s; set++) {
+    snprintf(path, sizeof path, "%s/heldout/%s", dir, set ? "target" : "output");
+    if ((s = clgan_mkdirs(path))) break;
+    for (int i = 0; i < p->n && !s; i++) {
+      const float *src = (set ? p->target : gen) + (size_t)i * p->c * p->h * p->w;
+      for (int k = 0; k < p->c; k++)
+        for (int y = 0; y < h; y++)
+          memcpy(one + ((size_t)k * h + y) * w, src + ((size_t)k * p->h + y + crop) * p->w + crop,
+                 sizeof(float) * (size_t)w);
+      snprintf(path, sizeof path, "%s/heldout/%s/%05d.png", dir, set ? "target" : "output", i);
+      s = clgan_png_write_grid(path, one, 1, p->c, h, w, 1, 0);
+    }
+  }
+  free(one);
+  return s;
+}
+
 /* Mean Hasler-Suesstrunk colourfulness of outputs and targets (RGB on 0..255). */
 static clgan_status colourfulness(const i2i_pairs *p, const float *gen, int n, double *out,
                                   double *tgt) {
@@ -387,10 +413,12 @@ int cmd_train_i2i(int argc, char **argv) {
       s = clgan_plot_write(path, "iteration", px, npts, pan, 2);
     }
     if (!s) { /* the measures on every held-out pair */
-      double l1, psnr, ssim, cf_out = 0, cf_tgt = 0;
+      double l1 = 0, psnr = 0, ssim = 0, cf_out = 0, cf_tgt = 0;
       s = translate_pairs(gan, &he, he.n, gen);
       if (!s) s = measure(&he, gen, he.n, &l1, &psnr, &ssim);
       if (!s && he.c == 3) s = colourfulness(&he, gen, he.n, &cf_out, &cf_tgt);
+      int edges = a.task && !strcmp(a.task, "edges2fashion");
+      if (!s) s = write_heldout(a.out, &he, gen, edges ? 2 : 0);
       if (!s) {
         double sec = cli_now() - t0;
         snprintf(path, sizeof path, "%s/measures.txt", a.out);

@@ -30,6 +30,9 @@ done
 check "metrics.csv has 3 rows and the content loss" test "$(grep -c '^[0-9]' "$T/e/metrics.csv")" -eq 3
 check "measures: 16 held-out pairs" grep -q '^pairs 16$' "$T/e/measures.txt"
 check "measures: PSNR and SSIM" grep -q '^ssim ' "$T/e/measures.txt"
+check "held-out outputs for clgan eval: 16 garments of 28x28" test "$(ls "$T/e/heldout/output" | wc -l)" -eq 16
+check "clgan eval --data on the translated outputs" "$CLGAN" eval --data "$T/e/heldout/output" \
+  --data2 "$T/e/heldout/target" --kid-subsets 2 --kid-subset-size 8
 check "the L1-only ablation (--adv-weight 0)" "$CLGAN" train --model pix2pix32 --task edges2fashion $SMALL --iters 2 --adv-weight 0 --out "$T/l1"
 check "the two runs differ" test "$(cksum <"$T/e/measures.txt")" != "$(cksum <"$T/l1/measures.txt")"
 
