@@ -45,6 +45,8 @@ int cmd_classify(int argc, char **argv); /* tools/cmd_classify.c */
 int i2i_wanted(int argc, char **argv);
 int cmd_train_i2i(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
+/* `clgan upscale` (tools/cmd_upscale.c): an SR checkpoint over images of any size, tiled */
+int cmd_upscale(int argc, char **argv);
 /* `clgan bench ops|train` (tools/bench_ops.c, tools/bench_train.c); until those files exist,
  * weak placeholders in tools/cmd_bench.c answer "not implemented yet". */
 int cmd_bench_ops(int argc, char **argv);

@@ -63,6 +63,7 @@ static void help_train(void) {
 typedef struct {
   const char *device, *model, *task, *data, *out, *g_loss, *content;
   long iters, batch, seed, sample_every, ckpt_every, log_every, max_images, eval_count;
+  long pretrain_iters;  /* super-resolution: content-only iterations before the GAN's */
   double lr, adv_weight, content_weight, d_loss_scale;
 } i2i_args;
 
@@ -100,8 +101,8 @@ static void planes_to_u8(const float *pl, int c, int h, int w, clgan_image *im) 
 }
 
 /* Mean L1 (on [-1, 1] values), PSNR and SSIM (on 8-bit luma, no border) over n pairs. */
-static clgan_status measure(const i2i_pairs *p, const float *gen, int n, double *l1,
-                            double *psnr, double *ssim) {
+static clgan_status measure(const i2i_pairs *p, const float *gen, int n, int border,
+                            double *l1, double *psnr, double *ssim) {
   size_t img = (size_t)p->c * p->h * p->w;
   clgan_image a, b;
   clgan_status s = clgan_image_alloc(&a, p->w, p->h, p->c);
@@ -114,8 +115,8 @@ static clgan_status measure(const i2i_pairs *p, const float *gen, int n, double 
     *l1 += d / (double)img / n;
     planes_to_u8(gen + i * img, p->c, p->h, p->w, &a);
     planes_to_u8(p->target + i * img, p->c, p->h, p->w, &b);
-    s = clgan_psnr_y(&a, &b, 0, &ps);
-    if (!s) s = clgan_ssim_y(&a, &b, 0, &ss);
+    s = clgan_psnr_y(&a, &b, border, &ps);
+    if (!s) s = clgan_ssim_y(&a, &b, border, &ss);
     /* identical images give an infinite PSNR: count them at 100 dB */
     *psnr += (isfinite(ps) ? ps : 100.0) / n;
     *ssim += ss / n;
@@ -209,15 +210,103 @@ static clgan_status colourfulness(const i2i_pairs *p, const float *gen, int n, d
   return CLGAN_OK;
 }
 
+/* sr: HR crops of the photos and their LR inputs made by clgan_downscale_bicubic (MATLAB's
+ * antialiased bicubic) by the model's scale = image side / cond side. Training crops are
+ * drawn per iteration (aligned to the scale); the held-out pairs are eval_count crops of the
+ * evaluation photos (whole photos held out), Philox stream seed + 1, step 0. */
+static clgan_status sr_lowres(const float *hr, int n, int c, int h, int k, float *lr) {
+  clgan_status s = CLGAN_OK;
+  for (int i = 0; i < n && !s; i++)
+    s = clgan_downscale_bicubic(hr + (size_t)i * c * h * h, c, h, h, k,
+                                lr + (size_t)i * c * (h / k) * (h / k));
+  return s;
+}
+
+static clgan_status load_sr(const i2i_args *a, clgan_model *m, clgan_photoset *ps,
+                            i2i_pairs *train, i2i_pairs *held) {
+  clgan_status s = clgan_model_resolve(m, 3);
+  if (s) return s;
+  int k = m->cond_h > 0 ? m->image_h / m->cond_h : 0;
+  if (m->image_c != 3 || m->cond_c != 3 || m->image_h != m->image_w || m->cond_h != m->cond_w ||
+      k < 2 || m->cond_h * k != m->image_h)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "sr makes RGB square crops and their x2/x4 "
+                       "downscales; model '%s' takes %dx%dx%d images from %dx%dx%d", m->name,
+                       m->image_c, m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
+  const char *dir = a->data && strcmp(a->data, "default") ? a->data : NULL;
+  if ((s = clgan_photoset_load(dir, 1024, ps))) return s;
+  if (!ps->n_eval || !ps->n_train) {
+    clgan_photoset_free(ps);
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "sr needs 4 or more photos (every 4th is held "
+                       "out), '%s' has %d", dir ? dir : CLGAN_DEFAULT_PHOTOS, ps->count);
+  }
+  int h = m->image_h, n = (int)a->eval_count, l = h / k;
+  held->n = n, held->cc = 3, held->c = 3, held->h = held->w = h, held->scale = k;
+  held->cond = malloc(sizeof(float) * (size_t)n * 3 * l * l);
+  held->target = malloc(sizeof(float) * (size_t)n * 3 * h * h);
+  if (!held->cond || !held->target) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  s = clgan_photoset_crops(ps, 1, h, k, 3, (unsigned long long)a->seed + 1, 0, n, held->target);
+  if (!s) s = sr_lowres(held->target, n, 3, h, k, held->cond);
+  *train = *held;
+  train->cond = train->target = NULL;
+  train->n = 1 << 30;
+  snprintf(train->source, sizeof train->source, "sr x%d:%s (%d photos, %d held out)", k,
+           ps->source, ps->n_train, ps->n_eval);
+  snprintf(held->source, sizeof held->source, "%s", ps->source);
+  return s;
+}
+
+/* sr: the held-out inputs enlarged by bicubic (MATLAB's imresize x k): the baseline, and the
+ * first column of the grids (bicubic | SR | original). */
+static clgan_status sr_bicubic(const i2i_pairs *he, i2i_pairs *bic) {
+  *bic = *he;
+  bic->cc = he->c, bic->scale = he->scale;
+  int l = he->h / he->scale;
+  size_t img = (size_t)he->c * he->h * he->w;
+  bic->cond = malloc(sizeof(float) * img * he->n);
+  bic->target = he->target; /* not owned */
+  if (!bic->cond) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_status s = CLGAN_OK;
+  for (int i = 0; i < he->n && !s; i++)
+    s = clgan_upscale_bicubic(he->cond + (size_t)i * he->cc * l * l, he->cc, l, l, he->scale,
+                              bic->cond + img * i);
+  return s;
+}
+
+/* Mean gradient energy (sharpness) of n RGB images. */
+static double mean_gradient_energy(const float *imgs, int n, int h, int w) {
+  clgan_image a;
+  if (clgan_image_alloc(&a, w, h, 3)) return NAN;
+  double e = 0;
+  for (int i = 0; i < n; i++) {
+    planes_to_u8(imgs + (size_t)i * 3 * h * w, 3, h, w, &a);
+    e += clgan_gradient_energy(&a) / n;
+  }
+  clgan_image_free(&a);
+  return e;
+}
+
+/* sr measures: PSNR/SSIM (Y, border = scale) and gradient energy of one G's outputs. */
+static clgan_status sr_measure_line(FILE *f, const char *what, const i2i_pairs *he,
+                                    const float *imgs) {
+  double l1, psnr, ssim;
+  clgan_status s = measure(he, imgs, he->n, he->scale, &l1, &psnr, &ssim);
+  if (s) return s;
+  double ge = mean_gradient_energy(imgs, he->n, he->h, he->w);
+  if (f) fprintf(f, "%s psnr_y %.3f ssim_y %.4f gradient_energy %.1f\n", what, psnr, ssim, ge);
+  fprintf(stderr, "  %-10s PSNR-Y %.2f dB  SSIM-Y %.4f  gradient energy %.1f\n", what, psnr, ssim, ge);
+  return CLGAN_OK;
+}
+
 static clgan_status load_data(const i2i_args *a, clgan_model *m, i2i_pairs *train,
                               i2i_pairs *held, clgan_photoset *ps) {
   clgan_status s;
   memset(train, 0, sizeof *train), memset(held, 0, sizeof *held);
   if (a->task && !strcmp(a->task, "colorize")) return load_colorize(a, m, ps, train, held);
+  if (a->task && !strcmp(a->task, "sr")) return load_sr(a, m, ps, train, held);
   if (a->task) {
     if (strcmp(a->task, "edges2fashion"))
       return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown task '%s' (known: edges2fashion, "
-                         "colorize)", a->task);
+                         "colorize, sr)", a->task);
     if ((s = clgan_model_resolve(m, 1))) return s;
     if (m->image_h != 32 || m->image_w != 32 || m->image_c != 1 || m->cond_c != 1)
       return clgan_error(CLGAN_ERR_INVALID_ARG, "edges2fashion makes 1x32x32 pairs; model '%s' "
@@ -278,8 +367,8 @@ static clgan_status load_data(const i2i_args *a, clgan_model *m, i2i_pairs *trai
 int cmd_train_i2i(int argc, char **argv) {
   i2i_args a = {.model = "pix2pix32", .out = "out", .g_loss = "ns", .content = "l1",
                 .iters = 1000, .batch = 16, .seed = 1, .sample_every = 200, .ckpt_every = 500,
-                .log_every = 10, .eval_count = 500, .lr = 2e-4, .adv_weight = 1.0,
-                .content_weight = 100.0, .d_loss_scale = 0.5};
+                .log_every = 10, .eval_count = 500, .lr = 2e-4, .adv_weight = -1,
+                .content_weight = -1, .d_loss_scale = 0.5};
   const cli_opt opts[] = {
       {"--device", OPT_STRING, &a.device, 0, 0, NULL},
       {"--model", OPT_STRING, &a.model, 0, 0, NULL},
@@ -300,6 +389,7 @@ int cmd_train_i2i(int argc, char **argv) {
       {"--adv-weight", OPT_DOUBLE, &a.adv_weight, 0.0, 1e6, NULL},
       {"--content-weight", OPT_DOUBLE, &a.content_weight, 0.0, 1e6, NULL},
       {"--d-loss-scale", OPT_DOUBLE, &a.d_loss_scale, 1e-6, 1e6, NULL},
+      {"--pretrain-iters", OPT_LONG, &a.pretrain_iters, 0, 1000000000, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -307,6 +397,15 @@ int cmd_train_i2i(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
+  /* weights not given: pix2pix's (adversarial 1, L1 x 100), or SRGAN's for sr (1e-3, 1) */
+  int sr = a.task && !strcmp(a.task, "sr");
+  if (a.adv_weight < 0) a.adv_weight = sr ? 1e-3 : 1.0;
+  if (a.content_weight < 0) a.content_weight = sr ? 1.0 : 100.0;
+  if (a.pretrain_iters && !sr)
+    return cli_usage_error("train", "--pretrain-iters is for --task sr");
+  if (a.pretrain_iters >= a.iters)
+    return cli_usage_error("train", "--pretrain-iters %ld leaves no GAN iterations of %ld",
+                           a.pretrain_iters, a.iters);
   clgan_train_config cfg;
   clgan_train_config_default(&cfg);
   if (clgan_gan_loss_parse(a.g_loss, &cfg.loss) ||
@@ -350,6 +449,11 @@ int cmd_train_i2i(int argc, char **argv) {
     int *perm = malloc(sizeof(int) * (size_t)tr.n);
     int nsample = he.n < 8 ? he.n : 8;
     float *gen = malloc(sizeof(float) * ti * (size_t)(he.n > 8 ? he.n : 8));
+    float *gen_pre = sr ? malloc(sizeof(float) * ti * (size_t)(he.n > 8 ? he.n : 8)) : NULL;
+    int have_pre = 0;
+    i2i_pairs bic = {0};
+    if (sr && !s) s = sr_bicubic(&he, &bic);
+    if (sr && !gen_pre && !s) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     long cap = a.iters / a.log_every + 2;
     float *px = malloc(sizeof(float) * 4 * (size_t)cap);
     char path[4200];
@@ -366,9 +470,12 @@ int cmd_train_i2i(int argc, char **argv) {
     for (long it = 0; it < a.iters && !s; it++) {
       long epoch = it / per_epoch, p = it % per_epoch;
       if (crops) { /* Philox crops of (seed, iteration): a resumed run draws the same */
-        s = clgan_photoset_crops(&ps, 0, tr.h, 1, 3, cfg.seed, it, cfg.batch, bt);
+        s = clgan_photoset_crops(&ps, 0, tr.h, tr.scale ? tr.scale : 1, 3, cfg.seed, it,
+                                 cfg.batch, bt);
         if (s) break;
-        grey_of(bt, cfg.batch, tr.h, tr.w, bc);
+        if (tr.scale) s = sr_lowres(bt, cfg.batch, 3, tr.h, tr.scale, bc);
+        else grey_of(bt, cfg.batch, tr.h, tr.w, bc);
+        if (s) break;
       }
       if (!crops && p == 0) cli_epoch_order(perm, tr.n, cfg.seed, epoch);
       for (int i = 0; !crops && i < cfg.batch; i++) {
@@ -378,6 +485,18 @@ int cmd_train_i2i(int argc, char **argv) {
       }
       int log_now = (it + 1) % a.log_every == 0 || it + 1 == a.iters;
       clgan_step_metrics mt;
+      /* sr pre-training: content only (D trains alongside, unseen by G), then the GAN */
+      gan->cfg.adv_weight = it < a.pretrain_iters ? 0.0f : cfg.adv_weight;
+      if (sr && a.pretrain_iters && it == a.pretrain_iters) {
+        snprintf(path, sizeof path, "%s/pretrained.safetensors", a.out);
+        clgan_train_state pst = {.epoch = 0};
+        snprintf(pst.data, sizeof pst.data, "sr");
+        s = clgan_checkpoint_save(path, gan, &pst);
+        if (!s) s = translate_pairs(gan, &he, he.n, gen_pre);
+        if (s) break;
+        have_pre = 1;
+        fprintf(stderr, "pre-training done (%ld content-only iterations): %s\n", it, path);
+      }
       s = clgan_gan_iteration_cond(gan, bt, bc, NULL, &mt, 0);
       if (s) break;
       if (log_now) {
@@ -395,7 +514,7 @@ int cmd_train_i2i(int argc, char **argv) {
       if ((it + 1) % a.sample_every == 0 || it + 1 == a.iters) {
         snprintf(path, sizeof path, "%s/samples.png", a.out);
         s = translate_pairs(gan, &he, nsample, gen);
-        if (!s) s = write_triplets(path, &he, gen, nsample);
+        if (!s) s = write_triplets(path, sr ? &bic : &he, gen, nsample);
       }
       if (!s && ((it + 1) % a.ckpt_every == 0 || it + 1 == a.iters)) {
         clgan_train_state st = {.epoch = epoch};
@@ -415,7 +534,7 @@ int cmd_train_i2i(int argc, char **argv) {
     if (!s) { /* the measures on every held-out pair */
       double l1 = 0, psnr = 0, ssim = 0, cf_out = 0, cf_tgt = 0;
       s = translate_pairs(gan, &he, he.n, gen);
-      if (!s) s = measure(&he, gen, he.n, &l1, &psnr, &ssim);
+      if (!s) s = measure(&he, gen, he.n, he.scale, &l1, &psnr, &ssim);
       if (!s && he.c == 3) s = colourfulness(&he, gen, he.n, &cf_out, &cf_tgt);
       int edges = a.task && !strcmp(a.task, "edges2fashion");
       if (!s) s = write_heldout(a.out, &he, gen, edges ? 2 : 0);
@@ -428,14 +547,24 @@ int cmd_train_i2i(int argc, char **argv) {
                   he.n, l1, psnr, ssim, a.iters, sec);
           if (he.c == 3)
             fprintf(f, "colourfulness_output %.2f\ncolourfulness_target %.2f\n", cf_out, cf_tgt);
-          fclose(f);
         }
+        if (sr) { /* bicubic, the pre-trained (PSNR) G, the final G, and the originals */
+          fprintf(stderr, "held-out crops, x%d, Y channel, %d-pixel border cropped:\n", he.scale,
+                  he.scale);
+          s = sr_measure_line(f, "bicubic", &he, bic.cond);
+          if (!s && have_pre) s = sr_measure_line(f, "pretrained", &he, gen_pre);
+          if (!s) s = sr_measure_line(f, have_pre ? "gan" : "final", &he, gen);
+          double ge = mean_gradient_energy(he.target, he.n, he.h, he.w);
+          if (f) fprintf(f, "original gradient_energy %.1f\n", ge);
+          fprintf(stderr, "  original   gradient energy %.1f\n", ge);
+        }
+        if (f) fclose(f);
         fprintf(stderr, "held-out %d pairs: L1 %.4f  PSNR %.2f dB  SSIM %.4f (%.1f s). Samples: "
                 "%s/samples.png, plot: %s/plot.png\n", he.n, l1, psnr, ssim, sec, a.out, a.out);
       }
     }
     if (csv) fclose(csv);
-    free(bc), free(bt), free(perm), free(gen), free(px);
+    free(bc), free(bt), free(perm), free(gen), free(px), free(gen_pre), free(bic.cond);
   }
 done:
   rc = s ? cli_report(s) : CLI_OK;

@@ -6,6 +6,7 @@
 
 typedef struct i2i_pairs {
   int n, cc, c, h, w;   /* pairs; cond channels, target channels, size */
+  int scale;            /* super-resolution: cond is (cc, h / scale, w / scale); else 0 */
   float *cond;          /* (n, cc, h, w) in [-1, 1]: the input A */
   float *target;        /* (n, c, h, w) in [-1, 1]: the target B */
   char source[1100];
