@@ -33,6 +33,10 @@ check "measures: PSNR and SSIM" grep -q '^ssim ' "$T/e/measures.txt"
 check "held-out outputs for clgan eval: 16 garments of 28x28" test "$(ls "$T/e/heldout/output" | wc -l)" -eq 16
 check "clgan eval --data on the translated outputs" "$CLGAN" eval --data "$T/e/heldout/output" \
   --data2 "$T/e/heldout/target" --kid-subsets 2 --kid-subset-size 8
+check "--measure of the run's checkpoint" "$CLGAN" train --model pix2pix32 --task edges2fashion \
+  --eval-count 16 --measure "$T/e/latest.safetensors" --out "$T/m"
+check "--measure gives the run's own measures" sh -c "grep -v seconds '$T/e/measures.txt' | grep -v iterations >'$T/a.txt' &&
+  grep -v seconds '$T/m/measures.txt' | grep -v iterations >'$T/b.txt' && cmp -s '$T/a.txt' '$T/b.txt'"
 check "the L1-only ablation (--adv-weight 0)" "$CLGAN" train --model pix2pix32 --task edges2fashion $SMALL --iters 2 --adv-weight 0 --out "$T/l1"
 check "the two runs differ" test "$(cksum <"$T/e/measures.txt")" != "$(cksum <"$T/l1/measures.txt")"
 
