@@ -544,6 +544,8 @@ int cmd_translate(int argc, char **argv) {
   clgan_status s = clgan_checkpoint_open(ckpt, &f, &m);
   if (s) return cli_report(s);
   const char *ic = clgan_safetensors_meta(&f, "image_channels");
+  const char *cch = clgan_safetensors_meta(&f, "cond_channels");
+  if (cch && !m.cond_c) m.cond_c = atoi(cch); /* colorize: 'cond auto' was 1 */
   s = clgan_model_resolve(&m, ic ? atoi(ic) : 0);
   if (!s && (m.g.ninputs != 1 || m.g.inputs[0].kind != CLGAN_INPUT_COND))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "'%s' is not an image-to-image checkpoint (its "
