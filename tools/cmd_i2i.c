@@ -56,12 +56,14 @@ static void help_train(void) {
       "  --sample-every N     input|output|target grid every N iterations (default 200)\n"
       "  --checkpoint-every N (default 500); --log-every N metrics row (default 10)\n"
       "  --seed S, --out DIR (default out), --device D\n"
+      "  --measure CKPT       no training: the checkpoint's G (of the same --model) on the\n"
+      "                        held-out pairs: samples.png, measures.txt, heldout/\n"
       "Writes DIR/latest.safetensors, DIR/samples.png, DIR/metrics.csv, DIR/plot.png and\n"
       "DIR/measures.txt (L1, PSNR, SSIM of outputs vs targets on the held-out pairs).\n");
 }
 
 typedef struct {
-  const char *device, *model, *task, *data, *out, *g_loss, *content;
+  const char *device, *model, *task, *data, *out, *g_loss, *content, *measure;
   long iters, batch, seed, sample_every, ckpt_every, log_every, max_images, eval_count;
   long pretrain_iters;  /* super-resolution: content-only iterations before the GAN's */
   double lr, adv_weight, content_weight, d_loss_scale;
@@ -373,6 +375,7 @@ int cmd_train_i2i(int argc, char **argv) {
       {"--device", OPT_STRING, &a.device, 0, 0, NULL},
       {"--model", OPT_STRING, &a.model, 0, 0, NULL},
       {"--task", OPT_STRING, &a.task, 0, 0, NULL},
+      {"--measure", OPT_STRING, &a.measure, 0, 0, NULL},
       {"--data", OPT_STRING, &a.data, 0, 0, NULL},
       {"--out", OPT_STRING, &a.out, 0, 0, NULL},
       {"--g-loss", OPT_STRING, &a.g_loss, 0, 0, NULL},
@@ -437,6 +440,16 @@ int cmd_train_i2i(int argc, char **argv) {
   if (s) goto done;
   if ((rc = cli_open_device(a.device, 0, &ctx))) goto done_rc;
   if ((s = clgan_gan_create(ctx, &m, &cfg, &gan)) || (s = clgan_gan_init_params(gan))) goto done;
+  if (a.measure) { /* G and D from the checkpoint; no iteration runs */
+    clgan_st_file f;
+    clgan_model cm;
+    if ((s = clgan_checkpoint_open(a.measure, &f, &cm))) goto done;
+    s = clgan_checkpoint_restore(&f, gan);
+    clgan_safetensors_free(&f);
+    clgan_model_free(&cm);
+    if (s) goto done;
+    a.iters = 0;
+  }
   if ((s = clgan_mkdirs(a.out))) goto done;
   fprintf(stderr, "clgan train: %s on '%s', %d training pairs (0: crops drawn per iteration) "
           "of %s, %d held out; adversarial "
@@ -454,7 +467,7 @@ int cmd_train_i2i(int argc, char **argv) {
     i2i_pairs bic = {0};
     if (sr && !s) s = sr_bicubic(&he, &bic);
     if (sr && !gen_pre && !s) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-    long cap = a.iters / a.log_every + 2;
+    long cap = (a.measure ? 0 : a.iters) / a.log_every + 2;
     float *px = malloc(sizeof(float) * 4 * (size_t)cap);
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.csv", a.out);
@@ -465,6 +478,11 @@ int cmd_train_i2i(int argc, char **argv) {
       fprintf(csv, "iter,loss_d,loss_g_adv,loss_content,d_real,d_fake,seconds\n");
     }
     int per_epoch = tr.n / cfg.batch, npts = 0, crops = ps.count > 0;
+    if (!a.iters && !s) { /* --measure: the grid of the checkpoint's G */
+      snprintf(path, sizeof path, "%s/samples.png", a.out);
+      s = translate_pairs(gan, &he, nsample, gen);
+      if (!s) s = write_triplets(path, &he, gen, nsample);
+    }
     if (crops) free(perm), perm = malloc(sizeof(int));
     double t0 = cli_now();
     for (long it = 0; it < a.iters && !s; it++) {
@@ -560,7 +578,8 @@ int cmd_train_i2i(int argc, char **argv) {
         }
         if (f) fclose(f);
         fprintf(stderr, "held-out %d pairs: L1 %.4f  PSNR %.2f dB  SSIM %.4f (%.1f s). Samples: "
-                "%s/samples.png, plot: %s/plot.png\n", he.n, l1, psnr, ssim, sec, a.out, a.out);
+                "%s/samples.png%s%s%s\n", he.n, l1, psnr, ssim, sec, a.out,
+                npts ? ", plot: " : "", npts ? a.out : "", npts ? "/plot.png" : "");
       }
     }
     if (csv) fclose(csv);
@@ -654,6 +673,8 @@ int cmd_translate(int argc, char **argv) {
   clgan_status s = clgan_checkpoint_open(ckpt, &f, &m);
   if (s) return cli_report(s);
   const char *ic = clgan_safetensors_meta(&f, "image_channels");
+  const char *cch = clgan_safetensors_meta(&f, "cond_channels");
+  if (cch && !m.cond_c) m.cond_c = atoi(cch); /* colorize: 'cond auto' was 1 */
   s = clgan_model_resolve(&m, ic ? atoi(ic) : 0);
   if (!s && (m.g.ninputs != 1 || m.g.inputs[0].kind != CLGAN_INPUT_COND))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "'%s' is not an image-to-image checkpoint (its "

@@ -185,7 +185,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
   if (!s) {
     const clgan_train_config *c = &gan->cfg;
     char step[32], epoch[32], seed[32], batch[16], lr_g[32], lr_d[32], b1[32], b2[32], eps[32];
-    char ag[32], ad[32], ic[8], ema[32], ema_start[32], advw[32], cw[32], dls[32];
+    char ag[32], ad[32], ic[8], ema[32], ema_start[32], advw[32], cw[32], dls[32], cc[8];
     snprintf(step, sizeof step, "%lld", gan->step);
     snprintf(epoch, sizeof epoch, "%lld", st ? st->epoch : 0);
     snprintf(seed, sizeof seed, "%llu", c->seed);
@@ -204,10 +204,11 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(advw, sizeof advw, "%.9g", c->adv_weight);
     snprintf(cw, sizeof cw, "%.9g", c->content_weight);
     snprintf(dls, sizeof dls, "%.9g", c->d_loss_scale);
-    const char *keys[25] = {"format", "clgan_version", "model", "image_channels", "step",
+    snprintf(cc, sizeof cc, "%d", gan->model->cond_c);
+    const char *keys[26] = {"format", "clgan_version", "model", "image_channels", "step",
                             "epoch", "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps",
                             "g_loss", "adam_step_generator", "adam_step_discriminator", "data"};
-    const char *vals[25] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
+    const char *vals[26] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
                             seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
                             ag, ad, st ? st->data : ""};
     int nkeys = 17;
@@ -224,6 +225,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
       keys[nkeys] = "content_loss", vals[nkeys++] = clgan_content_name(c->content);
       keys[nkeys] = "content_weight", vals[nkeys++] = cw;
       keys[nkeys] = "d_loss_scale", vals[nkeys++] = dls;
+      keys[nkeys] = "cond_channels", vals[nkeys++] = cc; /* resolves a 'cond auto' model */
     }
     s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }

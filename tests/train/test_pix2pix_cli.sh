@@ -33,13 +33,25 @@ check "measures: PSNR and SSIM" grep -q '^ssim ' "$T/e/measures.txt"
 check "held-out outputs for clgan eval: 16 garments of 28x28" test "$(ls "$T/e/heldout/output" | wc -l)" -eq 16
 check "clgan eval --data on the translated outputs" "$CLGAN" eval --data "$T/e/heldout/output" \
   --data2 "$T/e/heldout/target" --kid-subsets 2 --kid-subset-size 8
+check "--measure of the run's checkpoint" "$CLGAN" train --model pix2pix32 --task edges2fashion \
+  --eval-count 16 --measure "$T/e/latest.safetensors" --out "$T/m"
+check "--measure gives the run's own measures" sh -c "grep -v seconds '$T/e/measures.txt' | grep -v iterations >'$T/a.txt' &&
+  grep -v seconds '$T/m/measures.txt' | grep -v iterations >'$T/b.txt' && cmp -s '$T/a.txt' '$T/b.txt'"
 check "the L1-only ablation (--adv-weight 0)" "$CLGAN" train --model pix2pix32 --task edges2fashion $SMALL --iters 2 --adv-weight 0 --out "$T/l1"
 check "the two runs differ" test "$(cksum <"$T/e/measures.txt")" != "$(cksum <"$T/l1/measures.txt")"
+
+mkdir -p "$T/in"
+png 20 13 1 "$T/in/small.png"
+png 70 45 1 "$T/in/big.png"
 
 # colorize: grey -> RGB crops of the mate-backgrounds photos (3 of 12 held out whole)
 if [ -d /usr/share/backgrounds/mate/nature ]; then
   check "colorize 2 iterations" "$CLGAN" train --model pix2pix32 --task colorize --batch 4 --iters 2 --eval-count 4 --out "$T/col"
   check "colorize measures colourfulness" grep -q '^colourfulness_target ' "$T/col/measures.txt"
+  check "translate with a colorize checkpoint (grey in, colour out)" "$CLGAN" translate \
+    --checkpoint "$T/col/latest.safetensors" --in "$T/in/big.png" --out "$T/trc"
+  check "the colorize translation is RGB (PNG colour type 2)" python3 -c "
+import sys; d = open('$T/trc/big.png', 'rb').read(26); sys.exit(d[25] != 2)"
   mkdir -p "$T/photos"
   for i in 1 2 3 4; do cp /usr/share/backgrounds/mate/nature/Aqua.jpg "$T/photos/p$i.jpg"; done
   printf 'not a jpeg' >"$T/photos/p2.jpg"
@@ -75,9 +87,6 @@ expect_fail 1 "$T/rgb/p3.png: a grey image, but the model's target (B) is colour
 check "no output folder made (pairs)" test ! -e "$T/none"
 
 # translate: one file and a folder, any size (tiles of 32 overlapping by 8; smaller: mirrored)
-mkdir -p "$T/in"
-png 20 13 1 "$T/in/small.png"
-png 70 45 1 "$T/in/big.png"
 check "translate a folder" "$CLGAN" translate --checkpoint "$T/e/latest.safetensors" --in "$T/in" --out "$T/tr"
 check "translate one file" "$CLGAN" translate --checkpoint "$T/e/latest.safetensors" --in "$T/in/big.png" --out "$T/tr1"
 check "translated sizes" python3 -c "
