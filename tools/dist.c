@@ -39,6 +39,8 @@ struct dist {
   FILE *log;
   long long step;           /* the iteration this rank is in */
   long long *hb_last;       /* (world) the last iteration each rank said it reached */
+  double *hb_time;          /* (world) when its last heartbeat came */
+  double hb_sent;           /* when this rank last sent its own */
   long long *hb_in, *hb_out;
   MPI_Request *hb_rreq, *hb_sreq;
   net_red red[2];
@@ -80,27 +82,35 @@ static void hb_drain(dist *d) {
       if (MPI_Test(&d->hb_rreq[r], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
       if (done) {
         if (d->hb_in[r] > d->hb_last[r]) d->hb_last[r] = d->hb_in[r];
+        d->hb_time[r] = now_s();
         MPI_Irecv(&d->hb_in[r], 1, MPI_LONG_LONG, r, 7, d->hb_comm, &d->hb_rreq[r]);
       }
     }
   }
 }
 
-void dist_heartbeat(dist *d, long long step) {
-  d->step = step;
+/* This rank's sign of life to every other: at each iteration, and every second while it
+ * waits for them (so a rank that waits is told from one that died or hangs). */
+static void hb_send(dist *d) {
+  d->hb_sent = now_s();
   for (int r = 0; r < d->world; r++) {
     if (r == d->rank) continue;
     int done = 1;
     if (d->hb_sreq[r] != MPI_REQUEST_NULL) MPI_Test(&d->hb_sreq[r], &done, MPI_STATUS_IGNORE);
     if (!done) continue; /* that rank is not taking them: it has news of us already */
-    d->hb_out[r] = step;
+    d->hb_out[r] = d->step;
     MPI_Isend(&d->hb_out[r], 1, MPI_LONG_LONG, r, 7, d->hb_comm, &d->hb_sreq[r]);
   }
   hb_drain(d);
 }
 
-/* Waits for requests with the job's deadline. Past it: an error naming the ranks that have
- * not reached this iteration (by their heartbeats). */
+void dist_heartbeat(dist *d, long long step) {
+  d->step = step;
+  hb_send(d);
+}
+
+/* Waits for requests with the job's deadline. Past it: an error naming the ranks that went
+ * silent (no heartbeat for a while: a waiting rank sends one every second). */
 static clgan_status wait_all(dist *d, int n, MPI_Request *req, const char *what) {
   double t0 = now_s();
   long sleep_ns = 20000;
@@ -109,22 +119,25 @@ static clgan_status wait_all(dist *d, int n, MPI_Request *req, const char *what)
     MPI_TRY(MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE), what);
     if (done) break;
     hb_drain(d);
-    double el = now_s() - t0;
+    double t = now_s(), el = t - t0;
+    if (t - d->hb_sent > 1.0) hb_send(d);
     if (el > d->o.timeout) {
       char who[256] = "";
       size_t len = 0;
       long long oldest = -1;
+      double quiet = d->o.timeout / 2 < 5.0 ? d->o.timeout / 2 : 5.0, silent = 0.0;
       for (int r = 0; r < d->world; r++)
-        if (r != d->rank && d->hb_last[r] < d->step) {
+        if (r != d->rank && t - d->hb_time[r] > quiet) {
           len += (size_t)snprintf(who + len, len < sizeof who ? sizeof who - len : 0, "%s%d",
                                   len ? ", " : "", r);
           if (oldest < 0 || d->hb_last[r] < oldest) oldest = d->hb_last[r];
+          if (t - d->hb_time[r] > silent) silent = t - d->hb_time[r];
         }
       if (len)
-        return clgan_error(CLGAN_ERR_IO, "rank %s did not reach iteration %lld within %.0f s "
-                           "(last sign of life: iteration %lld): it died or hangs; ending the "
-                           "job (--dist-timeout sets the wait)", who, d->step, d->o.timeout,
-                           oldest);
+        return clgan_error(CLGAN_ERR_IO, "rank %s did not reach the end of iteration %lld: "
+                           "silent for %.0f s (last sign of life in iteration %lld), it died "
+                           "or hangs; ending the job after waiting %.0f s (--dist-timeout)",
+                           who, d->step, silent, oldest, d->o.timeout);
       return clgan_error(CLGAN_ERR_IO, "%s: no answer from the other ranks within %.0f s at "
                          "iteration %lld (all reached it): one died or hangs; ending the job "
                          "(--dist-timeout sets the wait)", what, d->o.timeout, d->step);
@@ -157,16 +170,18 @@ clgan_status dist_init(const dist_opts *o, dist **out) {
   MPI_Comm_dup(MPI_COMM_WORLD, &d->hb_comm);
   size_t w = (size_t)d->world;
   d->hb_last = calloc(w, sizeof *d->hb_last);
+  d->hb_time = calloc(w, sizeof *d->hb_time);
   d->hb_in = calloc(w, sizeof *d->hb_in);
   d->hb_out = calloc(w, sizeof *d->hb_out);
   d->hb_rreq = malloc(w * sizeof *d->hb_rreq);
   d->hb_sreq = malloc(w * sizeof *d->hb_sreq);
-  if (!d->hb_last || !d->hb_in || !d->hb_out || !d->hb_rreq || !d->hb_sreq) {
+  if (!d->hb_last || !d->hb_time || !d->hb_in || !d->hb_out || !d->hb_rreq || !d->hb_sreq) {
     dist_finish(d);
     return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
   for (int r = 0; r < d->world; r++) {
     d->hb_rreq[r] = d->hb_sreq[r] = MPI_REQUEST_NULL;
+    d->hb_time[r] = now_s();
     if (r != d->rank) MPI_Irecv(&d->hb_in[r], 1, MPI_LONG_LONG, r, 7, d->hb_comm, &d->hb_rreq[r]);
   }
   *out = d;
@@ -520,6 +535,7 @@ void dist_finish(dist *d) {
   }
   if (d->log) fclose(d->log);
   free(d->hb_last);
+  free(d->hb_time);
   free(d->hb_in);
   free(d->hb_out);
   free(d->hb_rreq);

@@ -116,7 +116,7 @@ fault)
     if [ $how = KILL ]; then
       check "$how: the error names rank 1" grep -q "rank 1" "$T/f$how.out"
     else
-      check "$how: the error names rank 1" grep -q "rank 1 did not reach iteration" "$T/f$how.out"
+      check "$how: the error names rank 1" grep -q "rank 1 did not reach the end of iteration" "$T/f$how.out"
     fi
     ck=$(ls "$T/f$how/checkpoints/" | tail -n 1)
     check "$how: a checkpoint was written" test -n "$ck"
