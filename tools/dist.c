@@ -425,7 +425,14 @@ static clgan_status red_make(dist *d, net_red *nr, clgan_net *net) {
   return CLGAN_OK;
 }
 
+void dist_set_overlap(dist *d, int on) { d->o.overlap = on; }
+
 clgan_status dist_attach(dist *d, clgan_gan *gan) {
+  for (int k = 0; k < 2; k++) {
+    free(d->red[k].host);
+    free(d->red[k].b);
+    memset(&d->red[k], 0, sizeof d->red[k]);
+  }
   clgan_status s = red_make(d, &d->red[0], gan->g);
   if (!s) s = red_make(d, &d->red[1], gan->d);
   if (s) return s;

@@ -53,7 +53,10 @@ clgan_status dist_allgather(dist *d, double v, double *all);
 clgan_status dist_shares(const dist *d, int global, const double *weights, int min, int *batch,
                          int *off, int *all);
 
-/* Installs the reductions on a trainer (gan->replica). */
+/* Turns the overlap of gradient reductions with the backward on or off (takes effect at the
+ * next dist_attach). */
+void dist_set_overlap(dist *d, int on);
+/* Installs the reductions on a trainer (gan->replica); again after dist_set_overlap. */
 clgan_status dist_attach(dist *d, clgan_gan *gan);
 /* The same parameters (and Adam moments; with_stats: batch-norm statistics) on every rank:
  * a checksum (SHA-256) of each, compared across ranks; a difference -> an error naming the

@@ -35,6 +35,7 @@ clgan_status dist_shares(const dist *d, int global, const double *weights, int m
   (void)d, (void)global, (void)weights, (void)min, (void)batch, (void)off, (void)all;
   return none();
 }
+void dist_set_overlap(dist *d, int on) { (void)d, (void)on; }
 clgan_status dist_attach(dist *d, clgan_gan *gan) { (void)d, (void)gan; return none(); }
 clgan_status dist_check_same(dist *d, clgan_gan *gan, long long step, int with_stats) {
   (void)d, (void)gan, (void)step, (void)with_stats;
