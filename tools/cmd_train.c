@@ -49,7 +49,7 @@ static void help(void) {
       "                   [--eval-every N [--eval-count M] [--eval-classifier C]\n"
       "                    [--eval-real D]]\n"
       "       mpirun -np N clgan train --distributed [--devices D0,D1,...] [--sync-bn]\n"
-      "                   [--balance equal|B0,B1,...] [--dist-timeout S] [--no-overlap]\n"
+      "                   [--balance equal|auto|B0,B1,...] [--dist-timeout S] [--no-overlap]\n"
       "                   [--bucket-mb X] [--check-every N] ...\n\n"
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
       "frozen D (Adam, beta2 0.999, for both).\n"
@@ -101,8 +101,9 @@ static void help(void) {
       "                       every rank, else the local rank's device\n"
       "  --sync-bn            batch norms use the whole global batch's statistics (default:\n"
       "                       each rank's own, as PyTorch DDP)\n"
-      "  --balance B          equal shares (default) or one batch size per rank, summing\n"
-      "                       to --batch (e.g. 40,24 for a fast and a slow device)\n"
+      "  --balance B          equal shares (default); auto: shares in proportion to each\n"
+      "                       rank's speed, measured in a short warm-up; or one batch size\n"
+      "                       per rank, summing to --batch (e.g. 40,24)\n"
       "  --dist-timeout S     a rank that waits S seconds for another (dead, hung) ends the\n"
       "                       job naming it (default 300)\n"
       "  --no-overlap         reduce gradients after the backward, not during it\n"
@@ -262,7 +263,7 @@ static clgan_status write_samples(const char *dir, const char *name, clgan_gan *
 /* Shares of the global batch from --balance: 0 equal, 1 one batch size per rank in w, or
  * CLI_USAGE after printing why not. */
 static int balance_weights(const train_args *a, int world, double *w) {
-  if (!strcmp(a->balance, "equal")) return 0;
+  if (!strcmp(a->balance, "equal") || !strcmp(a->balance, "auto")) return 0;
   const char *p = a->balance;
   long sum = 0;
   for (int r = 0; r < world; r++) {
@@ -283,6 +284,34 @@ static int balance_weights(const train_args *a, int world, double *w) {
 }
 
 static int train_main(int argc, char **argv);
+
+/* --balance auto: this rank's speed in images per second, from a short timed warm-up of a
+ * throwaway trainer at an equal share (1 untimed iteration, which builds the kernels, then
+ * 3 timed; no reductions, so each rank measures its own device alone). */
+static clgan_status warmup_speed(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *cfg,
+                                 int lb, int off, const clgan_dataset *ds, float *buf,
+                                 int32_t *labels, double *speed) {
+  clgan_gan *g = NULL;
+  clgan_status s = clgan_gan_create_shard(ctx, m, cfg, lb, off, &g);
+  if (!s) s = clgan_gan_init_params(g);
+  int *idx = malloc(sizeof *idx * (size_t)lb);
+  if (!s && !idx) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int i = 0; !s && i < lb; i++) idx[i] = i;
+  if (!s) clgan_dataset_batch(ds, idx, lb, buf);
+  for (int i = 0; !s && labels && i < lb; i++) labels[i] = ds->labels[i];
+  double t0 = 0.0;
+  clgan_step_metrics mm;
+  for (int i = 0; i < 4 && !s; i++) {
+    if (i == 1) t0 = cli_now();
+    s = labels ? clgan_gan_iteration_labels(g, buf, labels, &mm, 0)
+               : clgan_gan_iteration(g, buf, &mm, 0);
+  }
+  if (!s) *speed = 3.0 * lb / (cli_now() - t0);
+  if (s) clgan_error_prefix("--balance auto's warm-up: ");
+  free(idx);
+  clgan_gan_free(g);
+  return s;
+}
 
 /* --distributed wraps the run in MPI: a failure on one rank ends the whole job at once
  * (MPI_Abort), so no rank waits for it. */
@@ -472,6 +501,17 @@ static int train_main(int argc, char **argv) {
     if (!all || !wt) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     else if (given == CLI_USAGE)
       s = clgan_error(CLGAN_ERR_INVALID_ARG, "--balance %s: see above", a.balance);
+    if (!s && !strcmp(a.balance, "auto")) { /* shares in proportion to measured speed */
+      if (!(s = dist_shares(dd, cfg.batch, NULL, 2, &lb, &off, all)))
+        s = warmup_speed(ctx, &model, &cfg, lb, off, &ds, batch, blabels, &wt[0]);
+      double mine = s ? 0.0 : wt[0];
+      if (!s) s = dist_allgather(dd, mine, wt);
+      if (!s) given = 1;
+      for (int r = 0; !s && lead && r < w; r++)
+        fprintf(stderr, "%s%.0f", r ? "/" : "clgan train: --balance auto measured img/s: ", wt[r]);
+      if (!s && lead) fputc('\n', stderr);
+      if (!s) dist_log(dd, "--balance auto: this rank measured %.1f img/s", mine);
+    }
     if (!s) s = dist_shares(dd, cfg.batch, given == 1 ? wt : NULL, 2, &lb, &off, all);
     if (!s) s = clgan_gan_create_shard(ctx, &model, &cfg, lb, off, &gan);
     if (!s) s = dist_attach(dd, gan);

@@ -66,6 +66,10 @@ equiv)
       FNR > 1 { n++; if ((($3 - d[$1]) ^ 2) > (tol * d[$1]) ^ 2 || (($4 - g[$1]) ^ 2) > (tol * g[$1]) ^ 2) bad++ }
       END { exit !(n == 20 && bad == 0) }' "$T/s/metrics.csv" "$T/$o/metrics.csv"
   done
+  # --balance auto: measured speeds give shares that sum to the global batch
+  check "balance auto" $MPI -np 2 "$CLGAN" train --distributed --balance auto --iters 2 \
+    --batch 64 $RUN --out "$T/a"
+  check "balance auto logged its speed" grep -q "this rank measured" "$T/a/rank-1.log"
   # without sync-bn the ranks normalise by their own 32: a real difference, which the
   # tolerance must catch (or the comparison could not tell)
   $MPI -np 2 "$CLGAN" train --distributed --iters 5 --batch 64 $RUN $CK --out "$T/n" 2>/dev/null
