@@ -125,7 +125,8 @@ int bench_train_dist(int argc, char **argv) {
     }
     if (!s) s = timed(dp, gan, real, labels, iters, &med[pass], &wait[pass]);
   }
-  double bytes = (double)(m.g.param_count + m.d.param_count) * sizeof(float);
+  double bytes = (double)(m.g.param_count + m.d.param_count) * sizeof(float), ar = 0.0;
+  if (!s) s = dist_time_allreduce(d, m.g.param_count + m.d.param_count, 5, &ar);
   if (!s && lead) {
     printf("model %s, global batch %ld over %d ranks (%d each on rank 0), device '%s'%s\n",
            m.name, batch, w, lb, ctx->info.name, sync_bn ? ", sync-bn" : "");
@@ -136,6 +137,8 @@ int bench_train_dist(int argc, char **argv) {
       printf("%-26s %8.1f ms/iter  %8.0f img/s  (rank 0 waited %.1f ms/iter on gradients)\n",
              p ? "reduce after backward:" : "reduce during backward:", 1e3 * med[p],
              (double)batch / med[p], 1e3 * wait[p]);
+    printf("allreduce of the gradients alone (host memory, no device): %.1f ms, %.2f GB/s of "
+           "ring traffic per rank\n", 1e3 * ar, ar > 0 ? 2.0 * (w - 1) / w * bytes / ar / 1e9 : 0.0);
     printf("overlap saves %.1f ms/iter (%.1f%%)\n", 1e3 * (med[1] - med[0]),
            100.0 * (med[1] - med[0]) / med[1]);
   }

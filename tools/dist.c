@@ -518,6 +518,24 @@ clgan_status dist_end_step(dist *d, const clgan_gan *gan, clgan_step_metrics *m,
   return CLGAN_OK;
 }
 
+clgan_status dist_time_allreduce(dist *d, size_t floats, int reps, double *seconds) {
+  float *v = calloc(floats ? floats : 1, sizeof *v);
+  if (!v) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_status s = CLGAN_OK;
+  double best = 1e30;
+  for (int i = 0; i < reps + 1 && !s; i++) { /* the first one sets up the connections */
+    MPI_Request r;
+    MPI_Barrier(d->grad_comm);
+    double t0 = now_s();
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)floats, MPI_FLOAT, MPI_SUM, d->grad_comm, &r);
+    s = rc == MPI_SUCCESS ? wait_all(d, 1, &r, "allreduce timing") : mpi_fail(rc, "MPI_Iallreduce");
+    if (i && now_s() - t0 < best) best = now_s() - t0;
+  }
+  free(v);
+  *seconds = best;
+  return s;
+}
+
 const dist_stats *dist_get_stats(const dist *d) { return &d->st; }
 void dist_reset_stats(dist *d) { memset(&d->st, 0, sizeof d->st); }
 

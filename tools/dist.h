@@ -67,6 +67,8 @@ void dist_heartbeat(dist *d, long long step);
 /* After an iteration: the metrics as the global batch's means (each rank's weighted by its
  * share), and a stop request from any rank reaching all of them. */
 clgan_status dist_end_step(dist *d, const clgan_gan *gan, clgan_step_metrics *m, int *stop);
+/* The fastest of reps host allreduces of `floats` zeros alone (no device): the link's cost. */
+clgan_status dist_time_allreduce(dist *d, size_t floats, int reps, double *seconds);
 const dist_stats *dist_get_stats(const dist *d);
 void dist_reset_stats(dist *d);
 
