@@ -6,13 +6,26 @@
 #            unequal shares 40/24 against the same (tolerance below)
 #   resume   a 2-rank checkpoint resumes on 1 rank and a 1-rank one on 2 ranks
 #   oclgrind 1 rank with --sync-bn on Oclgrind's checked device for 2 iterations
+#   usage    (any build) the refusals: --sync-bn without --distributed; without MPI,
+#            --distributed says how to get it
 #   fault    a killed rank and a hung (stopped) rank end the job, naming the rank, with the
 #            last checkpoint intact
 # Skips (77) without mpirun or without the data. Root: Open MPI refuses to run as root unless
 # OMPI_ALLOW_RUN_AS_ROOT and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM are set; set here, in the test only.
 set -u
 CLGAN=$1 COMPARE=$2 PART=$3
+T=${TMPDIR:-/tmp}/clgan-dist-usage-$$
 DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ "$PART" = usage ]; then # with or without MPI, no mpirun needed: refusals before MPI starts
+  fails=0
+  "$CLGAN" train --sync-bn --iters 1 >/dev/null 2>"$T.err"; rc=$?
+  [ $rc -eq 2 ] && grep -q "go with --distributed" "$T.err" || { echo "FAIL: --sync-bn alone: $rc"; fails=1; }
+  "$CLGAN" train --distributed --on-nan skip >/dev/null 2>"$T.err"; rc=$?
+  [ $rc -eq 2 ] && grep -q -e "built without MPI: install Open MPI" -e "does not work with --distributed" "$T.err" ||
+    { echo "FAIL: --distributed --on-nan skip: $rc"; cat "$T.err"; fails=1; }
+  cat "$T.err"; rm -f "$T.err"
+  exit $fails
+fi
 command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed (openmpi-bin)"; exit 77; }
 . "$(dirname "$0")/../cli_lib.sh"
 # a refusal that comes before MPI starts: without MPI it says how to get it
