@@ -547,6 +547,16 @@ void dist_abort(dist *d, int code) {
 
 void dist_finish(dist *d) {
   if (!d) return;
+  /* every rank here before any leaves (rank 0 may still write the last checkpoint), with
+   * the deadline: a rank that hangs on its way out still ends the job */
+  MPI_Request bar;
+  if (MPI_Ibarrier(MPI_COMM_WORLD, &bar) == MPI_SUCCESS) {
+    d->step++;
+    if (wait_all(d, 1, &bar, "the final barrier")) {
+      fprintf(stderr, "clgan: error: rank %d: %s\n", d->rank, clgan_last_error());
+      dist_abort(d, 1);
+    }
+  }
   for (int r = 0; d->hb_rreq && r < d->world; r++) {
     if (d->hb_rreq[r] != MPI_REQUEST_NULL) {
       MPI_Cancel(&d->hb_rreq[r]);
@@ -565,7 +575,6 @@ void dist_finish(dist *d) {
   free(d->hb_out);
   free(d->hb_rreq);
   free(d->hb_sreq);
-  MPI_Barrier(MPI_COMM_WORLD);
   MPI_Finalize();
   free(d);
 }

@@ -104,6 +104,7 @@ oclgrind)
     -x OCLGRIND_DATA_RACES -x OCLGRIND_UNINITIALIZED -x OCLGRIND_LOG \
     "$CLGAN" train --distributed --sync-bn --model "$(dirname "$0")/tiny.model" --iters 2 \
     --batch 4 --max-images 16 --out "$T/o"
+  check "the rank ran on Oclgrind" grep -qi "oclgrind" "$T/o/rank-0.log"
   ;;
 fault)
   for how in KILL STOP; do
