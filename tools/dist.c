@@ -113,6 +113,10 @@ void dist_heartbeat(dist *d, long long step) {
  * silent (no heartbeat for a while: a waiting rank sends one every second). */
 static clgan_status wait_all(dist *d, int n, MPI_Request *req, const char *what) {
   double t0 = now_s();
+  /* the start and the first iteration build the kernels, which a cold cache makes slow and
+   * unequal between ranks: they get at least START_WAIT */
+  const double START_WAIT = 900.0;
+  double limit = d->step <= 1 && d->o.timeout < START_WAIT ? START_WAIT : d->o.timeout;
   long sleep_ns = 20000;
   for (;;) {
     int done = 0;
@@ -121,7 +125,7 @@ static clgan_status wait_all(dist *d, int n, MPI_Request *req, const char *what)
     hb_drain(d);
     double t = now_s(), el = t - t0;
     if (t - d->hb_sent > 1.0) hb_send(d);
-    if (el > d->o.timeout) {
+    if (el > limit) {
       char who[256] = "";
       size_t len = 0;
       long long oldest = -1;
@@ -137,10 +141,10 @@ static clgan_status wait_all(dist *d, int n, MPI_Request *req, const char *what)
         return clgan_error(CLGAN_ERR_IO, "rank %s did not reach the end of iteration %lld: "
                            "silent for %.0f s (last sign of life in iteration %lld), it died "
                            "or hangs; ending the job after waiting %.0f s (--dist-timeout)",
-                           who, d->step, silent, oldest, d->o.timeout);
+                           who, d->step, silent, oldest, limit);
       return clgan_error(CLGAN_ERR_IO, "%s: no answer from the other ranks within %.0f s at "
                          "iteration %lld (all reached it): one died or hangs; ending the job "
-                         "(--dist-timeout sets the wait)", what, d->o.timeout, d->step);
+                         "(--dist-timeout sets the wait)", what, limit, d->step);
     }
     struct timespec ts = {0, sleep_ns};
     nanosleep(&ts, NULL);
