@@ -578,6 +578,10 @@ static int train_main(int argc, char **argv) {
    * just before iteration k, so the non-finite handling runs on the real code path. */
   const char *fault = getenv("CLGAN_FAULT_NAN_AT");
   long long fault_nan_at = fault ? atoll(fault) : -1;
+  /* and CLGAN_FAULT_DIVERGE_AT=k (--distributed) changes one of D's weights on the last
+   * rank just before iteration k, so the cross-rank checksum has a real divergence to catch */
+  const char *fault_div = getenv("CLGAN_FAULT_DIVERGE_AT");
+  long long fault_div_at = fault_div && dd && dist_rank(dd) == dist_world(dd) - 1 ? atoll(fault_div) : -1;
   long long cur_epoch = -1;
   int skipped_in_row = 0;
   double t0 = cli_now(), t_last = t0;
@@ -598,6 +602,9 @@ static int train_main(int argc, char **argv) {
     if (dd) dist_heartbeat(dd, gan->step + 1);
     int log_now = (gan->step + 1) % a.log_every == 0 || gan->step + 1 == total;
     if (skip_nan && (s = clgan_gan_snapshot(gan))) break;
+    if (fault_div_at == gan->step + 1 &&
+        (s = clgan_fill(ctx, 1, 0.25f, CLGAN_VIEW(gan->d->params, 0))))
+      break;
     if (fault_nan_at == gan->step + 1 &&
         (s = clgan_fill(ctx, model.d.param_count, NAN, CLGAN_VIEW(gan->d->params, 0))))
       break;

@@ -107,6 +107,14 @@ oclgrind)
   check "the rank ran on Oclgrind" grep -qi "oclgrind" "$T/o/rank-0.log"
   ;;
 fault)
+  # a replica that drifts (one weight changed on rank 1 before iteration 3) is caught by
+  # the checksum after iteration 4 (--check-every 2), naming the rank
+  CLGAN_FAULT_DIVERGE_AT=3 $MPI -x CLGAN_FAULT_DIVERGE_AT -np 2 "$CLGAN" train --distributed \
+    --iters 10 --batch 16 $RUN --check-every 2 --out "$T/div" >"$T/div.out" 2>&1
+  rc=$?
+  check "divergence: non-zero exit" test $rc -ne 0
+  check "divergence: named" grep -q "differ after iteration 4: rank 0 has checksum [0-9a-f]*, rank 1 (" "$T/div.out"
+  check "divergence: iteration 2's check passed" grep -q "checksum at iteration 2" "$T/div/rank-0.log"
   for how in KILL STOP; do
     # the deadline is for the hung case; a killed rank is seen by mpirun at once
     $MPI -np 2 "$CLGAN" train --distributed --iters 100000 --batch 16 $RUN --checkpoint-every 3 \
