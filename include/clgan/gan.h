@@ -60,6 +60,23 @@ typedef struct clgan_step_metrics {
                          against the target, before G's update; NaN for other models */
 } clgan_step_metrics;
 
+/* Data-parallel training (tools/dist.c fills this in; zero on one device): the replicas
+ * each compute a shard of every global batch and their sums meet through these calls.
+ *   sum: sums v[0..n) over the replicas in place. Set: sync-bn, the batch norms use the
+ *     statistics of the whole global batch; NULL: each replica's own (as PyTorch DDP).
+ *   layer_grads_done: optional, after each layer's final parameter gradients in the
+ *     backward before an Adam step (so their reduction can overlap the rest).
+ *   reduce_grads: before each network's Adam step; leaves the network's gradient arena
+ *     summed over the replicas. Each replica's losses are scaled by its share of the
+ *     global batch (clgan_gan.batch / cfg.batch), so the sum is the global batch's mean.
+ * A failing call stops the step with its status. */
+typedef struct clgan_gan_replica {
+  void *user;
+  clgan_status (*sum)(void *user, double *v, size_t n);
+  clgan_status (*layer_grads_done)(void *user, clgan_net *net, int layer);
+  clgan_status (*reduce_grads)(void *user, clgan_net *net);
+} clgan_gan_replica;
+
 typedef struct clgan_gan {
   clgan_ctx *ctx;
   const clgan_model *model;   /* resolved; not owned */
@@ -82,11 +99,22 @@ typedef struct clgan_gan {
   int ema_shown;              /* clgan_gan_use_ema: G's params and ema handles swapped */
   cl_mem snap[9];             /* clgan_gan_snapshot: copies of both nets' arenas (and ema) */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
+  int batch;                  /* samples this trainer computes per iteration: cfg.batch, or
+                                 its shard of the global batch cfg.batch */
+  int shard_off;              /* the shard's first sample in the global batch */
+  clgan_gan_replica replica;  /* data-parallel hooks (zero: one device) */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
                               clgan_gan **out);
 void clgan_gan_free(clgan_gan *gan);
+/* One replica of a data-parallel run: computes samples [off, off + batch) of each global
+ * batch of c->batch (noise, fake labels and dropout masks are those samples' part of the
+ * global batch's streams), to be joined through gan->replica. batch = c->batch, off = 0
+ * is clgan_gan_create. */
+clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
+                                    const clgan_train_config *c, int batch, int off,
+                                    clgan_gan **out);
 
 /* Fresh DCGAN initial weights from cfg.seed (same on every device). */
 clgan_status clgan_gan_init_params(clgan_gan *gan);

@@ -51,6 +51,21 @@ typedef struct clgan_net {
   long long rng_step;
   long long bn_batches;      /* num_batches_tracked of every batch-norm layer */
   long long adam_step;       /* Adam steps taken (t) */
+  /* Data-parallel replicas (clgan_gan installs these during an iteration; NULL/0 on one
+   * device, and then nothing changes):
+   *   replica_sum: sums v[0..n) over the replicas in place; when set, training-mode batch
+   *     norms use the statistics of the whole batch (sync-bn), through the partial kernels
+   *     and the bn_part / bn_total buffers (allocated on first use);
+   *   layer_grads_done: called after each layer with parameters has written its final
+   *     parameter gradients, in a backward with param_grads while notify_grads is set (the
+   *     replicas start summing those gradients while the backward goes on);
+   *   global_batch, sample_off: the batch of all replicas and this replica's first sample
+   *     in it (dropout masks and sync-bn counts; 0, 0: the local batch alone). */
+  clgan_status (*replica_sum)(void *user, double *v, size_t n);
+  clgan_status (*layer_grads_done)(void *user, struct clgan_net *net, int layer);
+  void *replica_user;
+  int notify_grads, global_batch, sample_off;
+  cl_mem bn_part, bn_total;  /* (2 * widest batch norm's C) each */
 } clgan_net;
 
 /* Planned device memory of a network at a batch, in floats. */

@@ -141,6 +141,43 @@ clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, 
                                           clgan_view save_invstd, clgan_view dx,
                                           clgan_view dgamma, clgan_view dbeta, int accumulate);
 
+/* ---- batch norm over a batch split across data-parallel replicas (sync-bn) ----
+ * The training forward and the backward above, each cut where its per-channel sums are
+ * complete, so the caller can sum them over the replicas in between (src/nets/net.c):
+ *   partial_stats: part (2C) = this replica's sum of x, then its sum of (x - its own
+ *     mean)^2; the caller combines the replicas' (count, sum, M2) into the whole batch's
+ *     mean (C) then biased variance (C) in `stats`.
+ *   forward_apply: y = act(bn(x)) with those statistics over `count` values per channel;
+ *     saves and the running update as clgan_batchnorm_act_forward_train.
+ *   backward_partial: part (2C) = this replica's sum(dz), sum(dz * (x - mean)), dz = dy *
+ *     act'(z) (left in dx when act is not identity).
+ *   backward_apply: dx from the sums over the whole batch (total, 2C, the replicas' parts
+ *     summed) and count; dgamma/dbeta get this replica's own part (the gradient reduction
+ *     sums them). dx may alias dy.
+ * With one replica (stats and total from the part alone) these give what the fused
+ * kernels give, up to summation order. Tests: tests/ops_nn/test_bn_sync.c */
+clgan_status clgan_batchnorm_partial_stats(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                           clgan_view part);
+clgan_status clgan_batchnorm_act_forward_apply(clgan_ctx *ctx, int n, int c, int hw,
+                                               clgan_view x, clgan_view gamma, clgan_view beta,
+                                               clgan_act act, float slope, clgan_view stats,
+                                               float count, clgan_view y, clgan_view save_mean,
+                                               clgan_view save_invstd, clgan_view running_mean,
+                                               clgan_view running_var, float momentum,
+                                               float eps);
+clgan_status clgan_batchnorm_act_backward_partial(clgan_ctx *ctx, int n, int c, int hw,
+                                                  clgan_view x, clgan_view dy, clgan_view gamma,
+                                                  clgan_view beta, clgan_act act, float slope,
+                                                  clgan_view save_mean, clgan_view save_invstd,
+                                                  clgan_view dx, clgan_view part);
+clgan_status clgan_batchnorm_act_backward_apply(clgan_ctx *ctx, int n, int c, int hw,
+                                                clgan_view x, clgan_view dy, clgan_view gamma,
+                                                clgan_act act, clgan_view save_mean,
+                                                clgan_view save_invstd, clgan_view part,
+                                                clgan_view total, float count, clgan_view dx,
+                                                clgan_view dgamma, clgan_view dbeta,
+                                                int accumulate);
+
 /* ---- GAN losses (src/ops/ops_loss.c), from logits, mean over n ----
  * Each writes out[0] = the mean loss and out[1] = mean(sigmoid(logit)) (D's output as a
  * probability, for the logs) into a device buffer, and dlogits[i] = scale * dloss/dlogit_i

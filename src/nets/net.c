@@ -329,7 +329,8 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
 void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
-                    &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf};
+                    &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
+                    &net->bn_part, &net->bn_total};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -379,8 +380,65 @@ static clgan_view opt(cl_mem m, size_t off, size_t count) {
  * 2^48-wide ranges, steps follow each other inside them. */
 static unsigned long long drop_counter(const clgan_net *net, int i, int n) {
   const clgan_layer_desc *l = &net->desc->layers[i];
+  /* a replica's samples take their place in the whole batch's stream */
+  unsigned long long nb = (unsigned long long)(net->global_batch ? net->global_batch : n);
   return ((unsigned long long)(i + 1) << 48) +
-         (unsigned long long)net->rng_step * (unsigned long long)n * layer_out_size(l);
+         ((unsigned long long)net->rng_step * nb + (unsigned long long)net->sample_off) *
+             layer_out_size(l);
+}
+
+/* sync-bn: the two small buffers the partial sums and the whole batch's values go through */
+static clgan_status bn_sync_buffers(clgan_net *net, size_t *cap) {
+  int maxc = 1;
+  for (int i = 0; i < net->desc->count; i++)
+    if (net->desc->layers[i].kind == CLGAN_LAYER_BATCHNORM && net->desc->layers[i].out_c > maxc)
+      maxc = net->desc->layers[i].out_c;
+  *cap = 2 * (size_t)maxc;
+  clgan_status s = CLGAN_OK;
+  if (!net->bn_part) s = clgan_buffer_create(net->ctx, *cap * sizeof(float), "sync-bn partial sums",
+                                             &net->bn_part);
+  if (!s && !net->bn_total)
+    s = clgan_buffer_create(net->ctx, *cap * sizeof(float), "sync-bn sums", &net->bn_total);
+  return s;
+}
+
+/* Reads the replica's 2c partial sums, has them summed over the replicas (`stats`: as
+ * (count, sum, M2) into the whole batch's mean and biased variance, in double), and writes
+ * the result whole into bn_total (never part of a buffer: Oclgrind's shadow, docs/ERRORS.md). */
+static clgan_status bn_sync_sum(clgan_net *net, int c, double count, int stats) {
+  size_t cap;
+  clgan_status s = bn_sync_buffers(net, &cap);
+  float *f = calloc(cap, sizeof *f);
+  double *v = calloc(3 * (size_t)c, sizeof *v);
+  if (!s && (!f || !v)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s) s = clgan_buffer_read(net->ctx, net->bn_part, 0, 2 * (size_t)c * sizeof(float), f);
+  for (int k = 0; k < c && !s; k++) {
+    v[k] = f[k];
+    /* sum of squares about zero: M2 + sum^2 / count */
+    v[c + k] = stats ? f[c + k] + (double)f[k] * f[k] / count : f[c + k];
+    v[2 * c + k] = count;
+  }
+  if (!s) s = net->replica_sum(net->replica_user, v, stats ? 3 * (size_t)c : 2 * (size_t)c);
+  for (int k = 0; k < c && !s; k++) {
+    if (stats) {
+      double mean = v[k] / v[2 * c + k], var = v[c + k] / v[2 * c + k] - mean * mean;
+      f[k] = (float)mean;
+      f[c + k] = (float)(var > 0.0 ? var : 0.0);
+    } else {
+      f[k] = (float)v[k];
+      f[c + k] = (float)v[c + k];
+    }
+  }
+  if (!s) s = clgan_buffer_write(net->ctx, net->bn_total, 0, cap * sizeof(float), f);
+  if (s) clgan_error_prefix("sync-bn: ");
+  free(f);
+  free(v);
+  return s;
+}
+
+/* The whole batch's values per channel: global_batch samples (or n) of hw each. */
+static float bn_sync_count(const clgan_net *net, int n, int hw) {
+  return (float)(net->global_batch ? net->global_batch : n) * (float)hw;
 }
 
 clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mode mode) {
@@ -435,10 +493,23 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
           int upd = mode == CLGAN_BN_TRAIN, fuse = net->fused[i];
           const clgan_layer_desc *a = fuse ? &d->layers[i + 1] : l;
           clgan_view y = fuse ? CLGAN_VIEW(net->acts, net->t_off[t + 1]) : out;
-          s = clgan_batchnorm_act_forward_train(ctx, n, l->out_c, hw, in, gamma, beta,
-                                                act_of(a->kind), a->slope, y, sm, si,
-                                                upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE,
-                                                BN_MOMENTUM, BN_EPS);
+          if (net->replica_sum) { /* sync-bn: the whole batch's statistics */
+            size_t cap;
+            s = bn_sync_buffers(net, &cap);
+            if (!s)
+              s = clgan_batchnorm_partial_stats(ctx, n, l->out_c, hw, in, CLGAN_VIEW(net->bn_part, 0));
+            if (!s) s = bn_sync_sum(net, l->out_c, (double)n * hw, 1);
+            if (!s)
+              s = clgan_batchnorm_act_forward_apply(
+                  ctx, n, l->out_c, hw, in, gamma, beta, act_of(a->kind), a->slope,
+                  CLGAN_VIEW(net->bn_total, 0), bn_sync_count(net, n, hw), y, sm, si,
+                  upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE, BN_MOMENTUM, BN_EPS);
+          } else {
+            s = clgan_batchnorm_act_forward_train(ctx, n, l->out_c, hw, in, gamma, beta,
+                                                  act_of(a->kind), a->slope, y, sm, si,
+                                                  upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE,
+                                                  BN_MOMENTUM, BN_EPS);
+          }
           if (fuse && !s) { /* the activation layer is done: skip it */
             net->t_view[t] = out;
             i++, t++;
@@ -633,12 +704,27 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         /* a batch norm always runs its backward: its parameters need it even when nothing
          * upstream does, and its dx pass is what produces them */
         clgan_view dx = g.v.mem ? g.v : CLGAN_VIEW(net->gtmp, 0); /* planned: gtmp exists */
-        s = clgan_batchnorm_act_backward(ctx, n, l->out_c, hw, x, dy, W,
-                                         clgan_view_at(P, l->bias_off), act_of(a->kind),
-                                         a->slope, sm, clgan_view_at(sm, (size_t)l->out_c), dx,
-                                         dW, param_grads ? clgan_view_at(G, l->bias_off)
-                                                         : CLGAN_NONE,
-                                         accumulate);
+        clgan_view dbeta = param_grads ? clgan_view_at(G, l->bias_off) : CLGAN_NONE;
+        clgan_view si = clgan_view_at(sm, (size_t)l->out_c);
+        if (net->replica_sum) { /* sync-bn: the sums of the whole batch */
+          size_t cap;
+          s = bn_sync_buffers(net, &cap);
+          if (!s)
+            s = clgan_batchnorm_act_backward_partial(ctx, n, l->out_c, hw, x, dy, W,
+                                                     clgan_view_at(P, l->bias_off), act_of(a->kind),
+                                                   a->slope, sm, si, dx, CLGAN_VIEW(net->bn_part, 0));
+          if (!s) s = bn_sync_sum(net, l->out_c, (double)n * hw, 0);
+          if (!s)
+            s = clgan_batchnorm_act_backward_apply(ctx, n, l->out_c, hw, x, dy, W, act_of(a->kind),
+                                                   sm, si, CLGAN_VIEW(net->bn_part, 0),
+                                                   CLGAN_VIEW(net->bn_total, 0),
+                                                   bn_sync_count(net, n, hw), dx, dW, dbeta,
+                                                   accumulate);
+        } else {
+          s = clgan_batchnorm_act_backward(ctx, n, l->out_c, hw, x, dy, W,
+                                           clgan_view_at(P, l->bias_off), act_of(a->kind),
+                                           a->slope, sm, si, dx, dW, dbeta, accumulate);
+        }
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       }
@@ -760,6 +846,8 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       default:
         break;
     }
+    if (!s && param_grads && net->notify_grads && net->layer_grads_done && l->weight_count)
+      s = net->layer_grads_done(net->replica_user, net, i);
     if (s) clgan_error_prefix("backward layer %d: ", i);
   }
   return s;

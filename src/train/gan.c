@@ -75,7 +75,16 @@ static int g_takes_cond_first(const clgan_model *m) {
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
                               clgan_gan **out) {
+  return clgan_gan_create_shard(ctx, m, c, c->batch, 0, out);
+}
+
+clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
+                                    const clgan_train_config *c, int batch, int off,
+                                    clgan_gan **out) {
   *out = NULL;
+  if (batch < 1 || off < 0 || off > c->batch - batch)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "shard of %d samples at %d does not fit a global "
+                       "batch of %d", batch, off, c->batch);
   if (m->kind == CLGAN_MODEL_CLASSIFIER)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is a classifier, not a GAN: train it "
                        "with 'clgan classify train'", m->name);
@@ -128,45 +137,51 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
     free(gan);
     return s;
   }
-  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
+  size_t need = clgan_net_device_bytes(&m->g, batch, 1) + clgan_net_device_bytes(&m->d, batch, 1);
   if (ctx->info.global_mem && need > ctx->info.global_mem) {
-    int fit = c->batch;
+    int fit = batch;
     while (fit > 1 && clgan_net_device_bytes(&m->g, fit, 1) + clgan_net_device_bytes(&m->d, fit, 1) >
                           ctx->info.global_mem / 10 * 9)
       fit /= 2;
     s = clgan_error(CLGAN_ERR_NOMEM, "batch %d needs %.0f MiB of device memory, more than "
-                    "'%s' has (%.0f MiB); try --batch %d", c->batch, need / 1048576.0,
+                    "'%s' has (%.0f MiB); try --batch %d", batch, need / 1048576.0,
                     ctx->info.name, ctx->info.global_mem / 1048576.0, fit);
   }
-  if (!s) s = clgan_net_create(ctx, &m->g, c->batch, 1, "G", &gan->g);
-  if (!s) s = clgan_net_create(ctx, &m->d, c->batch, 1, "D", &gan->d);
+  if (!s) s = clgan_net_create(ctx, &m->g, batch, 1, "G", &gan->g);
+  if (!s) s = clgan_net_create(ctx, &m->d, batch, 1, "D", &gan->d);
   gan->patches = m->d.out_h * m->d.out_w;
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * (size_t)gan->patches * sizeof(float),
+  if (!s) s = clgan_buffer_create(ctx, (size_t)batch * (size_t)gan->patches * sizeof(float),
                                   "dlogits", &gan->dlogits);
   if (!s) s = clgan_buffer_create(ctx, M_COUNT * sizeof(float), "metrics", &gan->metrics);
   if (!s) s = clgan_fill(ctx, M_COUNT, 0.0f, CLGAN_VIEW(gan->metrics, 0));
   size_t img = (size_t)m->image_c * m->image_h * m->image_w;
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "real batch", &gan->real);
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "G's output gradient",
+  if (!s) s = clgan_buffer_create(ctx, (size_t)batch * img * sizeof(float), "real batch", &gan->real);
+  if (!s) s = clgan_buffer_create(ctx, (size_t)batch * img * sizeof(float), "G's output gradient",
                                   &gan->dfake);
   if (!s && c->ema_decay > 0.0f)
     s = clgan_buffer_create(ctx, (m->g.param_count ? m->g.param_count : 1) * sizeof(float),
                             "G's EMA", &gan->ema);
   if (!s && m->classes) {
     /* labels: the real batch's, then the classes G is asked for */
-    s = clgan_buffer_create(ctx, 2 * (size_t)c->batch * sizeof(int32_t), "labels", &gan->labels);
-    if (!s) s = clgan_net_bind(gan->g, CLGAN_INPUT_LABEL, CLGAN_VIEW(gan->labels, (size_t)c->batch));
+    s = clgan_buffer_create(ctx, 2 * (size_t)batch * sizeof(int32_t), "labels", &gan->labels);
+    if (!s) s = clgan_net_bind(gan->g, CLGAN_INPUT_LABEL, CLGAN_VIEW(gan->labels, (size_t)batch));
   }
   if (!s && cond) {
     size_t cs = (size_t)m->cond_c * m->cond_h * m->cond_w;
-    s = clgan_buffer_create(ctx, (size_t)c->batch * cs * sizeof(float), "cond batch", &gan->cond);
-    if (!s) s = clgan_fill(ctx, (size_t)c->batch * cs, 0.0f, CLGAN_VIEW(gan->cond, 0));
+    s = clgan_buffer_create(ctx, (size_t)batch * cs * sizeof(float), "cond batch", &gan->cond);
+    if (!s) s = clgan_fill(ctx, (size_t)batch * cs, 0.0f, CLGAN_VIEW(gan->cond, 0));
     if (!s && !g_takes_cond_first(m)) s = clgan_net_bind(gan->g, CLGAN_INPUT_COND, CLGAN_VIEW(gan->cond, 0));
     if (!s) s = clgan_net_bind(gan->d, CLGAN_INPUT_COND, CLGAN_VIEW(gan->cond, 0));
   }
+  gan->batch = batch;
+  gan->shard_off = off;
   if (!s) {
     gan->g->rng_seed = c->seed + STREAM_DROP_G;
     gan->d->rng_seed = c->seed + STREAM_DROP_D;
+    if (batch != c->batch) { /* a shard: its place in the global batch */
+      gan->g->global_batch = gan->d->global_batch = c->batch;
+      gan->g->sample_off = gan->d->sample_off = off;
+    }
   }
   if (s) {
     clgan_gan_free(gan);
@@ -239,9 +254,38 @@ void clgan_gan_use_ema(clgan_gan *gan, int on) {
 
 clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step) {
   if (clgan_net_find_input(&gan->model->g, CLGAN_INPUT_Z) < 0) return CLGAN_OK;
-  size_t n = (size_t)gan->cfg.batch * (size_t)gan->model->nz;
-  return clgan_rng_normal(gan->ctx, n, gan->cfg.seed + STREAM_Z, (unsigned long long)step * n,
-                          0.0f, 1.0f, clgan_net_input(gan->g));
+  size_t nz = (size_t)gan->model->nz, n = (size_t)gan->batch * nz;
+  /* a shard draws its samples' part of the global batch's noise */
+  unsigned long long at = ((unsigned long long)step * (unsigned long long)gan->cfg.batch +
+                           (unsigned long long)gan->shard_off) * nz;
+  return clgan_rng_normal(gan->ctx, n, gan->cfg.seed + STREAM_Z, at, 0.0f, 1.0f,
+                          clgan_net_input(gan->g));
+}
+
+/* A shard's losses count as its share of the global batch's mean (1 on one device). */
+static float loss_scale(const clgan_gan *gan) {
+  return gan->batch == gan->cfg.batch ? 1.0f : (float)gan->batch / (float)gan->cfg.batch;
+}
+
+/* The data-parallel hooks, on the nets only for the training step that uses them. */
+static void replica_attach(clgan_gan *gan, int on) {
+  clgan_net *nets[2] = {gan->g, gan->d};
+  for (int k = 0; k < 2; k++) {
+    nets[k]->replica_sum = on ? gan->replica.sum : NULL;
+    nets[k]->layer_grads_done = on ? gan->replica.layer_grads_done : NULL;
+    nets[k]->replica_user = on ? gan->replica.user : NULL;
+    nets[k]->notify_grads = 0;
+  }
+}
+
+/* The last backward before net's Adam step: its layers report their final gradients. */
+static clgan_status final_backward(clgan_gan *gan, clgan_net *net, int n, clgan_view dout,
+                                   int accumulate) {
+  net->notify_grads = 1;
+  clgan_status s = clgan_net_backward(net, n, dout, 1, accumulate, CLGAN_NONE);
+  net->notify_grads = 0;
+  if (!s && gan->replica.reduce_grads) s = gan->replica.reduce_grads(gan->replica.user, net);
+  return s;
 }
 
 /* Loss of D's logits for the real (real=1) or fake (real=0) batch, per the GAN loss. */
@@ -254,8 +298,8 @@ static clgan_status d_loss(clgan_gan *gan, int real, int slot) {
     t = real ? 1.0f : -1.0f;
   }
   /* a PatchGAN's map: the mean over every patch of every image */
-  float scale = gan->cond ? gan->cfg.d_loss_scale : 1.0f;
-  return clgan_loss_forward_backward(gan->ctx, kind, t, gan->cfg.batch * gan->patches,
+  float scale = (gan->cond ? gan->cfg.d_loss_scale : 1.0f) * loss_scale(gan);
+  return clgan_loss_forward_backward(gan->ctx, kind, t, gan->batch * gan->patches,
                                      clgan_net_output(gan->d), scale,
                                      CLGAN_VIEW(gan->metrics, (size_t)slot),
                                      CLGAN_VIEW(gan->dlogits, 0));
@@ -269,8 +313,8 @@ static clgan_status g_loss(clgan_gan *gan) {
     case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
     case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
   }
-  float scale = gan->cond ? gan->cfg.adv_weight : 1.0f;
-  return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->cfg.batch * gan->patches,
+  float scale = (gan->cond ? gan->cfg.adv_weight : 1.0f) * loss_scale(gan);
+  return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->batch * gan->patches,
                                      clgan_net_output(gan->d), scale,
                                      CLGAN_VIEW(gan->metrics, M_G), CLGAN_VIEW(gan->dlogits, 0));
 }
@@ -281,11 +325,12 @@ static clgan_status d_inputs(clgan_gan *gan, int fake, int pass) {
   gan->d->rng_step = 3 * gan->step + pass;
   if (!gan->labels) return CLGAN_OK;
   return clgan_net_bind(gan->d, CLGAN_INPUT_LABEL,
-                        CLGAN_VIEW(gan->labels, fake ? (size_t)gan->cfg.batch : 0));
+                        CLGAN_VIEW(gan->labels, fake ? (size_t)gan->batch : 0));
 }
 
 clgan_status clgan_gan_d_step(clgan_gan *gan) {
-  int n = gan->cfg.batch;
+  int n = gan->batch;
+  replica_attach(gan, 1);
   clgan_view dl = CLGAN_VIEW(gan->dlogits, 0);
   /* G runs forward only: its output is a constant for D, nothing flows back into G */
   gan->g->rng_step = gan->step;
@@ -298,15 +343,17 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   if (!s) s = d_inputs(gan, 1, 1);
   if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 0, M_FAKE);
-  if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 1, CLGAN_NONE);
+  if (!s) s = final_backward(gan, gan->d, n, dl, 1);
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->d, c->lr_d, c->beta1, c->beta2, c->eps, 0.0f);
+  replica_attach(gan, 0);
   if (s) clgan_error_prefix("D step: ");
   return s;
 }
 
 clgan_status clgan_gan_g_step(clgan_gan *gan) {
-  int n = gan->cfg.batch;
+  int n = gan->batch;
+  replica_attach(gan, 1);
   /* D frozen: forward, then only the data gradient, landing in G's gradient buffer */
   clgan_view dfake = CLGAN_VIEW(gan->dfake, 0);
   clgan_status s = d_inputs(gan, 1, 2);
@@ -319,23 +366,25 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
     const clgan_model *m = gan->model;
     size_t img = (size_t)m->image_c * m->image_h * m->image_w;
     s = clgan_content_loss(gan->ctx, gan->cfg.content, (size_t)n * img, clgan_net_output(gan->g),
-                           CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight,
+                           CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight * loss_scale(gan),
                            CLGAN_VIEW(gan->metrics, M_CONTENT), dfake, adv);
   }
-  if (!s) s = clgan_net_backward(gan->g, n, dfake, 1, 0, CLGAN_NONE);
+  if (!s) s = final_backward(gan, gan->g, n, dfake, 0);
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
+  replica_attach(gan, 0);
   if (s) clgan_error_prefix("G step: ");
   return s;
 }
 
 void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out) {
-  int b = gan->cfg.batch, k = gan->model->classes;
+  int b = gan->batch, k = gan->model->classes;
+  unsigned long long gb = (unsigned long long)gan->cfg.batch, at = (unsigned long long)gan->shard_off;
   for (int i = 0; i < b; i++) { /* value i of the stream, as a batch-sized draw would give */
     float u;
     clgan_philox_uniform(1, gan->cfg.seed + STREAM_LABEL,
-                         (unsigned long long)step * (unsigned long long)b + (unsigned long long)i,
-                         0.0f, 1.0f, &u);
+                         (unsigned long long)step * gb + at + (unsigned long long)i, 0.0f, 1.0f,
+                         &u);
     int c = (int)(u * (float)k);
     out[i] = c < k ? c : k - 1;
   }
@@ -357,8 +406,8 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
 clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const float *cond,
                                       const int32_t *labels, clgan_step_metrics *m, int norms) {
   size_t img = (size_t)gan->model->image_c * gan->model->image_h * gan->model->image_w;
-  size_t n = (size_t)gan->cfg.batch * img;
-  int k = gan->model->classes, b = gan->cfg.batch;
+  size_t n = (size_t)gan->batch * img;
+  int k = gan->model->classes, b = gan->batch;
   if (k && !labels)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is conditional (%d classes): the "
                        "real batch needs its labels", gan->model->name, k);
