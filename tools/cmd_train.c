@@ -54,7 +54,9 @@ static void help(void) {
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
       "frozen D (Adam, beta2 0.999, for both).\n"
       "  --model M            preset (dcgan28, the default; dcgan64; cdcgan28 and\n"
-      "                       cdcgan28-proj, conditional) or a model file\n"
+      "                       cdcgan28-proj, conditional) or a model file; an\n"
+      "                       image-to-image model (pix2pix32, pix2pix64) or --task has its\n"
+      "                       own options: clgan train --model pix2pix32 --help\n"
       "  --data PATH          IDX image file (gzipped or not) or a folder of PNGs; default\n"
       "                       Fashion-MNIST from Debian's dataset-fashion-mnist. Images of\n"
       "                       another size are resized to the model's; grey/RGB converted.\n"
@@ -317,6 +319,7 @@ static clgan_status warmup_speed(clgan_ctx *ctx, const clgan_model *m, const clg
 /* --distributed wraps the run in MPI: a failure on one rank ends the whole job at once
  * (MPI_Abort), so no rank waits for it. */
 int cmd_train(int argc, char **argv) {
+  if (i2i_wanted(argc, argv)) return cmd_train_i2i(argc, argv);
   train_args a;
   int rc = train_args_parse(argc, argv, &a);
   if (rc || !a.distributed) {

@@ -32,6 +32,8 @@ typedef struct clgan_net {
   cl_mem gtmp;               /* (batch * largest activation) for a second consumer's
                                 gradient contribution, or NULL when no tensor has two */
   cl_mem ws;                 /* convolution scratch, the largest any layer needs */
+  cl_mem padbuf;             /* (batch, C, H+2p, W+2p): the reflect-padded input of a pm=reflect
+                                conv (the largest), or NULL without one */
   /* the plan, per tensor (inputs, then one per layer; clgan_net_tensor_count) */
   size_t *t_off;             /* its region in acts (an alias's is its source's) */
   size_t *g_off;             /* its gradient's region in gacts, SIZE_MAX: none there */
@@ -72,7 +74,7 @@ typedef struct clgan_net_memory {
   size_t acts;               /* activations and saves */
   size_t gacts;              /* activation gradients after reuse (+ the second-consumer scratch) */
   size_t gacts_unshared;     /* what they would take with one region per tensor */
-  size_t ws;                 /* convolution scratch */
+  size_t ws;                 /* convolution scratch (and the reflect-pad buffer) */
 } clgan_net_memory;
 void clgan_net_memory_plan(const clgan_net_desc *d, int batch, int with_optimizer,
                            clgan_net_memory *out);

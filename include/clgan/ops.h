@@ -198,6 +198,21 @@ clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float 
                                          clgan_view logits, float scale, clgan_view out2,
                                          clgan_view dlogits /* CLGAN_NONE: loss only */);
 
+/* ---- content losses (src/ops/ops_loss.c, kernels/loss.cl): image-to-image ----
+ * Mean over n values of |a - b| (L1) or (a - b)^2 (MSE), written to out[0] (a device
+ * float), and da = scale * d mean / d a: scale * sign(a - b) / n (0 where a == b, as
+ * torch.sign) or scale * 2 (a - b) / n, added to da when accumulate. b is the target (no
+ * gradient). Fixed summation order: the same bits every call. Tests:
+ * tests/ops_nn/test_content_loss.c */
+typedef enum clgan_content {
+  CLGAN_CONTENT_NONE = 0,
+  CLGAN_CONTENT_L1,
+  CLGAN_CONTENT_MSE
+} clgan_content;
+clgan_status clgan_content_loss(clgan_ctx *ctx, clgan_content kind, size_t n, clgan_view a,
+                                clgan_view b, float scale, clgan_view out,
+                                clgan_view da /* CLGAN_NONE: loss only */, int accumulate);
+
 /* ---- softmax cross-entropy (src/ops/ops_loss.c, kernels/loss.cl): classifiers ----
  * logits (n, k) rows, labels (n) int32 (the view's offset counts int32s) in 0..k-1.
  * Writes out2[0] = mean over rows of -log softmax(x_i)[y_i] and out2[1] = accuracy (the
@@ -289,6 +304,14 @@ clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, 
                                     clgan_view x, clgan_view y);
 clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
                                      clgan_view dy, clgan_view dx, int accumulate);
+/* reflect padding by p (nn.ReflectionPad2d(p); nn.Conv2d's padding_mode='reflect'), p < h and
+ * p < w: (n, c, h, w) -> (n, c, h+2p, w+2p); h, w are the INPUT sizes. The backward gathers,
+ * for each input value, the gradients of every padded position that reads it (at most 3 per
+ * axis, in increasing order): deterministic. Tests: tests/ops_graph/test_graph_reflect.c */
+clgan_status clgan_reflect_pad_forward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                       clgan_view x, clgan_view y);
+clgan_status clgan_reflect_pad_backward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                        clgan_view dy, clgan_view dx, int accumulate);
 /* nn.AvgPool2d(k) (stride k, no padding; h, w multiples of k): (n,c,h,w) -> (n,c,h/k,w/k);
  * h, w are the INPUT sizes */
 clgan_status clgan_avgpool_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,

@@ -37,8 +37,11 @@ static size_t tensor_size(const clgan_net_desc *d, int t) {
 }
 
 static clgan_conv layer_conv(const clgan_layer_desc *l, int n) {
-  clgan_conv c = {.n = n, .c_in = l->in_c, .h_in = l->in_h, .w_in = l->in_w, .c_out = l->out_c,
-                  .kh = l->k, .kw = l->k, .stride = l->stride, .pad = l->pad,
+  /* reflect padding runs first, into the net's pad buffer: the conv then pads nothing */
+  int rp = l->pad_reflect ? l->pad : 0;
+  clgan_conv c = {.n = n, .c_in = l->in_c, .h_in = l->in_h + 2 * rp, .w_in = l->in_w + 2 * rp,
+                  .c_out = l->out_c, .kh = l->k, .kw = l->k, .stride = l->stride,
+                  .pad = rp ? 0 : l->pad,
                   .out_pad = l->out_pad, .transposed = l->kind == CLGAN_LAYER_CONVT};
   clgan_conv_init(&c);
   return c;
@@ -87,6 +90,7 @@ typedef struct {
   size_t *t_off, *g_off, *save_off;
   int *root, *writers;
   size_t in_off, act_floats, gact_floats, gact_unshared, max_act, ws_floats;
+  size_t pad_floats; /* the reflect-padded input of the largest pm=reflect conv (batch of) */
   int two_writers; /* gtmp is needed */
   int out_used;    /* the output's storage is read inside the network too */
 } net_plan;
@@ -151,6 +155,11 @@ static int plan_make(const clgan_net_desc *d, int batch, net_plan *p) {
         clgan_conv c = layer_conv(l, n);
         size_t w = clgan_conv_workspace(&c);
         if (w > ws) ws = w;
+      }
+      if (l->pad_reflect) {
+        size_t pf = (size_t)batch * l->in_c * (size_t)(l->in_h + 2 * l->pad) *
+                    (size_t)(l->in_w + 2 * l->pad);
+        if (pf > p->pad_floats) p->pad_floats = pf;
       }
     }
   }
@@ -233,7 +242,7 @@ void clgan_net_memory_plan(const clgan_net_desc *d, int batch, int with_optimize
   out->acts = p.act_floats;
   out->gacts = p.gact_floats + (p.two_writers ? (size_t)batch * p.max_act : 0);
   out->gacts_unshared = p.gact_unshared;
-  out->ws = p.ws_floats;
+  out->ws = p.ws_floats + p.pad_floats;
   plan_free(&p);
 }
 
@@ -298,6 +307,7 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   ALLOC(gacts, net->gact_floats ? net->gact_floats : 1, "activation_grads")
   if (p.two_writers) ALLOC(gtmp, (size_t)batch * net->max_act, "activation_grads")
   ALLOC(ws, net->ws_floats, "conv_workspace")
+  if (p.pad_floats) ALLOC(padbuf, p.pad_floats, "reflect_pad")
   if (with_optimizer) {
     ALLOC(adam_m, d->param_count, "adam_m")
     ALLOC(adam_v, d->param_count, "adam_v")
@@ -319,8 +329,8 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
 void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
-                    &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->bn_part,
-                    &net->bn_total};
+                    &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
+                    &net->bn_part, &net->bn_total};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -461,7 +471,12 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
-        s = clgan_conv_forward(ctx, &c, in, clgan_view_at(P, l->weight_off),
+        if (l->pad_reflect) {
+          s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, in,
+                                        CLGAN_VIEW(net->padbuf, 0));
+          in = CLGAN_VIEW(net->padbuf, 0);
+        }
+        if (!s) s = clgan_conv_forward(ctx, &c, in, clgan_view_at(P, l->weight_off),
                                opt(net->params, l->bias_off, l->bias_count), out, ws);
         break;
       }
@@ -665,9 +680,20 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
-        if (param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, accumulate, ws);
-        g = grad_dst(&b, l->src[0], 0);
-        if (!s && g.v.mem) s = clgan_conv_backward_data(ctx, &c, dy, W, g.v, ws);
+        clgan_view pb = CLGAN_VIEW(net->padbuf, 0);
+        if (l->pad_reflect && param_grads) { /* the padded input again, for the weights */
+          s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, x, pb);
+          x = pb;
+        }
+        if (!s && param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, accumulate, ws);
+        g = grad_dst(&b, l->src[0], l->pad_reflect);
+        if (!s && g.v.mem && l->pad_reflect) { /* d padded input, then folded back */
+          s = clgan_conv_backward_data(ctx, &c, dy, W, pb, ws);
+          if (!s) s = clgan_reflect_pad_backward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, pb,
+                                                 g.v, g.acc);
+        } else if (!s && g.v.mem) {
+          s = clgan_conv_backward_data(ctx, &c, dy, W, g.v, ws);
+        }
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       }
