@@ -19,6 +19,16 @@ for k in bicubic pretrained gan original; do
   grep -q "^$k " "$T/sr/measures.txt" || { echo "FAIL: measures.txt lacks '$k'"; fails=$((fails + 1)); }
 done
 
+# the no-download smoke task: Fashion-MNIST x2 (14 -> 28), t10k held out
+FM=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ -e "$FM" ]; then
+  check "train srgan2x-fmnist" "$CLGAN" train --model srgan2x-fmnist --task sr --data fashion-mnist \
+    --iters 4 --pretrain-iters 2 --batch 4 --max-images 64 --eval-count 16 --out "$T/fm"
+  grep -q "^bicubic psnr_y" "$T/fm/measures.txt" || { echo "FAIL: fmnist sr measured nothing"; fails=$((fails + 1)); }
+  expect_fail 2 "srgan2x-fmnist" "photo model on Fashion-MNIST refused" \
+    "$CLGAN" train --model srgan4x --task sr --data fashion-mnist --iters 2 --out "$T/fm2"
+fi
+
 # 37x23 is no multiple of a 16-pixel tile (stride 8): 4 x 2 tiles, the last ones moved back;
 # against one 64-pixel tile (the whole image): at most 3 levels apart anywhere, 0.1 on average
 $PNG make "$T/in.png" 37 23 rgb
