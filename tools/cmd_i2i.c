@@ -42,14 +42,20 @@ static void help_train(void) {
       "  --task edges2fashion  pairs made from Fashion-MNIST: Sobel edges -> garment, 32x32\n"
       "                        (--data may name another Fashion-MNIST IDX file); held out: the\n"
       "                        t10k test set\n"
+      "  --task sr            super-resolution (srgan4x, srgan4x-bn, srgan2x): photo crops of\n"
+      "                        --data DIR|default (the mate-backgrounds photos, every 4th held\n"
+      "                        out) and their MATLAB-bicubic downscales; weights default to\n"
+      "                        content 1, adversarial 1e-3; measures bicubic vs G (PSNR/SSIM-Y)\n"
+      "  --pretrain-iters N   sr: the first N iterations content-only (saved as\n"
+      "                        pretrained.safetensors), then the GAN\n"
       "  --data DIR           side-by-side A|B PNGs (A the input, B the target); DIR/train and\n"
       "                        DIR/val when present, else the last tenth of DIR is held out\n"
       "  --iters N            iterations (default 1000); --batch N (default 16)\n"
       "  --lr LR              Adam rate of both nets (default 2e-4, beta1 0.5)\n"
       "  --g-loss ns|lsgan    adversarial loss (default ns: BCE)\n"
-      "  --adv-weight W       weight of G's adversarial loss (default 1; 0: the L1-only ablation)\n"
+      "  --adv-weight W       weight of G's adversarial loss (default 1, sr 1e-3; 0: content only)\n"
       "  --content l1|mse|none G's content loss against the target (default l1)\n"
-      "  --content-weight W   its weight, lambda (default 100)\n"
+      "  --content-weight W   its weight, lambda (default 100, sr 1)\n"
       "  --d-loss-scale S     D's loss scale (default 0.5: halved, as the reference)\n"
       "  --max-images N       use at most N training pairs; --eval-count N held-out pairs\n"
       "                        measured at the end (default 500)\n"
@@ -224,8 +230,50 @@ static clgan_status sr_lowres(const float *hr, int n, int c, int h, int k, float
   return s;
 }
 
+/* sr on Fashion-MNIST (--data fashion-mnist or an IDX file): 28x28 images and their x2
+ * downscales, the t10k set beside the file held out; a model taking 1x14x14 (srgan2x-fmnist) */
+static clgan_status sr_idx_pairs(const char *path, int max, i2i_pairs *p) {
+  clgan_dataset ds;
+  clgan_status s = clgan_dataset_load(path, 1, 28, 28, max, &ds);
+  if (s) return s;
+  p->n = ds.count, p->cc = p->c = 1, p->h = p->w = 28, p->scale = 2;
+  p->target = malloc(sizeof(float) * (size_t)ds.count * 28 * 28);
+  p->cond = malloc(sizeof(float) * (size_t)ds.count * 14 * 14);
+  int *idx = malloc(sizeof(int) * (size_t)ds.count);
+  if (!p->target || !p->cond || !idx) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int i = 0; !s && i < ds.count; i++) idx[i] = i;
+  if (!s) clgan_dataset_batch(&ds, idx, ds.count, p->target);
+  if (!s) s = sr_lowres(p->target, ds.count, 1, 28, 2, p->cond);
+  snprintf(p->source, sizeof p->source, "sr x2:%s", ds.source);
+  free(idx);
+  clgan_dataset_free(&ds);
+  return s;
+}
+
 static clgan_status load_sr(const i2i_args *a, clgan_model *m, clgan_photoset *ps,
                             i2i_pairs *train, i2i_pairs *held) {
+  if (a->data && (!strcmp(a->data, "fashion-mnist") || strstr(a->data, "idx"))) {
+    clgan_status s = clgan_model_resolve(m, 1);
+    if (s) return s;
+    if (m->image_c != 1 || m->cond_c != 1 || m->image_h != 28 || m->image_w != 28 ||
+        m->cond_h != 14 || m->cond_w != 14)
+      return clgan_error(CLGAN_ERR_INVALID_ARG, "sr on Fashion-MNIST makes 1x14x14 -> 1x28x28 "
+                         "pairs (--model srgan2x-fmnist); model '%s' takes %dx%dx%d from %dx%dx%d",
+                         m->name, m->image_c, m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
+    const char *path = strcmp(a->data, "fashion-mnist") ? a->data : CLGAN_DEFAULT_DATA;
+    if ((s = sr_idx_pairs(path, (int)a->max_images, train))) return s;
+    char test[1024];
+    snprintf(test, sizeof test, "%s", path);
+    char *t = strstr(test, "train");
+    if (t && strlen(t) >= 5) {
+      char tmp[1024];
+      snprintf(tmp, sizeof tmp, "%.*st10k%s", (int)(t - test), test, t + 5);
+      snprintf(test, sizeof test, "%s", tmp);
+    }
+    s = sr_idx_pairs(test, (int)a->eval_count, held);
+    if (s) clgan_error_prefix("held-out images: ");
+    return s;
+  }
   clgan_status s = clgan_model_resolve(m, 3);
   if (s) return s;
   int k = m->cond_h > 0 ? m->image_h / m->cond_h : 0;
@@ -275,12 +323,12 @@ static clgan_status sr_bicubic(const i2i_pairs *he, i2i_pairs *bic) {
 }
 
 /* Mean gradient energy (sharpness) of n RGB images. */
-static double mean_gradient_energy(const float *imgs, int n, int h, int w) {
+static double mean_gradient_energy(const float *imgs, int n, int c, int h, int w) {
   clgan_image a;
-  if (clgan_image_alloc(&a, w, h, 3)) return NAN;
+  if (clgan_image_alloc(&a, w, h, c)) return NAN;
   double e = 0;
   for (int i = 0; i < n; i++) {
-    planes_to_u8(imgs + (size_t)i * 3 * h * w, 3, h, w, &a);
+    planes_to_u8(imgs + (size_t)i * c * h * w, c, h, w, &a);
     e += clgan_gradient_energy(&a) / n;
   }
   clgan_image_free(&a);
@@ -293,7 +341,7 @@ static clgan_status sr_measure_line(FILE *f, const char *what, const i2i_pairs *
   double l1, psnr, ssim;
   clgan_status s = measure(he, imgs, he->n, he->scale, &l1, &psnr, &ssim);
   if (s) return s;
-  double ge = mean_gradient_energy(imgs, he->n, he->h, he->w);
+  double ge = mean_gradient_energy(imgs, he->n, he->c, he->h, he->w);
   if (f) fprintf(f, "%s psnr_y %.3f ssim_y %.4f gradient_energy %.1f\n", what, psnr, ssim, ge);
   fprintf(stderr, "  %-10s PSNR-Y %.2f dB  SSIM-Y %.4f  gradient energy %.1f\n", what, psnr, ssim, ge);
   return CLGAN_OK;
@@ -458,6 +506,7 @@ int cmd_train_i2i(int argc, char **argv) {
           clgan_content_name(cfg.content), cfg.content_weight, cfg.d_loss_scale, a.iters, cfg.batch);
   {
     size_t ci = (size_t)tr.cc * tr.h * tr.w, ti = (size_t)tr.c * tr.h * tr.w;
+    if (tr.scale) ci /= (size_t)tr.scale * (size_t)tr.scale; /* sr: the low-resolution input */
     float *bc = malloc(sizeof(float) * ci * cfg.batch), *bt = malloc(sizeof(float) * ti * cfg.batch);
     int *perm = malloc(sizeof(int) * (size_t)tr.n);
     int nsample = he.n < 8 ? he.n : 8;
@@ -572,7 +621,7 @@ int cmd_train_i2i(int argc, char **argv) {
           s = sr_measure_line(f, "bicubic", &he, bic.cond);
           if (!s && have_pre) s = sr_measure_line(f, "pretrained", &he, gen_pre);
           if (!s) s = sr_measure_line(f, have_pre ? "gan" : "final", &he, gen);
-          double ge = mean_gradient_energy(he.target, he.n, he.h, he.w);
+          double ge = mean_gradient_energy(he.target, he.n, he.c, he.h, he.w);
           if (f) fprintf(f, "original gradient_energy %.1f\n", ge);
           fprintf(stderr, "  original   gradient energy %.1f\n", ge);
         }

@@ -55,18 +55,19 @@ static clgan_status upscale_file(clgan_net *g, const clgan_model *m, int k, int 
 }
 
 static void help_upscale(void) {
-  printf("usage: clgan upscale --checkpoint CKPT [--overlap N] [--batch N] [--device D] IN OUT\n"
+  printf("usage: clgan upscale --checkpoint CKPT [--tile T] [--overlap N] [--batch N] [--device D] IN OUT\n"
          "Enlarges IN (a PNG or JPEG, or every *.png/*.jpg of a folder) by a super-resolution\n"
          "checkpoint's scale (x2, x4) into OUT (a .png file, or a folder for a folder). Any size:\n"
-         "the image is cut into tiles of the model's input size overlapping by N pixels (default\n"
-         "a quarter of the tile), and their outputs blended with linear ramps (clgan_tiled_apply)\n"
+         "the image is cut into T x T tiles (default 64; G is fully convolutional, so its weights\n"
+         "run at any tile size) overlapping by N pixels (default half the tile), and\n"
+         "their outputs blended with linear ramps (clgan_tiled_apply)\n"
          "so no seams show. Grey images are enlarged as RGB (the grey repeated); palette PNGs are\n"
          "expanded, 16-bit PNGs rounded to 8 bits; a PNG with transparent pixels is refused.\n");
 }
 
 int cmd_upscale(int argc, char **argv) {
   const char *device = NULL, *ckpt = NULL, *pos[2] = {NULL, NULL};
-  long batch = 8, overlap = -1;
+  long batch = 4, overlap = -1, tile = 64;
   int npos = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -80,11 +81,12 @@ int cmd_upscale(int argc, char **argv) {
       char *end;
       if (!strcmp(a, "--checkpoint")) ckpt = v;
       else if (!strcmp(a, "--device")) device = v;
-      else if (!strcmp(a, "--batch") || !strcmp(a, "--overlap")) {
+      else if (!strcmp(a, "--batch") || !strcmp(a, "--overlap") || !strcmp(a, "--tile")) {
         long n = strtol(v, &end, 10);
-        if (*end || n < 0 || n > 4096 || (n == 0 && !strcmp(a, "--batch")))
-          return cli_usage_error("upscale", "%s wants a number (0..4096), got '%s'", a, v);
-        *(!strcmp(a, "--batch") ? &batch : &overlap) = n;
+        if (*end || n < 0 || n > 4096 || (n == 0 && strcmp(a, "--overlap")))
+          return cli_usage_error("upscale", "%s wants a number (%d..4096), got '%s'", a,
+                                 strcmp(a, "--overlap") ? 1 : 0, v);
+        *(!strcmp(a, "--batch") ? &batch : !strcmp(a, "--tile") ? &tile : &overlap) = n;
       } else return cli_usage_error("upscale", "unknown option '%s'", a);
     } else if (npos < 2) pos[npos++] = a;
     else return cli_usage_error("upscale", "one input and one output, got a third: '%s'", a);
@@ -96,12 +98,24 @@ int cmd_upscale(int argc, char **argv) {
   if (s) return cli_report(s);
   s = clgan_model_resolve(&m, 3);
   int k = m.cond_h > 0 ? m.image_h / m.cond_h : 0;
+  /* G is fully convolutional: the same weights run on tiles of any size, so G is built for
+   * --tile (its parameters do not depend on it), big enough that the blended overlap covers
+   * its receptive field */
+  if (!s && k >= 2 && m.cond_h * k == m.image_h && m.cond_h == m.cond_w && tile != m.cond_h) {
+    size_t before = m.g.param_count;
+    m.cond_h = m.cond_w = (int)tile;
+    m.image_h = m.image_w = (int)tile * k;
+    s = clgan_model_resolve(&m, 3);
+    if (!s && m.g.param_count != before)
+      s = clgan_error(CLGAN_ERR_INVALID_ARG, "'%s': G's parameters depend on its input size, "
+                      "so it cannot run on %ldx%ld tiles", ckpt, tile, tile);
+  }
   if (!s && (m.g.ninputs != 1 || m.g.inputs[0].kind != CLGAN_INPUT_COND || k < 2 ||
              m.cond_h * k != m.image_h || m.cond_w * k != m.image_w || m.cond_h != m.cond_w ||
              m.cond_c != m.image_c))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "'%s' is not a super-resolution checkpoint (its G "
                     "must take one square 'cond' image and enlarge it by an integer factor)", ckpt);
-  if (!s && overlap < 0) overlap = m.cond_h / 4;
+  if (!s && overlap < 0) overlap = m.cond_h / 2;
   if (!s && overlap >= m.cond_h)
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "--overlap %ld must be smaller than the tile (%d)",
                     overlap, m.cond_h);

@@ -2,7 +2,8 @@
 """PNG helper for tests/train/test_sr_cli.sh (stdlib only: zlib, struct).
 make PATH W H KIND   writes a test PNG: rgb (a smooth colour field), rgba-opaque, rgba-alpha
                      (one transparent pixel), rgb16 (16-bit RGB), palette
-info PATH            prints 'W H C meanR meanG meanB' of an 8-bit non-interlaced PNG"""
+info PATH            prints 'W H C meanR meanG meanB' of an 8-bit non-interlaced PNG
+diff A B             prints the largest and the mean absolute difference of two such PNGs"""
 import struct, sys, zlib
 
 def chunk(t, d):
@@ -15,8 +16,8 @@ def write(path, w, h, depth, ctype, rows, plte=None):
     out += chunk(b'IDAT', zlib.compress(data)) + chunk(b'IEND', b'')
     open(path, 'wb').write(out)
 
-def colour(x, y):
-    return (int(128 + 100 * ((x * 7 + y * 3) % 29) / 29) , (40 + 3 * x + 2 * y) % 256, (200 - 2 * y) % 256)
+def colour(x, y):  # a smooth field, like a photo's (no wrap-around below 40x40)
+    return (min(255, 60 + 2 * x + y), min(255, 90 + x + 2 * y), max(0, 200 - 2 * y - x // 2))
 
 def make(path, w, h, kind):
     if kind == 'rgb':
@@ -31,7 +32,7 @@ def make(path, w, h, kind):
         write(path, w, h, 8, 3, [bytes((x + y) % 4 for x in range(w)) for y in range(h)],
               plte=bytes([200, 30, 30, 30, 200, 30, 30, 30, 200, 128, 128, 128]))
 
-def info(path):
+def pixels(path):
     d = open(path, 'rb').read()
     pos, idat = 8, b''
     while pos < len(d):
@@ -42,7 +43,7 @@ def info(path):
         pos += 12 + n
     assert depth == 8, depth
     c = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
-    raw, stride, prev, sums = zlib.decompress(idat), w * c, bytearray(w * c), [0] * c
+    raw, stride, prev, sums, out = zlib.decompress(idat), w * c, bytearray(w * c), [0] * c, bytearray()
     for y in range(h):
         f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         for i in range(stride):
@@ -56,9 +57,21 @@ def info(path):
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - cc)
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else cc)) & 255
         for i in range(stride): sums[i % c] += line[i]
+        out += line
         prev = line
+    return w, h, c, sums, out
+
+def info(path):
+    w, h, c, sums, _ = pixels(path)
     print(w, h, c, ' '.join('%.3f' % (s / (w * h)) for s in sums))
+
+def diff(a, b):
+    pa, pb = pixels(a), pixels(b)
+    assert pa[:3] == pb[:3], (pa[:3], pb[:3])
+    d = [abs(x - y) for x, y in zip(pa[4], pb[4])]
+    print(max(d), '%.4f' % (sum(d) / len(d)))
 
 if __name__ == '__main__':
     if sys.argv[1] == 'make': make(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1] == 'diff': diff(sys.argv[2], sys.argv[3])
     else: info(sys.argv[2])

@@ -62,7 +62,7 @@ else
 fi
 
 # refusals before any output
-expect_fail 2 "unknown task 'colourise' (known: edges2fashion, colorize)" "unknown task" \
+expect_fail 2 "unknown task 'colourise' (known: edges2fashion, colorize, sr)" "unknown task" \
   "$CLGAN" train --model pix2pix32 --task colourise --iters 1 --out "$T/none"
 expect_fail 2 "give --task edges2fashion or --data DIR" "pix2pix32 without data" \
   "$CLGAN" train --model pix2pix32 --iters 1 --out "$T/none"

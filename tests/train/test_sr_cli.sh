@@ -19,9 +19,26 @@ for k in bicubic pretrained gan original; do
   grep -q "^$k " "$T/sr/measures.txt" || { echo "FAIL: measures.txt lacks '$k'"; fails=$((fails + 1)); }
 done
 
-# 37x23 is no multiple of the 16-pixel tile (stride 12): 3 x 2 tiles, the last ones moved back
+# the no-download smoke task: Fashion-MNIST x2 (14 -> 28), t10k held out
+FM=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ -e "$FM" ]; then
+  check "train srgan2x-fmnist" "$CLGAN" train --model srgan2x-fmnist --task sr --data fashion-mnist \
+    --iters 4 --pretrain-iters 2 --batch 4 --max-images 64 --eval-count 16 --out "$T/fm"
+  grep -q "^bicubic psnr_y" "$T/fm/measures.txt" || { echo "FAIL: fmnist sr measured nothing"; fails=$((fails + 1)); }
+  expect_fail 2 "srgan2x-fmnist" "photo model on Fashion-MNIST refused" \
+    "$CLGAN" train --model srgan4x --task sr --data fashion-mnist --iters 2 --out "$T/fm2"
+fi
+
+# 37x23 is no multiple of a 16-pixel tile (stride 8): 4 x 2 tiles, the last ones moved back;
+# against one 64-pixel tile (the whole image): at most 3 levels apart anywhere, 0.1 on average
 $PNG make "$T/in.png" 37 23 rgb
 check "upscale 37x23" "$CLGAN" upscale --checkpoint "$T/sr/latest.safetensors" "$T/in.png" "$T/out.png"
+check "upscale 37x23, 16-pixel tiles" "$CLGAN" upscale --checkpoint "$T/sr/latest.safetensors" \
+  --tile 16 --overlap 8 "$T/in.png" "$T/out16.png"
+set -- $($PNG diff "$T/out.png" "$T/out16.png" 2>/dev/null || echo 999 999)
+if ! python3 -c "import sys; sys.exit(not (int(sys.argv[1]) <= 3 and float(sys.argv[2]) <= 0.1))" "$1" "$2"; then
+  echo "FAIL: 16-pixel tiles differ from one tile by max $1, mean $2 (seams?)"; fails=$((fails + 1))
+fi
 set -- $($PNG info "$T/in.png")
 ir=$4 ig=$5 ib=$6
 set -- $($PNG info "$T/out.png" 2>/dev/null || echo 0 0 0 0 0 0)
