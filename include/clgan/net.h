@@ -49,6 +49,10 @@ typedef struct clgan_net {
   long long rng_step;
   long long bn_batches;      /* num_batches_tracked of every batch-norm layer */
   long long adam_step;       /* Adam steps taken (t) */
+  cl_mem sn;                 /* spectral norm (sn=1 layers): W / sigma and work per layer, a
+                                gradient scratch (src/nets/net_sn.c); NULL without sn layers */
+  size_t *sn_off;            /* per layer: its W / sigma in sn */
+  size_t sn_grad_off;
 } clgan_net;
 
 /* Planned device memory of a network at a batch, in floats. */
