@@ -140,3 +140,134 @@ __kernel void bn_backward(const int n, const int c, const int hw, __global const
     dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;
   }
 }
+
+/* ---- batch norm with its statistics summed across data-parallel replicas (sync-bn) ----
+ * Each kernel of a pair does one replica's part; the host sums the partials across the
+ * replicas in between (src/nets/net.c, tools/dist.c). The same per-channel walk and group
+ * sums as above. Tests: tests/ops_nn/test_bn_sync.c */
+
+/* part (2C): this replica's sum of x and its sum of squared deviations from its own mean
+ * (two passes, as bn_forward_train), per channel. scratch: 1 float/item. */
+__kernel void bn_partial_stats(const int n, const int c, const int hw, __global const float *x,
+                               const ulong xo, __global float *part, const ulong po,
+                               const int hs, __local float *scratch) {
+  const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
+  const int l = (int)get_local_size(0);
+  const float m = (float)n * (float)hw;
+  float s = 0.0f;
+  BN_FOR_CHANNEL_BEGIN(i) s += x[xo + i]; BN_FOR_CHANNEL_END
+  const float sum = clgan_group_sum(scratch, s);
+  const float mean = sum / m;
+  float q = 0.0f;
+  BN_FOR_CHANNEL_BEGIN(i) {
+    float d = x[xo + i] - mean;
+    q += d * d;
+  } BN_FOR_CHANNEL_END
+  const float m2 = clgan_group_sum(scratch, q);
+  if (lid == 0) {
+    part[po + ch] = sum;
+    part[po + c + ch] = m2;
+  }
+}
+
+/* y = act(bn(x)) with the whole batch's mean and biased variance (stats: mean (C) then var
+ * (C)) over `count` values per channel; saves and the running update as bn_forward_train. */
+__kernel void bn_forward_apply(const int n, const int c, const int hw, __global const float *x,
+                               const ulong xo, const int has_affine,
+                               __global const float *gamma, const ulong go,
+                               __global const float *beta, const ulong bo,
+                               __global const float *stats, const ulong sto, const float count,
+                               __global float *y, const ulong yo, __global float *save_mean,
+                               const ulong smo, __global float *save_invstd, const ulong sio,
+                               const int has_running, __global float *run_mean,
+                               const ulong rmo, __global float *run_var, const ulong rvo,
+                               const float momentum, const float eps, const int act,
+                               const float slope, const int hs) {
+  const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
+  const int l = (int)get_local_size(0);
+  const float mean = stats[sto + ch], var = stats[sto + c + ch];
+  const float invstd = 1.0f / sqrt(var + eps);
+  const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f;
+  const float a = invstd * g;
+  const float neg = act == 1 ? 0.0f : slope;
+  BN_FOR_CHANNEL_BEGIN(i) {
+    float z = bn_z(x[xo + i], mean, a, b);
+    y[yo + i] = act == 0 || z > 0.0f ? z : neg * z;
+  } BN_FOR_CHANNEL_END
+  if (lid == 0) {
+    save_mean[smo + ch] = mean;
+    save_invstd[sio + ch] = invstd;
+    if (has_running) {
+      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;
+      run_var[rvo + ch] =
+          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (count / (count - 1.0f)));
+    }
+  }
+}
+
+/* part (2C): this replica's sum(dz) and sum(dz * (x - mean)), dz = dy * act'(z) (parked in
+ * dx when act != 0, for bn_backward_apply). scratch: 2 floats/item. */
+__kernel void bn_backward_partial(const int n, const int c, const int hw,
+                                  __global const float *x, const ulong xo,
+                                  __global const float *dy, const ulong dyo,
+                                  const int has_affine, __global const float *gamma,
+                                  const ulong go, __global const float *beta, const ulong bo,
+                                  const int act, const float slope,
+                                  __global const float *save_mean, const ulong smo,
+                                  __global const float *save_invstd, const ulong sio,
+                                  __global float *dx, const ulong dxo, __global float *part,
+                                  const ulong po, const int hs, __local float *scratch) {
+  const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
+  const int l = (int)get_local_size(0);
+  const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];
+  const float g = has_affine ? gamma[go + ch] : 1.0f;
+  const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;
+  const float neg = act == 1 ? 0.0f : slope;
+  float sdy = 0.0f, sdyx = 0.0f;
+  BN_FOR_CHANNEL_BEGIN(i) {
+    float v = x[xo + i], d = dy[dyo + i];
+    if (act != 0) {
+      d = bn_z(v, mean, a, b) > 0.0f ? d : neg * d;
+      dx[dxo + i] = d;
+    }
+    sdy += d;
+    sdyx += d * (v - mean);
+  } BN_FOR_CHANNEL_END
+  const float2 r = clgan_group_sum2(scratch, sdy, sdyx);
+  if (lid == 0) {
+    part[po + ch] = r.x;
+    part[po + c + ch] = r.y;
+  }
+}
+
+/* dx from the sums over the whole batch (total: sum dz (C) then sum dz*(x-mean) (C), over
+ * `count` values per channel); dgamma/dbeta get this replica's own part (part), which the
+ * gradient reduction then sums across replicas. */
+__kernel void bn_backward_apply(const int n, const int c, const int hw, __global const float *x,
+                                const ulong xo, __global const float *dy, const ulong dyo,
+                                const int has_affine, __global const float *gamma,
+                                const ulong go, const int act,
+                                __global const float *save_mean, const ulong smo,
+                                __global const float *save_invstd, const ulong sio,
+                                __global const float *part, const ulong po,
+                                __global const float *total, const ulong to, const float count,
+                                __global float *dx, const ulong dxo, const int has_dparams,
+                                __global float *dgamma, const ulong dgo, __global float *dbeta,
+                                const ulong dbo, const int accumulate, const int hs) {
+  const int ch = (int)get_group_id(0), lid = (int)get_local_id(0);
+  const int l = (int)get_local_size(0);
+  const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];
+  const float g = has_affine ? gamma[go + ch] : 1.0f;
+  const float sum_dy = total[to + ch], sum_dyxhat = total[to + c + ch] * invstd;
+  const float k = g * invstd / count, kx = sum_dyxhat * invstd;
+  __global const float *dz = act == 0 ? dy : (__global const float *)dx;
+  const ulong dzo = act == 0 ? dyo : dxo;
+  BN_FOR_CHANNEL_BEGIN(i) {
+    float xc = x[xo + i] - mean;
+    dx[dxo + i] = k * ((count * dz[dzo + i] - sum_dy) - xc * kx);
+  } BN_FOR_CHANNEL_END
+  if (lid == 0 && has_dparams) {
+    dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + part[po + c + ch] * invstd;
+    dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + part[po + ch];
+  }
+}

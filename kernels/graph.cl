@@ -338,3 +338,57 @@ __kernel void graph_prelu(const ulong total, const int c, const ulong hw, const 
     GR_STORE(dst, dso + t, xv > 0.0f ? d : av * d, acc);
   }
 }
+
+/* Reflect padding by p on each side (nn.ReflectionPad2d(p), nn.Conv2d's
+ * padding_mode='reflect'), p < h and p < w: index i of the padded axis reads the input at
+ * |i - p|, mirrored again past the far edge. */
+/* q is the padded index (0 <= q < n + 2p); written without a negation of q - p, which
+ * compilers turn into llvm.abs, a call Oclgrind cannot run */
+static int reflect_at(int q, int n, int p) {
+  if (q < p) return p - q;
+  int i = q - p;
+  return i >= n ? 2 * (n - 1) - i : i;
+}
+
+/* y (planes, h + 2p, w + 2p) from x (planes, h, w): one item per y value. */
+__kernel void graph_reflect_pad_forward(const ulong total, const int h, const int w,
+                                        const int p, __global const float *x, const ulong xo,
+                                        __global float *y, const ulong yo) {
+  size_t t = get_global_id(0);
+  if (t >= total) return;
+  const ulong hp = (ulong)(h + 2 * p), wp = (ulong)(w + 2 * p), plane = hp * wp;
+  ulong pl = t / plane, r = t - pl * plane, oy = r / wp, ox = r - oy * wp;
+  int iy = reflect_at((int)oy, h, p), ix = reflect_at((int)ox, w, p);
+  y[yo + t] = x[xo + (pl * (ulong)h + (ulong)iy) * (ulong)w + (ulong)ix];
+}
+
+/* The padded positions of one axis that read input index i, in increasing order: its
+ * mirror in the leading pad, itself, its mirror in the trailing pad (at most 3). */
+static int reflect_sources(int i, int n, int p, int *q) {
+  int k = 0;
+  if (i >= 1 && i <= p) q[k++] = p - i;
+  q[k++] = i + p;
+  if (i <= n - 2 && i > n - 2 - p) q[k++] = 2 * (n - 1) - i + p;
+  return k;
+}
+
+/* dx[iy, ix] (+)= the sum of dy over every padded position that reads it (rows, then
+ * columns, in increasing order): a gather, so no atomics and the same bits every call.
+ * One item per dx value. */
+__kernel void graph_reflect_pad_backward(const ulong total, const int h, const int w,
+                                         const int p, __global const float *dy,
+                                         const ulong dyo, __global float *dx, const ulong dxo,
+                                         const int acc) {
+  size_t t = get_global_id(0);
+  if (t >= total) return;
+  const ulong hw = (ulong)h * (ulong)w, wp = (ulong)(w + 2 * p);
+  ulong pl = t / hw, r = t - pl * hw;
+  int iy = (int)(r / (ulong)w), ix = (int)(r - (ulong)iy * (ulong)w);
+  int qy[3], qx[3];
+  int ny = reflect_sources(iy, h, p, qy), nx = reflect_sources(ix, w, p, qx);
+  __global const float *src = dy + dyo + pl * (ulong)(h + 2 * p) * wp;
+  float s = 0.0f;
+  for (int a = 0; a < ny; a++)
+    for (int b = 0; b < nx; b++) s += src[(ulong)qy[a] * wp + (ulong)qx[b]];
+  GR_STORE(dx, dxo + t, s, acc);
+}

@@ -94,3 +94,31 @@ __kernel void softmax_xent(const int n, const int k, const float gscale,
     out2[oo + 1] = t.y / (float)n;
   }
 }
+
+/* Content loss of an output a against its target b, n values, in one work-group (launcher:
+ * clgan_content_loss in src/ops/ops_loss.c). kind 0: L1, mean |a - b|, gradient sign(a - b)
+ * (0 where a == b, as torch.sign); kind 1: MSE, mean (a - b)^2, gradient 2 (a - b).
+ * out[oo] = the mean loss; with has_grad, da = gscale * gradient (gscale = weight / n),
+ * added to da when acc. Fixed summation order: the same bits every call. */
+__kernel void content_loss(const int n, const int kind, const float gscale,
+                           __global const float *a, const ulong ao, __global const float *b,
+                           const ulong bo, __global float *out, const ulong oo,
+                           const int has_grad, const int acc, __global float *da,
+                           const ulong dao, __local float *scratch) {
+  int lid = (int)get_local_id(0), l = (int)get_local_size(0);
+  float sl = 0.0f;
+  for (int i = lid; i < n; i += l) {
+    float d = a[ao + i] - b[bo + i];
+    float g;
+    if (kind == 0) {
+      sl += fabs(d);
+      g = d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f);
+    } else {
+      sl += d * d;
+      g = 2.0f * d;
+    }
+    if (has_grad) da[dao + i] = acc ? da[dao + i] + gscale * g : gscale * g;
+  }
+  float2 r = clgan_group_sum2(scratch, sl, 0.0f);
+  if (lid == 0) out[oo] = r.x / (float)n;
+}

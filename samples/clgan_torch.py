@@ -43,7 +43,7 @@ LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tan
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
                "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
-OPTIONS = {"linear": ("bias", "sn"), "conv": ("k", "s", "p", "bias", "sn"),
+OPTIONS = {"linear": ("bias", "sn"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn"),
            "convt": ("k", "s", "p", "op", "bias", "sn"),
            "instancenorm": ("affine",), "prelu": ("per_channel",)}
 
@@ -113,6 +113,11 @@ def parse_model(text, source="model"):
                 raise ModelError("%s: 'image' takes C H W (C may be auto)" % where)
             c = 0 if tok[1] == "auto" else _int(tok[1], "image channels", where, 1)
             m.image = (c, _int(tok[2], "image height", where, 1), _int(tok[3], "image width", where, 1))
+        elif word == "cond":
+            if len(tok) != 4:
+                raise ModelError("%s: 'cond' takes C H W (C may be auto)" % where)
+            c = 0 if tok[1] == "auto" else _int(tok[1], "cond channels", where, 1)
+            m.cond = (c, _int(tok[2], "cond height", where, 1), _int(tok[3], "cond width", where, 1))
         elif word == "classes":
             if len(tok) != 2:
                 raise ModelError("%s: 'classes' takes a count" % where)
@@ -138,7 +143,8 @@ def parse_model(text, source="model"):
             if cur is None:
                 raise ModelError("%s: unknown keyword '%s' (layers go after 'generator' or 'discriminator')" % (where, word))
             cur[1].append(_parse_layer(tok, len(cur[1]), lineno, where))
-    if m.nz is None or m.image is None:
+    g_inputs = m.sections["generator"][0] if m.sections["generator"] else []
+    if m.image is None or (m.nz is None and (not g_inputs or "z" in g_inputs)):
         raise ModelError("%s: missing 'latent N' or 'image C H W'" % source)
     for sec, default in (("generator", "z"), ("discriminator", "image")):
         if not m.sections[sec] or not m.sections[sec][1]:
@@ -173,6 +179,10 @@ def _parse_layer(tok, index, lineno, where):
                 src = v.split(",")
                 if not all(_name_ok(s) for s in src):
                     raise ModelError("%s: bad input list in=%s" % (where, v))
+            elif k in ("pm", "pad") and k in OPTIONS.get(kind, ()):
+                if v not in ("zeros", "reflect"):
+                    raise ModelError("%s: bad padding mode '%s' (zeros or reflect)" % (where, v))
+                opts["pm"] = v  # nn.Conv2d's padding_mode
             elif k in OPTIONS.get(kind, ()):
                 opts[k] = _int(v, "value for %s=" % k, where, 0)
             else:
@@ -257,7 +267,9 @@ class ClganNet(nn.ModuleDict):
         self.image_shape = (c, h, w)
         inputs, layers = model.sections[section]
         self.inputs = list(inputs)
-        shape = {"z": (model.nz, 1, 1), "image": (c, h, w), "cond": (c, h, w), "label": (1, 1, 1)}
+        cond = getattr(model, "cond", None) or (c, h, w)  # 'cond C H W', default the image's
+        cond = (cond[0] or c, cond[1], cond[2])
+        shape = {"z": (model.nz, 1, 1), "image": (c, h, w), "cond": cond, "label": (1, 1, 1)}
         shapes = {k: shape[k] for k in inputs}   # tensor name -> (C, H, W)
         names = {}                                # node name -> layer index
         self.plan = []                            # (key, kind, [source tensor ids], out shape)
@@ -307,7 +319,7 @@ class ClganNet(nn.ModuleDict):
             ks, s, p = o["k"], o.get("s", 1), o.get("p", 0)
             if k == "conv":
                 ho, wo = (h + 2 * p - ks) // s + 1, (w + 2 * p - ks) // s + 1
-                mod = nn.Conv2d(c, out, ks, s, p, bias=bias)
+                mod = nn.Conv2d(c, out, ks, s, p, bias=bias, padding_mode=o.get("pm", "zeros"))
             else:
                 op = o.get("op", 0)
                 ho, wo = (h - 1) * s - 2 * p + ks + op, (w - 1) * s - 2 * p + ks + op

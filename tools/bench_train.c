@@ -187,7 +187,11 @@ static int by_flops_time(const void *a, const void *b) {
   return (x < y) - (x > y);
 }
 
+int bench_train_dist(int argc, char **argv); /* tools/bench_dist.c */
+
 int cmd_bench_train(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) /* --distributed: data-parallel, under mpirun */
+    if (!strcmp(argv[i], "--distributed")) return bench_train_dist(argc, argv);
   const char *spec = NULL, *model = "dcgan28";
   long batch = 64, iters = 10, warmup = 2, prof_iters = 3, long_iters = 0;
   int as_json = 0, startup = 0, child = 0;

@@ -11,6 +11,8 @@ static const struct {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"doctor", cmd_doctor, "build every kernel and check each against its C reference"},
     {"train", cmd_train, "train a GAN (Fashion-MNIST and dcgan28 by default)"},
+    {"translate", cmd_translate, "image-to-image: run a pix2pix checkpoint on images"},
+    {"upscale", cmd_upscale, "super-resolution: enlarge images with an SR checkpoint (tiled)"},
     {"generate", cmd_generate, "write images from a checkpoint's generator"},
     {"eval", cmd_eval, "sample quality: FD, KID, precision/recall, class histogram"},
     {"bench", cmd_bench, "measure speed: kernel start-up, operators, training"},

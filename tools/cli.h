@@ -40,6 +40,13 @@ int cmd_eval(int argc, char **argv); /* tools/cmd_eval.c */
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */
 int cmd_classify(int argc, char **argv); /* tools/cmd_classify.c */
+/* image-to-image (tools/cmd_i2i.c): `clgan train` hands a model taking 'cond' (or --task)
+ * to cmd_train_i2i; `clgan translate` */
+int i2i_wanted(int argc, char **argv);
+int cmd_train_i2i(int argc, char **argv);
+int cmd_translate(int argc, char **argv);
+/* `clgan upscale` (tools/cmd_upscale.c): an SR checkpoint over images of any size, tiled */
+int cmd_upscale(int argc, char **argv);
 /* `clgan bench ops|train` (tools/bench_ops.c, tools/bench_train.c); until those files exist,
  * weak placeholders in tools/cmd_bench.c answer "not implemented yet". */
 int cmd_bench_ops(int argc, char **argv);

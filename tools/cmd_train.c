@@ -16,6 +16,10 @@
 #include "train_out.h"
 #include "eval_util.h"
 #include "train_resume.h"
+#include "dist.h"
+
+/* --distributed: this process's rank in the job (NULL: one process) */
+static dist *g_dist;
 
 static volatile sig_atomic_t stop_requested = 0;
 /* The first Ctrl-C / SIGTERM asks the loop to stop after the current iteration and save a
@@ -43,11 +47,16 @@ static void help(void) {
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
       "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n"
       "                   [--eval-every N [--eval-count M] [--eval-classifier C]\n"
-      "                    [--eval-real D]]\n\n"
+      "                    [--eval-real D]]\n"
+      "       mpirun -np N clgan train --distributed [--devices D0,D1,...] [--sync-bn]\n"
+      "                   [--balance equal|auto|B0,B1,...] [--dist-timeout S] [--no-overlap]\n"
+      "                   [--bucket-mb X] [--check-every N] ...\n\n"
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
       "frozen D (Adam, beta2 0.999, for both).\n"
       "  --model M            preset (dcgan28, the default; dcgan64; cdcgan28 and\n"
-      "                       cdcgan28-proj, conditional) or a model file\n"
+      "                       cdcgan28-proj, conditional) or a model file; an\n"
+      "                       image-to-image model (pix2pix32, pix2pix64) or --task has its\n"
+      "                       own options: clgan train --model pix2pix32 --help\n"
       "  --data PATH          IDX image file (gzipped or not) or a folder of PNGs; default\n"
       "                       Fashion-MNIST from Debian's dataset-fashion-mnist. Images of\n"
       "                       another size are resized to the model's; grey/RGB converted.\n"
@@ -86,7 +95,24 @@ static void help(void) {
       "                       test set) on the classifier's features (--eval-classifier,\n"
       "                       default the shipped one): column fd of metrics.csv, a panel\n"
       "                       of plot.png; the time it took is reported at the end\n"
-      "                       (docs/EVAL.md)\n");
+      "                       (docs/EVAL.md)\n"
+      "  --distributed        data-parallel over MPI ranks (docs/TRAINING.md): each rank\n"
+      "                       takes a shard of every global batch (--batch is global);\n"
+      "                       rank 0 writes the outputs, each rank logs to OUT/rank-R.log\n"
+      "  --devices LIST       rank R opens item R (e.g. 0,1,cpu); default: --device for\n"
+      "                       every rank, else the local rank's device\n"
+      "  --sync-bn            batch norms use the whole global batch's statistics (default:\n"
+      "                       each rank's own, as PyTorch DDP)\n"
+      "  --balance B          equal shares (default); auto: shares in proportion to each\n"
+      "                       rank's speed, measured in a short warm-up; or one batch size\n"
+      "                       per rank, summing to --batch (e.g. 40,24)\n"
+      "  --dist-timeout S     a rank that waits S seconds for another (dead, hung) ends the\n"
+      "                       job naming it (default 300; 900 at least until the first\n"
+      "                       iteration is done: kernels build then)\n"
+      "  --no-overlap         reduce gradients after the backward, not during it\n"
+      "  --bucket-mb X        gradient allreduce bucket size (default 1)\n"
+      "  --check-every N      compare a checksum of the weights across ranks every N\n"
+      "                       iterations (default 100; also at the start and the end)\n");
 }
 
 
@@ -237,9 +263,90 @@ static clgan_status write_samples(const char *dir, const char *name, clgan_gan *
   return s;
 }
 
+/* Shares of the global batch from --balance: 0 equal, 1 one batch size per rank in w, or
+ * CLI_USAGE after printing why not. */
+static int balance_weights(const train_args *a, int world, double *w) {
+  if (!strcmp(a->balance, "equal") || !strcmp(a->balance, "auto")) return 0;
+  const char *p = a->balance;
+  long sum = 0;
+  for (int r = 0; r < world; r++) {
+    char *e;
+    long v = strtol(p, &e, 10);
+    if (e == p || v < 1 || (r < world - 1 ? *e != ',' : *e != '\0'))
+      return cli_usage_error("train", "--balance must be 'equal' or %d batch sizes (one per "
+                             "rank, comma-separated, summing to --batch %ld), got '%s'", world,
+                             a->batch, a->balance);
+    w[r] = (double)v;
+    sum += v;
+    p = e + 1;
+  }
+  if (sum != a->batch)
+    return cli_usage_error("train", "--balance %s sums to %ld, not the global --batch %ld",
+                           a->balance, sum, a->batch);
+  return 1;
+}
+
+static int train_main(int argc, char **argv);
+
+/* --balance auto: this rank's speed in images per second, from a short timed warm-up of a
+ * throwaway trainer at an equal share (1 untimed iteration, which builds the kernels, then
+ * 3 timed; no reductions, so each rank measures its own device alone). */
+static clgan_status warmup_speed(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *cfg,
+                                 int lb, int off, const clgan_dataset *ds, float *buf,
+                                 int32_t *labels, double *speed) {
+  clgan_gan *g = NULL;
+  clgan_status s = clgan_gan_create_shard(ctx, m, cfg, lb, off, &g);
+  if (!s) s = clgan_gan_init_params(g);
+  int *idx = malloc(sizeof *idx * (size_t)lb);
+  if (!s && !idx) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int i = 0; !s && i < lb; i++) idx[i] = i;
+  if (!s) clgan_dataset_batch(ds, idx, lb, buf);
+  for (int i = 0; !s && labels && i < lb; i++) labels[i] = ds->labels[i];
+  double t0 = 0.0;
+  clgan_step_metrics mm;
+  for (int i = 0; i < 4 && !s; i++) {
+    if (i == 1) t0 = cli_now();
+    s = labels ? clgan_gan_iteration_labels(g, buf, labels, &mm, 0)
+               : clgan_gan_iteration(g, buf, &mm, 0);
+  }
+  if (!s) *speed = 3.0 * lb / (cli_now() - t0);
+  if (s) clgan_error_prefix("--balance auto's warm-up: ");
+  free(idx);
+  clgan_gan_free(g);
+  return s;
+}
+
+/* --distributed wraps the run in MPI: a failure on one rank ends the whole job at once
+ * (MPI_Abort), so no rank waits for it. */
 int cmd_train(int argc, char **argv) {
+  if (i2i_wanted(argc, argv)) return cmd_train_i2i(argc, argv);
   train_args a;
   int rc = train_args_parse(argc, argv, &a);
+  if (rc || !a.distributed) {
+    if (!rc && (a.devices || a.sync_bn || a.no_overlap || strcmp(a.balance, "equal")))
+      return cli_usage_error("train", "--devices, --sync-bn, --balance and --no-overlap go "
+                             "with --distributed");
+    return train_main(argc, argv);
+  }
+  if (!dist_built()) return cli_usage_error("train", "--distributed: %s", dist_howto());
+  if (!strcmp(a.on_nan, "skip"))
+    return cli_usage_error("train", "--on-nan skip does not work with --distributed (the "
+                           "ranks would have to agree on every skip): use --on-nan stop");
+  dist_opts o = {a.sync_bn, !a.no_overlap, a.dist_timeout, a.bucket_mb};
+  clgan_status s = dist_init(&o, &g_dist);
+  if (s) return cli_report(s);
+  rc = train_main(argc, argv);
+  if (rc && rc != CLI_INTERRUPTED && dist_world(g_dist) > 1) dist_abort(g_dist, rc);
+  dist_finish(g_dist);
+  g_dist = NULL;
+  return rc;
+}
+
+static int train_main(int argc, char **argv) {
+  train_args a;
+  int rc = train_args_parse(argc, argv, &a);
+  dist *dd = g_dist;
+  int lead = !dd || dist_rank(dd) == 0; /* writes the outputs */
   if (rc < 0) {
     help();
     return CLI_OK;
@@ -337,7 +444,11 @@ int cmd_train(int argc, char **argv) {
     goto fail_early;
   }
   clgan_ctx *ctx = NULL;
-  if ((s = clgan_ctx_create(a.device, 0, &ctx))) {
+  const char *dev_spec = a.device;
+  char dev_buf[256];
+  if (dd && !(s = dist_open_log(dd, a.out)))
+    s = dist_device_spec(dd, a.devices, a.device, dev_buf, sizeof dev_buf, &dev_spec);
+  if (s || (s = clgan_ctx_create(dev_spec, 0, &ctx))) {
     clgan_dataset_free(&ds);
     goto fail_early;
   }
@@ -348,6 +459,10 @@ int cmd_train(int argc, char **argv) {
   int tty = isatty(2);
   snprintf(state.data, sizeof state.data, "%s", data_path ? data_path : CLGAN_DEFAULT_DATA);
   const clgan_gemm_plan *plan = clgan_gemm_get_plan(ctx);
+  if (dd)
+    dist_log(dd, "device '%s' (%s), model %s, global batch %d", ctx->info.name,
+             ctx->info.platform_name, model.name, cfg.batch);
+  if (lead)
   fprintf(stderr, "clgan train: %s on '%s' (%s), data %s as %dx%dx%d, batch %d, "
           "g-loss %s, %lld iterations; GEMM plan: %s\n", model.name, ctx->info.name,
           ctx->info.platform_name, ds.source, model.image_c, model.image_h, model.image_w,
@@ -383,7 +498,39 @@ int cmd_train(int argc, char **argv) {
     goto done;
   }
   if (s) goto done; /* the conditional set-up above */
-  if ((s = clgan_gan_create(ctx, &model, &cfg, &gan))) goto done;
+  if (dd) { /* this rank's shard of every global batch */
+    int w = dist_world(dd), lb = 0, off = 0, *all = calloc((size_t)w, sizeof *all);
+    double *wt = calloc((size_t)w, sizeof *wt);
+    int given = all && wt ? balance_weights(&a, w, wt) : 0;
+    if (!all || !wt) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    else if (given == CLI_USAGE)
+      s = clgan_error(CLGAN_ERR_INVALID_ARG, "--balance %s: see above", a.balance);
+    if (!s && !strcmp(a.balance, "auto")) { /* shares in proportion to measured speed */
+      if (!(s = dist_shares(dd, cfg.batch, NULL, 2, &lb, &off, all)))
+        s = warmup_speed(ctx, &model, &cfg, lb, off, &ds, batch, blabels, &wt[0]);
+      double mine = s ? 0.0 : wt[0];
+      if (!s) s = dist_allgather(dd, mine, wt);
+      if (!s) given = 1;
+      for (int r = 0; !s && lead && r < w; r++)
+        fprintf(stderr, "%s%.0f", r ? "/" : "clgan train: --balance auto measured img/s: ", wt[r]);
+      if (!s && lead) fputc('\n', stderr);
+      if (!s) dist_log(dd, "--balance auto: this rank measured %.1f img/s", mine);
+    }
+    if (!s) s = dist_shares(dd, cfg.batch, given == 1 ? wt : NULL, 2, &lb, &off, all);
+    if (!s) s = clgan_gan_create_shard(ctx, &model, &cfg, lb, off, &gan);
+    if (!s) s = dist_attach(dd, gan);
+    if (!s) {
+      dist_log(dd, "shard: samples %d..%d of each global batch of %d%s", off, off + lb - 1,
+               cfg.batch, a.sync_bn ? ", sync-bn" : "");
+      if (lead)
+        fprintf(stderr, "clgan train: distributed over %d ranks, shares %d", w, all[0]);
+      for (int r = 1; lead && r < w; r++) fprintf(stderr, "/%d", all[r]);
+      if (lead) fprintf(stderr, "%s, logs %s/rank-R.log\n", a.sync_bn ? ", sync-bn" : "", a.out);
+    }
+    free(all);
+    free(wt);
+    if (s) goto done;
+  } else if ((s = clgan_gan_create(ctx, &model, &cfg, &gan))) goto done;
   if (a.eval_every) {
     const char *real = a.eval_real ? a.eval_real : CLGAN_EVAL_DEFAULT_REAL;
     if ((s = eval_monitor_init(&em, ctx, eval_cpath, real, (int)a.eval_count, &model, cfg.seed)))
@@ -396,11 +543,13 @@ int cmd_train(int argc, char **argv) {
       clgan_error_prefix("checkpoint '%s': ", a.resume);
       goto done;
     }
-    if ((s = out_history_load(a.out, start_step, &hist))) goto done;
-    fprintf(stderr, "resumed from '%s' at iteration %lld\n", a.resume, start_step);
+    if (lead && (s = out_history_load(a.out, start_step, &hist))) goto done;
+    if (lead) fprintf(stderr, "resumed from '%s' at iteration %lld\n", a.resume, start_step);
   } else {
     if ((s = clgan_gan_init_params(gan))) goto done;
   }
+  /* the same start on every rank */
+  if (dd && (s = dist_check_same(dd, gan, gan->step, 1))) goto done;
   /* a fresh run replaces an old metrics.csv with its first row, so a run that fails before
    * then (a kernel build, say) leaves the old log alone */
   int fresh_log = !have_ckpt;
@@ -414,7 +563,7 @@ int cmd_train(int argc, char **argv) {
     char path[4200];
     snprintf(path, sizeof path, "%s/real.png", a.out);
     if (!real) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-    if (!s) {
+    if (!s && lead) {
       clgan_dataset_batch(&ds, idx, nreal, real);
       s = clgan_png_write_grid(path, real, nreal, model.image_c, model.image_h, model.image_w, 8, 2);
     }
@@ -432,6 +581,10 @@ int cmd_train(int argc, char **argv) {
    * just before iteration k, so the non-finite handling runs on the real code path. */
   const char *fault = getenv("CLGAN_FAULT_NAN_AT");
   long long fault_nan_at = fault ? atoll(fault) : -1;
+  /* and CLGAN_FAULT_DIVERGE_AT=k (--distributed) changes one of D's weights on the last
+   * rank just before iteration k, so the cross-rank checksum has a real divergence to catch */
+  const char *fault_div = getenv("CLGAN_FAULT_DIVERGE_AT");
+  long long fault_div_at = fault_div && dd && dist_rank(dd) == dist_world(dd) - 1 ? atoll(fault_div) : -1;
   long long cur_epoch = -1;
   int skipped_in_row = 0;
   double t0 = cli_now(), t_last = t0;
@@ -444,10 +597,17 @@ int cmd_train(int argc, char **argv) {
       cli_epoch_order(perm, ds.count, cfg.seed, e);
       cur_epoch = e;
     }
-    clgan_dataset_batch(&ds, perm + p * cfg.batch, cfg.batch, batch);
-    for (int i = 0; blabels && i < cfg.batch; i++) blabels[i] = ds.labels[perm[p * cfg.batch + i]];
+    /* the global batch is perm[p * batch ...]; a rank takes its shard of it (the whole of
+     * it on one device), so the sampler is a function of (seed, step, rank, shares) */
+    const int *take = perm + p * cfg.batch + gan->shard_off;
+    clgan_dataset_batch(&ds, take, gan->batch, batch);
+    for (int i = 0; blabels && i < gan->batch; i++) blabels[i] = ds.labels[take[i]];
+    if (dd) dist_heartbeat(dd, gan->step + 1);
     int log_now = (gan->step + 1) % a.log_every == 0 || gan->step + 1 == total;
     if (skip_nan && (s = clgan_gan_snapshot(gan))) break;
+    if (fault_div_at == gan->step + 1 &&
+        (s = clgan_fill(ctx, 1, 0.25f, CLGAN_VIEW(gan->d->params, 0))))
+      break;
     if (fault_nan_at == gan->step + 1 &&
         (s = clgan_fill(ctx, model.d.param_count, NAN, CLGAN_VIEW(gan->d->params, 0))))
       break;
@@ -455,6 +615,17 @@ int cmd_train(int argc, char **argv) {
      * parameters of the next one */
     s = blabels ? clgan_gan_iteration_labels(gan, batch, blabels, &m, log_now || skip_nan)
                 : clgan_gan_iteration(gan, batch, &m, log_now || skip_nan);
+    if (!s && dd) { /* the global batch's metrics; a stop request reaches every rank */
+      int stop = stop_requested != 0;
+      s = dist_end_step(dd, gan, &m, &stop);
+      if (stop) stop_requested = 1;
+      if (!s && gan->step % a.check_every == 0)
+        s = dist_check_same(dd, gan, gan->step, a.sync_bn);
+      if (!s && log_now)
+        dist_log(dd, "iteration %lld loss_D %.6f loss_G %.6f; waited %.3f s on gradients, "
+                 "%.3f s in sync-bn so far", gan->step, m.loss_d, m.loss_g,
+                 dist_get_stats(dd)->wait_s, dist_get_stats(dd)->sync_bn_s);
+    }
     if (s == CLGAN_ERR_NUMERIC && skip_nan && ++skipped_in_row >= 10) {
       clgan_error_prefix("10 iterations in a row were not finite, the last: ");
       break;
@@ -476,14 +647,14 @@ int cmd_train(int argc, char **argv) {
     } else if (ips == 0.0) {
       ips = (double)(gan->step - step_last) * cfg.batch / (now - t0 + 1e-9);
     }
-    int sample_now = gan->step % a.sample_every == 0 || gan->step == total;
+    int sample_now = lead && (gan->step % a.sample_every == 0 || gan->step == total);
     float diversity = NAN;
     if (sample_now) {
       char name[64];
       snprintf(name, sizeof name, "samples/iter_%08lld.png", gan->step);
       if ((s = write_samples(a.out, name, gan, fixed_z, nfixed, &diversity, &cond))) break;
     }
-    int eval_now = a.eval_every && (gan->step % a.eval_every == 0 || gan->step == total);
+    int eval_now = lead && a.eval_every && (gan->step % a.eval_every == 0 || gan->step == total);
     float fd = NAN;
     if (eval_now) {
       double v = 0;
@@ -496,7 +667,7 @@ int cmd_train(int argc, char **argv) {
       }
       if (s) break;
     }
-    if (log_now || sample_now || eval_now) {
+    if (lead && (log_now || sample_now || eval_now)) {
       metrics_row r = {gan->step, e, m.loss_d, m.loss_g, m.d_real, m.d_fake, m.d_fake_after,
                        m.grad_norm_d, m.grad_norm_g, diversity, (float)ips, fd};
       if ((s = out_metrics_append(a.out, &r, fresh_log))) break;
@@ -507,20 +678,24 @@ int cmd_train(int argc, char **argv) {
       }
     }
     if ((sample_now || eval_now) && (s = out_plot(a.out, &hist))) break;
-    if (gan->step % a.ckpt_every == 0 && gan->step != total) {
+    if (lead && gan->step % a.ckpt_every == 0 && gan->step != total) {
       state.epoch = e;
       if ((s = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path))) break;
     }
     double eta = ips > 0 ? (double)(total - gan->step) * cfg.batch / ips : 0.0;
-    if (tty || (log_now && (gan->step % (a.log_every * 10) == 0 || gan->step == total)))
+    if (lead && (tty || (log_now && (gan->step % (a.log_every * 10) == 0 || gan->step == total))))
       progress(tty, gan->step, total, e, epochs_total, ips, eta, &m);
   }
-  if (tty) fputc('\n', stderr);
+  if (tty && lead) fputc('\n', stderr);
   /* The end of a run and Ctrl-C (honoured between iterations) leave a checkpoint of the
    * last completed iteration. A failure inside an iteration writes none: the state may hold
    * part of the failed iteration (G's batch-norm statistics, D's update), so the last
    * checkpoint written before it stays the one to resume from. */
-  if (!s && gan->step > 0) {
+  if (!s && dd) s = dist_check_same(dd, gan, gan->step, a.sync_bn);
+  if (!s && gan->step > 0 && !lead) {
+    dist_log(dd, "done after %lld iterations (%.1f s); waited %.3f s on gradients", gan->step,
+             cli_now() - t0, dist_get_stats(dd)->wait_s);
+  } else if (!s && gan->step > 0) {
     state.epoch = (gan->step - 1) / ipe;
     s = out_checkpoint(a.out, gan, &state, (int)a.keep, ckpt_path, sizeof ckpt_path);
     if (!s) s = write_samples(a.out, "samples.png", gan, fixed_z, nfixed, NULL, &cond);
@@ -540,6 +715,7 @@ int cmd_train(int argc, char **argv) {
   if (!s && stop_requested) s = clgan_error(CLGAN_ERR_INTERRUPTED, "interrupted; the "
                                            "checkpoint above resumes the run");
 done:
+  if (s && dd) dist_log(dd, "error: %s", clgan_last_error());
   rc = s ? cli_report(s) : CLI_OK;
   out_history_free(&hist);
   eval_monitor_free(&em);

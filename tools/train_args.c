@@ -10,7 +10,8 @@
 int train_args_parse(int argc, char **argv, train_args *a) {
   *a = (train_args){.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop",
                      .epochs = 1, .batch = 64, .seed = 1, .sample_every = 200, .ckpt_every = 500,
-                     .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .eval_count = 2000};
+                     .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .eval_count = 2000,
+                     .balance = "equal", .dist_timeout = 300, .bucket_mb = 1, .check_every = 100};
   const cli_opt opts[] = {
       {"--device", OPT_STRING, &a->device, 0, 0, NULL},
       {"--model", OPT_STRING, &a->model, 0, 0, &a->seen_model},
@@ -38,6 +39,14 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--eval-count", OPT_LONG, &a->eval_count, 4, 1000000, NULL},
       {"--eval-classifier", OPT_STRING, &a->eval_classifier, 0, 0, NULL},
       {"--eval-real", OPT_STRING, &a->eval_real, 0, 0, NULL},
+      {"--distributed", OPT_FLAG, &a->distributed, 0, 0, NULL},
+      {"--devices", OPT_STRING, &a->devices, 0, 0, NULL},
+      {"--sync-bn", OPT_FLAG, &a->sync_bn, 0, 0, NULL},
+      {"--balance", OPT_STRING, &a->balance, 0, 0, NULL},
+      {"--dist-timeout", OPT_DOUBLE, &a->dist_timeout, 1.0, 1e6, NULL},
+      {"--no-overlap", OPT_FLAG, &a->no_overlap, 0, 0, NULL},
+      {"--bucket-mb", OPT_DOUBLE, &a->bucket_mb, 0.001, 4096.0, NULL},
+      {"--check-every", OPT_LONG, &a->check_every, 1, 1000000000, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc) return rc;

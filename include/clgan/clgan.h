@@ -10,4 +10,7 @@
 #include "clgan/model.h"
 #include "clgan/net.h"
 #include "clgan/gan.h"
+#include "clgan/photo.h"
+#include "clgan/imgmetrics.h"
+#include "clgan/tile.h"
 #endif

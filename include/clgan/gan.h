@@ -22,6 +22,10 @@ const char *clgan_gan_loss_name(clgan_gan_loss l);
 /* "ns", "minimax", "lsgan", "hinge" -> 0; -1 if unknown. */
 int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out);
 
+/* "none", "l1", "mse" <-> clgan_content (content losses of image-to-image models). */
+const char *clgan_content_name(clgan_content c);
+int clgan_content_parse(const char *s, clgan_content *out);
+
 typedef struct clgan_train_config {
   int batch;
   float lr_g, lr_d, beta1, beta2, eps;
@@ -31,6 +35,14 @@ typedef struct clgan_train_config {
    * iterations the average is a copy of G's weights, after them it averages */
   float ema_decay;
   long long ema_start;
+  /* Image-to-image recipes (models whose networks take a 'cond' input; ignored by the
+   * others, which stay bit-identical): G's loss is adv_weight * adversarial + content_weight
+   * * content(G(cond), target); D's loss (real + fake) is scaled by d_loss_scale. Defaults
+   * are pix2pix's: 1, L1, 100, 0.5 (the reference halves D's loss). */
+  float adv_weight;           /* >= 0; 0: the content-only ablation (D still trains) */
+  clgan_content content;      /* CLGAN_CONTENT_L1 (default), _MSE or _NONE */
+  float content_weight;       /* lambda, >= 0 */
+  float d_loss_scale;         /* > 0 */
 } clgan_train_config;
 
 void clgan_train_config_default(clgan_train_config *c);
@@ -44,31 +56,65 @@ typedef struct clgan_step_metrics {
   float d_fake_after; /* mean D(G(z)) in the G step, after D's update */
   float grad_norm_d;  /* L2 norm of D's gradient (when asked for, else NaN) */
   float grad_norm_g;  /* L2 norm of G's gradient (when asked for, else NaN) */
+  float loss_content; /* image-to-image: mean content loss (L1 or MSE, unweighted) of G(cond)
+                         against the target, before G's update; NaN for other models */
 } clgan_step_metrics;
+
+/* Data-parallel training (tools/dist.c fills this in; zero on one device): the replicas
+ * each compute a shard of every global batch and their sums meet through these calls.
+ *   sum: sums v[0..n) over the replicas in place. Set: sync-bn, the batch norms use the
+ *     statistics of the whole global batch; NULL: each replica's own (as PyTorch DDP).
+ *   layer_grads_done: optional, after each layer's final parameter gradients in the
+ *     backward before an Adam step (so their reduction can overlap the rest).
+ *   reduce_grads: before each network's Adam step; leaves the network's gradient arena
+ *     summed over the replicas. Each replica's losses are scaled by its share of the
+ *     global batch (clgan_gan.batch / cfg.batch), so the sum is the global batch's mean.
+ * A failing call stops the step with its status. */
+typedef struct clgan_gan_replica {
+  void *user;
+  clgan_status (*sum)(void *user, double *v, size_t n);
+  clgan_status (*layer_grads_done)(void *user, clgan_net *net, int layer);
+  clgan_status (*reduce_grads)(void *user, clgan_net *net);
+} clgan_gan_replica;
 
 typedef struct clgan_gan {
   clgan_ctx *ctx;
   const clgan_model *model;   /* resolved; not owned */
   clgan_train_config cfg;
   clgan_net *g, *d;
-  cl_mem dlogits;             /* (batch) d loss / d logit */
+  cl_mem dlogits;             /* (batch, patches) d loss / d logit */
+  int patches;                /* logits per image D gives: 1, or h*w of a PatchGAN's map */
   cl_mem metrics;             /* (16) loss and D-output slots written on the device */
   cl_mem real;                /* (batch, C, H, W) the real batch, D's input in the D step
                                  (written whole by clgan_gan_iteration) */
   cl_mem dfake;               /* (batch, C, H, W) d loss / d G(z) in the G step */
   cl_mem labels;              /* conditional models: (2 batch) int32, the real batch's labels
                                  then the classes G is asked for; else NULL */
+  cl_mem cond;                /* models taking 'cond': (batch, cond C, H, W) the conditioning
+                                 batch (written whole by clgan_gan_iteration_cond), G's
+                                 main input or bound, and bound to D; else NULL */
   long long step;             /* iterations completed */
   cl_mem ema;                 /* (G's param_count) the EMA of G's weights (cfg.ema_decay > 0),
                                  else NULL; its batch-norm statistics are G's own */
   int ema_shown;              /* clgan_gan_use_ema: G's params and ema handles swapped */
   cl_mem snap[9];             /* clgan_gan_snapshot: copies of both nets' arenas (and ema) */
   long long snap_counters[4]; /* and of their Adam steps and batch-norm counts */
+  int batch;                  /* samples this trainer computes per iteration: cfg.batch, or
+                                 its shard of the global batch cfg.batch */
+  int shard_off;              /* the shard's first sample in the global batch */
+  clgan_gan_replica replica;  /* data-parallel hooks (zero: one device) */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
                               clgan_gan **out);
 void clgan_gan_free(clgan_gan *gan);
+/* One replica of a data-parallel run: computes samples [off, off + batch) of each global
+ * batch of c->batch (noise, fake labels and dropout masks are those samples' part of the
+ * global batch's streams), to be joined through gan->replica. batch = c->batch, off = 0
+ * is clgan_gan_create. */
+clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
+                                    const clgan_train_config *c, int batch, int off,
+                                    clgan_gan **out);
 
 /* Fresh DCGAN initial weights from cfg.seed (same on every device). */
 clgan_status clgan_gan_init_params(clgan_gan *gan);
@@ -105,6 +151,17 @@ clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_m
  * unconditional model ignores labels. */
 clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const int32_t *labels,
                                         clgan_step_metrics *m, int norms);
+/* The same for an image-to-image model (one whose networks take 'cond'): real (batch, C,
+ * H, W) is the target, cond (batch, cond C, H, W) the input, both in [-1, 1]. D judges
+ * (target, cond) against (G(cond), cond) (or the image alone if D takes no cond), its loss
+ * scaled by cfg.d_loss_scale; G's loss is cfg.adv_weight * adversarial + cfg.content_weight
+ * * content(G(cond), target). D's output may be a map of logits: every loss is the mean
+ * over all of them. labels: as clgan_gan_iteration_labels (NULL without classes). */
+clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const float *cond,
+                                      const int32_t *labels, clgan_step_metrics *m, int norms);
+/* 1 if the model's generator or discriminator takes a 'cond' input. */
+int clgan_model_takes_cond(const clgan_model *m);
+
 /* The classes G is asked for at iteration `step` (batch of them). */
 void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out);
 
@@ -122,6 +179,12 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
 /* The same for a conditional generator: labels (n) are the classes to generate. */
 clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *labels, int n,
                                    clgan_bn_mode mode, float *images);
+
+/* The same for an image-to-image generator (its first input 'cond', no z): cond (n, cond
+ * C, H, W) in, images (n, C, H, W) out, in chunks of g's batch. Dropout is off in
+ * CLGAN_BN_EVAL. */
+clgan_status clgan_generate_cond(clgan_net *g, const float *cond, int n, clgan_bn_mode mode,
+                                 float *images);
 
 /* Mean pairwise L2 distance of the images (a diversity measure; mode collapse -> 0). */
 clgan_status clgan_diversity(clgan_ctx *ctx, const float *images, int n, int size, float *out);

@@ -46,7 +46,8 @@ typedef enum clgan_input_kind {
   CLGAN_INPUT_Z = 0,        /* latent noise (nz, 1, 1) */
   CLGAN_INPUT_IMAGE,        /* an image (C, H, W) of the model's shape */
   CLGAN_INPUT_LABEL,        /* an integer class 0..classes-1 (int32), consumed by embed */
-  CLGAN_INPUT_COND,         /* a conditioning image (C, H, W) (image-to-image) */
+  CLGAN_INPUT_COND,         /* a conditioning image (cond C H W, default the image's shape)
+                               (image-to-image, super-resolution) */
   CLGAN_INPUT_TEXT          /* token ids (reserved for text-to-image) */
 } clgan_input_kind;
 
@@ -67,6 +68,7 @@ typedef struct clgan_layer_desc {
   int out;                        /* LINEAR: features; CONV/CONVT: channels; RESHAPE: C */
   int out_is_image;               /* output channels = the image's (written "C") */
   int k, stride, pad, out_pad;    /* CONV/CONVT */
+  int pad_reflect;                /* CONV: pm=reflect, padding_mode='reflect' (else zeros) */
   int bias;                       /* LINEAR/CONV/CONVT: has a bias */
   float slope;                    /* LEAKY_RELU */
   int rh, rw;                     /* RESHAPE: H, W */
@@ -110,6 +112,9 @@ typedef struct clgan_model {
   int kind;                       /* CLGAN_MODEL_GAN or CLGAN_MODEL_CLASSIFIER */
   int nz;                         /* latent size */
   int image_c, image_h, image_w;  /* image_c 0 = taken from the data ("auto") */
+  int cond_c, cond_h, cond_w;     /* 'cond C H W': the conditioning image's shape; cond_h 0
+                                     (no line): the image's; cond_c 0 ("auto"): set by the
+                                     caller before resolve, else the image's channels */
   int classes;                    /* > 0: a conditional model, labels 0..classes-1 */
   int loss;                       /* -1, or the default GAN loss (clgan_gan_loss) */
   clgan_net_desc g, d;            /* a GAN's networks (empty for a classifier) */
@@ -121,12 +126,14 @@ typedef struct clgan_model {
 /* Parses a model file's text. `source` names it in errors ("samples/dcgan28.model").
  * Shapes are not resolved yet (image_c may be auto): call clgan_model_resolve. */
 clgan_status clgan_model_parse(const char *text, const char *source, clgan_model *out);
-/* Loads "dcgan28" / "dcgan64" / "cdcgan28" / "cdcgan28-proj" / "fmnist-classifier" (built-in
+/* Loads "dcgan28" / "dcgan64" / "cdcgan28" / "cdcgan28-proj" / "fmnist-classifier" /
+ * "pix2pix32" / "pix2pix64" (built-in
  * presets, same text as the samples/ model files) or a path. */
 clgan_status clgan_model_load(const char *name_or_path, clgan_model *out);
 /* Fixes the image channels (if auto) and infers every layer's shapes and parameter
- * layout; checks G's output equals the image shape and D's output is one logit (a
- * classifier: only its net, whose final linear K the parser already checked).
+ * layout; checks G's output equals the image shape and D's output is one logit or a map
+ * of logits (1, h, w), one per patch (a classifier: only its net, whose final linear K the
+ * parser already checked).
  * Shapes that do not chain -> CLGAN_ERR_INVALID_ARG naming the layer's line. */
 clgan_status clgan_model_resolve(clgan_model *m, int image_channels);
 void clgan_model_free(clgan_model *m);

@@ -32,6 +32,8 @@ typedef struct clgan_net {
   cl_mem gtmp;               /* (batch * largest activation) for a second consumer's
                                 gradient contribution, or NULL when no tensor has two */
   cl_mem ws;                 /* convolution scratch, the largest any layer needs */
+  cl_mem padbuf;             /* (batch, C, H+2p, W+2p): the reflect-padded input of a pm=reflect
+                                conv (the largest), or NULL without one */
   /* the plan, per tensor (inputs, then one per layer; clgan_net_tensor_count) */
   size_t *t_off;             /* its region in acts (an alias's is its source's) */
   size_t *g_off;             /* its gradient's region in gacts, SIZE_MAX: none there */
@@ -49,6 +51,21 @@ typedef struct clgan_net {
   long long rng_step;
   long long bn_batches;      /* num_batches_tracked of every batch-norm layer */
   long long adam_step;       /* Adam steps taken (t) */
+  /* Data-parallel replicas (clgan_gan installs these during an iteration; NULL/0 on one
+   * device, and then nothing changes):
+   *   replica_sum: sums v[0..n) over the replicas in place; when set, training-mode batch
+   *     norms use the statistics of the whole batch (sync-bn), through the partial kernels
+   *     and the bn_part / bn_total buffers (allocated on first use);
+   *   layer_grads_done: called after each layer with parameters has written its final
+   *     parameter gradients, in a backward with param_grads while notify_grads is set (the
+   *     replicas start summing those gradients while the backward goes on);
+   *   global_batch, sample_off: the batch of all replicas and this replica's first sample
+   *     in it (dropout masks and sync-bn counts; 0, 0: the local batch alone). */
+  clgan_status (*replica_sum)(void *user, double *v, size_t n);
+  clgan_status (*layer_grads_done)(void *user, struct clgan_net *net, int layer);
+  void *replica_user;
+  int notify_grads, global_batch, sample_off;
+  cl_mem bn_part, bn_total;  /* (2 * widest batch norm's C) each */
   cl_mem sn;                 /* spectral norm (sn=1 layers): W / sigma and work per layer, a
                                 gradient scratch (src/nets/net_sn.c); NULL without sn layers */
   size_t *sn_off;            /* per layer: its W / sigma in sn */
@@ -61,7 +78,7 @@ typedef struct clgan_net_memory {
   size_t acts;               /* activations and saves */
   size_t gacts;              /* activation gradients after reuse (+ the second-consumer scratch) */
   size_t gacts_unshared;     /* what they would take with one region per tensor */
-  size_t ws;                 /* convolution scratch */
+  size_t ws;                 /* convolution scratch (and the reflect-pad buffer) */
 } clgan_net_memory;
 void clgan_net_memory_plan(const clgan_net_desc *d, int batch, int with_optimizer,
                            clgan_net_memory *out);

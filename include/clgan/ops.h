@@ -141,6 +141,43 @@ clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, 
                                           clgan_view save_invstd, clgan_view dx,
                                           clgan_view dgamma, clgan_view dbeta, int accumulate);
 
+/* ---- batch norm over a batch split across data-parallel replicas (sync-bn) ----
+ * The training forward and the backward above, each cut where its per-channel sums are
+ * complete, so the caller can sum them over the replicas in between (src/nets/net.c):
+ *   partial_stats: part (2C) = this replica's sum of x, then its sum of (x - its own
+ *     mean)^2; the caller combines the replicas' (count, sum, M2) into the whole batch's
+ *     mean (C) then biased variance (C) in `stats`.
+ *   forward_apply: y = act(bn(x)) with those statistics over `count` values per channel;
+ *     saves and the running update as clgan_batchnorm_act_forward_train.
+ *   backward_partial: part (2C) = this replica's sum(dz), sum(dz * (x - mean)), dz = dy *
+ *     act'(z) (left in dx when act is not identity).
+ *   backward_apply: dx from the sums over the whole batch (total, 2C, the replicas' parts
+ *     summed) and count; dgamma/dbeta get this replica's own part (the gradient reduction
+ *     sums them). dx may alias dy.
+ * With one replica (stats and total from the part alone) these give what the fused
+ * kernels give, up to summation order. Tests: tests/ops_nn/test_bn_sync.c */
+clgan_status clgan_batchnorm_partial_stats(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                           clgan_view part);
+clgan_status clgan_batchnorm_act_forward_apply(clgan_ctx *ctx, int n, int c, int hw,
+                                               clgan_view x, clgan_view gamma, clgan_view beta,
+                                               clgan_act act, float slope, clgan_view stats,
+                                               float count, clgan_view y, clgan_view save_mean,
+                                               clgan_view save_invstd, clgan_view running_mean,
+                                               clgan_view running_var, float momentum,
+                                               float eps);
+clgan_status clgan_batchnorm_act_backward_partial(clgan_ctx *ctx, int n, int c, int hw,
+                                                  clgan_view x, clgan_view dy, clgan_view gamma,
+                                                  clgan_view beta, clgan_act act, float slope,
+                                                  clgan_view save_mean, clgan_view save_invstd,
+                                                  clgan_view dx, clgan_view part);
+clgan_status clgan_batchnorm_act_backward_apply(clgan_ctx *ctx, int n, int c, int hw,
+                                                clgan_view x, clgan_view dy, clgan_view gamma,
+                                                clgan_act act, clgan_view save_mean,
+                                                clgan_view save_invstd, clgan_view part,
+                                                clgan_view total, float count, clgan_view dx,
+                                                clgan_view dgamma, clgan_view dbeta,
+                                                int accumulate);
+
 /* ---- GAN losses (src/ops/ops_loss.c), from logits, mean over n ----
  * Each writes out[0] = the mean loss and out[1] = mean(sigmoid(logit)) (D's output as a
  * probability, for the logs) into a device buffer, and dlogits[i] = scale * dloss/dlogit_i
@@ -160,6 +197,21 @@ typedef enum clgan_loss {
 clgan_status clgan_loss_forward_backward(clgan_ctx *ctx, clgan_loss kind, float target, int n,
                                          clgan_view logits, float scale, clgan_view out2,
                                          clgan_view dlogits /* CLGAN_NONE: loss only */);
+
+/* ---- content losses (src/ops/ops_loss.c, kernels/loss.cl): image-to-image ----
+ * Mean over n values of |a - b| (L1) or (a - b)^2 (MSE), written to out[0] (a device
+ * float), and da = scale * d mean / d a: scale * sign(a - b) / n (0 where a == b, as
+ * torch.sign) or scale * 2 (a - b) / n, added to da when accumulate. b is the target (no
+ * gradient). Fixed summation order: the same bits every call. Tests:
+ * tests/ops_nn/test_content_loss.c */
+typedef enum clgan_content {
+  CLGAN_CONTENT_NONE = 0,
+  CLGAN_CONTENT_L1,
+  CLGAN_CONTENT_MSE
+} clgan_content;
+clgan_status clgan_content_loss(clgan_ctx *ctx, clgan_content kind, size_t n, clgan_view a,
+                                clgan_view b, float scale, clgan_view out,
+                                clgan_view da /* CLGAN_NONE: loss only */, int accumulate);
 
 /* ---- softmax cross-entropy (src/ops/ops_loss.c, kernels/loss.cl): classifiers ----
  * logits (n, k) rows, labels (n) int32 (the view's offset counts int32s) in 0..k-1.
@@ -252,6 +304,14 @@ clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, 
                                     clgan_view x, clgan_view y);
 clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
                                      clgan_view dy, clgan_view dx, int accumulate);
+/* reflect padding by p (nn.ReflectionPad2d(p); nn.Conv2d's padding_mode='reflect'), p < h and
+ * p < w: (n, c, h, w) -> (n, c, h+2p, w+2p); h, w are the INPUT sizes. The backward gathers,
+ * for each input value, the gradients of every padded position that reads it (at most 3 per
+ * axis, in increasing order): deterministic. Tests: tests/ops_graph/test_graph_reflect.c */
+clgan_status clgan_reflect_pad_forward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                       clgan_view x, clgan_view y);
+clgan_status clgan_reflect_pad_backward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                        clgan_view dy, clgan_view dx, int accumulate);
 /* nn.AvgPool2d(k) (stride k, no padding; h, w multiples of k): (n,c,h,w) -> (n,c,h/k,w/k);
  * h, w are the INPUT sizes */
 clgan_status clgan_avgpool_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,

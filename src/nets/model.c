@@ -223,6 +223,17 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
       if (s) return s;
       continue;
     }
+    if ((!strcmp(key, "pm") || !strcmp(key, "pad")) &&
+        (l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT)) {
+      /* nn.Conv2d's padding_mode; ConvTranspose2d has only zeros, as in PyTorch */
+      if (strcmp(val, "zeros") && strcmp(val, "reflect"))
+        return perr(pp, "bad padding mode '%s' for %s= of '%s' (zeros or reflect)", val, key, tok[0]);
+      if (l->kind == CLGAN_LAYER_CONVT && !strcmp(val, "reflect"))
+        return perr(pp, "'convt' pads with zeros only (as nn.ConvTranspose2d); use upsample + "
+                    "conv pm=reflect");
+      l->pad_reflect = !strcmp(val, "reflect");
+      continue;
+    }
     int conv_like = l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT;
     int has_bias = conv_like || l->kind == CLGAN_LAYER_LINEAR;
     int *dst = NULL;
@@ -392,6 +403,18 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         s = perr(&pp, "bad image size '%s %s'", tok[2], tok[3]);
         goto fail;
       }
+    } else if (!strcmp(tok[0], "cond")) {
+      if (n != 4) { s = perr(&pp, "'cond' takes C H W (C may be auto)"); goto fail; }
+      if (!strcmp(tok[1], "auto")) m->cond_c = 0;
+      else if (parse_int(tok[1], 1, 4, &m->cond_c)) {
+        s = perr(&pp, "cond channels must be 1..4 or auto, got '%s'", tok[1]);
+        goto fail;
+      }
+      if (parse_int(tok[2], 1, MAX_SPATIAL, &m->cond_h) ||
+          parse_int(tok[3], 1, MAX_SPATIAL, &m->cond_w)) {
+        s = perr(&pp, "bad cond size '%s %s'", tok[2], tok[3]);
+        goto fail;
+      }
     } else if (!strcmp(tok[0], "classes")) {
       if (n != 2 || parse_int(tok[1], 2, MAX_CHANNELS, &m->classes)) {
         s = perr(&pp, "'classes' takes a count 2..%d", MAX_CHANNELS);
@@ -499,7 +522,7 @@ clgan_status clgan_model_load(const char *name, clgan_model *m) {
   if (s) {
     if (!strchr(name, '/') && !strchr(name, '.'))
       return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown model '%s': not a preset (dcgan28, "
-                         "dcgan64, cdcgan28, cdcgan28-proj, fmnist-classifier) and not a readable file", name);
+                         "dcgan64, cdcgan28, cdcgan28-proj, fmnist-classifier, pix2pix32, pix2pix64) and not a readable file", name);
     return s;
   }
   if (memchr(data, '\0', n)) {
@@ -547,6 +570,7 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
       case CLGAN_INPUT_Z: in->c = m->nz, in->h = in->w = 1; break;
       case CLGAN_INPUT_LABEL:
       case CLGAN_INPUT_TEXT: in->c = in->h = in->w = 1; break;
+      case CLGAN_INPUT_COND: in->c = m->cond_c, in->h = m->cond_h, in->w = m->cond_w; break;
       default: in->c = m->image_c, in->h = m->image_h, in->w = m->image_w; break;
     }
     tc[j] = in->c, th[j] = in->h, tw[j] = in->w;
@@ -583,6 +607,9 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
         clgan_conv cv = {.n = 1, .c_in = c, .h_in = h, .w_in = w, .c_out = out, .kh = l->k,
                          .kw = l->k, .stride = l->stride, .pad = l->pad, .out_pad = l->out_pad,
                          .transposed = l->kind == CLGAN_LAYER_CONVT};
+        if (l->pad_reflect && (l->pad >= h || l->pad >= w))
+          FAIL("conv pm=reflect p=%d needs an input larger than the padding, got %dx%d", l->pad,
+               h, w);
         if (clgan_conv_init(&cv) != CLGAN_OK)
           FAIL("%s k=%d s=%d p=%d does not fit a %dx%d input",
                l->kind == CLGAN_LAYER_CONV ? "conv" : "convt", l->k, l->stride, l->pad, h, w);
@@ -712,6 +739,8 @@ clgan_status clgan_model_resolve(clgan_model *m, int image_channels) {
   }
   if (m->kind == CLGAN_MODEL_CLASSIFIER) /* parse checked it ends in linear K */
     return resolve_net(m, "classifier", &m->c);
+  if (!m->cond_h) m->cond_h = m->image_h, m->cond_w = m->image_w;
+  if (!m->cond_c) m->cond_c = m->image_c;
   clgan_status s = resolve_net(m, "generator", &m->g);
   if (s) return s;
   if (m->g.out_c != m->image_c || m->g.out_h != m->image_h || m->g.out_w != m->image_w)
@@ -720,9 +749,11 @@ clgan_status clgan_model_resolve(clgan_model *m, int image_channels) {
                        m->g.out_h, m->g.out_w, m->image_c, m->image_h, m->image_w);
   s = resolve_net(m, "discriminator", &m->d);
   if (s) return s;
-  if (m->d.out_c * m->d.out_h * m->d.out_w != 1)
+  /* a map of logits (1, h, w) is a PatchGAN's: the losses take the mean over its patches */
+  if (m->d.out_c != 1)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the discriminator must end in one "
-                       "logit per image, it gives %d x %d x %d", m->name, m->d.out_c,
+                       "logit per image, it gives %d x %d x %d (a map of logits, 1 x h x w, one "
+                       "per patch, is fine too)", m->name, m->d.out_c,
                        m->d.out_h, m->d.out_w);
   return CLGAN_OK;
 }

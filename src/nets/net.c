@@ -38,8 +38,11 @@ static size_t tensor_size(const clgan_net_desc *d, int t) {
 }
 
 static clgan_conv layer_conv(const clgan_layer_desc *l, int n) {
-  clgan_conv c = {.n = n, .c_in = l->in_c, .h_in = l->in_h, .w_in = l->in_w, .c_out = l->out_c,
-                  .kh = l->k, .kw = l->k, .stride = l->stride, .pad = l->pad,
+  /* reflect padding runs first, into the net's pad buffer: the conv then pads nothing */
+  int rp = l->pad_reflect ? l->pad : 0;
+  clgan_conv c = {.n = n, .c_in = l->in_c, .h_in = l->in_h + 2 * rp, .w_in = l->in_w + 2 * rp,
+                  .c_out = l->out_c, .kh = l->k, .kw = l->k, .stride = l->stride,
+                  .pad = rp ? 0 : l->pad,
                   .out_pad = l->out_pad, .transposed = l->kind == CLGAN_LAYER_CONVT};
   clgan_conv_init(&c);
   return c;
@@ -88,6 +91,7 @@ typedef struct {
   size_t *t_off, *g_off, *save_off;
   int *root, *writers;
   size_t in_off, act_floats, gact_floats, gact_unshared, max_act, ws_floats;
+  size_t pad_floats; /* the reflect-padded input of the largest pm=reflect conv (batch of) */
   int two_writers; /* gtmp is needed */
   int out_used;    /* the output's storage is read inside the network too */
 } net_plan;
@@ -152,6 +156,11 @@ static int plan_make(const clgan_net_desc *d, int batch, net_plan *p) {
         clgan_conv c = layer_conv(l, n);
         size_t w = clgan_conv_workspace(&c);
         if (w > ws) ws = w;
+      }
+      if (l->pad_reflect) {
+        size_t pf = (size_t)batch * l->in_c * (size_t)(l->in_h + 2 * l->pad) *
+                    (size_t)(l->in_w + 2 * l->pad);
+        if (pf > p->pad_floats) p->pad_floats = pf;
       }
     }
   }
@@ -234,7 +243,7 @@ void clgan_net_memory_plan(const clgan_net_desc *d, int batch, int with_optimize
   out->acts = p.act_floats;
   out->gacts = p.gact_floats + (p.two_writers ? (size_t)batch * p.max_act : 0);
   out->gacts_unshared = p.gact_unshared;
-  out->ws = p.ws_floats;
+  out->ws = p.ws_floats + p.pad_floats;
   plan_free(&p);
 }
 
@@ -299,6 +308,7 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   ALLOC(gacts, net->gact_floats ? net->gact_floats : 1, "activation_grads")
   if (p.two_writers) ALLOC(gtmp, (size_t)batch * net->max_act, "activation_grads")
   ALLOC(ws, net->ws_floats, "conv_workspace")
+  if (p.pad_floats) ALLOC(padbuf, p.pad_floats, "reflect_pad")
   if (!s) s = clgan_net_sn_create(net);
   if (with_optimizer) {
     ALLOC(adam_m, d->param_count, "adam_m")
@@ -321,7 +331,8 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
 void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
-                    &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->sn};
+                    &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
+                    &net->bn_part, &net->bn_total, &net->sn};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -372,8 +383,65 @@ static clgan_view opt(cl_mem m, size_t off, size_t count) {
  * 2^48-wide ranges, steps follow each other inside them. */
 static unsigned long long drop_counter(const clgan_net *net, int i, int n) {
   const clgan_layer_desc *l = &net->desc->layers[i];
+  /* a replica's samples take their place in the whole batch's stream */
+  unsigned long long nb = (unsigned long long)(net->global_batch ? net->global_batch : n);
   return ((unsigned long long)(i + 1) << 48) +
-         (unsigned long long)net->rng_step * (unsigned long long)n * layer_out_size(l);
+         ((unsigned long long)net->rng_step * nb + (unsigned long long)net->sample_off) *
+             layer_out_size(l);
+}
+
+/* sync-bn: the two small buffers the partial sums and the whole batch's values go through */
+static clgan_status bn_sync_buffers(clgan_net *net, size_t *cap) {
+  int maxc = 1;
+  for (int i = 0; i < net->desc->count; i++)
+    if (net->desc->layers[i].kind == CLGAN_LAYER_BATCHNORM && net->desc->layers[i].out_c > maxc)
+      maxc = net->desc->layers[i].out_c;
+  *cap = 2 * (size_t)maxc;
+  clgan_status s = CLGAN_OK;
+  if (!net->bn_part) s = clgan_buffer_create(net->ctx, *cap * sizeof(float), "sync-bn partial sums",
+                                             &net->bn_part);
+  if (!s && !net->bn_total)
+    s = clgan_buffer_create(net->ctx, *cap * sizeof(float), "sync-bn sums", &net->bn_total);
+  return s;
+}
+
+/* Reads the replica's 2c partial sums, has them summed over the replicas (`stats`: as
+ * (count, sum, M2) into the whole batch's mean and biased variance, in double), and writes
+ * the result whole into bn_total (never part of a buffer: Oclgrind's shadow, docs/ERRORS.md). */
+static clgan_status bn_sync_sum(clgan_net *net, int c, double count, int stats) {
+  size_t cap;
+  clgan_status s = bn_sync_buffers(net, &cap);
+  float *f = calloc(cap, sizeof *f);
+  double *v = calloc(3 * (size_t)c, sizeof *v);
+  if (!s && (!f || !v)) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s) s = clgan_buffer_read(net->ctx, net->bn_part, 0, 2 * (size_t)c * sizeof(float), f);
+  for (int k = 0; k < c && !s; k++) {
+    v[k] = f[k];
+    /* sum of squares about zero: M2 + sum^2 / count */
+    v[c + k] = stats ? f[c + k] + (double)f[k] * f[k] / count : f[c + k];
+    v[2 * c + k] = count;
+  }
+  if (!s) s = net->replica_sum(net->replica_user, v, stats ? 3 * (size_t)c : 2 * (size_t)c);
+  for (int k = 0; k < c && !s; k++) {
+    if (stats) {
+      double mean = v[k] / v[2 * c + k], var = v[c + k] / v[2 * c + k] - mean * mean;
+      f[k] = (float)mean;
+      f[c + k] = (float)(var > 0.0 ? var : 0.0);
+    } else {
+      f[k] = (float)v[k];
+      f[c + k] = (float)v[c + k];
+    }
+  }
+  if (!s) s = clgan_buffer_write(net->ctx, net->bn_total, 0, cap * sizeof(float), f);
+  if (s) clgan_error_prefix("sync-bn: ");
+  free(f);
+  free(v);
+  return s;
+}
+
+/* The whole batch's values per channel: global_batch samples (or n) of hw each. */
+static float bn_sync_count(const clgan_net *net, int n, int hw) {
+  return (float)(net->global_batch ? net->global_batch : n) * (float)hw;
 }
 
 clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mode mode) {
@@ -411,9 +479,13 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         clgan_conv c = layer_conv(l, n);
         clgan_view W = clgan_view_at(P, l->weight_off);
         if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
-        if (!s)
-          s = clgan_conv_forward(ctx, &c, in, W, opt(net->params, l->bias_off, l->bias_count),
-                                 out, ws);
+        if (!s && l->pad_reflect) {
+          s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, in,
+                                        CLGAN_VIEW(net->padbuf, 0));
+          in = CLGAN_VIEW(net->padbuf, 0);
+        }
+        if (!s) s = clgan_conv_forward(ctx, &c, in, W, opt(net->params, l->bias_off, l->bias_count),
+                                       out, ws);
         break;
       }
       case CLGAN_LAYER_BATCHNORM: {
@@ -429,10 +501,23 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
           int upd = mode == CLGAN_BN_TRAIN, fuse = net->fused[i];
           const clgan_layer_desc *a = fuse ? &d->layers[i + 1] : l;
           clgan_view y = fuse ? CLGAN_VIEW(net->acts, net->t_off[t + 1]) : out;
-          s = clgan_batchnorm_act_forward_train(ctx, n, l->out_c, hw, in, gamma, beta,
-                                                act_of(a->kind), a->slope, y, sm, si,
-                                                upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE,
-                                                BN_MOMENTUM, BN_EPS);
+          if (net->replica_sum) { /* sync-bn: the whole batch's statistics */
+            size_t cap;
+            s = bn_sync_buffers(net, &cap);
+            if (!s)
+              s = clgan_batchnorm_partial_stats(ctx, n, l->out_c, hw, in, CLGAN_VIEW(net->bn_part, 0));
+            if (!s) s = bn_sync_sum(net, l->out_c, (double)n * hw, 1);
+            if (!s)
+              s = clgan_batchnorm_act_forward_apply(
+                  ctx, n, l->out_c, hw, in, gamma, beta, act_of(a->kind), a->slope,
+                  CLGAN_VIEW(net->bn_total, 0), bn_sync_count(net, n, hw), y, sm, si,
+                  upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE, BN_MOMENTUM, BN_EPS);
+          } else {
+            s = clgan_batchnorm_act_forward_train(ctx, n, l->out_c, hw, in, gamma, beta,
+                                                  act_of(a->kind), a->slope, y, sm, si,
+                                                  upd ? rm : CLGAN_NONE, upd ? rv : CLGAN_NONE,
+                                                  BN_MOMENTUM, BN_EPS);
+          }
           if (fuse && !s) { /* the activation layer is done: skip it */
             net->t_view[t] = out;
             i++, t++;
@@ -613,10 +698,21 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
+        clgan_view pb = CLGAN_VIEW(net->padbuf, 0);
+        if (!s && l->pad_reflect && param_grads) { /* the padded input again, for the weights */
+          s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, x, pb);
+          x = pb;
+        }
         if (!s && param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, wacc, ws);
         if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
-        g = grad_dst(&b, l->src[0], 0);
-        if (!s && g.v.mem) s = clgan_conv_backward_data(ctx, &c, dy, W, g.v, ws);
+        g = grad_dst(&b, l->src[0], l->pad_reflect);
+        if (!s && g.v.mem && l->pad_reflect) { /* d padded input, then folded back */
+          s = clgan_conv_backward_data(ctx, &c, dy, W, pb, ws);
+          if (!s) s = clgan_reflect_pad_backward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, pb,
+                                                 g.v, g.acc);
+        } else if (!s && g.v.mem) {
+          s = clgan_conv_backward_data(ctx, &c, dy, W, g.v, ws);
+        }
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       }
@@ -627,12 +723,27 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         /* a batch norm always runs its backward: its parameters need it even when nothing
          * upstream does, and its dx pass is what produces them */
         clgan_view dx = g.v.mem ? g.v : CLGAN_VIEW(net->gtmp, 0); /* planned: gtmp exists */
-        s = clgan_batchnorm_act_backward(ctx, n, l->out_c, hw, x, dy, W,
-                                         clgan_view_at(P, l->bias_off), act_of(a->kind),
-                                         a->slope, sm, clgan_view_at(sm, (size_t)l->out_c), dx,
-                                         dW, param_grads ? clgan_view_at(G, l->bias_off)
-                                                         : CLGAN_NONE,
-                                         accumulate);
+        clgan_view dbeta = param_grads ? clgan_view_at(G, l->bias_off) : CLGAN_NONE;
+        clgan_view si = clgan_view_at(sm, (size_t)l->out_c);
+        if (net->replica_sum) { /* sync-bn: the sums of the whole batch */
+          size_t cap;
+          s = bn_sync_buffers(net, &cap);
+          if (!s)
+            s = clgan_batchnorm_act_backward_partial(ctx, n, l->out_c, hw, x, dy, W,
+                                                     clgan_view_at(P, l->bias_off), act_of(a->kind),
+                                                   a->slope, sm, si, dx, CLGAN_VIEW(net->bn_part, 0));
+          if (!s) s = bn_sync_sum(net, l->out_c, (double)n * hw, 0);
+          if (!s)
+            s = clgan_batchnorm_act_backward_apply(ctx, n, l->out_c, hw, x, dy, W, act_of(a->kind),
+                                                   sm, si, CLGAN_VIEW(net->bn_part, 0),
+                                                   CLGAN_VIEW(net->bn_total, 0),
+                                                   bn_sync_count(net, n, hw), dx, dW, dbeta,
+                                                   accumulate);
+        } else {
+          s = clgan_batchnorm_act_backward(ctx, n, l->out_c, hw, x, dy, W,
+                                           clgan_view_at(P, l->bias_off), act_of(a->kind),
+                                           a->slope, sm, si, dx, dW, dbeta, accumulate);
+        }
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       }
@@ -754,6 +865,8 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       default:
         break;
     }
+    if (!s && param_grads && net->notify_grads && net->layer_grads_done && l->weight_count)
+      s = net->layer_grads_done(net->replica_user, net, i);
     if (s) clgan_error_prefix("backward layer %d: ", i);
   }
   return s;

@@ -188,3 +188,149 @@ clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, 
   size_t global = l * (size_t)c;
   return clgan_launch(ctx, k, "bn_backward", 1, &global, &l);
 }
+
+/* ---- sync-bn: the training forward and the backward cut at their per-channel sums ---- */
+
+clgan_status clgan_batchnorm_partial_stats(clgan_ctx *ctx, int n, int c, int hw, clgan_view x,
+                                           clgan_view part) {
+  const char *what = "batchnorm partial statistics";
+  clgan_status s = bn_check(what, n, c, hw, x, part, CLGAN_NONE, CLGAN_NONE);
+  if (s) return s;
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_partial_stats", &k))) return s;
+  size_t l = bn_group(ctx, k, n, c, hw, 1);
+  cl_int hs = bn_row_shift(l, hw);
+  cl_int nn = n, cc = c, hh = hw;
+  cl_ulong xo = x.off, po = part.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),       CLGAN_KARG(cc), CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem),    CLGAN_KARG(xo), CLGAN_KARG(part.mem),
+                       CLGAN_KARG(po),       CLGAN_KARG(hs), {l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "bn_partial_stats", 9, args))) return s;
+  size_t global = l * (size_t)c;
+  return clgan_launch(ctx, k, "bn_partial_stats", 1, &global, &l);
+}
+
+clgan_status clgan_batchnorm_act_forward_apply(clgan_ctx *ctx, int n, int c, int hw,
+                                               clgan_view x, clgan_view gamma, clgan_view beta,
+                                               clgan_act act, float slope, clgan_view stats,
+                                               float count, clgan_view y, clgan_view save_mean,
+                                               clgan_view save_invstd, clgan_view running_mean,
+                                               clgan_view running_var, float momentum,
+                                               float eps) {
+  const char *what = "batchnorm forward (apply synchronised statistics)";
+  clgan_status s = bn_check(what, n, c, hw, x, y, gamma, beta);
+  if (!s) s = bn_check_act(what, act);
+  if (s) return s;
+  if (!stats.mem || !save_mean.mem || !save_invstd.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: stats, save_mean and save_invstd are "
+                       "required", what);
+  if (!running_mean.mem != !running_var.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: running_mean and running_var must both be "
+                       "given or both be CLGAN_NONE", what);
+  if (!(count >= 2.0f))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: expected more than 1 value per channel "
+                       "when training (count %g)", what, (double)count);
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_forward_apply", &k))) return s;
+  size_t l = bn_group(ctx, k, n, c, hw, 0);
+  cl_int hs = bn_row_shift(l, hw);
+  cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, running = running_mean.mem != NULL;
+  cl_int a = (cl_int)act;
+  clgan_view g = affine ? gamma : x, b = affine ? beta : x;
+  clgan_view rm = running ? running_mean : save_mean, rv = running ? running_var : save_invstd;
+  cl_ulong xo = x.off, go = g.off, bo = b.off, sto = stats.off, yo = y.off, smo = save_mean.off,
+           sio = save_invstd.off, rmo = rm.off, rvo = rv.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),         CLGAN_KARG(cc),       CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem),      CLGAN_KARG(xo),       CLGAN_KARG(affine),
+                       CLGAN_KARG(g.mem),      CLGAN_KARG(go),       CLGAN_KARG(b.mem),
+                       CLGAN_KARG(bo),         CLGAN_KARG(stats.mem), CLGAN_KARG(sto),
+                       CLGAN_KARG(count),      CLGAN_KARG(y.mem),    CLGAN_KARG(yo),
+                       CLGAN_KARG(save_mean.mem), CLGAN_KARG(smo),   CLGAN_KARG(save_invstd.mem),
+                       CLGAN_KARG(sio),        CLGAN_KARG(running),  CLGAN_KARG(rm.mem),
+                       CLGAN_KARG(rmo),        CLGAN_KARG(rv.mem),   CLGAN_KARG(rvo),
+                       CLGAN_KARG(momentum),   CLGAN_KARG(eps),      CLGAN_KARG(a),
+                       CLGAN_KARG(slope),      CLGAN_KARG(hs)};
+  if ((s = clgan_set_args(k, "bn_forward_apply", 29, args))) return s;
+  size_t global = l * (size_t)c;
+  return clgan_launch(ctx, k, "bn_forward_apply", 1, &global, &l);
+}
+
+clgan_status clgan_batchnorm_act_backward_partial(clgan_ctx *ctx, int n, int c, int hw,
+                                                  clgan_view x, clgan_view dy, clgan_view gamma,
+                                                  clgan_view beta, clgan_act act, float slope,
+                                                  clgan_view save_mean, clgan_view save_invstd,
+                                                  clgan_view dx, clgan_view part) {
+  const char *what = "batchnorm backward (partial sums)";
+  clgan_status s = bn_check(what, n, c, hw, x, dx, CLGAN_NONE, CLGAN_NONE);
+  if (!s) s = bn_check_act(what, act);
+  if (s) return s;
+  if (act && !gamma.mem != !beta.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: gamma and beta must both be given or both "
+                       "be CLGAN_NONE", what);
+  if (!dy.mem || !save_mean.mem || !save_invstd.mem || !part.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: dy, save_mean, save_invstd and part are "
+                       "required", what);
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_backward_partial", &k))) return s;
+  size_t l = bn_group(ctx, k, n, c, hw, 2);
+  cl_int hs = bn_row_shift(l, hw);
+  cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, a = (cl_int)act;
+  clgan_view g = affine ? gamma : x, b = affine && act ? beta : x;
+  cl_ulong xo = x.off, dyo = dy.off, go = g.off, bo = b.off, smo = save_mean.off,
+           sio = save_invstd.off, dxo = dx.off, po = part.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),       CLGAN_KARG(cc),       CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem),    CLGAN_KARG(xo),       CLGAN_KARG(dy.mem),
+                       CLGAN_KARG(dyo),      CLGAN_KARG(affine),   CLGAN_KARG(g.mem),
+                       CLGAN_KARG(go),       CLGAN_KARG(b.mem),    CLGAN_KARG(bo),
+                       CLGAN_KARG(a),        CLGAN_KARG(slope),    CLGAN_KARG(save_mean.mem),
+                       CLGAN_KARG(smo),      CLGAN_KARG(save_invstd.mem), CLGAN_KARG(sio),
+                       CLGAN_KARG(dx.mem),   CLGAN_KARG(dxo),      CLGAN_KARG(part.mem),
+                       CLGAN_KARG(po),       CLGAN_KARG(hs),       {2 * l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "bn_backward_partial", 24, args))) return s;
+  size_t global = l * (size_t)c;
+  return clgan_launch(ctx, k, "bn_backward_partial", 1, &global, &l);
+}
+
+clgan_status clgan_batchnorm_act_backward_apply(clgan_ctx *ctx, int n, int c, int hw,
+                                                clgan_view x, clgan_view dy, clgan_view gamma,
+                                                clgan_act act, clgan_view save_mean,
+                                                clgan_view save_invstd, clgan_view part,
+                                                clgan_view total, float count, clgan_view dx,
+                                                clgan_view dgamma, clgan_view dbeta,
+                                                int accumulate) {
+  const char *what = "batchnorm backward (apply synchronised sums)";
+  clgan_status s = bn_check(what, n, c, hw, x, dx, CLGAN_NONE, CLGAN_NONE);
+  if (!s) s = bn_check_act(what, act);
+  if (s) return s;
+  if (!dy.mem || !save_mean.mem || !save_invstd.mem || !part.mem || !total.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: dy, saves, part and total are required",
+                       what);
+  if (!dgamma.mem != !dbeta.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: dgamma and dbeta must both be given or "
+                       "both be CLGAN_NONE", what);
+  if (!(count >= 1.0f))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: count %g", what, (double)count);
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "batchnorm", "bn_backward_apply", &k))) return s;
+  size_t l = bn_group(ctx, k, n, c, hw, 0);
+  cl_int hs = bn_row_shift(l, hw);
+  cl_int nn = n, cc = c, hh = hw, affine = gamma.mem != NULL, dparams = dgamma.mem != NULL,
+         acc = accumulate != 0, a = (cl_int)act;
+  clgan_view g = affine ? gamma : x;
+  clgan_view dg = dparams ? dgamma : dx, db = dparams ? dbeta : dx;
+  cl_ulong xo = x.off, dyo = dy.off, go = g.off, smo = save_mean.off, sio = save_invstd.off,
+           po = part.off, to = total.off, dxo = dx.off, dgo = dg.off, dbo = db.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),        CLGAN_KARG(cc),       CLGAN_KARG(hh),
+                       CLGAN_KARG(x.mem),     CLGAN_KARG(xo),       CLGAN_KARG(dy.mem),
+                       CLGAN_KARG(dyo),       CLGAN_KARG(affine),   CLGAN_KARG(g.mem),
+                       CLGAN_KARG(go),        CLGAN_KARG(a),        CLGAN_KARG(save_mean.mem),
+                       CLGAN_KARG(smo),       CLGAN_KARG(save_invstd.mem), CLGAN_KARG(sio),
+                       CLGAN_KARG(part.mem),  CLGAN_KARG(po),       CLGAN_KARG(total.mem),
+                       CLGAN_KARG(to),        CLGAN_KARG(count),    CLGAN_KARG(dx.mem),
+                       CLGAN_KARG(dxo),       CLGAN_KARG(dparams),  CLGAN_KARG(dg.mem),
+                       CLGAN_KARG(dgo),       CLGAN_KARG(db.mem),   CLGAN_KARG(dbo),
+                       CLGAN_KARG(acc),       CLGAN_KARG(hs)};
+  if ((s = clgan_set_args(k, "bn_backward_apply", 29, args))) return s;
+  size_t global = l * (size_t)c;
+  return clgan_launch(ctx, k, "bn_backward_apply", 1, &global, &l);
+}

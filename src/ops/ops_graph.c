@@ -587,3 +587,36 @@ clgan_status clgan_prelu_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_vi
   if (!dx.mem) return CLGAN_OK;
   return prelu_launch(ctx, total, c, hw, a_count, 1, x, a, dy, dx, accumulate);
 }
+
+/* ---- reflect padding ---- */
+
+static clgan_status reflect_check(const char *what, int n, int c, int h, int w, int p,
+                                  size_t *in, size_t *out) {
+  clgan_status s;
+  if ((s = gr_size(what, "N", n)) || (s = gr_size(what, "C", c)) || (s = gr_size(what, "H", h)) ||
+      (s = gr_size(what, "W", w)) || (s = gr_positive(what, "padding p", p)))
+    return s;
+  if (p >= h || p >= w)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: padding %d needs an input larger than it, "
+                       "got %dx%d (as nn.ReflectionPad2d)", what, p, h, w);
+  if ((s = gr_total(what, n, c, h, w, in))) return s;
+  return gr_total(what, n, c, h + 2 * p, w + 2 * p, out);
+}
+
+clgan_status clgan_reflect_pad_forward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                       clgan_view x, clgan_view y) {
+  const char *what = "reflect pad forward";
+  size_t in = 0, out = 0;
+  clgan_status s = reflect_check(what, n, c, h, w, p, &in, &out);
+  if (s || (s = gr_need(what, "x", x)) || (s = gr_need(what, "y", y))) return s;
+  return resample_launch(ctx, "graph_reflect_pad_forward", out, h, w, p, NULL, x, y, NULL);
+}
+
+clgan_status clgan_reflect_pad_backward(clgan_ctx *ctx, int n, int c, int h, int w, int p,
+                                        clgan_view dy, clgan_view dx, int accumulate) {
+  const char *what = "reflect pad backward";
+  size_t in = 0, out = 0;
+  clgan_status s = reflect_check(what, n, c, h, w, p, &in, &out);
+  if (s || (s = gr_need(what, "dy", dy)) || (s = gr_need(what, "dx", dx))) return s;
+  return resample_launch(ctx, "graph_reflect_pad_backward", in, h, w, p, NULL, dy, dx, &accumulate);
+}

@@ -53,3 +53,30 @@ clgan_status clgan_softmax_xent(clgan_ctx *ctx, int n, int k, clgan_view logits,
   if ((s = clgan_set_args(kr, "softmax_xent", 13, args))) return s;
   return clgan_launch(ctx, kr, "softmax_xent", 1, &l, &l);
 }
+
+clgan_status clgan_content_loss(clgan_ctx *ctx, clgan_content kind, size_t n, clgan_view a,
+                                clgan_view b, float scale, clgan_view out, clgan_view da,
+                                int accumulate) {
+  if (kind != CLGAN_CONTENT_L1 && kind != CLGAN_CONTENT_MSE)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "content loss: unknown kind %d", (int)kind);
+  if (n == 0 || n > 0x7fffffff)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "content loss: %zu values", n);
+  if (!a.mem || !b.mem || !out.mem)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "content loss: a, b and out are required");
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "loss", "content_loss", &k);
+  if (s) return s;
+  size_t l = clgan_nn_group_size(ctx, k, clgan_nn_pow2_at_least(n, 256), 2 * sizeof(cl_float));
+  cl_int nn = (cl_int)n, kd = kind == CLGAN_CONTENT_L1 ? 0 : 1, has_grad = da.mem != NULL;
+  cl_int acc = accumulate != 0;
+  cl_float gscale = scale / (float)n;
+  clgan_view d = has_grad ? da : out; /* never written without has_grad */
+  cl_ulong ao = a.off, bo = b.off, oo = out.off, dao = d.off;
+  clgan_karg args[] = {CLGAN_KARG(nn),    CLGAN_KARG(kd),     CLGAN_KARG(gscale),
+                       CLGAN_KARG(a.mem), CLGAN_KARG(ao),     CLGAN_KARG(b.mem),
+                       CLGAN_KARG(bo),    CLGAN_KARG(out.mem), CLGAN_KARG(oo),
+                       CLGAN_KARG(has_grad), CLGAN_KARG(acc), CLGAN_KARG(d.mem),
+                       CLGAN_KARG(dao),   {2 * l * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, "content_loss", 14, args))) return s;
+  return clgan_launch(ctx, k, "content_loss", 1, &l, &l);
+}

@@ -197,7 +197,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
   if (!s) {
     const clgan_train_config *c = &gan->cfg;
     char step[32], epoch[32], seed[32], batch[16], lr_g[32], lr_d[32], b1[32], b2[32], eps[32];
-    char ag[32], ad[32], ic[8], ema[32], ema_start[32];
+    char ag[32], ad[32], ic[8], ema[32], ema_start[32], advw[32], cw[32], dls[32], cc[8];
     snprintf(step, sizeof step, "%lld", gan->step);
     snprintf(epoch, sizeof epoch, "%lld", st ? st->epoch : 0);
     snprintf(seed, sizeof seed, "%llu", c->seed);
@@ -213,10 +213,14 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(ic, sizeof ic, "%d", gan->model->image_c);
     snprintf(ema, sizeof ema, "%.9g", c->ema_decay);
     snprintf(ema_start, sizeof ema_start, "%lld", c->ema_start);
-    const char *keys[21] = {"format", "clgan_version", "model", "image_channels", "step",
+    snprintf(advw, sizeof advw, "%.9g", c->adv_weight);
+    snprintf(cw, sizeof cw, "%.9g", c->content_weight);
+    snprintf(dls, sizeof dls, "%.9g", c->d_loss_scale);
+    snprintf(cc, sizeof cc, "%d", gan->model->cond_c);
+    const char *keys[26] = {"format", "clgan_version", "model", "image_channels", "step",
                             "epoch", "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps",
                             "g_loss", "adam_step_generator", "adam_step_discriminator", "data"};
-    const char *vals[21] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
+    const char *vals[26] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
                             seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
                             ag, ad, st ? st->data : ""};
     int nkeys = 17;
@@ -227,6 +231,13 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     if (gan->ema) {
       keys[nkeys] = "ema_decay", vals[nkeys++] = ema;
       keys[nkeys] = "ema_start", vals[nkeys++] = ema_start;
+    }
+    if (gan->cond) { /* the image-to-image recipe: only for models that take cond */
+      keys[nkeys] = "adv_weight", vals[nkeys++] = advw;
+      keys[nkeys] = "content_loss", vals[nkeys++] = clgan_content_name(c->content);
+      keys[nkeys] = "content_weight", vals[nkeys++] = cw;
+      keys[nkeys] = "d_loss_scale", vals[nkeys++] = dls;
+      keys[nkeys] = "cond_channels", vals[nkeys++] = cc; /* resolves a 'cond auto' model */
     }
     s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }
@@ -292,6 +303,13 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
        !(c->ema_decay >= 0.0f && c->ema_decay < 1.0f) || c->ema_start < 0))
     return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed EMA settings (ema_decay, "
                        "ema_start) in its metadata");
+  const char *ck = clgan_safetensors_meta(f, "content_loss");
+  if (ck && (clgan_content_parse(ck, &c->content) || meta_f(f, "adv_weight", &c->adv_weight) ||
+             meta_f(f, "content_weight", &c->content_weight) ||
+             meta_f(f, "d_loss_scale", &c->d_loss_scale) || !(c->adv_weight >= 0.0f) ||
+             !(c->content_weight >= 0.0f) || !(c->d_loss_scale > 0.0f)))
+    return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed image-to-image settings "
+                       "(adv_weight, content_loss, content_weight, d_loss_scale) in its metadata");
   if (st) {
     st->epoch = epoch;
     const char *d = clgan_safetensors_meta(f, "data");

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Metric slots in gan->metrics: each loss writes (mean loss, mean sigmoid). */
-enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_COUNT = 16 };
+enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 8, M_COUNT = 16 };
 
 /* Philox key offsets: parameters, per-iteration noise and the fixed noise are separate
  * streams of the one seed. */
@@ -42,11 +42,49 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->seed = 1;
   c->ema_decay = 0.0f;
   c->ema_start = 0;
+  c->adv_weight = 1.0f;
+  c->content = CLGAN_CONTENT_L1;
+  c->content_weight = 100.0f;
+  c->d_loss_scale = 0.5f;
+}
+
+static const char *content_names[] = {"none", "l1", "mse"};
+
+const char *clgan_content_name(clgan_content c) {
+  return (unsigned)c < 3 ? content_names[c] : "unknown";
+}
+
+int clgan_content_parse(const char *s, clgan_content *out) {
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(s, content_names[i])) {
+      *out = (clgan_content)i;
+      return 0;
+    }
+  return -1;
+}
+
+int clgan_model_takes_cond(const clgan_model *m) {
+  return clgan_net_find_input(&m->g, CLGAN_INPUT_COND) >= 0 ||
+         clgan_net_find_input(&m->d, CLGAN_INPUT_COND) >= 0;
+}
+
+/* 1 if G's main input is the conditioning image (image-to-image), 0 if it is z. */
+static int g_takes_cond_first(const clgan_model *m) {
+  return m->g.ninputs > 0 && m->g.inputs[0].kind == CLGAN_INPUT_COND;
 }
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
                               clgan_gan **out) {
+  return clgan_gan_create_shard(ctx, m, c, c->batch, 0, out);
+}
+
+clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
+                                    const clgan_train_config *c, int batch, int off,
+                                    clgan_gan **out) {
   *out = NULL;
+  if (batch < 1 || off < 0 || off > c->batch - batch)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "shard of %d samples at %d does not fit a global "
+                       "batch of %d", batch, off, c->batch);
   if (m->kind == CLGAN_MODEL_CLASSIFIER)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is a classifier, not a GAN: train it "
                        "with 'clgan classify train'", m->name);
@@ -56,55 +94,94 @@ clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_
   gan->model = m;
   gan->cfg = *c;
   clgan_status s = CLGAN_OK;
-  /* what this trainer feeds: z (and a label) to G, the image (and a label) to D */
+  /* what this trainer feeds: z, a label and a conditioning image to G, the image, a label
+   * and the conditioning image to D */
   const clgan_net_desc *nets[2] = {&m->g, &m->d};
   for (int k = 0; k < 2 && !s; k++)
     for (int j = 0; j < nets[k]->ninputs && !s; j++) {
       clgan_input_kind ik = nets[k]->inputs[j].kind;
-      int ok = ik == CLGAN_INPUT_LABEL || ik == (k ? CLGAN_INPUT_IMAGE : CLGAN_INPUT_Z);
+      int ok = ik == CLGAN_INPUT_LABEL || ik == CLGAN_INPUT_COND ||
+               ik == (k ? CLGAN_INPUT_IMAGE : CLGAN_INPUT_Z);
       if (!ok)
         s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the %s takes a '%s' input, which "
-                        "this trainer does not feed (it feeds z and a label to the generator, "
-                        "the image and a label to the discriminator)", m->name,
-                        k ? "discriminator" : "generator", clgan_input_kind_name(ik));
+                        "this trainer does not feed (it feeds z, a label and a cond image to "
+                        "the generator, the image, a label and the cond image to the "
+                        "discriminator)", m->name, k ? "discriminator" : "generator",
+                        clgan_input_kind_name(ik));
     }
-  if (!s && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) != 0)
+  if (!s && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) != 0 && !g_takes_cond_first(m))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the generator's first input must be z "
-                    "for this trainer", m->name);
+                    "(or cond, image-to-image) for this trainer", m->name);
+  int cond = clgan_model_takes_cond(m);
+  if (!s && cond && g_takes_cond_first(m) && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) >= 0)
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': a generator taking cond first takes "
+                    "no z (pix2pix's noise is dropout)", m->name);
+  if (!s && cond && clgan_net_find_input(&m->g, CLGAN_INPUT_COND) < 0)
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the discriminator takes cond but the "
+                    "generator does not", m->name);
+  if (!s && cond &&
+      (!(c->adv_weight >= 0.0f && c->adv_weight < 1e30f) ||
+       !(c->content_weight >= 0.0f && c->content_weight < 1e30f) ||
+       !(c->d_loss_scale > 0.0f && c->d_loss_scale < 1e30f) ||
+       (c->content != CLGAN_CONTENT_NONE && c->content != CLGAN_CONTENT_L1 &&
+        c->content != CLGAN_CONTENT_MSE)))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': bad image-to-image loss weights "
+                    "(adversarial %g, content %g, D scale %g: weights >= 0, D scale > 0)",
+                    m->name, (double)c->adv_weight, (double)c->content_weight,
+                    (double)c->d_loss_scale);
+  if (!s && cond && c->adv_weight == 0.0f &&
+      (c->content == CLGAN_CONTENT_NONE || c->content_weight == 0.0f))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': with no adversarial weight G needs a "
+                    "content loss", m->name);
   if (s) {
     free(gan);
     return s;
   }
-  size_t need = clgan_net_device_bytes(&m->g, c->batch, 1) + clgan_net_device_bytes(&m->d, c->batch, 1);
+  size_t need = clgan_net_device_bytes(&m->g, batch, 1) + clgan_net_device_bytes(&m->d, batch, 1);
   if (ctx->info.global_mem && need > ctx->info.global_mem) {
-    int fit = c->batch;
+    int fit = batch;
     while (fit > 1 && clgan_net_device_bytes(&m->g, fit, 1) + clgan_net_device_bytes(&m->d, fit, 1) >
                           ctx->info.global_mem / 10 * 9)
       fit /= 2;
     s = clgan_error(CLGAN_ERR_NOMEM, "batch %d needs %.0f MiB of device memory, more than "
-                    "'%s' has (%.0f MiB); try --batch %d", c->batch, need / 1048576.0,
+                    "'%s' has (%.0f MiB); try --batch %d", batch, need / 1048576.0,
                     ctx->info.name, ctx->info.global_mem / 1048576.0, fit);
   }
-  if (!s) s = clgan_net_create(ctx, &m->g, c->batch, 1, "G", &gan->g);
-  if (!s) s = clgan_net_create(ctx, &m->d, c->batch, 1, "D", &gan->d);
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * sizeof(float), "dlogits", &gan->dlogits);
+  if (!s) s = clgan_net_create(ctx, &m->g, batch, 1, "G", &gan->g);
+  if (!s) s = clgan_net_create(ctx, &m->d, batch, 1, "D", &gan->d);
+  gan->patches = m->d.out_h * m->d.out_w;
+  if (!s) s = clgan_buffer_create(ctx, (size_t)batch * (size_t)gan->patches * sizeof(float),
+                                  "dlogits", &gan->dlogits);
   if (!s) s = clgan_buffer_create(ctx, M_COUNT * sizeof(float), "metrics", &gan->metrics);
   if (!s) s = clgan_fill(ctx, M_COUNT, 0.0f, CLGAN_VIEW(gan->metrics, 0));
   size_t img = (size_t)m->image_c * m->image_h * m->image_w;
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "real batch", &gan->real);
-  if (!s) s = clgan_buffer_create(ctx, (size_t)c->batch * img * sizeof(float), "G's output gradient",
+  if (!s) s = clgan_buffer_create(ctx, (size_t)batch * img * sizeof(float), "real batch", &gan->real);
+  if (!s) s = clgan_buffer_create(ctx, (size_t)batch * img * sizeof(float), "G's output gradient",
                                   &gan->dfake);
   if (!s && c->ema_decay > 0.0f)
     s = clgan_buffer_create(ctx, (m->g.param_count ? m->g.param_count : 1) * sizeof(float),
                             "G's EMA", &gan->ema);
   if (!s && m->classes) {
     /* labels: the real batch's, then the classes G is asked for */
-    s = clgan_buffer_create(ctx, 2 * (size_t)c->batch * sizeof(int32_t), "labels", &gan->labels);
-    if (!s) s = clgan_net_bind(gan->g, CLGAN_INPUT_LABEL, CLGAN_VIEW(gan->labels, (size_t)c->batch));
+    s = clgan_buffer_create(ctx, 2 * (size_t)batch * sizeof(int32_t), "labels", &gan->labels);
+    if (!s) s = clgan_net_bind(gan->g, CLGAN_INPUT_LABEL, CLGAN_VIEW(gan->labels, (size_t)batch));
   }
+  if (!s && cond) {
+    size_t cs = (size_t)m->cond_c * m->cond_h * m->cond_w;
+    s = clgan_buffer_create(ctx, (size_t)batch * cs * sizeof(float), "cond batch", &gan->cond);
+    if (!s) s = clgan_fill(ctx, (size_t)batch * cs, 0.0f, CLGAN_VIEW(gan->cond, 0));
+    if (!s && !g_takes_cond_first(m)) s = clgan_net_bind(gan->g, CLGAN_INPUT_COND, CLGAN_VIEW(gan->cond, 0));
+    if (!s) s = clgan_net_bind(gan->d, CLGAN_INPUT_COND, CLGAN_VIEW(gan->cond, 0));
+  }
+  gan->batch = batch;
+  gan->shard_off = off;
   if (!s) {
     gan->g->rng_seed = c->seed + STREAM_DROP_G;
     gan->d->rng_seed = c->seed + STREAM_DROP_D;
+    if (batch != c->batch) { /* a shard: its place in the global batch */
+      gan->g->global_batch = gan->d->global_batch = c->batch;
+      gan->g->sample_off = gan->d->sample_off = off;
+    }
   }
   if (s) {
     clgan_gan_free(gan);
@@ -123,6 +200,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->real);
   clgan_buffer_release(&gan->dfake);
   clgan_buffer_release(&gan->labels);
+  clgan_buffer_release(&gan->cond);
   clgan_buffer_release(&gan->ema);
   for (int i = 0; i < 9; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
@@ -175,9 +253,39 @@ void clgan_gan_use_ema(clgan_gan *gan, int on) {
 }
 
 clgan_status clgan_gan_sample_z(clgan_gan *gan, long long step) {
-  size_t n = (size_t)gan->cfg.batch * (size_t)gan->model->nz;
-  return clgan_rng_normal(gan->ctx, n, gan->cfg.seed + STREAM_Z, (unsigned long long)step * n,
-                          0.0f, 1.0f, clgan_net_input(gan->g));
+  if (clgan_net_find_input(&gan->model->g, CLGAN_INPUT_Z) < 0) return CLGAN_OK;
+  size_t nz = (size_t)gan->model->nz, n = (size_t)gan->batch * nz;
+  /* a shard draws its samples' part of the global batch's noise */
+  unsigned long long at = ((unsigned long long)step * (unsigned long long)gan->cfg.batch +
+                           (unsigned long long)gan->shard_off) * nz;
+  return clgan_rng_normal(gan->ctx, n, gan->cfg.seed + STREAM_Z, at, 0.0f, 1.0f,
+                          clgan_net_input(gan->g));
+}
+
+/* A shard's losses count as its share of the global batch's mean (1 on one device). */
+static float loss_scale(const clgan_gan *gan) {
+  return gan->batch == gan->cfg.batch ? 1.0f : (float)gan->batch / (float)gan->cfg.batch;
+}
+
+/* The data-parallel hooks, on the nets only for the training step that uses them. */
+static void replica_attach(clgan_gan *gan, int on) {
+  clgan_net *nets[2] = {gan->g, gan->d};
+  for (int k = 0; k < 2; k++) {
+    nets[k]->replica_sum = on ? gan->replica.sum : NULL;
+    nets[k]->layer_grads_done = on ? gan->replica.layer_grads_done : NULL;
+    nets[k]->replica_user = on ? gan->replica.user : NULL;
+    nets[k]->notify_grads = 0;
+  }
+}
+
+/* The last backward before net's Adam step: its layers report their final gradients. */
+static clgan_status final_backward(clgan_gan *gan, clgan_net *net, int n, clgan_view dout,
+                                   int accumulate) {
+  net->notify_grads = 1;
+  clgan_status s = clgan_net_backward(net, n, dout, 1, accumulate, CLGAN_NONE);
+  net->notify_grads = 0;
+  if (!s && gan->replica.reduce_grads) s = gan->replica.reduce_grads(gan->replica.user, net);
+  return s;
 }
 
 /* Loss of D's logits for the real (real=1) or fake (real=0) batch, per the GAN loss. */
@@ -189,8 +297,11 @@ static clgan_status d_loss(clgan_gan *gan, int real, int slot) {
     kind = CLGAN_LOSS_HINGE;
     t = real ? 1.0f : -1.0f;
   }
-  return clgan_loss_forward_backward(gan->ctx, kind, t, gan->cfg.batch, clgan_net_output(gan->d),
-                                     1.0f, CLGAN_VIEW(gan->metrics, (size_t)slot),
+  /* a PatchGAN's map: the mean over every patch of every image */
+  float scale = (gan->cond ? gan->cfg.d_loss_scale : 1.0f) * loss_scale(gan);
+  return clgan_loss_forward_backward(gan->ctx, kind, t, gan->batch * gan->patches,
+                                     clgan_net_output(gan->d), scale,
+                                     CLGAN_VIEW(gan->metrics, (size_t)slot),
                                      CLGAN_VIEW(gan->dlogits, 0));
 }
 
@@ -202,8 +313,10 @@ static clgan_status g_loss(clgan_gan *gan) {
     case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
     case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
   }
-  return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->cfg.batch, clgan_net_output(gan->d),
-                                     1.0f, CLGAN_VIEW(gan->metrics, M_G), CLGAN_VIEW(gan->dlogits, 0));
+  float scale = (gan->cond ? gan->cfg.adv_weight : 1.0f) * loss_scale(gan);
+  return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->batch * gan->patches,
+                                     clgan_net_output(gan->d), scale,
+                                     CLGAN_VIEW(gan->metrics, M_G), CLGAN_VIEW(gan->dlogits, 0));
 }
 
 /* D's label input: the real batch's labels or the classes G was asked for. Each of D's
@@ -212,15 +325,17 @@ static clgan_status d_inputs(clgan_gan *gan, int fake, int pass) {
   gan->d->rng_step = 3 * gan->step + pass;
   if (!gan->labels) return CLGAN_OK;
   return clgan_net_bind(gan->d, CLGAN_INPUT_LABEL,
-                        CLGAN_VIEW(gan->labels, fake ? (size_t)gan->cfg.batch : 0));
+                        CLGAN_VIEW(gan->labels, fake ? (size_t)gan->batch : 0));
 }
 
 clgan_status clgan_gan_d_step(clgan_gan *gan) {
-  int n = gan->cfg.batch;
+  int n = gan->batch;
+  replica_attach(gan, 1);
   clgan_view dl = CLGAN_VIEW(gan->dlogits, 0);
   /* G runs forward only: its output is a constant for D, nothing flows back into G */
   gan->g->rng_step = gan->step;
-  clgan_status s = clgan_net_forward(gan->g, n, CLGAN_NONE, CLGAN_BN_TRAIN);
+  clgan_view gx = gan->cond && g_takes_cond_first(gan->model) ? CLGAN_VIEW(gan->cond, 0) : CLGAN_NONE;
+  clgan_status s = clgan_net_forward(gan->g, n, gx, CLGAN_BN_TRAIN);
   if (!s) s = d_inputs(gan, 0, 0);
   if (!s) s = clgan_net_forward(gan->d, n, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 1, M_REAL);
@@ -228,35 +343,48 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   if (!s) s = d_inputs(gan, 1, 1);
   if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 0, M_FAKE);
-  if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 1, CLGAN_NONE);
+  if (!s) s = final_backward(gan, gan->d, n, dl, 1);
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->d, c->lr_d, c->beta1, c->beta2, c->eps, 0.0f);
+  replica_attach(gan, 0);
   if (s) clgan_error_prefix("D step: ");
   return s;
 }
 
 clgan_status clgan_gan_g_step(clgan_gan *gan) {
-  int n = gan->cfg.batch;
+  int n = gan->batch;
+  replica_attach(gan, 1);
   /* D frozen: forward, then only the data gradient, landing in G's gradient buffer */
   clgan_view dfake = CLGAN_VIEW(gan->dfake, 0);
   clgan_status s = d_inputs(gan, 1, 2);
   if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
   if (!s) s = g_loss(gan);
-  if (!s) s = clgan_net_backward(gan->d, n, CLGAN_VIEW(gan->dlogits, 0), 0, 0, dfake);
-  if (!s) s = clgan_net_backward(gan->g, n, dfake, 1, 0, CLGAN_NONE);
+  /* the content-only ablation: D's forward is only for the logs, no gradient through it */
+  int adv = !gan->cond || gan->cfg.adv_weight != 0.0f;
+  if (!s && adv) s = clgan_net_backward(gan->d, n, CLGAN_VIEW(gan->dlogits, 0), 0, 0, dfake);
+  if (!s && gan->cond && gan->cfg.content != CLGAN_CONTENT_NONE) {
+    const clgan_model *m = gan->model;
+    size_t img = (size_t)m->image_c * m->image_h * m->image_w;
+    s = clgan_content_loss(gan->ctx, gan->cfg.content, (size_t)n * img, clgan_net_output(gan->g),
+                           CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight * loss_scale(gan),
+                           CLGAN_VIEW(gan->metrics, M_CONTENT), dfake, adv);
+  }
+  if (!s) s = final_backward(gan, gan->g, n, dfake, 0);
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
+  replica_attach(gan, 0);
   if (s) clgan_error_prefix("G step: ");
   return s;
 }
 
 void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out) {
-  int b = gan->cfg.batch, k = gan->model->classes;
+  int b = gan->batch, k = gan->model->classes;
+  unsigned long long gb = (unsigned long long)gan->cfg.batch, at = (unsigned long long)gan->shard_off;
   for (int i = 0; i < b; i++) { /* value i of the stream, as a batch-sized draw would give */
     float u;
     clgan_philox_uniform(1, gan->cfg.seed + STREAM_LABEL,
-                         (unsigned long long)step * (unsigned long long)b + (unsigned long long)i,
-                         0.0f, 1.0f, &u);
+                         (unsigned long long)step * gb + at + (unsigned long long)i, 0.0f, 1.0f,
+                         &u);
     int c = (int)(u * (float)k);
     out[i] = c < k ? c : k - 1;
   }
@@ -269,13 +397,30 @@ clgan_status clgan_gan_iteration(clgan_gan *gan, const float *real, clgan_step_m
 
 clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const int32_t *labels,
                                         clgan_step_metrics *m, int norms) {
+  if (gan->cond)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is image-to-image: its batches need "
+                       "the conditioning images (clgan_gan_iteration_cond)", gan->model->name);
+  return clgan_gan_iteration_cond(gan, real, NULL, labels, m, norms);
+}
+
+clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const float *cond,
+                                      const int32_t *labels, clgan_step_metrics *m, int norms) {
   size_t img = (size_t)gan->model->image_c * gan->model->image_h * gan->model->image_w;
-  size_t n = (size_t)gan->cfg.batch * img;
-  int k = gan->model->classes, b = gan->cfg.batch;
+  size_t n = (size_t)gan->batch * img;
+  int k = gan->model->classes, b = gan->batch;
   if (k && !labels)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is conditional (%d classes): the "
                        "real batch needs its labels", gan->model->name, k);
+  if (gan->cond && !cond)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is image-to-image: the batch needs "
+                       "its conditioning images", gan->model->name);
   clgan_status s = CLGAN_OK;
+  if (gan->cond) { /* written whole, as the real batch below */
+    const clgan_model *md = gan->model;
+    size_t cs = (size_t)md->cond_c * md->cond_h * md->cond_w;
+    s = clgan_buffer_write(gan->ctx, gan->cond, 0, (size_t)b * cs * sizeof(float), cond);
+    if (s) return clgan_error_prefix("iteration %lld: ", gan->step + 1);
+  }
   if (k) {
     int32_t *lab = malloc(2 * (size_t)b * sizeof *lab);
     if (!lab) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
@@ -309,7 +454,8 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
   float v[M_COUNT];
   s = clgan_buffer_read(gan->ctx, gan->metrics, 0, sizeof v, v);
   if (s) return clgan_error_prefix("iteration %lld: ", gan->step);
-  m->loss_d = v[M_REAL] + v[M_FAKE];
+  m->loss_d = gan->cond ? gan->cfg.d_loss_scale * (v[M_REAL] + v[M_FAKE]) : v[M_REAL] + v[M_FAKE];
+  m->loss_content = gan->cond && gan->cfg.content != CLGAN_CONTENT_NONE ? v[M_CONTENT] : NAN;
   m->loss_g = v[M_G];
   m->d_real = v[M_REAL + 1];
   m->d_fake = v[M_FAKE + 1];
@@ -425,6 +571,34 @@ clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *
   clgan_buffer_release(&lb);
   free(hz);
   free(hl);
+  return s;
+}
+
+clgan_status clgan_generate_cond(clgan_net *g, const float *cond, int n, clgan_bn_mode mode,
+                                 float *images) {
+  const clgan_net_desc *d = g->desc;
+  if (!d->ninputs || d->inputs[0].kind != CLGAN_INPUT_COND || d->ninputs != 1)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "generate from images: the generator must take "
+                       "one input, 'cond'");
+  size_t cs = (size_t)d->in_c * d->in_h * d->in_w, cn = (size_t)g->batch * cs;
+  size_t img = (size_t)d->out_c * d->out_h * d->out_w;
+  float *hc = calloc(cn, sizeof(float));
+  cl_mem cb = NULL;
+  clgan_status s = hc ? clgan_buffer_create(g->ctx, cn * sizeof(float), "generate.cond", &cb)
+                      : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  for (int at = 0; at < n && !s; at += g->batch) {
+    int k = n - at < g->batch ? n - at : g->batch;
+    /* written whole, a short last chunk padded with zeros (as clgan_generate_labels) */
+    memcpy(hc, cond + (size_t)at * cs, (size_t)k * cs * sizeof(float));
+    memset(hc + (size_t)k * cs, 0, (cn - (size_t)k * cs) * sizeof(float));
+    s = clgan_buffer_write(g->ctx, cb, 0, cn * sizeof(float), hc);
+    if (!s) s = clgan_net_forward(g, k, CLGAN_VIEW(cb, 0), mode);
+    clgan_view o = clgan_net_output(g);
+    if (!s) s = clgan_buffer_read(g->ctx, o.mem, o.off * sizeof(float), (size_t)k * img * sizeof(float),
+                                  images + (size_t)at * img);
+  }
+  clgan_buffer_release(&cb);
+  free(hc);
   return s;
 }
 

@@ -80,6 +80,19 @@ int main(void) {
   EXPECT_BAD(buf, "test.model:7: unknown layer 'frobnicate'");
   snprintf(buf, sizeof buf, "%sgenerator\n  conv 4 k=3 q=2\n", HEAD);
   EXPECT_BAD(buf, "test.model:5: unknown option 'q'");
+  /* padding modes: zeros or reflect, reflect only on conv and smaller than the input;
+   * a cond line C H W */
+  snprintf(buf, sizeof buf, "%sgenerator\n  conv 4 k=3 pm=mirror\n", HEAD);
+  EXPECT_BAD(buf, "test.model:5: bad padding mode 'mirror'");
+  snprintf(buf, sizeof buf, "%sgenerator\n  convt 4 k=3 pad=reflect\n", HEAD);
+  EXPECT_BAD(buf, "test.model:5: 'convt' pads with zeros only");
+  snprintf(buf, sizeof buf, "%sgenerator\n  linear 16\n  reshape 1 4 4\n  conv 1 k=9 p=4 pm=reflect\n"
+           "discriminator\n  flatten\n  linear 1\n", HEAD);
+  EXPECT_BAD(buf, "line 7 (generator layer 2): conv pm=reflect p=4 needs an input larger");
+  snprintf(buf, sizeof buf, "%scond 1 2\n", HEAD);
+  EXPECT_BAD(buf, "test.model:4: 'cond' takes C H W");
+  snprintf(buf, sizeof buf, "%scond 5 2 2\n", HEAD);
+  EXPECT_BAD(buf, "cond channels must be 1..4 or auto");
   snprintf(buf, sizeof buf, "%sgenerator\n  conv 4 s=2\n", HEAD);
   EXPECT_BAD(buf, "needs a kernel size");
   /* sn=: 0 or 1, on linear / conv / convt only */

@@ -1,0 +1,27 @@
+/* Paired image data for image-to-image training (tools/i2i_data.c). */
+#ifndef CLGAN_I2I_DATA_H
+#define CLGAN_I2I_DATA_H
+
+#include "clgan/clgan.h"
+
+typedef struct i2i_pairs {
+  int n, cc, c, h, w;   /* pairs; cond channels, target channels, size */
+  int scale;            /* super-resolution: cond is (cc, h / scale, w / scale); else 0 */
+  float *cond;          /* (n, cc, h, w) in [-1, 1]: the input A */
+  float *target;        /* (n, c, h, w) in [-1, 1]: the target B */
+  char source[1100];
+} i2i_pairs;
+
+void i2i_pairs_free(i2i_pairs *p);
+/* Fashion-MNIST (an IDX file; NULL = the default training set) -> 32x32 (edges, garment)
+ * pairs, at most max (0: all). */
+clgan_status i2i_edges2fashion(const char *idx_path, int max, i2i_pairs *out);
+/* A folder of side-by-side A|B PNGs, each (2w x h), sorted by name, at most max. */
+clgan_status i2i_pairs_folder(const char *dir, int c, int cc, int h, int w, int max,
+                              i2i_pairs *out);
+int i2i_folder_channels(const char *dir);
+int i2i_is_dir(const char *path);
+/* The *.png, *.jpg, *.jpeg names of a folder (dot files skipped), sorted (strcmp). */
+clgan_status i2i_list_images(const char *dir, char ***names, int *count);
+
+#endif
