@@ -43,7 +43,8 @@ LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tan
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
                "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
-OPTIONS = {"linear": ("bias",), "conv": ("k", "s", "p", "bias", "pm", "pad"), "convt": ("k", "s", "p", "op", "bias"),
+OPTIONS = {"linear": ("bias", "sn"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn"),
+           "convt": ("k", "s", "p", "op", "bias", "sn"),
            "instancenorm": ("affine",), "prelu": ("per_channel",)}
 
 
@@ -300,6 +301,12 @@ class ClganNet(nn.ModuleDict):
         self.out_shape = self.plan[-1][3]
 
     @staticmethod
+    def _sn(mod, o):
+        """sn=1: torch.nn.utils.spectral_norm (one power iteration per training forward, dim 1
+        for ConvTranspose2d): weight_orig, weight_u, weight_v, as clgan's checkpoints."""
+        return nn.utils.spectral_norm(mod) if o.get("sn", 0) == 1 else mod
+
+    @staticmethod
     def _layer(l, ins, image_c, model, where):
         (c, h, w), o = ins[0], l.opts
         k = l.kind
@@ -307,7 +314,7 @@ class ClganNet(nn.ModuleDict):
             out = image_c if l.pos[0] == "C" else _int(l.pos[0], "output size", where, 1)
             bias = o.get("bias", 1) == 1
         if k == "linear":
-            return nn.Linear(c * h * w, out, bias=bias), (out, 1, 1)
+            return ClganNet._sn(nn.Linear(c * h * w, out, bias=bias), o), (out, 1, 1)
         if k in ("conv", "convt"):
             ks, s, p = o["k"], o.get("s", 1), o.get("p", 0)
             if k == "conv":
@@ -319,7 +326,7 @@ class ClganNet(nn.ModuleDict):
                 mod = nn.ConvTranspose2d(c, out, ks, s, p, output_padding=op, bias=bias)
             if ho < 1 or wo < 1:
                 raise ModelError("%s: %s k=%d s=%d p=%d does not fit a %dx%d input" % (where, k, ks, s, p, h, w))
-            return mod, (out, ho, wo)
+            return ClganNet._sn(mod, o), (out, ho, wo)
         if k == "batchnorm":
             return nn.BatchNorm2d(c, eps=BN_EPS, momentum=0.1), (c, h, w)
         if k == "relu":

@@ -85,6 +85,9 @@ typedef struct clgan_layer_desc {
   size_t weight_off, weight_count;/* in the parameter arena: weight, then bias */
   size_t bias_off, bias_count;    /* BATCHNORM: weight = gamma, bias = beta */
   size_t stat_off;                /* BATCHNORM: running_mean at stat_off, running_var after */
+  int sn;                         /* LINEAR/CONV/CONVT: spectral normalisation (sn=1) */
+  size_t sn_off;                  /* sn: in the statistics arena, u (out_c values), then v
+                                     (weight_count / out_c): PyTorch's weight_u, weight_v */
 } clgan_layer_desc;
 
 typedef struct clgan_net_desc {
@@ -138,7 +141,8 @@ void clgan_model_free(clgan_model *m);
 /* The built-in preset text, or NULL. */
 const char *clgan_model_preset_text(const char *name);
 
-/* PyTorch state_dict name of a tensor: "<node>.weight", "<node>.bias",
+/* PyTorch state_dict name of a tensor: "<node>.weight" ("<node>.weight_orig" with sn=1,
+ * and its "<node>.weight_u", "<node>.weight_v"), "<node>.bias",
  * "<node>.running_mean", "<node>.running_var", "<node>.num_batches_tracked", where node is
  * the layer's name, or for an unnamed layer its index (its position in an equivalent
  * nn.Sequential, counting every layer line of the section from 0). */

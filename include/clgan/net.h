@@ -66,6 +66,10 @@ typedef struct clgan_net {
   void *replica_user;
   int notify_grads, global_batch, sample_off;
   cl_mem bn_part, bn_total;  /* (2 * widest batch norm's C) each */
+  cl_mem sn;                 /* spectral norm (sn=1 layers): W / sigma and work per layer, a
+                                gradient scratch (src/nets/net_sn.c); NULL without sn layers */
+  size_t *sn_off;            /* per layer: its W / sigma in sn */
+  size_t sn_grad_off;
 } clgan_net;
 
 /* Planned device memory of a network at a batch, in floats. */

@@ -3,6 +3,7 @@
 #include "clgan/model.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
     else if (conv_like && !strcmp(key, "p")) dst = &l->pad, lo = 0, hi = MAX_KERNEL;
     else if (l->kind == CLGAN_LAYER_CONVT && !strcmp(key, "op")) dst = &l->out_pad, lo = 0, hi = MAX_KERNEL;
     else if (has_bias && !strcmp(key, "bias")) dst = &l->bias, lo = 0, hi = 1;
+    else if (has_bias && !strcmp(key, "sn")) dst = &l->sn, lo = 0, hi = 1;
     else if (l->kind == CLGAN_LAYER_INSTANCENORM && !strcmp(key, "affine")) dst = &l->affine, lo = 0, hi = 1;
     else if (l->kind == CLGAN_LAYER_PRELU && !strcmp(key, "per_channel")) dst = &per_channel, lo = 0, hi = 1;
     if (!dst) return perr(pp, "unknown option '%s' for '%s'", key, tok[0]);
@@ -700,6 +702,12 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
     }
     if ((long long)c * h * w > MAX_FEATURES)
       FAIL("output of %d x %d x %d values per sample is too large", c, h, w);
+    if (l->sn && m->kind == CLGAN_MODEL_CLASSIFIER)
+      FAIL("sn=1 is for GAN models: a classifier's checkpoint has no place for u and v");
+    if (l->sn) { /* spectral norm's u (out channels) and v (the rest of the weight) */
+      l->sn_off = stats;
+      stats += (size_t)c + l->weight_count / (size_t)c;
+    }
     l->weight_off = params;
     params += l->weight_count;
     l->bias_off = params;
@@ -769,6 +777,19 @@ void clgan_net_init_params(const clgan_net_desc *n, unsigned long long seed, int
       case CLGAN_LAYER_CONVT:
         clgan_philox_normal(l->weight_count, seed, counter, 0.0f, 0.02f, params + l->weight_off);
         memset(params + l->bias_off, 0, l->bias_count * sizeof(float));
+        if (l->sn && stats) { /* u, v: N(0, 1) normalised, as spectral_norm starts them */
+          size_t rows = (size_t)l->out_c, cols = l->weight_count / rows;
+          float *uv = stats + l->sn_off;
+          clgan_philox_normal(rows + cols, seed, counter + (1ull << 39), 0.0f, 1.0f, uv);
+          for (int k = 0; k < 2; k++) {
+            float *x = k ? uv + rows : uv;
+            size_t n = k ? cols : rows;
+            double q = 0.0;
+            for (size_t j = 0; j < n; j++) q += (double)x[j] * x[j];
+            float den = fmaxf((float)sqrt(q), 1e-12f);
+            for (size_t j = 0; j < n; j++) x[j] /= den;
+          }
+        }
         break;
       case CLGAN_LAYER_BATCHNORM:
         clgan_philox_normal(l->weight_count, seed, counter, 1.0f, 0.02f, params + l->weight_off);

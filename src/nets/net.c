@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clgan/program.h"
+#include "net_sn.h"
 
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
@@ -238,7 +239,7 @@ void clgan_net_memory_plan(const clgan_net_desc *d, int batch, int with_optimize
   memset(out, 0, sizeof *out);
   net_plan p;
   if (plan_make(d, batch, &p)) return;
-  out->params = d->param_count * (with_optimizer ? 4 : 2) + d->stat_count;
+  out->params = d->param_count * (with_optimizer ? 4 : 2) + d->stat_count + clgan_net_sn_floats(d);
   out->acts = p.act_floats;
   out->gacts = p.gact_floats + (p.two_writers ? (size_t)batch * p.max_act : 0);
   out->gacts_unshared = p.gact_unshared;
@@ -308,6 +309,7 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   if (p.two_writers) ALLOC(gtmp, (size_t)batch * net->max_act, "activation_grads")
   ALLOC(ws, net->ws_floats, "conv_workspace")
   if (p.pad_floats) ALLOC(padbuf, p.pad_floats, "reflect_pad")
+  if (!s) s = clgan_net_sn_create(net);
   if (with_optimizer) {
     ALLOC(adam_m, d->param_count, "adam_m")
     ALLOC(adam_v, d->param_count, "adam_v")
@@ -330,7 +332,7 @@ void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
                     &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
-                    &net->bn_part, &net->bn_total};
+                    &net->bn_part, &net->bn_total, &net->sn};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -341,6 +343,7 @@ void clgan_net_free(clgan_net *net) {
   free(net->drop_counter);
   free(net->gdone);
   free(net->fused);
+  free(net->sn_off);
   free(net);
 }
 
@@ -463,21 +466,26 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
     clgan_view out = is_alias(l) ? in : CLGAN_VIEW(net->acts, net->t_off[t]);
     int hw = l->in_h * l->in_w;
     switch (l->kind) {
-      case CLGAN_LAYER_LINEAR:
-        s = clgan_dense_forward(ctx, n, (int)layer_in_size(l), l->out_c, in,
-                                clgan_view_at(P, l->weight_off),
-                                opt(net->params, l->bias_off, l->bias_count), out);
+      case CLGAN_LAYER_LINEAR: {
+        clgan_view W = clgan_view_at(P, l->weight_off);
+        if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
+        if (!s)
+          s = clgan_dense_forward(ctx, n, (int)layer_in_size(l), l->out_c, in, W,
+                                  opt(net->params, l->bias_off, l->bias_count), out);
         break;
+      }
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
-        if (l->pad_reflect) {
+        clgan_view W = clgan_view_at(P, l->weight_off);
+        if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
+        if (!s && l->pad_reflect) {
           s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, in,
                                         CLGAN_VIEW(net->padbuf, 0));
           in = CLGAN_VIEW(net->padbuf, 0);
         }
-        if (!s) s = clgan_conv_forward(ctx, &c, in, clgan_view_at(P, l->weight_off),
-                               opt(net->params, l->bias_off, l->bias_count), out, ws);
+        if (!s) s = clgan_conv_forward(ctx, &c, in, W, opt(net->params, l->bias_off, l->bias_count),
+                                       out, ws);
         break;
       }
       case CLGAN_LAYER_BATCHNORM: {
@@ -666,12 +674,22 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
     clgan_view W = clgan_view_at(P, l->weight_off), dW = clgan_view_at(G, l->weight_off);
     clgan_view dB = opt(net->grads, l->bias_off, l->bias_count);
     if (!param_grads) dW = dB = CLGAN_NONE;
+    int wacc = accumulate; /* the weight's accumulate flag (sn: into a zeroed scratch) */
+    if (l->sn) {
+      W = CLGAN_VIEW(net->sn, net->sn_off[i]); /* this forward's W / sigma */
+      if (param_grads) {
+        dW = clgan_net_sn_grad(net);
+        if (accumulate && dB.mem) s = clgan_fill(ctx, l->weight_count, 0.0f, dW);
+        else wacc = 0;
+      }
+    }
     gdst g = {CLGAN_NONE, 0, 0, 0};
     switch (l->kind) {
       case CLGAN_LAYER_LINEAR: {
         int in = (int)layer_in_size(l);
-        if (param_grads && l->weight_count)
-          s = clgan_dense_backward_weight(ctx, n, in, l->out_c, x, dy, dW, dB, accumulate);
+        if (!s && param_grads && l->weight_count)
+          s = clgan_dense_backward_weight(ctx, n, in, l->out_c, x, dy, dW, dB, wacc);
+        if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
         g = grad_dst(&b, l->src[0], 0);
         if (!s && g.v.mem) s = clgan_dense_backward_data(ctx, n, in, l->out_c, dy, W, g.v);
         if (!s) s = grad_commit(&b, g, l->src[0]);
@@ -681,11 +699,12 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
         clgan_view pb = CLGAN_VIEW(net->padbuf, 0);
-        if (l->pad_reflect && param_grads) { /* the padded input again, for the weights */
+        if (!s && l->pad_reflect && param_grads) { /* the padded input again, for the weights */
           s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, x, pb);
           x = pb;
         }
-        if (!s && param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, accumulate, ws);
+        if (!s && param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, wacc, ws);
+        if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
         g = grad_dst(&b, l->src[0], l->pad_reflect);
         if (!s && g.v.mem && l->pad_reflect) { /* d padded input, then folded back */
           s = clgan_conv_backward_data(ctx, &c, dy, W, pb, ws);

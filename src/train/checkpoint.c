@@ -76,10 +76,22 @@ static int list_net(entry_list *l, const char *prefix, const clgan_net_desc *d, 
     entry *e = push(l);
     if (!e) return -1;
     char nm[96];
-    clgan_layer_tensor_name(ly, i, "weight", nm, sizeof nm);
+    clgan_layer_tensor_name(ly, i, ly->sn ? "weight_orig" : "weight", nm, sizeof nm);
     snprintf(e->name, sizeof e->name, "%s.%s", prefix, nm);
     e->ndim = weight_shape(ly, e->shape);
     e->f = arena + ly->weight_off;
+    if (ly->sn && stats) { /* spectral norm's persistent u and v, PyTorch's buffers */
+      static const char *what[2] = {"weight_u", "weight_v"};
+      size_t rows = (size_t)ly->out_c;
+      for (int k = 0; k < 2; k++) {
+        if (!(e = push(l))) return -1;
+        clgan_layer_tensor_name(ly, i, what[k], nm, sizeof nm);
+        snprintf(e->name, sizeof e->name, "%s.%s", prefix, nm);
+        e->ndim = 1;
+        e->shape[0] = (int64_t)(k ? ly->weight_count / rows : rows);
+        e->f = stats + ly->sn_off + (k ? rows : 0);
+      }
+    }
     if (ly->bias_count) {
       if (!(e = push(l))) return -1;
       clgan_layer_tensor_name(ly, i, "bias", nm, sizeof nm);

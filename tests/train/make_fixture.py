@@ -15,6 +15,11 @@ Regenerate (from the source root, with Debian's python3-torch; not the pyenv pyt
     /usr/bin/python3 tests/train/make_fixture.py /tmp/clgan-fixture-c28 tests/train/fixture_cdcgan28.json
     meson test -C build-fix --print-errorlogs fixture_cdcgan28
 
+    # dcgan28 with spectral norm (sn=1 on D's convs and linear, G's first convt)
+    build-fix/tests/train/test_fixture --dump /tmp/clgan-fixture-sn tests/train/dcgan28-sn.model
+    /usr/bin/python3 tests/train/make_fixture.py --model-file dcgan28-sn.model /tmp/clgan-fixture-sn tests/train/fixture_dcgan28-sn.json
+    meson test -C build-fix --print-errorlogs fixture_dcgan28-sn
+
     # cdcgan28-proj: no fixture committed yet (one made so fails at up to 1.8 x its
     # tolerances, docs/CHECKPOINTS.md says why); these make one (add its meson test)
     build-fix/tests/train/test_fixture --dump /tmp/clgan-fixture-c28p cdcgan28-proj
@@ -184,6 +189,8 @@ def main():
     ap.add_argument("dump", help="the folder `test_fixture --dump` wrote")
     ap.add_argument("out", nargs="?", help="the fixture to write (tests/train/fixture_dcgan28.json); "
                     "without it, only the agreement report with clgan's dump is printed")
+    ap.add_argument("--model-file", help="a model that is no preset: its file name, next to the "
+                    "fixture (tests/train/dcgan28-sn.model), recorded for test_fixture.c")
     ap.add_argument("--spread-runs", type=int, default=8,
                     help="perturbed float32 runs (plus one float64 run) measuring the rounding envelope")
     a = ap.parse_args()
@@ -204,6 +211,8 @@ def main():
           "summary": {"projections": NPROJ, "samples": NSAMPLE, "full_max": FULL_MAX,
                       "sign": "bit k of lowbias32(i + 0x9e3779b9)"},
           "state_dict": {}, "init": {}, "inputs": {}}
+    if a.model_file:
+        fx["model_file"] = a.model_file
     for k, v in state(g, d).items():
         fx["state_dict"][k] = {"dtype": "I64" if v.dtype == torch.int64 else "F32", "shape": list(v.shape)}
         if v.dtype == torch.float32:

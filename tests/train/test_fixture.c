@@ -227,8 +227,17 @@ static int list_tensors(const clgan_net_desc *d, const char *prefix, tensor_ref 
     if (!l->weight_count) continue;
     char nm[64];
     t[at] = (tensor_ref){.off = l->weight_off, .n = l->weight_count};
-    clgan_layer_tensor_name(l, i, "weight", nm, sizeof nm);
+    clgan_layer_tensor_name(l, i, l->sn ? "weight_orig" : "weight", nm, sizeof nm);
     snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
+    if (l->sn) { /* spectral norm's u and v, in the statistics arena */
+      size_t rows = (size_t)l->out_c;
+      t[at] = (tensor_ref){.stat = 1, .off = l->sn_off, .n = rows};
+      clgan_layer_tensor_name(l, i, "weight_u", nm, sizeof nm);
+      snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
+      t[at] = (tensor_ref){.stat = 1, .off = l->sn_off + rows, .n = l->weight_count / rows};
+      clgan_layer_tensor_name(l, i, "weight_v", nm, sizeof nm);
+      snprintf(t[at++].name, sizeof t->name, "%s.%s", prefix, nm);
+    }
     if (l->bias_count) {
       t[at] = (tensor_ref){.off = l->bias_off, .n = l->bias_count};
       clgan_layer_tensor_name(l, i, "bias", nm, sizeof nm);
@@ -614,6 +623,15 @@ static int compare(const char *fixture_path) {
   clgan_ctx *ctx = tu_open_device();
   clgan_model m;
   const char *model = json_object_get_string(jget(fx, "model"));
+  /* a model that is no preset: its file next to the fixture ("model_file") */
+  char mpath[4096];
+  const char *mfile = jget(fx, "model_file") ? json_object_get_string(jget(fx, "model_file")) : NULL;
+  if (mfile) {
+    const char *slash = strrchr(fixture_path, '/');
+    int dl = slash ? (int)(slash - fixture_path) + 1 : 0;
+    snprintf(mpath, sizeof mpath, "%.*s%s", dl, fixture_path, mfile);
+    model = mpath;
+  }
   clgan_gan *gan = make_gan(ctx, &m, model ? model : "?");
   size_t nz = (size_t)m.nz, img = (size_t)m.image_c * m.image_h * m.image_w;
   int k_cls = m.classes;

@@ -57,6 +57,18 @@ int main(void) {
   CHECK_OK(clgan_model_load(SAMPLES_DIR "/dcgan28.model", &m));
   CHECK(m.text && !strcmp(m.text, clgan_model_preset_text("dcgan28")), "sample file == preset");
   clgan_model_free(&m);
+  /* sn=1: u and v in the statistics arena (out, then the rest), after the layers above */
+  CHECK_OK(clgan_model_load(SAMPLES_DIR "/../tests/train/dcgan28-sn.model", &m));
+  CHECK_OK(clgan_model_resolve(&m, 1));
+  {
+    const clgan_layer_desc *c0 = &m.d.layers[0], *l6 = &m.d.layers[6];
+    CHECK(c0->sn && c0->sn_off == 0 && m.d.layers[2].sn_off == 64 + 16 &&
+              m.d.layers[3].stat_off == 80 + 128 + 1024 && l6->sn && l6->sn_off == 208 + 1024 + 256 &&
+              m.d.stat_count == 1488 + 1 + 6272 && !m.g.layers[4].sn,
+          "sn layout: u/v offsets %zu %zu, bn %zu, linear %zu, stats %zu", c0->sn_off,
+          m.d.layers[2].sn_off, m.d.layers[3].stat_off, l6->sn_off, m.d.stat_count);
+  }
+  clgan_model_free(&m);
   /* tensor names as in an nn.Sequential */
   char name[64];
   clgan_layer_tensor_name(NULL, 4, "weight", name, sizeof name);
@@ -83,6 +95,11 @@ int main(void) {
   EXPECT_BAD(buf, "cond channels must be 1..4 or auto");
   snprintf(buf, sizeof buf, "%sgenerator\n  conv 4 s=2\n", HEAD);
   EXPECT_BAD(buf, "needs a kernel size");
+  /* sn=: 0 or 1, on linear / conv / convt only */
+  snprintf(buf, sizeof buf, "%sgenerator\n  conv 4 k=3 sn=2\n", HEAD);
+  EXPECT_BAD(buf, "test.model:5: bad value '2' for sn=");
+  snprintf(buf, sizeof buf, "%sgenerator\n  linear 16\n  reshape 1 4 4\n  batchnorm sn=1\n", HEAD);
+  EXPECT_BAD(buf, "test.model:7: unknown option 'sn'");
   snprintf(buf, sizeof buf, "%sgenerator\n  linear 99999999999\n", HEAD);
   EXPECT_BAD(buf, "test.model:5: bad output size");
   snprintf(buf, sizeof buf, "%sgenerator\n  conv 70000 k=3\n", HEAD);
