@@ -177,23 +177,28 @@ static clgan_status load_colorize(const i2i_args *a, clgan_model *m, clgan_photo
 /* The held-out outputs and targets as PNG folders DIR/heldout/{output,target}/NNNNN.png, for
  * `clgan eval --data DIR/heldout/output --data2 DIR/heldout/target`. edges2fashion's are cut
  * back to the garment's 28x28 (the canvas's 2-pixel border off), the Fashion-MNIST
- * classifier's size. */
+ * classifier's size. The inputs go whole to DIR/heldout/input, so `clgan translate` of that
+ * folder gives the outputs again (tests/train/test_pix2pix_cli.sh checks it). */
 static clgan_status write_heldout(const char *dir, const i2i_pairs *p, const float *gen, int crop) {
+  static const char *sets[3] = {"output", "target", "input"};
   char path[4200];
-  int h = p->h - 2 * crop, w = p->w - 2 * crop;
-  float *one = malloc(sizeof(float) * (size_t)p->c * h * w);
+  int sc = p->scale ? p->scale : 1;
+  size_t big = (size_t)(p->c > p->cc ? p->c : p->cc) * p->h * p->w;
+  float *one = malloc(sizeof(float) * big);
   clgan_status s = one ? CLGAN_OK : clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  for (int set = 0; set < 2 && !s; set++) {
-    snprintf(path, sizeof path, "%s/heldout/%s", dir, set ? "target" : "output");
+  for (int set = 0; set < 3 && !s; set++) {
+    int in = set == 2, c = in ? p->cc : p->c, cr = in ? 0 : crop;
+    int sh = in ? p->h / sc : p->h, sw = in ? p->w / sc : p->w, h = sh - 2 * cr, w = sw - 2 * cr;
+    snprintf(path, sizeof path, "%s/heldout/%s", dir, sets[set]);
     if ((s = clgan_mkdirs(path))) break;
     for (int i = 0; i < p->n && !s; i++) {
-      const float *src = (set ? p->target : gen) + (size_t)i * p->c * p->h * p->w;
-      for (int k = 0; k < p->c; k++)
+      const float *src = (in ? p->cond : set ? p->target : gen) + (size_t)i * c * sh * sw;
+      for (int k = 0; k < c; k++)
         for (int y = 0; y < h; y++)
-          memcpy(one + ((size_t)k * h + y) * w, src + ((size_t)k * p->h + y + crop) * p->w + crop,
+          memcpy(one + ((size_t)k * h + y) * w, src + ((size_t)k * sh + y + cr) * sw + cr,
                  sizeof(float) * (size_t)w);
-      snprintf(path, sizeof path, "%s/heldout/%s/%05d.png", dir, set ? "target" : "output", i);
-      s = clgan_png_write_grid(path, one, 1, p->c, h, w, 1, 0);
+      snprintf(path, sizeof path, "%s/heldout/%s/%05d.png", dir, sets[set], i);
+      s = clgan_png_write_grid(path, one, 1, c, h, w, 1, 0);
     }
   }
   free(one);
@@ -672,11 +677,10 @@ static clgan_status translate_file(clgan_net *g, const clgan_model *m, const cha
   float *x = malloc(sizeof(float) * (size_t)cc * h * w), *y = malloc(sizeof(float) * (size_t)c * h * w);
   if (!src || !x || !y) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   if (!s) {
-    clgan_image_to_planes(&im, src); /* [0, 1] planes */
+    clgan_image_to_planes(&im, src); /* [-1, 1] planes, as G's input */
     size_t hw = (size_t)h * w;
     if (cc == 1 && im.channels == 3) clgan_planes_rgb_to_grey(src, h, w, x);
     else memcpy(x, src, sizeof(float) * hw * cc);
-    for (size_t i = 0; i < hw * cc; i++) x[i] = 2.0f * x[i] - 1.0f;
     /* the tile rule: tiles of the model's size, overlapping by a quarter of it */
     clgan_tile_opts o = {.tile = m->cond_h, .overlap = m->cond_h / 4, .scale = 1,
                          .batch = g->batch, .c_in = cc, .c_out = c};
@@ -685,8 +689,7 @@ static clgan_status translate_file(clgan_net *g, const clgan_model *m, const cha
   }
   if (!s) s = clgan_image_alloc(&om, w, h, c);
   if (!s) {
-    for (size_t i = 0; i < (size_t)c * h * w; i++) y[i] = 0.5f * (y[i] + 1.0f);
-    clgan_planes_to_image(y, &om);
+    clgan_planes_to_image(y, &om); /* G's [-1, 1] to 8 bits */
     s = clgan_image_write(out, &om);
   }
   clgan_image_free(&im);
