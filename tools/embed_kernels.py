@@ -2,7 +2,8 @@
 """Embeds text files into the library as C strings, at build time.
 
   embed_kernels.py OUT.c FILE...          kernels/: a clgan_kernel_source table
-  embed_kernels.py --models OUT.c FILE... samples/*.model: clgan_model_preset_text()
+  embed_kernels.py --models OUT.c FILE... samples/*.model: clgan_model_preset_text(),
+  clgan_model_preset_name()
 
 Each file becomes {stem, "contents"}.
 """
@@ -42,7 +43,10 @@ def main():
                  "const char *clgan_model_preset_text(const char *name) {",
                  "  for (int i = 0; table[i].name; i++)",
                  "    if (strcmp(table[i].name, name) == 0) return table[i].text;",
-                 "  return NULL;", "}", ""]
+                 "  return NULL;", "}", "",
+                 "const char *clgan_model_preset_name(int i) {",
+                 "  return i >= 0 && i < (int)(sizeof table / sizeof *table) - 1 ? table[i].name : NULL;",
+                 "}", ""]
     else:
         body = head + ['#include "clgan/program.h"', "",
                        "static const clgan_kernel_source table[] = {"]

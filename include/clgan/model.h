@@ -140,6 +140,8 @@ void clgan_model_free(clgan_model *m);
 
 /* The built-in preset text, or NULL. */
 const char *clgan_model_preset_text(const char *name);
+/* The name of built-in preset i (0, 1, ...), or NULL past the last. */
+const char *clgan_model_preset_name(int i);
 
 /* PyTorch state_dict name of a tensor: "<node>.weight" ("<node>.weight_orig" with sn=1,
  * and its "<node>.weight_u", "<node>.weight_v"), "<node>.bias",

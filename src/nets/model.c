@@ -520,9 +520,14 @@ clgan_status clgan_model_load(const char *name, clgan_model *m) {
   size_t n;
   clgan_status s = clgan_read_file(name, 1u << 20, &data, &n);
   if (s) {
-    if (!strchr(name, '/') && !strchr(name, '.'))
-      return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown model '%s': not a preset (dcgan28, "
-                         "dcgan64, cdcgan28, cdcgan28-proj, fmnist-classifier, pix2pix32, pix2pix64) and not a readable file", name);
+    if (!strchr(name, '/') && !strchr(name, '.')) {
+      char list[512] = "";
+      for (int i = 0; clgan_model_preset_name(i); i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 clgan_model_preset_name(i));
+      return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown model '%s': not a preset (%s) and not "
+                         "a readable file", name, list);
+    }
     return s;
   }
   if (memchr(data, '\0', n)) {
