@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PNG helper for tests/train/test_sr_cli.sh (stdlib only: zlib, struct).
+"""PNG helper for tests/train/test_sr_cli.sh and test_pix2pix_cli.sh (stdlib only: zlib, struct).
 make PATH W H KIND   writes a test PNG: rgb (a smooth colour field), rgba-opaque, rgba-alpha
                      (one transparent pixel), rgb16 (16-bit RGB), palette
 info PATH            prints 'W H C meanR meanG meanB' of an 8-bit non-interlaced PNG
