@@ -17,9 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (!m.text || strcmp(m.text, text) != 0) abort(); /* the text is kept for checkpoints */
     int channels = 1 + (int)(n % 3); /* what the data would say for `image auto` */
     if (clgan_model_resolve(&m, channels) == CLGAN_OK) {
-      int cls = m.kind == CLGAN_MODEL_CLASSIFIER;
+      int cls = m.kind == CLGAN_MODEL_CLASSIFIER; /* D: one logit per image, or a (1, h, w) map */
       if (cls ? m.c.out_c != m.classes || m.c.out_h * m.c.out_w != 1 || m.g.count || m.d.count
-              : m.d.out_c * m.d.out_h * m.d.out_w != 1 || m.g.out_c != m.image_c || m.c.count)
+              : m.d.out_c != 1 || m.g.out_c != m.image_c || m.c.count)
         abort();
       for (int k = 0; k < 2; k++) {
         const clgan_net_desc *nd = cls ? &m.c : k ? &m.d : &m.g;
