@@ -162,6 +162,7 @@ static clgan_status load_colorize(const i2i_args *a, clgan_model *m, clgan_photo
                        "'%s' takes %dx%dx%d images from %dx%dx%d", m->name, m->image_c,
                        m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
   if ((s = clgan_photoset_load(a->data, 512, ps))) return s;
+  if ((s = i2i_photoset_colour(ps))) return s; /* a grey photo teaches grey: refused */
   if (!ps->n_eval || !ps->n_train) {
     clgan_photoset_free(ps);
     return clgan_error(CLGAN_ERR_INVALID_ARG, "colorize needs 4 or more photos (every 4th is "
