@@ -18,7 +18,8 @@
 int cmd_train_i2i(int argc, char **argv);
 
 /* 1 when `clgan train` should run the image-to-image trainer: --task given, or the
- * --model names a model whose networks take 'cond'. */
+ * --model names a model whose networks take 'cond' (without --model: --resume names the
+ * checkpoint of one). */
 int i2i_wanted(int argc, char **argv) {
   const char *model = NULL, *resume = NULL;
   for (int i = 1; i < argc; i++) {

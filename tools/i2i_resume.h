@@ -1,10 +1,11 @@
 /* `clgan train --resume CKPT` for the image-to-image trainer (tools/cmd_i2i.c: pix2pix, sr).
  * The checkpoint holds the model, the recipe (clgan_train_config) and the run's data settings
  * (clgan_train_state.run: task, data, max_images, pretrain_iters, eval_count); a resumed run
- * takes them all, so `clgan train --resume CKPT --iters N` continues exactly (byte-identical checkpoints:
- * the crops, epoch orders and dropout masks are keyed by (seed, iteration)). Flags given
- * with --resume that equal the checkpoint's are accepted, others refused naming the flag
- * (tools/train_resume.c's rule and message). Tests: tests/train/test_pix2pix_cli.sh. */
+ * takes them all, so `clgan train --resume CKPT --iters N` continues exactly (byte-identical
+ * checkpoints: the crops, epoch orders and dropout masks are keyed by (seed, iteration)).
+ * Flags given with --resume that equal the checkpoint's are accepted, others refused naming
+ * the flag (tools/train_resume.c's rule and message). Tests:
+ * tests/train/test_i2i_resume_cli.sh. */
 #ifndef CLGAN_I2I_RESUME_H
 #define CLGAN_I2I_RESUME_H
 
