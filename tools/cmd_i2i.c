@@ -12,18 +12,24 @@
 #include "clgan/photo.h"
 #include "clgan/tile.h"
 #include "i2i_data.h"
+#include "i2i_measure.h"
+#include "i2i_resume.h"
 
 int cmd_train_i2i(int argc, char **argv);
 
 /* 1 when `clgan train` should run the image-to-image trainer: --task given, or the
- * --model names a model whose networks take 'cond'. */
+ * --model names a model whose networks take 'cond' (without --model: --resume names the
+ * checkpoint of one). */
 int i2i_wanted(int argc, char **argv) {
-  const char *model = NULL;
+  const char *model = NULL, *resume = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--task") || !strncmp(argv[i], "--task=", 7)) return 1;
+    if (!strcmp(argv[i], "--resume") && i + 1 < argc) resume = argv[i + 1];
+    else if (!strncmp(argv[i], "--resume=", 9)) resume = argv[i] + 9;
     if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[i + 1];
     else if (!strncmp(argv[i], "--model=", 8)) model = argv[i] + 8;
   }
+  if (!model && resume) return i2i_resume_wanted(resume); /* a pix2pix/sr checkpoint */
   if (!model) return 0;
   clgan_model m;
   if (clgan_model_load(model, &m)) return 0; /* the GAN trainer reports it */
@@ -62,6 +68,9 @@ static void help_train(void) {
       "  --sample-every N     input|output|target grid every N iterations (default 200)\n"
       "  --checkpoint-every N (default 500); --log-every N metrics row (default 10)\n"
       "  --seed S, --out DIR (default out), --device D\n"
+      "  --resume CKPT        continue a run from its checkpoint, exactly (--iters N: the\n"
+      "                        total); the model, recipe, task, data and --max-images come\n"
+      "                        from it; a flag given with another value is refused\n"
       "  --measure CKPT       no training: the checkpoint's G (of the same --model) on the\n"
       "                        held-out pairs: samples.png, measures.txt, heldout/\n"
       "Writes DIR/latest.safetensors, DIR/samples.png, DIR/metrics.csv, DIR/plot.png and\n"
@@ -73,6 +82,7 @@ typedef struct {
   long iters, batch, seed, sample_every, ckpt_every, log_every, max_images, eval_count;
   long pretrain_iters;  /* super-resolution: content-only iterations before the GAN's */
   double lr, adv_weight, content_weight, d_loss_scale;
+  const char *resume; /* --resume CKPT (tools/i2i_resume.c) */
 } i2i_args;
 
 /* G's outputs (eval mode: running statistics, no dropout) for n pairs. */
@@ -153,6 +163,7 @@ static clgan_status load_colorize(const i2i_args *a, clgan_model *m, clgan_photo
                        "'%s' takes %dx%dx%d images from %dx%dx%d", m->name, m->image_c,
                        m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
   if ((s = clgan_photoset_load(a->data, 512, ps))) return s;
+  if ((s = i2i_photoset_colour(ps))) return s; /* a grey photo teaches grey: refused */
   if (!ps->n_eval || !ps->n_train) {
     clgan_photoset_free(ps);
     return clgan_error(CLGAN_ERR_INVALID_ARG, "colorize needs 4 or more photos (every 4th is "
@@ -446,6 +457,7 @@ int cmd_train_i2i(int argc, char **argv) {
       {"--content-weight", OPT_DOUBLE, &a.content_weight, 0.0, 1e6, NULL},
       {"--d-loss-scale", OPT_DOUBLE, &a.d_loss_scale, 1e-6, 1e6, NULL},
       {"--pretrain-iters", OPT_LONG, &a.pretrain_iters, 0, 1000000000, NULL},
+      {"--resume", OPT_STRING, &a.resume, 0, 0, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -453,6 +465,30 @@ int cmd_train_i2i(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
+  /* --resume: the model, recipe and data settings are the checkpoint's (flags that differ
+   * are refused), read before anything is touched */
+  clgan_st_file rf = {0};
+  clgan_model rm;
+  clgan_train_config rcfg;
+  i2i_run run = {0};
+  long long start = 0;
+  if (a.resume) {
+    if (a.measure) return cli_usage_error("train", "--resume and --measure conflict: give one");
+    i2i_given gv = {a.model, a.task, a.g_loss, a.content, a.batch, a.seed, a.max_images,
+                    a.pretrain_iters, a.lr, a.adv_weight, a.content_weight, a.d_loss_scale};
+    if ((rc = i2i_resume_open(a.resume, argc, argv, &gv, &rf, &rm, &rcfg, &start, &run)))
+      return rc;
+    a.task = run.task[0] ? run.task : NULL;
+    if (!a.data && run.data[0]) a.data = run.data; /* --data may say where the data is now */
+    a.max_images = run.max_images, a.pretrain_iters = run.pretrain_iters;
+    if (!i2i_given_flag(argc, argv, "--eval-count")) a.eval_count = run.eval_count;
+    if (a.iters < start) {
+      clgan_safetensors_free(&rf);
+      clgan_model_free(&rm);
+      return cli_usage_error("train", "--iters %ld is the total, and the checkpoint '%s' has "
+                             "done %lld iterations already", a.iters, a.resume, start);
+    }
+  }
   /* weights not given: pix2pix's (adversarial 1, L1 x 100), or SRGAN's for sr (1e-3, 1) */
   int sr = a.task && !strcmp(a.task, "sr");
   if (a.adv_weight < 0) a.adv_weight = sr ? 1e-3 : 1.0;
@@ -475,10 +511,15 @@ int cmd_train_i2i(int argc, char **argv) {
   cfg.adv_weight = (float)a.adv_weight;
   cfg.content_weight = (float)a.content_weight;
   cfg.d_loss_scale = (float)a.d_loss_scale;
+  if (a.resume) cfg = rcfg;
+  run.max_images = a.max_images, run.pretrain_iters = a.pretrain_iters;
+  run.eval_count = a.eval_count;
+  if (a.task != run.task) snprintf(run.task, sizeof run.task, "%s", a.task ? a.task : "");
+  if (a.data != run.data) snprintf(run.data, sizeof run.data, "%s", a.data ? a.data : "");
 
   /* everything that can be refused is refused before any output is touched */
   clgan_model m;
-  clgan_status s = clgan_model_load(a.model, &m);
+  clgan_status s = a.resume ? (m = rm, CLGAN_OK) : clgan_model_load(a.model, &m);
   if (s) return cli_report(s);
   i2i_pairs tr = {0}, he = {0};
   clgan_photoset ps = {0};
@@ -490,9 +531,17 @@ int cmd_train_i2i(int argc, char **argv) {
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "%d training pairs, fewer than one batch of %d", tr.n, cfg.batch);
   clgan_ctx *ctx = NULL;
   clgan_gan *gan = NULL;
+  char *kept = NULL; /* a resumed run's log up to its checkpoint */
+  float *kpts = NULL;
+  int nkept = 0;
   if (s) goto done;
   if ((rc = cli_open_device(a.device, 0, &ctx))) goto done_rc;
-  if ((s = clgan_gan_create(ctx, &m, &cfg, &gan)) || (s = clgan_gan_init_params(gan))) goto done;
+  if ((s = clgan_gan_create(ctx, &m, &cfg, &gan))) goto done;
+  if (a.resume && (s = clgan_checkpoint_restore(&rf, gan))) {
+    clgan_error_prefix("checkpoint '%s': ", a.resume);
+    goto done;
+  }
+  if (!a.resume && (s = clgan_gan_init_params(gan))) goto done;
   if (a.measure) { /* G and D from the checkpoint; no iteration runs */
     clgan_st_file f;
     clgan_model cm;
@@ -504,6 +553,8 @@ int cmd_train_i2i(int argc, char **argv) {
     a.iters = 0;
   }
   if ((s = clgan_mkdirs(a.out))) goto done;
+  if (a.resume && (s = i2i_log_keep(a.out, start, &kept, &kpts, &nkept))) goto done;
+  if (a.resume) fprintf(stderr, "resumed from '%s' at iteration %lld\n", a.resume, start);
   fprintf(stderr, "clgan train: %s on '%s', %d training pairs (0: crops drawn per iteration) "
           "of %s, %d held out; adversarial "
           "%s x %g + %s x %g, D loss x %g; %ld iterations of %d\n", m.name, ctx->info.name,
@@ -521,7 +572,10 @@ int cmd_train_i2i(int argc, char **argv) {
     i2i_pairs bic = {0};
     if (sr && !s) s = sr_bicubic(&he, &bic);
     if (sr && !gen_pre && !s) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-    long cap = (a.measure ? 0 : a.iters) / a.log_every + 2;
+    if (sr && a.resume && !s && a.pretrain_iters && start > a.pretrain_iters) /* its line */
+      have_pre = i2i_resume_pretrained(gan, &rf, a.out, he.cond, he.n, gen_pre, &s);
+    int npts = 0;
+    long cap = (a.measure ? 0 : a.iters) / a.log_every + 2 + nkept;
     float *px = malloc(sizeof(float) * 4 * (size_t)cap);
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.csv", a.out);
@@ -530,8 +584,11 @@ int cmd_train_i2i(int argc, char **argv) {
       s = clgan_error(csv ? CLGAN_ERR_NOMEM : CLGAN_ERR_IO, csv ? "out of host memory" : "cannot write %s", path);
     } else {
       fprintf(csv, "iter,loss_d,loss_g_adv,loss_content,d_real,d_fake,seconds\n");
+      if (kept) fputs(kept, csv);
+      for (int i = 0; i < nkept; i++, npts++)
+        for (int k = 0; k < 4; k++) px[(size_t)k * cap + i] = kpts[4 * i + k];
     }
-    int per_epoch = tr.n / cfg.batch, npts = 0, crops = ps.count > 0;
+    int per_epoch = tr.n / cfg.batch, crops = ps.count > 0;
     if (!a.iters && !s) { /* --measure: the grid of the checkpoint's G */
       snprintf(path, sizeof path, "%s/samples.png", a.out);
       s = translate_pairs(gan, &he, nsample, gen);
@@ -539,7 +596,7 @@ int cmd_train_i2i(int argc, char **argv) {
     }
     if (crops) free(perm), perm = malloc(sizeof(int));
     double t0 = cli_now();
-    for (long it = 0; it < a.iters && !s; it++) {
+    for (long it = (long)start; it < a.iters && !s; it++) {
       long epoch = it / per_epoch, p = it % per_epoch;
       if (crops) { /* Philox crops of (seed, iteration): a resumed run draws the same */
         s = clgan_photoset_crops(&ps, 0, tr.h, tr.scale ? tr.scale : 1, 3, cfg.seed, it,
@@ -549,7 +606,7 @@ int cmd_train_i2i(int argc, char **argv) {
         else grey_of(bt, cfg.batch, tr.h, tr.w, bc);
         if (s) break;
       }
-      if (!crops && p == 0) cli_epoch_order(perm, tr.n, cfg.seed, epoch);
+      if (!crops && (p == 0 || it == start)) cli_epoch_order(perm, tr.n, cfg.seed, epoch);
       for (int i = 0; !crops && i < cfg.batch; i++) {
         int k = perm[p * cfg.batch + i];
         memcpy(bc + ci * i, tr.cond + ci * k, sizeof(float) * ci);
@@ -563,6 +620,7 @@ int cmd_train_i2i(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/pretrained.safetensors", a.out);
         clgan_train_state pst = {.epoch = 0};
         snprintf(pst.data, sizeof pst.data, "sr");
+        i2i_run_format(&run, pst.run, sizeof pst.run);
         s = clgan_checkpoint_save(path, gan, &pst);
         if (!s) s = translate_pairs(gan, &he, he.n, gen_pre);
         if (s) break;
@@ -591,6 +649,9 @@ int cmd_train_i2i(int argc, char **argv) {
       if (!s && ((it + 1) % a.ckpt_every == 0 || it + 1 == a.iters)) {
         clgan_train_state st = {.epoch = epoch};
         snprintf(st.data, sizeof st.data, "%s", a.task ? a.task : a.data);
+        i2i_run_format(&run, st.run, sizeof st.run);
+        /* the run's adversarial weight, not the 0 of sr's pre-training: a resume needs it */
+        gan->cfg.adv_weight = cfg.adv_weight;
         snprintf(path, sizeof path, "%s/latest.safetensors", a.out);
         s = clgan_checkpoint_save(path, gan, &st);
       }
@@ -608,6 +669,11 @@ int cmd_train_i2i(int argc, char **argv) {
       s = translate_pairs(gan, &he, he.n, gen);
       if (!s) s = measure(&he, gen, he.n, he.scale, &l1, &psnr, &ssim);
       if (!s && he.c == 3) s = colourfulness(&he, gen, he.n, &cf_out, &cf_tgt);
+      /* the checkerboard measure, radius 1 (docs/RESULTS.md); odd sides have none */
+      double p2_out = NAN, p2_tgt = NAN;
+      if (!s && he.h % 2 == 0 && he.w % 2 == 0 && he.h >= 8 && he.w >= 8 &&
+          !(s = i2i_period2_share(gen, he.n, he.c, he.h, he.w, 1, &p2_out)))
+        s = i2i_period2_share(he.target, he.n, he.c, he.h, he.w, 1, &p2_tgt);
       int edges = a.task && !strcmp(a.task, "edges2fashion");
       if (!s) s = write_heldout(a.out, &he, gen, edges ? 2 : 0);
       if (!s) {
@@ -619,6 +685,8 @@ int cmd_train_i2i(int argc, char **argv) {
                   he.n, l1, psnr, ssim, a.iters, sec);
           if (he.c == 3)
             fprintf(f, "colourfulness_output %.2f\ncolourfulness_target %.2f\n", cf_out, cf_tgt);
+          if (!isnan(p2_out))
+            fprintf(f, "period2_output %.6f\nperiod2_target %.6f\n", p2_out, p2_tgt);
         }
         if (sr) { /* bicubic, the pre-trained (PSNR) G, the final G, and the originals */
           fprintf(stderr, "held-out crops, x%d, Y channel, %d-pixel border cropped:\n", he.scale,
@@ -644,6 +712,8 @@ done:
 done_rc:
   clgan_gan_free(gan);
   clgan_ctx_free(ctx);
+  clgan_safetensors_free(&rf);
+  free(kept), free(kpts);
   clgan_photoset_free(&ps);
   i2i_pairs_free(&tr);
   i2i_pairs_free(&he);

@@ -192,3 +192,21 @@ int i2i_is_dir(const char *path) {
   struct stat st;
   return path && !stat(path, &st) && S_ISDIR(st.st_mode);
 }
+
+clgan_status i2i_photoset_colour(clgan_photoset *ps) {
+  for (int i = 0; i < ps->count; i++) {
+    const clgan_image *im = &ps->photos[i];
+    size_t n = (size_t)im->width * (size_t)im->height, p = 0;
+    const uint8_t *q = im->pixels;
+    if (im->channels == 3)
+      for (; p < n && q[3 * p] == q[3 * p + 1] && q[3 * p] == q[3 * p + 2]; p++) {}
+    if (im->channels == 1 || p == n) {
+      clgan_status s = clgan_error(CLGAN_ERR_FORMAT, "%s/%s: a grey image, but colorize needs "
+                                   "colour photos (it learns their colours from their grey)",
+                                   ps->source[0] ? ps->source : CLGAN_DEFAULT_PHOTOS, ps->names[i]);
+      clgan_photoset_free(ps);
+      return s;
+    }
+  }
+  return CLGAN_OK;
+}

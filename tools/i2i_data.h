@@ -3,6 +3,7 @@
 #define CLGAN_I2I_DATA_H
 
 #include "clgan/clgan.h"
+#include "clgan/photo.h"
 
 typedef struct i2i_pairs {
   int n, cc, c, h, w;   /* pairs; cond channels, target channels, size */
@@ -23,5 +24,8 @@ int i2i_folder_channels(const char *dir);
 int i2i_is_dir(const char *path);
 /* The *.png, *.jpg, *.jpeg names of a folder (dot files skipped), sorted (strcmp). */
 clgan_status i2i_list_images(const char *dir, char ***names, int *count);
+/* colorize's photos must be colour: the first photo whose pixels all have R = G = B (a grey
+ * file, or grey stored as RGB) -> CLGAN_ERR_FORMAT naming it; the set is freed then. */
+clgan_status i2i_photoset_colour(clgan_photoset *ps);
 
 #endif

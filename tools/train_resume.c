@@ -107,3 +107,10 @@ int train_resume_check(const train_args *a, const clgan_train_config *cfg,
   }
   return 0;
 }
+
+int train_resume_conflict(const char *flag, const char *given, const char *what,
+                          const char *stored, const char *same) {
+  return conflict(flag, given, what, stored, same);
+}
+
+void train_resume_fmt_float(char *buf, size_t cap, float v) { fmt_float(buf, cap, v); }

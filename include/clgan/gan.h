@@ -212,6 +212,9 @@ typedef struct clgan_train_state {
   long long epoch;
   char data[1024];            /* the data source, informational */
   char class_names[4096];     /* a conditional model's class names, one per line ("" = none) */
+  char run[1024];             /* the command's own settings that --resume restores ("key value"
+                                 lines; the image-to-image trainer's), metadata "run"; "" = none
+                                 (and no key: other checkpoints stay as they were) */
 } clgan_train_state;
 
 clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st);

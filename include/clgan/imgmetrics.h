@@ -1,6 +1,6 @@
 /* Image-quality measures for image-to-image tasks: PSNR and SSIM on the Y channel (as
  * BasicSR's calculate_psnr / calculate_ssim with test_y_channel), colourfulness, sharpness
- * (gradient energy), mean colour. Host-only, float64. Tests: tests/eval/test_imgmetrics.c */
+ * (gradient energy), mean colour, the period-2 (checkerboard) power. Host-only, float64. Tests: tests/eval/test_imgmetrics.c */
 #ifndef CLGAN_IMGMETRICS_H
 #define CLGAN_IMGMETRICS_H
 
@@ -36,6 +36,16 @@ double clgan_colourfulness(const clgan_image *im);
 double clgan_gradient_energy(const clgan_image *im);
 /* Mean of each channel on 0..255: mean[0..channels). */
 void clgan_mean_colour(const clgan_image *im, double mean[3]);
+/* The checkerboard measure (transposed convolutions of stride 2 leave a period-2 pattern):
+ * of Y (BT.601 as above), the power of its h x w DFT at the period-2 frequencies (pi, 0),
+ * (0, pi) and (pi, pi) -- the bins (h/2, 0), (0, w/2), (h/2, w/2), and with radius r > 0
+ * every bin within r of them in both coordinates (a pattern whose strength varies over the
+ * image spreads around them) -- into *p2, and the power at every non-zero frequency into
+ * *total (by Parseval, h w sum (Y - mean(Y))^2). *p2 / *total is the period-2 share: 1 for
+ * a pure period-2 checkerboard or stripes, 0 for a pattern of period 4. Pool images as
+ * sum p2 / sum total. Sides must be even and r < min(h, w) / 4 (the three neighbourhoods
+ * apart): else CLGAN_ERR_INVALID_ARG. */
+clgan_status clgan_period2_power(const clgan_image *im, int radius, double *p2, double *total);
 
 #ifdef __cplusplus
 }

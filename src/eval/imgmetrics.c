@@ -150,3 +150,60 @@ void clgan_mean_colour(const clgan_image *im, double mean[3]) {
     mean[c] = s / (double)n;
   }
 }
+
+clgan_status clgan_period2_power(const clgan_image *im, int radius, double *p2, double *total) {
+  int w = im ? im->width : 0, h = im ? im->height : 0, r = radius;
+  if (!im || !im->pixels || h < 2 || w < 2 || h % 2 || w % 2 || r < 0 || 4 * r >= h ||
+      4 * r >= w)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "period-2 power of a %dx%d image with radius %d "
+                       "(sides must be even, radius < a quarter of each)", w, h, r);
+  size_t n = (size_t)w * (size_t)h;
+  int nv = 2 * (2 * r + 1); /* columns v in -r..r and w/2-r..w/2+r */
+  double *y = malloc(n * sizeof *y), *re = malloc(sizeof(double) * (size_t)h * nv),
+         *im_ = malloc(sizeof(double) * (size_t)h * nv);
+  if (!y || !re || !im_) {
+    free(y), free(re), free(im_);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  clgan_image_luma_bt601(im, y);
+  double mean = 0, var = 0;
+  for (size_t p = 0; p < n; p++) mean += y[p];
+  mean /= (double)n;
+  for (size_t p = 0; p < n; p++) y[p] -= mean, var += y[p] * y[p];
+  /* the row DFTs at the needed columns: R[m][v] = sum_n y[m, n] e^{-2 pi i v n / w} */
+  for (int j = 0; j < nv; j++) {
+    int v = j < 2 * r + 1 ? j - r : w / 2 + j - (3 * r + 1);
+    for (int m = 0; m < h; m++) {
+      double a = 0, b = 0;
+      for (int x = 0; x < w; x++) {
+        long k = ((long)v * x % w + w) % w; /* exact phase index */
+        double t = 2.0 * M_PI * (double)k / w;
+        a += y[(size_t)m * w + x] * cos(t);
+        b -= y[(size_t)m * w + x] * sin(t);
+      }
+      re[(size_t)m * nv + j] = a, im_[(size_t)m * nv + j] = b;
+    }
+  }
+  /* the column DFTs: rows u near h/2 with every column; rows u near 0 with the columns
+   * near w/2 only (those near 0 would be the low frequencies, DC among them) */
+  double acc = 0;
+  for (int j = 0; j < nv; j++)
+    for (int du = -r; du <= r; du++)
+      for (int half = 0; half < 2; half++) {
+        if (!half && j < 2 * r + 1) continue;
+        int u = half ? h / 2 + du : du;
+        double a = 0, b = 0;
+        for (int m = 0; m < h; m++) {
+          long k = ((long)u * m % h + h) % h;
+          double t = 2.0 * M_PI * (double)k / h, c = cos(t), s = -sin(t);
+          double xr = re[(size_t)m * nv + j], xi = im_[(size_t)m * nv + j];
+          a += xr * c - xi * s;
+          b += xr * s + xi * c;
+        }
+        acc += a * a + b * b;
+      }
+  free(y), free(re), free(im_);
+  *p2 = acc;
+  *total = (double)n * var;
+  return CLGAN_OK;
+}

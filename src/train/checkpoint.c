@@ -217,10 +217,10 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(cw, sizeof cw, "%.9g", c->content_weight);
     snprintf(dls, sizeof dls, "%.9g", c->d_loss_scale);
     snprintf(cc, sizeof cc, "%d", gan->model->cond_c);
-    const char *keys[26] = {"format", "clgan_version", "model", "image_channels", "step",
+    const char *keys[28] = {"format", "clgan_version", "model", "image_channels", "step",
                             "epoch", "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps",
                             "g_loss", "adam_step_generator", "adam_step_discriminator", "data"};
-    const char *vals[26] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
+    const char *vals[28] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
                             seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
                             ag, ad, st ? st->data : ""};
     int nkeys = 17;
@@ -239,6 +239,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
       keys[nkeys] = "d_loss_scale", vals[nkeys++] = dls;
       keys[nkeys] = "cond_channels", vals[nkeys++] = cc; /* resolves a 'cond auto' model */
     }
+    if (st && st->run[0]) keys[nkeys] = "run", vals[nkeys++] = st->run;
     s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }
   free(t);
@@ -316,6 +317,8 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
     snprintf(st->data, sizeof st->data, "%s", d ? d : "");
     const char *cn = clgan_safetensors_meta(f, "class_names");
     snprintf(st->class_names, sizeof st->class_names, "%s", cn ? cn : "");
+    const char *run = clgan_safetensors_meta(f, "run");
+    snprintf(st->run, sizeof st->run, "%s", run ? run : "");
   }
   return CLGAN_OK;
 }

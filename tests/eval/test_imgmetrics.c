@@ -48,6 +48,79 @@ static double ref_ssim(const double *a, const double *b, int h, int w) {
   return tot / (oh * ow);
 }
 
+/* |DFT|^2 of Y summed over the bins (u, v) with keep(u, v), by the full 2-D DFT: the plain
+ * reference of clgan_period2_power */
+static double ref_dft_power(const clgan_image *im, int r, int all) {
+  int h = im->height, w = im->width;
+  double *y = malloc(sizeof(double) * h * w), acc = 0;
+  clgan_image_luma_bt601(im, y);
+  for (int u = 0; u < h; u++)
+    for (int v = 0; v < w; v++) {
+      int du = abs(u - h / 2), dv = abs(v - w / 2), u0 = u < h - u ? u : h - u, v0 = v < w - v ? v : w - v;
+      int near_pi0 = du <= r && v0 <= r, near_0pi = u0 <= r && dv <= r, near_pipi = du <= r && dv <= r;
+      if (all ? (u == 0 && v == 0) : !(near_pi0 || near_0pi || near_pipi)) continue;
+      double a = 0, b = 0;
+      for (int m = 0; m < h; m++)
+        for (int x = 0; x < w; x++) {
+          double t = 2 * M_PI * ((double)u * m / h + (double)v * x / w);
+          a += y[m * w + x] * cos(t), b -= y[m * w + x] * sin(t);
+        }
+      acc += a * a + b * b;
+    }
+  free(y);
+  return acc;
+}
+
+/* the period-2 power: against the full DFT on noise (radius 0 and 1), 1 of the whole for a
+ * checkerboard and for period-2 stripes (on any flat background), 0 for period 4, a known
+ * share for a checkerboard over a slow cosine, bad shapes refused */
+static void test_period2(void) {
+  clgan_image n = make(16, 12, 3);
+  unsigned st = 12345;
+  for (int i = 0; i < 16 * 12 * 3; i++) n.pixels[i] = (uint8_t)((st = st * 1103515245u + 12345u) >> 24);
+  for (int r = 0; r <= 2; r++) {
+    double p2, tot;
+    CHECK_OK(clgan_period2_power(&n, r, &p2, &tot));
+    double w2 = ref_dft_power(&n, r, 0), wt = ref_dft_power(&n, r, 1);
+    CHECK(fabs(p2 - w2) < 1e-9 * wt && fabs(tot - wt) < 1e-9 * wt,
+          "noise, radius %d: p2 %.12g (DFT %.12g), total %.12g (DFT %.12g)", r, p2, w2, tot, wt);
+    CHECK(p2 > 0 && p2 < tot, "noise, radius %d: share %g", r, p2 / tot);
+  }
+  clgan_image g = make(20, 16, 1);
+  double p2, tot;
+  for (int kind = 0; kind < 4; kind++) {
+    for (int m = 0; m < 16; m++)
+      for (int x = 0; x < 20; x++) {
+        int v = kind == 0 ? ((m + x) % 2 ? 200 : 60)   /* checkerboard */
+              : kind == 1 ? (x % 2 ? 90 : 100)         /* vertical stripes, period 2 */
+              : kind == 2 ? (m % 2 ? 250 : 0)          /* horizontal stripes */
+                          : ((x / 2) % 2 ? 180 : 20);  /* period 4 */
+        g.pixels[m * 20 + x] = (uint8_t)v;
+      }
+    for (int r = 0; r <= 1; r++) {
+      CHECK_OK(clgan_period2_power(&g, r, &p2, &tot));
+      double want = kind < 3 ? 1.0 : 0.0;
+      CHECK(tot > 0 && fabs(p2 / tot - want) < 1e-12, "pattern %d, radius %d: share %.15g, want %g",
+            kind, r, p2 / tot, want);
+    }
+  }
+  /* 100 + 40 cos(2 pi 5 x / 20) + 20 (-1)^(m + x) (integers: the cosine is 40, 0, -40, 0):
+   * the cosine's power 40^2 / 2, the checkerboard's 20^2 a pixel -> share 400 / 1200 */
+  for (int m = 0; m < 16; m++)
+    for (int x = 0; x < 20; x++)
+      g.pixels[m * 20 + x] = (uint8_t)lround(100 + 40 * cos(2 * M_PI * 5 * x / 20) + ((m + x) % 2 ? -20 : 20));
+  CHECK_OK(clgan_period2_power(&g, 1, &p2, &tot));
+  CHECK(fabs(p2 / tot - 1.0 / 3) < 1e-12, "cosine + checkerboard: share %.6g, want 1/3", p2 / tot);
+  CHECK(fabs(p2 - ref_dft_power(&g, 1, 0)) < 1e-9 * tot, "cosine + checkerboard: p2 vs DFT");
+  memset(g.pixels, 77, 320);
+  CHECK_OK(clgan_period2_power(&g, 0, &p2, &tot));
+  CHECK(p2 < 1e-18 && tot == 0, "flat: p2 %g total %g", p2, tot);
+  clgan_image o = make(15, 16, 1);
+  CHECK(clgan_period2_power(&o, 0, &p2, &tot) == CLGAN_ERR_INVALID_ARG, "odd width accepted");
+  CHECK(clgan_period2_power(&g, 4, &p2, &tot) == CLGAN_ERR_INVALID_ARG, "radius 4 of 16 accepted");
+  clgan_image_free(&n), clgan_image_free(&g), clgan_image_free(&o);
+}
+
 int main(void) {
   /* PSNR: grey 100 vs 100 + 5 on half the pixels -> MSE 12.5 */
   clgan_image a = make(20, 16, 1), b = make(20, 16, 1);
@@ -117,5 +190,6 @@ int main(void) {
   CHECK(fabs(clgan_gradient_energy(&g) - 65025) < 1e-9, "stripes gradient energy %g",
         clgan_gradient_energy(&g));
   clgan_image_free(&a), clgan_image_free(&b), clgan_image_free(&g);
+  test_period2();
   return tu_finish("eval_imgmetrics");
 }

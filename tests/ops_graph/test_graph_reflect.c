@@ -1,34 +1,11 @@
 /* Reflect padding (src/ops/ops_graph.c, conv's pm=reflect) on the device against a float64
- * reference written here as numpy.pad(mode='reflect') does it (forward) and as its adjoint,
+ * reference (tests/ref/ref_graph.c) as numpy.pad(mode='reflect') does it (forward) and as its adjoint,
  * a scatter (backward: each padded position adds its gradient to the input it read), plus
  * central differences of sum(r * pad(x)) through the device forward, and refusals. --small:
  * tiny sizes for Oclgrind. Tolerances: graph_test.h (the backward sums <= 9 terms). */
 #include "graph_test.h"
 
 #define MSG(s) (snprintf(what, sizeof what, "%s (N=%d C=%d %dx%d p=%d)", (s), n, c, h, w, p), what)
-
-/* mirror without repeating the edge: ... x2 x1 | x0 x1 x2 ... x(n-1) | x(n-2) ... */
-static int mirror(int i, int n) {
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
-  return i;
-}
-
-static void ref_pad(int planes, int h, int w, int p, const double *x, double *y) {
-  int hp = h + 2 * p, wp = w + 2 * p;
-  for (int q = 0; q < planes; q++)
-    for (int a = 0; a < hp; a++)
-      for (int b = 0; b < wp; b++)
-        y[((size_t)q * hp + a) * wp + b] = x[((size_t)q * h + mirror(a - p, h)) * w + mirror(b - p, w)];
-}
-
-static void ref_pad_adjoint(int planes, int h, int w, int p, const double *dy, double *dx, int acc) {
-  int hp = h + 2 * p, wp = w + 2 * p;
-  if (!acc) memset(dx, 0, sizeof *dx * (size_t)planes * h * w);
-  for (int q = 0; q < planes; q++)
-    for (int a = 0; a < hp; a++)
-      for (int b = 0; b < wp; b++)
-        dx[((size_t)q * h + mirror(a - p, h)) * w + mirror(b - p, w)] += dy[((size_t)q * hp + a) * wp + b];
-}
 
 static void run(clgan_ctx *ctx, int n, int c, int h, int w, int p) {
   int planes = n * c;
@@ -39,16 +16,16 @@ static void run(clgan_ctx *ctx, int n, int c, int h, int w, int p) {
   tbuf bdy = tb_new(ctx, dyf, ny, 1), bdx = tb_new(ctx, dxf, nx, 3);
   double *xd = gt_d(xf, nx), *yd = gt_dalloc(ny), *dyd = gt_d(dyf, ny), *dxd = gt_dalloc(nx);
   CHECK_OK(clgan_reflect_pad_forward(ctx, n, c, h, w, p, tb_view(bx), tb_view(by)));
-  ref_pad(planes, h, w, p, xd, yd);
+  ref_reflect_pad_forward(planes, h, w, p, xd, yd);
   GT_CHECK(ctx, by, yd, TOL_EXACT, MSG("reflect pad y"));
   CHECK_OK(clgan_reflect_pad_backward(ctx, n, c, h, w, p, tb_view(bdy), tb_view(bdx), 0));
-  ref_pad_adjoint(planes, h, w, p, dyd, dxd, 0);
+  ref_reflect_pad_backward(planes, h, w, p, dyd, dxd, 0);
   GT_CHECK(ctx, bdx, dxd, TOL_SUM(9), MSG("reflect pad dx"));
   float *got = tu_alloc(nx);
   tb_get(ctx, bdx, got);
   double *base = gt_d(got, nx);
   CHECK_OK(clgan_reflect_pad_backward(ctx, n, c, h, w, p, tb_view(bdy), tb_view(bdx), 1));
-  ref_pad_adjoint(planes, h, w, p, dyd, base, 1);
+  ref_reflect_pad_backward(planes, h, w, p, dyd, base, 1);
   GT_CHECK(ctx, bdx, base, TOL_SUM(18), MSG("reflect pad dx accumulate"));
   /* central differences of L = sum(r * pad(x)) (r = dy) through the device forward: L is
    * linear, so the difference quotient is exact up to float rounding of L */

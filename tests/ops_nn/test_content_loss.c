@@ -1,5 +1,5 @@
 /* Image-to-image losses (src/ops/ops_loss.c): the content loss (L1, MSE; plain, scaled,
- * accumulated) against a float64 reference here, and a PatchGAN's map of logits: the GAN
+ * accumulated) against a float64 reference (tests/ref/ref_nn.c), and a PatchGAN's map of logits: the GAN
  * loss over batch x patches equals the mean over images of each image's mean patch loss,
  * with gradient scale / (batch * patches) (vs tests/ref/ref_nn.c's per-logit loss).
  * --small: tiny sizes for Oclgrind. */
@@ -10,18 +10,6 @@
  *   (plus 1e-6 for the patch loss, whose terms reach 100).
  * gradient: L1's sign(d) * scale / n is exact up to the one float product; MSE's 2d *
  *   scale / n a few ulp: 1e-6 relative + 1e-9 * |scale| / n absolute. */
-
-static void ref_content(int kind, size_t n, const float *a, const float *b, double scale,
-                        double *loss, double *grad) {
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    double d = (double)a[i] - (double)b[i];
-    s += kind == CLGAN_CONTENT_L1 ? fabs(d) : d * d;
-    double g = kind == CLGAN_CONTENT_L1 ? (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) : 2.0 * d;
-    grad[i] = scale * g / (double)n;
-  }
-  *loss = s / (double)n;
-}
 
 static void run_content(clgan_ctx *ctx, int kind, size_t n, float scale, int acc, int with_grad) {
   float *a = tu_alloc(n), *b = tu_alloc(n), *d0 = tu_alloc(n), *d = tu_alloc(n), *want = tu_alloc(n);
@@ -34,7 +22,7 @@ static void run_content(clgan_ctx *ctx, int kind, size_t n, float scale, int acc
   tbuf bd = tb_new(ctx, d0, n, 1);
   CHECK_OK(clgan_content_loss(ctx, (clgan_content)kind, n, tb_view(ba), tb_view(bb), scale,
                               tb_view(bo), with_grad ? tb_view(bd) : CLGAN_NONE, acc));
-  ref_content(kind, n, a, b, scale, &loss, g);
+  ref_content_loss(kind, n, a, b, scale, &loss, g);
   float out, wl = (float)loss;
   tb_get(ctx, bo, &out);
   char what[128];

@@ -228,3 +228,27 @@ void ref_prelu_backward(int n, int c, int hw, const double *x, const double *a, 
     if (da && !(x[i] > 0.0)) da[a_count == 1 ? 0 : (i / (size_t)hw) % (size_t)c] += x[i] * dy[i];
   }
 }
+
+/* mirror without repeating the edge: ... x2 x1 | x0 x1 x2 ... x(n-1) | x(n-2) ... */
+static int mirror(int i, int n) {
+  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
+  return i;
+}
+
+void ref_reflect_pad_forward(int planes, int h, int w, int p, const double *x, double *y) {
+  int hp = h + 2 * p, wp = w + 2 * p;
+  for (int q = 0; q < planes; q++)
+    for (int a = 0; a < hp; a++)
+      for (int b = 0; b < wp; b++)
+        y[((size_t)q * hp + a) * wp + b] = x[((size_t)q * h + mirror(a - p, h)) * w + mirror(b - p, w)];
+}
+
+void ref_reflect_pad_backward(int planes, int h, int w, int p, const double *dy, double *dx,
+                              int acc) {
+  int hp = h + 2 * p, wp = w + 2 * p;
+  if (!acc) memset(dx, 0, sizeof *dx * (size_t)planes * h * w);
+  for (int q = 0; q < planes; q++)
+    for (int a = 0; a < hp; a++)
+      for (int b = 0; b < wp; b++)
+        dx[((size_t)q * h + mirror(a - p, h)) * w + mirror(b - p, w)] += dy[((size_t)q * hp + a) * wp + b];
+}

@@ -49,5 +49,10 @@ void ref_prelu_forward(int n, int c, int hw, const double *x, const double *a, i
                        double *y);
 void ref_prelu_backward(int n, int c, int hw, const double *x, const double *a, int a_count,
                         const double *dy, double *dx, double *da, int acc);
+/* reflect padding by p of `planes` (h, w) planes, as numpy.pad(mode='reflect') (the edge not
+ * repeated): y is (planes, h+2p, w+2p); the backward is its adjoint, a scatter-add. */
+void ref_reflect_pad_forward(int planes, int h, int w, int p, const double *x, double *y);
+void ref_reflect_pad_backward(int planes, int h, int w, int p, const double *dy, double *dx,
+                              int acc);
 
 #endif

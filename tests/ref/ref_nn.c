@@ -373,3 +373,15 @@ double ref_pairwise_distance_mean(int n, int d, const float *x) {
     }
   return total / ((double)n * (n - 1) / 2.0);
 }
+
+void ref_content_loss(int kind, size_t n, const float *a, const float *b, double scale,
+                      double *loss, double *grad) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double d = (double)a[i] - (double)b[i];
+    s += kind == REF_CONTENT_L1 ? fabs(d) : d * d;
+    double g = kind == REF_CONTENT_L1 ? (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) : 2.0 * d;
+    grad[i] = scale * g / (double)n;
+  }
+  *loss = s / (double)n;
+}

@@ -48,6 +48,13 @@ double ref_loss_grad_f64(int kind, double target, double x);
 void ref_loss_forward_backward(int kind, float target, int n, const float *logits, float scale,
                                float *out2, float *dlogits);
 
+/* ---- content losses: kind as clgan_content (1 l1, 2 mse) ----
+ * *loss = mean over n of |a - b| or (a - b)^2; grad[i] = scale * d loss / d a_i
+ * (sign(a - b), 0 where equal, as torch.sign; or 2 (a - b)) / n. Float64. */
+enum { REF_CONTENT_L1 = 1, REF_CONTENT_MSE = 2 };
+void ref_content_loss(int kind, size_t n, const float *a, const float *b, double scale,
+                      double *loss, double *grad);
+
 /* ---- softmax cross-entropy: logits (n, k), labels (n) in 0..k-1 ----
  * out2[0] = mean loss, out2[1] = accuracy (first largest logit); dlogits (may be NULL)
  * = scale * (softmax - onehot) / n. Float64 throughout, max-subtracted. */

@@ -57,6 +57,11 @@ import sys; d = open('$T/trc/big.png', 'rb').read(26); sys.exit(d[25] != 2)"
   printf 'not a jpeg' >"$T/photos/p2.jpg"
   expect_fail 1 "p2.jpg" "an unreadable JPEG, named" \
     "$CLGAN" train --model pix2pix32 --task colorize --data "$T/photos" --iters 1 --out "$T/none"
+  cp /usr/share/backgrounds/mate/nature/Aqua.jpg "$T/photos/p2.jpg"
+  png 40 30 1 "$T/photos/p5.png"
+  expect_fail 1 "$T/photos/p5.png: a grey image, but colorize needs colour photos" \
+    "a grey photo for colorize, named" \
+    "$CLGAN" train --model pix2pix32 --task colorize --data "$T/photos" --iters 1 --out "$T/none"
 else
   echo "note: mate-backgrounds missing, colorize not tested"
 fi
@@ -118,6 +123,13 @@ for f in names:
 print("largest difference", worst, "levels")
 sys.exit(worst > 1)
 PY
+# translate's bad input, named by file: grey into a colour-input model, an unreadable JPEG
+expect_fail 1 "$T/in/small.png: a grey image, but the model's input is colour" \
+  "translate: grey into a colour-input model" \
+  "$CLGAN" translate --checkpoint "$T/c/latest.safetensors" --in "$T/in/small.png" --out "$T/none"
+printf 'not a jpeg' >"$T/broken.jpg"
+expect_fail 1 "broken.jpg" "translate: an unreadable JPEG, named" \
+  "$CLGAN" translate --checkpoint "$T/e/latest.safetensors" --in "$T/broken.jpg" --out "$T/trb"
 expect_fail 2 "is not an image-to-image checkpoint" "translate with a DCGAN checkpoint" sh -c "
   '$CLGAN' train --iters 1 --batch 4 --max-images 16 --out '$T/dc' 2>/dev/null &&
   '$CLGAN' translate --checkpoint '$T/dc/latest.safetensors' --in '$T/in' --out '$T/none'"
