@@ -395,7 +395,7 @@ int cmd_train_i2i(int argc, char **argv) {
       }
       int log_now = (it + 1) % a.log_every == 0 || it + 1 == a.iters;
       clgan_step_metrics mt;
-      /* sr pre-training: content only (D trains alongside, unseen by G), then the GAN */
+      /* sr pre-training: content only (G alone), then the GAN */
       gan->cfg.adv_weight = it < a.pretrain_iters ? 0.0f : cfg.adv_weight;
       if (sr && a.pretrain_iters && it == a.pretrain_iters) {
         snprintf(path, sizeof path, "%s/pretrained.safetensors", a.out);
@@ -407,7 +407,11 @@ int cmd_train_i2i(int argc, char **argv) {
         have_pre = 1;
         fprintf(stderr, "pre-training done (%ld content-only iterations): %s\n", it, path);
       }
-      s = clgan_gan_iteration_cond(gan, bt, bc, NULL, &mt, 0);
+      /* sr: the PSNR stage (and a content-only run) is G alone; D starts at the GAN stage */
+      if (sr && (it < a.pretrain_iters || cfg.adv_weight == 0.0f))
+        s = clgan_gan_iteration_content(gan, bt, bc, &mt);
+      else
+        s = clgan_gan_iteration_cond(gan, bt, bc, NULL, &mt, 0);
       if (s) break;
       if (log_now) {
         double sec = cli_now() - t0;

@@ -159,6 +159,12 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
  * over all of them. labels: as clgan_gan_iteration_labels (NULL without classes). */
 clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const float *cond,
                                       const int32_t *labels, clgan_step_metrics *m, int norms);
+/* An image-to-image iteration of G alone on its content loss (super-resolution's PSNR
+ * pre-training, BasicSR's first stage): G(cond) against real, cfg.content x
+ * cfg.content_weight, one Adam step of G; D neither runs nor changes. m's D and adversarial
+ * fields are NaN. Needs a model whose G takes 'cond' first and a content loss. */
+clgan_status clgan_gan_iteration_content(clgan_gan *gan, const float *real, const float *cond,
+                                         clgan_step_metrics *m);
 /* 1 if the model's generator or discriminator takes a 'cond' input. */
 int clgan_model_takes_cond(const clgan_model *m);
 

@@ -475,6 +475,45 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
   return CLGAN_OK;
 }
 
+clgan_status clgan_gan_iteration_content(clgan_gan *gan, const float *real, const float *cond,
+                                         clgan_step_metrics *m) {
+  const clgan_model *md = gan->model;
+  if (!gan->cond || !g_takes_cond_first(md) || gan->cfg.content == CLGAN_CONTENT_NONE)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "a content-only step needs an image-to-image model "
+                       "whose G takes 'cond' first and a content loss ('%s')", md->name);
+  size_t img = (size_t)md->image_c * md->image_h * md->image_w;
+  size_t cs = (size_t)md->cond_c * md->cond_h * md->cond_w;
+  int b = gan->batch;
+  clgan_status s = clgan_buffer_write(gan->ctx, gan->cond, 0, (size_t)b * cs * sizeof(float), cond);
+  if (!s) s = clgan_buffer_write(gan->ctx, gan->real, 0, (size_t)b * img * sizeof(float), real);
+  replica_attach(gan, 1);
+  gan->g->rng_step = gan->step;
+  clgan_view dout = CLGAN_VIEW(gan->dfake, 0);
+  if (!s) s = clgan_net_forward(gan->g, b, CLGAN_VIEW(gan->cond, 0), CLGAN_BN_TRAIN);
+  if (!s)
+    s = clgan_content_loss(gan->ctx, gan->cfg.content, (size_t)b * img, clgan_net_output(gan->g),
+                           CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight * loss_scale(gan),
+                           CLGAN_VIEW(gan->metrics, M_CONTENT), dout, 0);
+  if (!s) s = final_backward(gan, gan->g, b, dout, 0);
+  const clgan_train_config *c = &gan->cfg;
+  if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
+  replica_attach(gan, 0);
+  if (!s) s = clgan_gan_ema_step(gan, gan->step + 1);
+  if (s) return clgan_error_prefix("iteration %lld (content only): ", gan->step + 1);
+  gan->step++;
+  if (!m) return CLGAN_OK;
+  float v[M_COUNT];
+  if ((s = clgan_buffer_read(gan->ctx, gan->metrics, 0, sizeof v, v)))
+    return clgan_error_prefix("iteration %lld: ", gan->step);
+  m->loss_d = m->loss_g = m->d_real = m->d_fake = m->d_fake_after = NAN;
+  m->grad_norm_d = m->grad_norm_g = NAN;
+  m->loss_content = v[M_CONTENT];
+  if (!isfinite(m->loss_content))
+    return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the content loss is not finite (%g); "
+                       "try a lower --lr", gan->step, m->loss_content);
+  return CLGAN_OK;
+}
+
 /* The arenas a snapshot covers, in a fixed order, with their sizes in floats. */
 static int snap_arenas(clgan_gan *gan, cl_mem *live[9], size_t sizes[9]) {
   clgan_net *nets[2] = {gan->g, gan->d};
