@@ -53,7 +53,8 @@ static void help_train(void) {
       "                        DIR/val when present, else the last tenth of DIR is held out\n"
       "  --iters N            iterations (default 1000); --batch N (default 16)\n"
       "  --lr LR              Adam rate of both nets (default 2e-4, beta1 0.5)\n"
-      "  --g-loss ns|lsgan    adversarial loss (default ns: BCE)\n"
+      "  --g-loss ns|lsgan|ragan adversarial loss (default ns: BCE; ragan: ESRGAN's\n"
+      "                        relativistic average, D and G judged against the other side's mean)\n"
       "  --adv-weight W       weight of G's adversarial loss (default 1, sr 1e-3; 0: content only)\n"
       "  --content l1|mse|none G's content loss against the target (default l1)\n"
       "  --content-weight W   its weight, lambda (default 100, sr 1)\n"
@@ -303,8 +304,9 @@ int cmd_train_i2i(int argc, char **argv) {
   clgan_train_config cfg;
   clgan_train_config_default(&cfg);
   if (clgan_gan_loss_parse(a.g_loss, &cfg.loss) ||
-      (cfg.loss != CLGAN_GLOSS_NS && cfg.loss != CLGAN_GLOSS_LSGAN))
-    return cli_usage_error("train", "--g-loss must be ns or lsgan for image-to-image, got '%s'", a.g_loss);
+      (cfg.loss != CLGAN_GLOSS_NS && cfg.loss != CLGAN_GLOSS_LSGAN && cfg.loss != CLGAN_GLOSS_RAGAN))
+    return cli_usage_error("train", "--g-loss must be ns, lsgan or ragan for image-to-image, got '%s'",
+                           a.g_loss);
   if (clgan_content_parse(a.content, &cfg.content))
     return cli_usage_error("train", "--content must be l1, mse or none, got '%s'", a.content);
   cfg.batch = (int)a.batch;

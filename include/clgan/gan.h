@@ -15,7 +15,10 @@ typedef enum clgan_gan_loss {
   CLGAN_GLOSS_NS = 0,   /* D: BCE; G: BCE(D(G(z)), 1), the non-saturating loss (default) */
   CLGAN_GLOSS_MINIMAX,  /* D: BCE; G: minimises log(1 - D(G(z))) (saturates) */
   CLGAN_GLOSS_LSGAN,    /* least squares: D 0.5(D(x)-1)^2 + 0.5 D(G(z))^2, G 0.5(D(G(z))-1)^2 */
-  CLGAN_GLOSS_HINGE     /* D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
+  CLGAN_GLOSS_HINGE,    /* D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
+  CLGAN_GLOSS_RAGAN     /* relativistic average (ESRGAN), image-to-image only: D: BCE(D(x) -
+                           mean D(G), 1) + BCE(D(G) - mean D(x), 0); G: the targets swapped,
+                           halved (src/train/gan.c) */
 } clgan_gan_loss;
 
 const char *clgan_gan_loss_name(clgan_gan_loss l);
