@@ -47,8 +47,13 @@ static void help_train(void) {
       "                        --data DIR|default (the mate-backgrounds photos, every 4th held\n"
       "                        out) and their MATLAB-bicubic downscales; weights default to\n"
       "                        content 1, adversarial 1e-3; measures bicubic vs G (PSNR/SSIM-Y)\n"
-      "  --pretrain-iters N   sr: the first N iterations content-only (saved as\n"
+      "  --pretrain-iters N   sr: the first N iterations content-only, G alone (saved as\n"
       "                        pretrained.safetensors), then the GAN\n"
+      "  --init CKPT          sr: start from a checkpoint's G and D (a PSNR run's, for GAN\n"
+      "                        fine-tuning; measured as 'pretrained')\n"
+      "  --feature-weight W   adds W x the L1 (mse with --content mse) of D's features of\n"
+      "                        G(x) vs the target's (SRGAN's perceptual loss, D in place of VGG;\n"
+      "                        default 0: off); --feature-node NAME the node of D (default feat)\n"
       "  --data DIR           side-by-side A|B PNGs (A the input, B the target); DIR/train and\n"
       "                        DIR/val when present, else the last tenth of DIR is held out\n"
       "  --iters N            iterations (default 1000); --batch N (default 16)\n"
@@ -74,6 +79,9 @@ typedef struct {
   const char *device, *model, *task, *data, *out, *g_loss, *content, *measure;
   long iters, batch, seed, sample_every, ckpt_every, log_every, max_images, eval_count;
   long pretrain_iters;  /* super-resolution: content-only iterations before the GAN's */
+  double feature_weight; /* the feature loss on D's features (0: off) */
+  const char *init;      /* sr: G and D (and their Adam state) from this checkpoint, then train */
+  const char *feature_node;
   double lr, adv_weight, content_weight, d_loss_scale;
 } i2i_args;
 
@@ -285,6 +293,9 @@ int cmd_train_i2i(int argc, char **argv) {
       {"--content-weight", OPT_DOUBLE, &a.content_weight, 0.0, 1e6, NULL},
       {"--d-loss-scale", OPT_DOUBLE, &a.d_loss_scale, 1e-6, 1e6, NULL},
       {"--pretrain-iters", OPT_LONG, &a.pretrain_iters, 0, 1000000000, NULL},
+      {"--feature-weight", OPT_DOUBLE, &a.feature_weight, 0.0, 1e6, NULL},
+      {"--feature-node", OPT_STRING, &a.feature_node, 0, 0, NULL},
+      {"--init", OPT_STRING, &a.init, 0, 0, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -298,6 +309,8 @@ int cmd_train_i2i(int argc, char **argv) {
   if (a.content_weight < 0) a.content_weight = sr ? 1.0 : 100.0;
   if (a.pretrain_iters && !sr)
     return cli_usage_error("train", "--pretrain-iters is for --task sr");
+  if (a.init && (!sr || a.measure))
+    return cli_usage_error("train", "--init is for --task sr training (not with --measure)");
   if (a.pretrain_iters >= a.iters)
     return cli_usage_error("train", "--pretrain-iters %ld leaves no GAN iterations of %ld",
                            a.pretrain_iters, a.iters);
@@ -315,6 +328,11 @@ int cmd_train_i2i(int argc, char **argv) {
   cfg.adv_weight = (float)a.adv_weight;
   cfg.content_weight = (float)a.content_weight;
   cfg.d_loss_scale = (float)a.d_loss_scale;
+  cfg.feature_weight = (float)a.feature_weight;
+  if (a.feature_node && strlen(a.feature_node) >= sizeof cfg.feature_node)
+    return cli_usage_error("train", "--feature-node: a node name has at most %d characters",
+                           (int)sizeof cfg.feature_node - 1);
+  if (a.feature_node) snprintf(cfg.feature_node, sizeof cfg.feature_node, "%s", a.feature_node);
 
   /* everything that can be refused is refused before any output is touched */
   clgan_model m;
@@ -333,15 +351,15 @@ int cmd_train_i2i(int argc, char **argv) {
   if (s) goto done;
   if ((rc = cli_open_device(a.device, 0, &ctx))) goto done_rc;
   if ((s = clgan_gan_create(ctx, &m, &cfg, &gan)) || (s = clgan_gan_init_params(gan))) goto done;
-  if (a.measure) { /* G and D from the checkpoint; no iteration runs */
+  if (a.measure || a.init) { /* G and D from the checkpoint; --measure: no iteration runs */
     clgan_st_file f;
     clgan_model cm;
-    if ((s = clgan_checkpoint_open(a.measure, &f, &cm))) goto done;
+    if ((s = clgan_checkpoint_open(a.measure ? a.measure : a.init, &f, &cm))) goto done;
     s = clgan_checkpoint_restore(&f, gan);
     clgan_safetensors_free(&f);
     clgan_model_free(&cm);
     if (s) goto done;
-    a.iters = 0;
+    if (a.measure) a.iters = 0;
   }
   if ((s = clgan_mkdirs(a.out))) goto done;
   fprintf(stderr, "clgan train: %s on '%s', %d training pairs (0: crops drawn per iteration) "
@@ -399,7 +417,8 @@ int cmd_train_i2i(int argc, char **argv) {
       clgan_step_metrics mt;
       /* sr pre-training: content only (G alone), then the GAN */
       gan->cfg.adv_weight = it < a.pretrain_iters ? 0.0f : cfg.adv_weight;
-      if (sr && a.pretrain_iters && it == a.pretrain_iters) {
+      /* the PSNR G: after the pre-training, or --init's at the start */
+      if (sr && ((a.pretrain_iters && it == a.pretrain_iters) || (a.init && it == 0))) {
         snprintf(path, sizeof path, "%s/pretrained.safetensors", a.out);
         clgan_train_state pst = {.epoch = 0};
         snprintf(pst.data, sizeof pst.data, "sr");
@@ -423,6 +442,7 @@ int cmd_train_i2i(int argc, char **argv) {
         fprintf(stderr, "iter %ld/%ld  D %.4f  G adv %.4f  %s %.4f  D(x) %.3f  D(G) %.3f  %.1f s\n",
                 it + 1, a.iters, mt.loss_d, mt.loss_g, clgan_content_name(cfg.content),
                 mt.loss_content, mt.d_real, mt.d_fake, sec);
+        if (isfinite(mt.loss_feature)) fprintf(stderr, "  feature loss %.4f\n", mt.loss_feature);
         px[npts] = (float)(it + 1);
         px[cap + npts] = mt.loss_d, px[2 * cap + npts] = mt.loss_g, px[3 * cap + npts] = mt.loss_content;
         npts++;

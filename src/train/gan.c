@@ -7,7 +7,8 @@
 #include <string.h>
 
 /* Metric slots in gan->metrics: each loss writes (mean loss, mean sigmoid). */
-enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 8, M_COUNT = 16 };
+enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 8, M_FEAT = 10,
+       M_COUNT = 16 };
 
 /* Philox key offsets: parameters, per-iteration noise and the fixed noise are separate
  * streams of the one seed. */
@@ -46,6 +47,8 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->content = CLGAN_CONTENT_L1;
   c->content_weight = 100.0f;
   c->d_loss_scale = 0.5f;
+  c->feature_weight = 0.0f;
+  c->feature_node[0] = '\0';
 }
 
 static const char *content_names[] = {"none", "l1", "mse"};
@@ -113,6 +116,15 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the generator's first input must be z "
                     "(or cond, image-to-image) for this trainer", m->name);
   int cond = clgan_model_takes_cond(m);
+  if (!s && cond && c->feature_weight > 0.0f) { /* the feature loss's node, before any work */
+    const char *fn = c->feature_node[0] ? c->feature_node : "feat";
+    int found = 0;
+    for (int i = 0; i < m->d.count; i++) found |= !strcmp(m->d.layers[i].name, fn);
+    if (!found)
+      s = clgan_error(CLGAN_ERR_INVALID_ARG, "the feature loss needs a node named '%s' in the "
+                      "discriminator of model '%s' (write '%s:' before the layer whose output "
+                      "are the features)", fn, m->name, fn);
+  }
   if (!s && c->loss == CLGAN_GLOSS_RAGAN && (!cond || batch != c->batch))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "the relativistic-average loss (ragan) is for "
                     "image-to-image models on one device (its means span the whole batch)");
@@ -126,6 +138,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
       (!(c->adv_weight >= 0.0f && c->adv_weight < 1e30f) ||
        !(c->content_weight >= 0.0f && c->content_weight < 1e30f) ||
        !(c->d_loss_scale > 0.0f && c->d_loss_scale < 1e30f) ||
+       !(c->feature_weight >= 0.0f && c->feature_weight < 1e30f) ||
        (c->content != CLGAN_CONTENT_NONE && c->content != CLGAN_CONTENT_L1 &&
         c->content != CLGAN_CONTENT_MSE)))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': bad image-to-image loss weights "
@@ -196,6 +209,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
 
 void clgan_gan_free(clgan_gan *gan) {
   if (!gan) return;
+  clgan_gan_feat_free(gan->feat);
   clgan_net_free(gan->g);
   clgan_net_free(gan->d);
   clgan_buffer_release(&gan->dlogits);
@@ -373,6 +387,8 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
                            CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight * loss_scale(gan),
                            CLGAN_VIEW(gan->metrics, M_CONTENT), dfake, adv);
   }
+  if (!s && gan->cond && gan->cfg.feature_weight > 0.0f)
+    s = clgan_gan_feature_loss(gan, M_FEAT, dfake, adv || gan->cfg.content != CLGAN_CONTENT_NONE);
   if (!s) s = final_backward(gan, gan->g, n, dfake, 0);
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
@@ -508,7 +524,9 @@ static clgan_status ragan_g_step(clgan_gan *gan) {
                            CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight,
                            CLGAN_VIEW(gan->metrics, M_CONTENT), dfake, adv);
   }
-  if (!s && !adv && gan->cfg.content == CLGAN_CONTENT_NONE)
+  if (!s && gan->cfg.feature_weight > 0.0f)
+    s = clgan_gan_feature_loss(gan, M_FEAT, dfake, adv || gan->cfg.content != CLGAN_CONTENT_NONE);
+  if (!s && !adv && gan->cfg.content == CLGAN_CONTENT_NONE && gan->cfg.feature_weight == 0.0f)
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "G has no loss (adversarial weight 0, no content)");
   if (!s) s = final_backward(gan, gan->g, b, dfake, 0);
   const clgan_train_config *c = &gan->cfg;
@@ -580,6 +598,7 @@ stepped:
   if (s) return clgan_error_prefix("iteration %lld: ", gan->step);
   m->loss_d = gan->cond ? gan->cfg.d_loss_scale * (v[M_REAL] + v[M_FAKE]) : v[M_REAL] + v[M_FAKE];
   m->loss_content = gan->cond && gan->cfg.content != CLGAN_CONTENT_NONE ? v[M_CONTENT] : NAN;
+  m->loss_feature = gan->cond && gan->cfg.feature_weight > 0.0f ? v[M_FEAT] : NAN;
   m->loss_g = v[M_G];
   m->d_real = v[M_REAL + 1];
   m->d_fake = v[M_FAKE + 1];
@@ -632,6 +651,7 @@ clgan_status clgan_gan_iteration_content(clgan_gan *gan, const float *real, cons
   m->loss_d = m->loss_g = m->d_real = m->d_fake = m->d_fake_after = NAN;
   m->grad_norm_d = m->grad_norm_g = NAN;
   m->loss_content = v[M_CONTENT];
+  m->loss_feature = NAN;
   if (!isfinite(m->loss_content))
     return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the content loss is not finite (%g); "
                        "try a lower --lr", gan->step, m->loss_content);

@@ -16,6 +16,12 @@ tests/train/test_fixture_sr.c compares clgan with it; CI needs no PyTorch. Regen
 Debian's python3-torch:
 
     /usr/bin/python3 tests/train/make_fixture_sr.py tests/train/fixture_sr.json
+    /usr/bin/python3 tests/train/make_fixture_sr.py tests/train/fixture_sr_feat.json feat
+
+The "feat" variant has SRGAN's non-saturating loss (D: 0.5 * (BCE(C(real), 1) + BCE(C(fake),
+0)), real first; G: BCE(C(G), 1)) and the feature loss of src/train/gan_feat.c: FEAT_W * mean
+|F(G(x)) - F(y)|, F = D's output at the node 'feat' (its LeakyReLU after batch norm), D
+frozen after its Adam step, F(y) and F(G(x)) each with its own batch statistics.
 """
 import json
 import os
@@ -52,11 +58,12 @@ discriminator
   leakyrelu 0.2
   conv 8 k=4 s=2 p=1 bias=0
   batchnorm
-  leakyrelu 0.2
+  feat: leakyrelu 0.2
   flatten
   linear 1
 """
 B, LR, BETAS, EPS, CW, ADV, DSCALE = 4, 2e-4, (0.5, 0.999), 1e-8, 1.0, 0.5, 0.5
+FEAT_W = 2.0  # the "feat" variant: SRGAN's BCE (ns) + L1 + FEAT_W * L1 of D's 'feat' output
 
 
 def flat(t):
@@ -65,6 +72,49 @@ def flat(t):
 
 def bce(x, target):
     return F.binary_cross_entropy_with_logits(x, torch.full_like(x, float(target)))
+
+
+def feat_variant(g, d, x, y, fake, init, opt_g, opt_d):
+    d.zero_grad()
+    real_d = d(image=y)
+    l_real = bce(real_d, 1)
+    fake_d = d(image=fake.detach())
+    l_fake = bce(fake_d, 0)
+    (DSCALE * (l_real + l_fake)).backward()
+    grads = {"discriminator." + k: flat(p.grad) for k, p in d.named_parameters()}
+    opt_d.step()
+    g.zero_grad()
+    for p in d.parameters():
+        p.requires_grad_(False)
+    out_g = d(image=fake)
+    l_adv = bce(out_g, 1)
+    # the feature forwards: batch statistics, D's running statistics untouched (clgan runs
+    # them on a copy of D): momentum 0 for their duration
+    got = []
+    bns = [m for m in d.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in bns:
+        m.momentum = 0.0
+    hook = d["feat"].register_forward_hook(lambda m, i, o: got.append(o))
+    d(image=y)
+    d(image=fake)
+    hook.remove()
+    for m in bns:
+        m.momentum = 0.1
+    l_feat = F.l1_loss(got[1], got[0].detach())
+    l_l1 = F.l1_loss(fake, y)
+    (ADV * l_adv + CW * l_l1 + FEAT_W * l_feat).backward()
+    grads.update({"generator." + k: flat(p.grad) for k, p in g.named_parameters()})
+    opt_g.step()
+    after = {**{"generator." + k: flat(v) for k, v in g.state_dict().items() if "num_batches" not in k},
+             **{"discriminator." + k: flat(v) for k, v in d.state_dict().items() if "num_batches" not in k}}
+    fx = {"format": "clgan-fixture-sr-1", "generated_by": "tests/train/make_fixture_sr.py feat",
+          "torch": torch.__version__, "model": MODEL, "batch": B, "lr": LR, "content_weight": CW,
+          "adv_weight": ADV, "d_loss_scale": DSCALE, "g_loss": "ns", "feature_weight": FEAT_W,
+          "feature": float(l_feat), "cond": flat(x), "target": flat(y),
+          "loss_d": float(DSCALE * (l_real + l_fake)), "loss_g_adv": float(l_adv), "l1": float(l_l1),
+          "d_real": float(torch.sigmoid(real_d).mean()), "d_fake": float(torch.sigmoid(fake_d).mean()),
+          "output": flat(fake), "init": init, "grad": grads, "after": after}
+    return fx
 
 
 def main():
@@ -79,6 +129,8 @@ def main():
     opt_g = torch.optim.Adam(g.parameters(), lr=LR, betas=BETAS, eps=EPS)
     opt_d = torch.optim.Adam(d.parameters(), lr=LR, betas=BETAS, eps=EPS)
     fake = g(cond=x)
+    if len(sys.argv) > 2 and sys.argv[2] == "feat":
+        return feat_variant(g, d, x, y, fake, init, opt_g, opt_d)
     # D step (BasicSR's order), G frozen
     d.zero_grad()
     fake_d = d(image=fake.detach()).detach()
@@ -111,6 +163,10 @@ def main():
           "loss_d": float(DSCALE * (l_real + l_fake)), "loss_g_adv": float(l_adv), "l1": float(l_l1),
           "d_real": float(p_real), "d_fake": float(p_fake), "output": flat(fake),
           "init": init, "grad": grads, "after": after}
+    return fx
+
+
+def write(fx):
     with open(sys.argv[1], "w") as f:
         json.dump(fx, f, indent=0)
         f.write("\n")
@@ -118,4 +174,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    write(main())

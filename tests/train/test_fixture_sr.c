@@ -4,7 +4,9 @@
  * D with batch norm, trained with the relativistic-average loss (--g-loss ragan, BasicSR's
  * ESRGAN order of D's forwards) + L1. From PyTorch's initial weights: G's output (the
  * bicubic node included), the losses, both nets' gradients, and the weights and running
- * statistics after the D and G Adam steps. Usage: test_fixture_sr FIXTURE.json
+ * statistics after the D and G Adam steps. fixture_sr_feat.json: the non-saturating loss and
+ * the feature loss on D's 'feat' node (--feature-weight, src/train/gan_feat.c) in its place.
+ * Usage: test_fixture_sr FIXTURE.json
  *
  * Tolerances as test_fixture_sr.c (float32 both sides, different summation orders, nets
  * of a few hundred weights): G's output 1e-5 relative + 2e-6; losses 1e-5 relative + 1e-6;
@@ -106,6 +108,9 @@ int main(int argc, char **argv) {
   CHECK(json_object_object_get_ex(fx, "g_loss", &gl) &&
             !clgan_gan_loss_parse(json_object_get_string(gl), &c.loss),
         "fixture lacks a known g_loss");
+  struct json_object *fw;
+  if (json_object_object_get_ex(fx, "feature_weight", &fw)) /* the "feat" variant */
+    c.feature_weight = (float)json_object_get_double(fw);
   clgan_gan *gan = NULL;
   CHECK_OK(clgan_gan_create(ctx, &m, &c, &gan));
   if (!gan) return tu_finish("test_fixture_sr");
@@ -138,6 +143,12 @@ int main(int argc, char **argv) {
   float want[5] = {(float)num("loss_d"), (float)num("loss_g_adv"), (float)num("l1"),
                    (float)num("d_real"), (float)num("d_fake")};
   CHECK_CLOSE(got, want, 5, 1e-6, 1e-5, "losses (D, G adversarial, L1, D(x), D(G(x)))");
+  if (c.feature_weight > 0) {
+    float fg = mm.loss_feature, fw2 = (float)num("feature");
+    CHECK_CLOSE(&fg, &fw2, 1, 1e-6, 1e-5, "feature loss");
+  } else {
+    CHECK(isnan(mm.loss_feature), "no feature loss asked, but one reported (%g)", mm.loss_feature);
+  }
   for (int k = 0; k < 2; k++) {
     size_t np = nets[k]->param_count, ns = nets[k]->stat_count;
     float *g = tu_alloc(np), *gw = tu_alloc(np), *p = tu_alloc(np), *pw = tu_alloc(np);
