@@ -28,7 +28,7 @@ check "train srgan2x ragan + features" "$CLGAN" train --model srgan2x --task sr 
 grep -q "feature loss" "$T/ra.log" || \
   { echo "FAIL: the GAN iterations logged no feature loss"; fails=$((fails + 1)); }
 grep -q "^gan psnr_y" "$T/ra/measures.txt" || { echo "FAIL: ragan run measured nothing"; fails=$((fails + 1)); }
-expect_fail 1 "node named 'nosuch'" "unknown feature node refused" \
+expect_fail 2 "node named 'nosuch'" "unknown feature node refused" \
   "$CLGAN" train --model srgan2x --task sr --iters 2 --pretrain-iters 1 --feature-weight 1 \
   --feature-node nosuch --batch 4 --eval-count 4 --out "$T/nf"
 expect_fail 2 "ragan is for image-to-image" "ragan refused for dcgan28" \
