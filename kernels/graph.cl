@@ -137,6 +137,99 @@ __kernel void graph_upsample_backward(const ulong total, const int h, const int 
   GR_STORE(dx, dxo + t, s, acc);
 }
 
+/* Interpolating upsampling by k (the `upsample k mode=` node): y = A_h x A_w^T per plane,
+ * a linear map whose 1-D rows have 4 taps. mode 1: bilinear as nn.Upsample(mode='bilinear',
+ * align_corners=False) (source c = (o + 0.5) / k - 0.5 clamped at 0, the right neighbour
+ * clamped at the edge); mode 2: bicubic as MATLAB imresize (Keys a = -0.5, taps
+ * floor(c) - 1 .. floor(c) + 2 mirrored at the edges: -1 -> 0, n -> n - 1), the scale's
+ * baseline (src/io/photo.c clgan_upscale_bicubic). */
+inline int gr_mirror(int i, int n) {
+  while (i < 0 || i >= n) i = i < 0 ? -i - 1 : 2 * n - 1 - i;
+  return i;
+}
+
+inline float gr_cubic(float x) {
+  float a = fabs(x), a2 = a * a, a3 = a2 * a;
+  if (a <= 1.0f) return 1.5f * a3 - 2.5f * a2 + 1.0f;
+  if (a <= 2.0f) return -0.5f * a3 + 2.5f * a2 - 4.0f * a + 2.0f;
+  return 0.0f;
+}
+
+/* the 4 taps (input index, weight) of output o of a 1-D upsampling of n samples by k */
+inline void gr_taps(int mode, int o, int k, int n, int *idx, float *wt) {
+  float c = ((float)o + 0.5f) / (float)k - 0.5f;
+  if (mode == 1) {
+    if (c < 0.0f) c = 0.0f;
+    int i0 = (int)c, i1 = i0 + (i0 < n - 1 ? 1 : 0);
+    float l1 = c - (float)i0;
+    idx[0] = i0, wt[0] = 1.0f - l1, idx[1] = i1, wt[1] = l1;
+    idx[2] = idx[3] = i0, wt[2] = wt[3] = 0.0f;
+  } else {
+    int f = (int)floor(c);
+    for (int t = 0; t < 4; t++) {
+      int i = f - 1 + t;
+      idx[t] = gr_mirror(i, n), wt[t] = gr_cubic(c - (float)i);
+    }
+  }
+}
+
+/* the weight of input i in output o: the sum of o's taps that land on i */
+inline float gr_tap_weight(int mode, int o, int k, int n, int i) {
+  int idx[4];
+  float wt[4], s = 0.0f;
+  gr_taps(mode, o, k, n, idx, wt);
+  for (int t = 0; t < 4; t++) s += idx[t] == i ? wt[t] : 0.0f;
+  return s;
+}
+
+/* y[oy, ox] = sum_a wy[a] * (sum_b wx[b] * x[iy[a], ix[b]]): one item per y value. */
+__kernel void graph_resize_up_forward(const ulong total, const int h, const int w, const int k,
+                                      const int mode, __global const float *x, const ulong xo,
+                                      __global float *y, const ulong yo) {
+  size_t t = get_global_id(0);
+  if (t >= total) return;
+  const ulong wk = (ulong)w * (ulong)k, plane = (ulong)h * (ulong)k * wk;
+  ulong p = t / plane, r = t - p * plane, oy = r / wk, ox = r - oy * wk;
+  int iy[4], ix[4];
+  float wy[4], wx[4];
+  gr_taps(mode, (int)oy, k, h, iy, wy);
+  gr_taps(mode, (int)ox, k, w, ix, wx);
+  __global const float *src = x + xo + p * (ulong)h * (ulong)w;
+  float s = 0.0f;
+  for (int a = 0; a < 4; a++) {
+    float row = 0.0f;
+    for (int b = 0; b < 4; b++) row += wx[b] * src[(ulong)iy[a] * (ulong)w + (ulong)ix[b]];
+    s += wy[a] * row;
+  }
+  y[yo + t] = s;
+}
+
+/* The transpose, gathered: dx[iy, ix] (+)= sum over the outputs (oy, ox) whose taps reach it
+ * of wy * wx * dy, oy and ox in the window k*(i-3) .. k*(i+4) - 1 (every output that can
+ * read input i, mirrored taps included), in increasing order: one item per dx value. */
+__kernel void graph_resize_up_backward(const ulong total, const int h, const int w, const int k,
+                                       const int mode, __global const float *dy, const ulong dyo,
+                                       __global float *dx, const ulong dxo, const int acc) {
+  size_t t = get_global_id(0);
+  if (t >= total) return;
+  const ulong hw = (ulong)h * (ulong)w, wk = (ulong)w * (ulong)k;
+  ulong p = t / hw, r = t - p * hw;
+  int iy = (int)(r / (ulong)w), ix = (int)(r - (ulong)iy * (ulong)w);
+  int y0 = max(0, k * (iy - 3)), y1 = min(h * k, k * (iy + 4));
+  int x0 = max(0, k * (ix - 3)), x1 = min(w * k, k * (ix + 4));
+  __global const float *src = dy + dyo + p * hw * (ulong)k * (ulong)k;
+  float s = 0.0f;
+  for (int oy = y0; oy < y1; oy++) {
+    float wy = gr_tap_weight(mode, oy, k, h, iy);
+    if (wy == 0.0f) continue;
+    float row = 0.0f;
+    for (int ox = x0; ox < x1; ox++)
+      row += gr_tap_weight(mode, ox, k, w, ix) * src[(ulong)oy * wk + (ulong)ox];
+    s += wy * row;
+  }
+  GR_STORE(dx, dxo + t, s, acc);
+}
+
 /* Average pooling k x k, stride k: y = (sum of the block, rows then columns) * inv (1/(k*k)
  * from the host); one item per y value; h, w are the input sizes. */
 __kernel void graph_avgpool_forward(const ulong total, const int h, const int w, const int k,

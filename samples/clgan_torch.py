@@ -45,7 +45,7 @@ LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tan
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
 OPTIONS = {"linear": ("bias", "sn"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn"),
            "convt": ("k", "s", "p", "op", "bias", "sn"),
-           "instancenorm": ("affine",), "prelu": ("per_channel",)}
+           "instancenorm": ("affine",), "prelu": ("per_channel",), "upsample": ("mode",)}
 
 
 class ModelError(ValueError):
@@ -183,6 +183,10 @@ def _parse_layer(tok, index, lineno, where):
                 if v not in ("zeros", "reflect"):
                     raise ModelError("%s: bad padding mode '%s' (zeros or reflect)" % (where, v))
                 opts["pm"] = v  # nn.Conv2d's padding_mode
+            elif k == "mode" and kind == "upsample":
+                if v not in ("nearest", "bilinear", "bicubic"):
+                    raise ModelError("%s: bad upsample mode '%s' (nearest, bilinear or bicubic)" % (where, v))
+                opts["mode"] = v
             elif k in OPTIONS.get(kind, ()):
                 opts[k] = _int(v, "value for %s=" % k, where, 0)
             else:
@@ -249,6 +253,47 @@ class SumPool(nn.Module):
 
     def forward(self, x):
         return x.sum((2, 3), keepdim=True)
+
+
+def _matlab_cubic_matrix(n, k):
+    """(n*k, n) float64: MATLAB imresize's bicubic enlargement by k of n samples (Keys
+    a = -0.5, taps floor(c)-1..floor(c)+2 mirrored at the edges), as kernels/graph.cl."""
+    def cubic(x):
+        a = abs(x)
+        if a <= 1:
+            return 1.5 * a ** 3 - 2.5 * a ** 2 + 1
+        if a <= 2:
+            return -0.5 * a ** 3 + 2.5 * a ** 2 - 4 * a + 2
+        return 0.0
+
+    def mirror(i):
+        while i < 0 or i >= n:
+            i = -i - 1 if i < 0 else 2 * n - 1 - i
+        return i
+
+    m = torch.zeros(n * k, n, dtype=torch.float64)
+    for o in range(n * k):
+        c = (o + 0.5) / k - 0.5
+        f = int(c // 1)
+        for i in range(f - 1, f + 3):
+            m[o, mirror(i)] += cubic(c - i)
+    return m
+
+
+class UpsampleBicubic(nn.Module):
+    """upsample k mode=bicubic: MATLAB's bicubic enlargement, y = A_h x A_w^T per plane."""
+
+    def __init__(self, k, h, w):
+        super().__init__()
+        self.k = k
+        self.register_buffer("ah", _matlab_cubic_matrix(h, k).float(), persistent=False)
+        self.register_buffer("aw", _matlab_cubic_matrix(w, k).float(), persistent=False)
+
+    def forward(self, x):
+        return torch.einsum("oh,nchw,pw->ncop", self.ah, x, self.aw)
+
+    def extra_repr(self):
+        return "scale_factor=%d, mode='bicubic' (MATLAB imresize)" % self.k
 
 
 class ClganNet(nn.ModuleDict):
@@ -364,7 +409,11 @@ class ClganNet(nn.ModuleDict):
             return nn.Embedding(num, dim), (dim, 1, 1)
         if k == "upsample":
             f = _int(l.pos[0], "factor", where, 1)
-            return nn.Upsample(scale_factor=f, mode="nearest"), (c, h * f, w * f)
+            mode = l.opts.get("mode", "nearest")
+            if mode == "bicubic":
+                return UpsampleBicubic(f, h, w), (c, h * f, w * f)
+            up = nn.Upsample(scale_factor=f, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+            return up, (c, h * f, w * f)
         if k == "avgpool":
             f = _int(l.pos[0], "factor", where, 1)
             if h % f or w % f:

@@ -14,6 +14,7 @@
 #include "i2i_data.h"
 #include "i2i_measure.h"
 #include "i2i_resume.h"
+#include "i2i_sr.h"
 
 int cmd_train_i2i(int argc, char **argv);
 
@@ -52,13 +53,19 @@ static void help_train(void) {
       "                        --data DIR|default (the mate-backgrounds photos, every 4th held\n"
       "                        out) and their MATLAB-bicubic downscales; weights default to\n"
       "                        content 1, adversarial 1e-3; measures bicubic vs G (PSNR/SSIM-Y)\n"
-      "  --pretrain-iters N   sr: the first N iterations content-only (saved as\n"
+      "  --pretrain-iters N   sr: the first N iterations content-only, G alone (saved as\n"
       "                        pretrained.safetensors), then the GAN\n"
+      "  --init CKPT          sr: start from a checkpoint's G and D (a PSNR run's, for GAN\n"
+      "                        fine-tuning; measured as 'pretrained')\n"
+      "  --feature-weight W   adds W x the L1 (mse with --content mse) of D's features of\n"
+      "                        G(x) vs the target's (SRGAN's perceptual loss, D in place of VGG;\n"
+      "                        default 0: off); --feature-node NAME the node of D (default feat)\n"
       "  --data DIR           side-by-side A|B PNGs (A the input, B the target); DIR/train and\n"
       "                        DIR/val when present, else the last tenth of DIR is held out\n"
       "  --iters N            iterations (default 1000); --batch N (default 16)\n"
       "  --lr LR              Adam rate of both nets (default 2e-4, beta1 0.5)\n"
-      "  --g-loss ns|lsgan    adversarial loss (default ns: BCE)\n"
+      "  --g-loss ns|lsgan|ragan adversarial loss (default ns: BCE; ragan: ESRGAN's\n"
+      "                        relativistic average, D and G judged against the other side's mean)\n"
       "  --adv-weight W       weight of G's adversarial loss (default 1, sr 1e-3; 0: content only)\n"
       "  --content l1|mse|none G's content loss against the target (default l1)\n"
       "  --content-weight W   its weight, lambda (default 100, sr 1)\n"
@@ -81,6 +88,9 @@ typedef struct {
   const char *device, *model, *task, *data, *out, *g_loss, *content, *measure;
   long iters, batch, seed, sample_every, ckpt_every, log_every, max_images, eval_count;
   long pretrain_iters;  /* super-resolution: content-only iterations before the GAN's */
+  double feature_weight; /* the feature loss on D's features (0: off) */
+  const char *init;      /* sr: G and D (and their Adam state) from this checkpoint, then train */
+  const char *feature_node;
   double lr, adv_weight, content_weight, d_loss_scale;
   const char *resume; /* --resume CKPT (tools/i2i_resume.c) */
 } i2i_args;
@@ -105,42 +115,6 @@ static clgan_status write_triplets(const char *path, const i2i_pairs *p, const f
   }
   clgan_status s = clgan_png_write_grid(path, grid, 3 * n, p->c, p->h, p->w, 3, 2);
   free(grid);
-  return s;
-}
-
-static void planes_to_u8(const float *pl, int c, int h, int w, clgan_image *im) {
-  im->width = w, im->height = h, im->channels = c;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int k = 0; k < c; k++) {
-        float v = floorf((pl[((size_t)k * h + y) * w + x] + 1.0f) * 127.5f + 0.5f);
-        im->pixels[((size_t)y * w + x) * c + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-      }
-}
-
-/* Mean L1 (on [-1, 1] values), PSNR and SSIM (on 8-bit luma, no border) over n pairs. */
-static clgan_status measure(const i2i_pairs *p, const float *gen, int n, int border,
-                            double *l1, double *psnr, double *ssim) {
-  size_t img = (size_t)p->c * p->h * p->w;
-  clgan_image a, b;
-  clgan_status s = clgan_image_alloc(&a, p->w, p->h, p->c);
-  if (!s) s = clgan_image_alloc(&b, p->w, p->h, p->c);
-  if (s) return s;
-  *l1 = *psnr = *ssim = 0.0;
-  for (int i = 0; i < n && !s; i++) {
-    double d = 0.0, ps, ss;
-    for (size_t j = 0; j < img; j++) d += fabs((double)gen[i * img + j] - p->target[i * img + j]);
-    *l1 += d / (double)img / n;
-    planes_to_u8(gen + i * img, p->c, p->h, p->w, &a);
-    planes_to_u8(p->target + i * img, p->c, p->h, p->w, &b);
-    s = clgan_psnr_y(&a, &b, border, &ps);
-    if (!s) s = clgan_ssim_y(&a, &b, border, &ss);
-    /* identical images give an infinite PSNR: count them at 100 dB */
-    *psnr += (isfinite(ps) ? ps : 100.0) / n;
-    *ssim += ss / n;
-  }
-  clgan_image_free(&a);
-  clgan_image_free(&b);
   return s;
 }
 
@@ -225,141 +199,12 @@ static clgan_status colourfulness(const i2i_pairs *p, const float *gen, int n, d
   if (s) return s;
   *out = *tgt = 0;
   for (int i = 0; i < n; i++) {
-    planes_to_u8(gen + i * img, 3, p->h, p->w, &a);
+    i2i_planes_to_u8(gen + i * img, 3, p->h, p->w, &a);
     *out += clgan_colourfulness(&a) / n;
-    planes_to_u8(p->target + i * img, 3, p->h, p->w, &a);
+    i2i_planes_to_u8(p->target + i * img, 3, p->h, p->w, &a);
     *tgt += clgan_colourfulness(&a) / n;
   }
   clgan_image_free(&a);
-  return CLGAN_OK;
-}
-
-/* sr: HR crops of the photos and their LR inputs made by clgan_downscale_bicubic (MATLAB's
- * antialiased bicubic) by the model's scale = image side / cond side. Training crops are
- * drawn per iteration (aligned to the scale); the held-out pairs are eval_count crops of the
- * evaluation photos (whole photos held out), Philox stream seed + 1, step 0. */
-static clgan_status sr_lowres(const float *hr, int n, int c, int h, int k, float *lr) {
-  clgan_status s = CLGAN_OK;
-  for (int i = 0; i < n && !s; i++)
-    s = clgan_downscale_bicubic(hr + (size_t)i * c * h * h, c, h, h, k,
-                                lr + (size_t)i * c * (h / k) * (h / k));
-  return s;
-}
-
-/* sr on Fashion-MNIST (--data fashion-mnist or an IDX file): 28x28 images and their x2
- * downscales, the t10k set beside the file held out; a model taking 1x14x14 (srgan2x-fmnist) */
-static clgan_status sr_idx_pairs(const char *path, int max, i2i_pairs *p) {
-  clgan_dataset ds;
-  clgan_status s = clgan_dataset_load(path, 1, 28, 28, max, &ds);
-  if (s) return s;
-  p->n = ds.count, p->cc = p->c = 1, p->h = p->w = 28, p->scale = 2;
-  p->target = malloc(sizeof(float) * (size_t)ds.count * 28 * 28);
-  p->cond = malloc(sizeof(float) * (size_t)ds.count * 14 * 14);
-  int *idx = malloc(sizeof(int) * (size_t)ds.count);
-  if (!p->target || !p->cond || !idx) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  for (int i = 0; !s && i < ds.count; i++) idx[i] = i;
-  if (!s) clgan_dataset_batch(&ds, idx, ds.count, p->target);
-  if (!s) s = sr_lowres(p->target, ds.count, 1, 28, 2, p->cond);
-  snprintf(p->source, sizeof p->source, "sr x2:%s", ds.source);
-  free(idx);
-  clgan_dataset_free(&ds);
-  return s;
-}
-
-static clgan_status load_sr(const i2i_args *a, clgan_model *m, clgan_photoset *ps,
-                            i2i_pairs *train, i2i_pairs *held) {
-  if (a->data && (!strcmp(a->data, "fashion-mnist") || strstr(a->data, "idx"))) {
-    clgan_status s = clgan_model_resolve(m, 1);
-    if (s) return s;
-    if (m->image_c != 1 || m->cond_c != 1 || m->image_h != 28 || m->image_w != 28 ||
-        m->cond_h != 14 || m->cond_w != 14)
-      return clgan_error(CLGAN_ERR_INVALID_ARG, "sr on Fashion-MNIST makes 1x14x14 -> 1x28x28 "
-                         "pairs (--model srgan2x-fmnist); model '%s' takes %dx%dx%d from %dx%dx%d",
-                         m->name, m->image_c, m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
-    const char *path = strcmp(a->data, "fashion-mnist") ? a->data : CLGAN_DEFAULT_DATA;
-    if ((s = sr_idx_pairs(path, (int)a->max_images, train))) return s;
-    char test[1024];
-    snprintf(test, sizeof test, "%s", path);
-    char *t = strstr(test, "train");
-    if (t && strlen(t) >= 5) {
-      char tmp[1024];
-      snprintf(tmp, sizeof tmp, "%.*st10k%s", (int)(t - test), test, t + 5);
-      snprintf(test, sizeof test, "%s", tmp);
-    }
-    s = sr_idx_pairs(test, (int)a->eval_count, held);
-    if (s) clgan_error_prefix("held-out images: ");
-    return s;
-  }
-  clgan_status s = clgan_model_resolve(m, 3);
-  if (s) return s;
-  int k = m->cond_h > 0 ? m->image_h / m->cond_h : 0;
-  if (m->image_c != 3 || m->cond_c != 3 || m->image_h != m->image_w || m->cond_h != m->cond_w ||
-      k < 2 || m->cond_h * k != m->image_h)
-    return clgan_error(CLGAN_ERR_INVALID_ARG, "sr makes RGB square crops and their x2/x4 "
-                       "downscales; model '%s' takes %dx%dx%d images from %dx%dx%d", m->name,
-                       m->image_c, m->image_h, m->image_w, m->cond_c, m->cond_h, m->cond_w);
-  const char *dir = a->data && strcmp(a->data, "default") ? a->data : NULL;
-  if ((s = clgan_photoset_load(dir, 1024, ps))) return s;
-  if (!ps->n_eval || !ps->n_train) {
-    clgan_photoset_free(ps);
-    return clgan_error(CLGAN_ERR_INVALID_ARG, "sr needs 4 or more photos (every 4th is held "
-                       "out), '%s' has %d", dir ? dir : CLGAN_DEFAULT_PHOTOS, ps->count);
-  }
-  int h = m->image_h, n = (int)a->eval_count, l = h / k;
-  held->n = n, held->cc = 3, held->c = 3, held->h = held->w = h, held->scale = k;
-  held->cond = malloc(sizeof(float) * (size_t)n * 3 * l * l);
-  held->target = malloc(sizeof(float) * (size_t)n * 3 * h * h);
-  if (!held->cond || !held->target) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  s = clgan_photoset_crops(ps, 1, h, k, 3, (unsigned long long)a->seed + 1, 0, n, held->target);
-  if (!s) s = sr_lowres(held->target, n, 3, h, k, held->cond);
-  *train = *held;
-  train->cond = train->target = NULL;
-  train->n = 1 << 30;
-  snprintf(train->source, sizeof train->source, "sr x%d:%s (%d photos, %d held out)", k,
-           ps->source, ps->n_train, ps->n_eval);
-  snprintf(held->source, sizeof held->source, "%s", ps->source);
-  return s;
-}
-
-/* sr: the held-out inputs enlarged by bicubic (MATLAB's imresize x k): the baseline, and the
- * first column of the grids (bicubic | SR | original). */
-static clgan_status sr_bicubic(const i2i_pairs *he, i2i_pairs *bic) {
-  *bic = *he;
-  bic->cc = he->c, bic->scale = he->scale;
-  int l = he->h / he->scale;
-  size_t img = (size_t)he->c * he->h * he->w;
-  bic->cond = malloc(sizeof(float) * img * he->n);
-  bic->target = he->target; /* not owned */
-  if (!bic->cond) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  clgan_status s = CLGAN_OK;
-  for (int i = 0; i < he->n && !s; i++)
-    s = clgan_upscale_bicubic(he->cond + (size_t)i * he->cc * l * l, he->cc, l, l, he->scale,
-                              bic->cond + img * i);
-  return s;
-}
-
-/* Mean gradient energy (sharpness) of n RGB images. */
-static double mean_gradient_energy(const float *imgs, int n, int c, int h, int w) {
-  clgan_image a;
-  if (clgan_image_alloc(&a, w, h, c)) return NAN;
-  double e = 0;
-  for (int i = 0; i < n; i++) {
-    planes_to_u8(imgs + (size_t)i * c * h * w, c, h, w, &a);
-    e += clgan_gradient_energy(&a) / n;
-  }
-  clgan_image_free(&a);
-  return e;
-}
-
-/* sr measures: PSNR/SSIM (Y, border = scale) and gradient energy of one G's outputs. */
-static clgan_status sr_measure_line(FILE *f, const char *what, const i2i_pairs *he,
-                                    const float *imgs) {
-  double l1, psnr, ssim;
-  clgan_status s = measure(he, imgs, he->n, he->scale, &l1, &psnr, &ssim);
-  if (s) return s;
-  double ge = mean_gradient_energy(imgs, he->n, he->c, he->h, he->w);
-  if (f) fprintf(f, "%s psnr_y %.3f ssim_y %.4f gradient_energy %.1f\n", what, psnr, ssim, ge);
-  fprintf(stderr, "  %-10s PSNR-Y %.2f dB  SSIM-Y %.4f  gradient energy %.1f\n", what, psnr, ssim, ge);
   return CLGAN_OK;
 }
 
@@ -368,7 +213,9 @@ static clgan_status load_data(const i2i_args *a, clgan_model *m, i2i_pairs *trai
   clgan_status s;
   memset(train, 0, sizeof *train), memset(held, 0, sizeof *held);
   if (a->task && !strcmp(a->task, "colorize")) return load_colorize(a, m, ps, train, held);
-  if (a->task && !strcmp(a->task, "sr")) return load_sr(a, m, ps, train, held);
+  if (a->task && !strcmp(a->task, "sr"))
+    return i2i_sr_load(a->data, (int)a->max_images, (int)a->eval_count,
+                       (unsigned long long)a->seed, m, ps, train, held);
   if (a->task) {
     if (strcmp(a->task, "edges2fashion"))
       return clgan_error(CLGAN_ERR_INVALID_ARG, "unknown task '%s' (known: edges2fashion, "
@@ -458,6 +305,9 @@ int cmd_train_i2i(int argc, char **argv) {
       {"--d-loss-scale", OPT_DOUBLE, &a.d_loss_scale, 1e-6, 1e6, NULL},
       {"--pretrain-iters", OPT_LONG, &a.pretrain_iters, 0, 1000000000, NULL},
       {"--resume", OPT_STRING, &a.resume, 0, 0, NULL},
+      {"--feature-weight", OPT_DOUBLE, &a.feature_weight, 0.0, 1e6, NULL},
+      {"--feature-node", OPT_STRING, &a.feature_node, 0, 0, NULL},
+      {"--init", OPT_STRING, &a.init, 0, 0, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -495,14 +345,20 @@ int cmd_train_i2i(int argc, char **argv) {
   if (a.content_weight < 0) a.content_weight = sr ? 1.0 : 100.0;
   if (a.pretrain_iters && !sr)
     return cli_usage_error("train", "--pretrain-iters is for --task sr");
+  if (a.init && (!sr || a.measure))
+    return cli_usage_error("train", "--init is for --task sr training (not with --measure)");
+  if (a.init && a.resume)
+    return cli_usage_error("train", "--init starts a new run from a checkpoint's weights and "
+                           "--resume continues one: give one of them");
   if (a.pretrain_iters >= a.iters)
     return cli_usage_error("train", "--pretrain-iters %ld leaves no GAN iterations of %ld",
                            a.pretrain_iters, a.iters);
   clgan_train_config cfg;
   clgan_train_config_default(&cfg);
   if (clgan_gan_loss_parse(a.g_loss, &cfg.loss) ||
-      (cfg.loss != CLGAN_GLOSS_NS && cfg.loss != CLGAN_GLOSS_LSGAN))
-    return cli_usage_error("train", "--g-loss must be ns or lsgan for image-to-image, got '%s'", a.g_loss);
+      (cfg.loss != CLGAN_GLOSS_NS && cfg.loss != CLGAN_GLOSS_LSGAN && cfg.loss != CLGAN_GLOSS_RAGAN))
+    return cli_usage_error("train", "--g-loss must be ns, lsgan or ragan for image-to-image, got '%s'",
+                           a.g_loss);
   if (clgan_content_parse(a.content, &cfg.content))
     return cli_usage_error("train", "--content must be l1, mse or none, got '%s'", a.content);
   cfg.batch = (int)a.batch;
@@ -512,6 +368,11 @@ int cmd_train_i2i(int argc, char **argv) {
   cfg.content_weight = (float)a.content_weight;
   cfg.d_loss_scale = (float)a.d_loss_scale;
   if (a.resume) cfg = rcfg;
+  cfg.feature_weight = (float)a.feature_weight;
+  if (a.feature_node && strlen(a.feature_node) >= sizeof cfg.feature_node)
+    return cli_usage_error("train", "--feature-node: a node name has at most %d characters",
+                           (int)sizeof cfg.feature_node - 1);
+  if (a.feature_node) snprintf(cfg.feature_node, sizeof cfg.feature_node, "%s", a.feature_node);
   run.max_images = a.max_images, run.pretrain_iters = a.pretrain_iters;
   run.eval_count = a.eval_count;
   if (a.task != run.task) snprintf(run.task, sizeof run.task, "%s", a.task ? a.task : "");
@@ -542,15 +403,15 @@ int cmd_train_i2i(int argc, char **argv) {
     goto done;
   }
   if (!a.resume && (s = clgan_gan_init_params(gan))) goto done;
-  if (a.measure) { /* G and D from the checkpoint; no iteration runs */
+  if (a.measure || a.init) { /* G and D from the checkpoint; --measure: no iteration runs */
     clgan_st_file f;
     clgan_model cm;
-    if ((s = clgan_checkpoint_open(a.measure, &f, &cm))) goto done;
+    if ((s = clgan_checkpoint_open(a.measure ? a.measure : a.init, &f, &cm))) goto done;
     s = clgan_checkpoint_restore(&f, gan);
     clgan_safetensors_free(&f);
     clgan_model_free(&cm);
     if (s) goto done;
-    a.iters = 0;
+    if (a.measure) a.iters = 0;
   }
   if ((s = clgan_mkdirs(a.out))) goto done;
   if (a.resume && (s = i2i_log_keep(a.out, start, &kept, &kpts, &nkept))) goto done;
@@ -570,7 +431,7 @@ int cmd_train_i2i(int argc, char **argv) {
     float *gen_pre = sr ? malloc(sizeof(float) * ti * (size_t)(he.n > 8 ? he.n : 8)) : NULL;
     int have_pre = 0;
     i2i_pairs bic = {0};
-    if (sr && !s) s = sr_bicubic(&he, &bic);
+    if (sr && !s) s = i2i_sr_bicubic(&he, &bic);
     if (sr && !gen_pre && !s) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     if (sr && a.resume && !s && a.pretrain_iters && start > a.pretrain_iters) /* its line */
       have_pre = i2i_resume_pretrained(gan, &rf, a.out, he.cond, he.n, gen_pre, &s);
@@ -602,7 +463,7 @@ int cmd_train_i2i(int argc, char **argv) {
         s = clgan_photoset_crops(&ps, 0, tr.h, tr.scale ? tr.scale : 1, 3, cfg.seed, it,
                                  cfg.batch, bt);
         if (s) break;
-        if (tr.scale) s = sr_lowres(bt, cfg.batch, 3, tr.h, tr.scale, bc);
+        if (tr.scale) s = i2i_sr_lowres(bt, cfg.batch, 3, tr.h, tr.scale, bc);
         else grey_of(bt, cfg.batch, tr.h, tr.w, bc);
         if (s) break;
       }
@@ -614,9 +475,10 @@ int cmd_train_i2i(int argc, char **argv) {
       }
       int log_now = (it + 1) % a.log_every == 0 || it + 1 == a.iters;
       clgan_step_metrics mt;
-      /* sr pre-training: content only (D trains alongside, unseen by G), then the GAN */
+      /* sr pre-training: content only (G alone), then the GAN */
       gan->cfg.adv_weight = it < a.pretrain_iters ? 0.0f : cfg.adv_weight;
-      if (sr && a.pretrain_iters && it == a.pretrain_iters) {
+      /* the PSNR G: after the pre-training, or --init's at the start */
+      if (sr && ((a.pretrain_iters && it == a.pretrain_iters) || (a.init && it == 0))) {
         snprintf(path, sizeof path, "%s/pretrained.safetensors", a.out);
         clgan_train_state pst = {.epoch = 0};
         snprintf(pst.data, sizeof pst.data, "sr");
@@ -627,7 +489,11 @@ int cmd_train_i2i(int argc, char **argv) {
         have_pre = 1;
         fprintf(stderr, "pre-training done (%ld content-only iterations): %s\n", it, path);
       }
-      s = clgan_gan_iteration_cond(gan, bt, bc, NULL, &mt, 0);
+      /* sr: the PSNR stage (and a content-only run) is G alone; D starts at the GAN stage */
+      if (sr && (it < a.pretrain_iters || cfg.adv_weight == 0.0f))
+        s = clgan_gan_iteration_content(gan, bt, bc, &mt);
+      else
+        s = clgan_gan_iteration_cond(gan, bt, bc, NULL, &mt, 0);
       if (s) break;
       if (log_now) {
         double sec = cli_now() - t0;
@@ -637,6 +503,7 @@ int cmd_train_i2i(int argc, char **argv) {
         fprintf(stderr, "iter %ld/%ld  D %.4f  G adv %.4f  %s %.4f  D(x) %.3f  D(G) %.3f  %.1f s\n",
                 it + 1, a.iters, mt.loss_d, mt.loss_g, clgan_content_name(cfg.content),
                 mt.loss_content, mt.d_real, mt.d_fake, sec);
+        if (isfinite(mt.loss_feature)) fprintf(stderr, "  feature loss %.4f\n", mt.loss_feature);
         px[npts] = (float)(it + 1);
         px[cap + npts] = mt.loss_d, px[2 * cap + npts] = mt.loss_g, px[3 * cap + npts] = mt.loss_content;
         npts++;
@@ -667,7 +534,7 @@ int cmd_train_i2i(int argc, char **argv) {
     if (!s) { /* the measures on every held-out pair */
       double l1 = 0, psnr = 0, ssim = 0, cf_out = 0, cf_tgt = 0;
       s = translate_pairs(gan, &he, he.n, gen);
-      if (!s) s = measure(&he, gen, he.n, he.scale, &l1, &psnr, &ssim);
+      if (!s) s = i2i_measure(&he, gen, he.n, he.scale, &l1, &psnr, &ssim);
       if (!s && he.c == 3) s = colourfulness(&he, gen, he.n, &cf_out, &cf_tgt);
       /* the checkerboard measure, radius 1 (docs/RESULTS.md); odd sides have none */
       double p2_out = NAN, p2_tgt = NAN;
@@ -691,10 +558,10 @@ int cmd_train_i2i(int argc, char **argv) {
         if (sr) { /* bicubic, the pre-trained (PSNR) G, the final G, and the originals */
           fprintf(stderr, "held-out crops, x%d, Y channel, %d-pixel border cropped:\n", he.scale,
                   he.scale);
-          s = sr_measure_line(f, "bicubic", &he, bic.cond);
-          if (!s && have_pre) s = sr_measure_line(f, "pretrained", &he, gen_pre);
-          if (!s) s = sr_measure_line(f, have_pre ? "gan" : "final", &he, gen);
-          double ge = mean_gradient_energy(he.target, he.n, he.c, he.h, he.w);
+          s = i2i_sr_measure_line(f, "bicubic", &he, bic.cond);
+          if (!s && have_pre) s = i2i_sr_measure_line(f, "pretrained", &he, gen_pre);
+          if (!s) s = i2i_sr_measure_line(f, have_pre ? "gan" : "final", &he, gen);
+          double ge = i2i_mean_gradient_energy(he.target, he.n, he.c, he.h, he.w);
           if (f) fprintf(f, "original gradient_energy %.1f\n", ge);
           fprintf(stderr, "  original   gradient energy %.1f\n", ge);
         }

@@ -355,8 +355,10 @@ static int train_main(int argc, char **argv) {
   if (a.seen_epochs && a.seen_iters)
     return cli_usage_error("train", "--epochs and --iters conflict: give one");
   clgan_gan_loss loss;
-  if (clgan_gan_loss_parse(a.g_loss, &loss))
-    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge, got '%s'", a.g_loss);
+  if (clgan_gan_loss_parse(a.g_loss, &loss) || loss == CLGAN_GLOSS_RAGAN)
+    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge, got '%s'%s",
+                           a.g_loss, loss == CLGAN_GLOSS_RAGAN ? " (ragan is for image-to-image "
+                           "models: --task)" : "");
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
     return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
   int skip_nan = !strcmp(a.on_nan, "skip");

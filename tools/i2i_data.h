@@ -28,4 +28,11 @@ clgan_status i2i_list_images(const char *dir, char ***names, int *count);
  * file, or grey stored as RGB) -> CLGAN_ERR_FORMAT naming it; the set is freed then. */
 clgan_status i2i_photoset_colour(clgan_photoset *ps);
 
+/* G's [-1, 1] planes (c, h, w) to the 8-bit pixels of im (allocated w x h x c). */
+void i2i_planes_to_u8(const float *pl, int c, int h, int w, clgan_image *im);
+/* Mean L1 (on [-1, 1] values), PSNR and SSIM (on 8-bit luma, border pixels cropped) of n
+ * outputs gen against p's targets. */
+clgan_status i2i_measure(const i2i_pairs *p, const float *gen, int n, int border, double *l1,
+                         double *psnr, double *ssim);
+
 #endif

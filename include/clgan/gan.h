@@ -15,7 +15,10 @@ typedef enum clgan_gan_loss {
   CLGAN_GLOSS_NS = 0,   /* D: BCE; G: BCE(D(G(z)), 1), the non-saturating loss (default) */
   CLGAN_GLOSS_MINIMAX,  /* D: BCE; G: minimises log(1 - D(G(z))) (saturates) */
   CLGAN_GLOSS_LSGAN,    /* least squares: D 0.5(D(x)-1)^2 + 0.5 D(G(z))^2, G 0.5(D(G(z))-1)^2 */
-  CLGAN_GLOSS_HINGE     /* D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
+  CLGAN_GLOSS_HINGE,    /* D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
+  CLGAN_GLOSS_RAGAN     /* relativistic average (ESRGAN), image-to-image only: D: BCE(D(x) -
+                           mean D(G), 1) + BCE(D(G) - mean D(x), 0); G: the targets swapped,
+                           halved (src/train/gan.c) */
 } clgan_gan_loss;
 
 const char *clgan_gan_loss_name(clgan_gan_loss l);
@@ -43,6 +46,11 @@ typedef struct clgan_train_config {
   clgan_content content;      /* CLGAN_CONTENT_L1 (default), _MSE or _NONE */
   float content_weight;       /* lambda, >= 0 */
   float d_loss_scale;         /* > 0 */
+  /* The feature loss (image-to-image, G step): feature_weight x mean |F(G(x)) - F(y)| (MSE
+   * when content is mse), F = D's output at the node named feature_node ("" = "feat"), D
+   * frozen (src/train/gan_feat.c). 0: off (the default). */
+  float feature_weight;
+  char feature_node[32];
 } clgan_train_config;
 
 void clgan_train_config_default(clgan_train_config *c);
@@ -58,6 +66,8 @@ typedef struct clgan_step_metrics {
   float grad_norm_g;  /* L2 norm of G's gradient (when asked for, else NaN) */
   float loss_content; /* image-to-image: mean content loss (L1 or MSE, unweighted) of G(cond)
                          against the target, before G's update; NaN for other models */
+  float loss_feature; /* image-to-image with cfg.feature_weight > 0: the mean feature loss
+                         (unweighted) of the G step; else NaN */
 } clgan_step_metrics;
 
 /* Data-parallel training (tools/dist.c fills this in; zero on one device): the replicas
@@ -103,6 +113,7 @@ typedef struct clgan_gan {
                                  its shard of the global batch cfg.batch */
   int shard_off;              /* the shard's first sample in the global batch */
   clgan_gan_replica replica;  /* data-parallel hooks (zero: one device) */
+  struct clgan_gan_feat *feat; /* the feature loss's network and buffers (made on first use) */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
@@ -159,6 +170,16 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
  * over all of them. labels: as clgan_gan_iteration_labels (NULL without classes). */
 clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const float *cond,
                                       const int32_t *labels, clgan_step_metrics *m, int norms);
+/* An image-to-image iteration of G alone on its content loss (super-resolution's PSNR
+ * pre-training, BasicSR's first stage): G(cond) against real, cfg.content x
+ * cfg.content_weight, one Adam step of G; D neither runs nor changes. m's D and adversarial
+ * fields are NaN. Needs a model whose G takes 'cond' first and a content loss. */
+clgan_status clgan_gan_iteration_content(clgan_gan *gan, const float *real, const float *cond,
+                                         clgan_step_metrics *m);
+/* The feature loss (cfg.feature_weight > 0) of the G step: its value to metrics slot `slot`,
+ * d loss / d G(x) into dfake (added when accumulate). Called by the G steps (gan.c). */
+clgan_status clgan_gan_feature_loss(clgan_gan *gan, int slot, clgan_view dfake, int accumulate);
+void clgan_gan_feat_free(struct clgan_gan_feat *f);
 /* 1 if the model's generator or discriminator takes a 'cond' input. */
 int clgan_model_takes_cond(const clgan_model *m);
 

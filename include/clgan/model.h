@@ -30,7 +30,7 @@ typedef enum clgan_layer_kind {
   CLGAN_LAYER_ADD,          /* a + b (+ ...), equal shapes */
   CLGAN_LAYER_MUL,          /* a * b; b may be (C,1,1), broadcast over a's H x W */
   CLGAN_LAYER_EMBED,        /* nn.Embedding(num, out) of a label input: (out,1,1) */
-  CLGAN_LAYER_UPSAMPLE,     /* nn.Upsample(scale_factor=k), nearest */
+  CLGAN_LAYER_UPSAMPLE,     /* nn.Upsample(scale_factor=k), nearest; mode=bilinear|bicubic */
   CLGAN_LAYER_AVGPOOL,      /* nn.AvgPool2d(k) */
   CLGAN_LAYER_SUMPOOL,      /* sum over H x W: (C,H,W) -> (C,1,1) */
   CLGAN_LAYER_PIXELSHUFFLE, /* nn.PixelShuffle(k) */
@@ -69,6 +69,7 @@ typedef struct clgan_layer_desc {
   int out_is_image;               /* output channels = the image's (written "C") */
   int k, stride, pad, out_pad;    /* CONV/CONVT */
   int pad_reflect;                /* CONV: pm=reflect, padding_mode='reflect' (else zeros) */
+  int mode;                       /* UPSAMPLE: CLGAN_UPSAMPLE_* (ops.h), mode=nearest|bilinear|bicubic */
   int bias;                       /* LINEAR/CONV/CONVT: has a bias */
   float slope;                    /* LEAKY_RELU */
   int rh, rw;                     /* RESHAPE: H, W */

@@ -304,6 +304,17 @@ clgan_status clgan_upsample_forward(clgan_ctx *ctx, int n, int c, int h, int w, 
                                     clgan_view x, clgan_view y);
 clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
                                      clgan_view dy, clgan_view dx, int accumulate);
+/* upsampling by k with a mode: CLGAN_UPSAMPLE_NEAREST (the above), _BILINEAR
+ * (nn.Upsample(mode='bilinear', align_corners=False)) or _BICUBIC (MATLAB imresize's bicubic,
+ * Keys a = -0.5, symmetric edges: clgan_upscale_bicubic of photo.h). Linear: the backward is
+ * the transpose, gathered per input value in a fixed order (deterministic).
+ * Tests: tests/ops_graph/test_graph_resize.c */
+enum { CLGAN_UPSAMPLE_NEAREST = 0, CLGAN_UPSAMPLE_BILINEAR = 1, CLGAN_UPSAMPLE_BICUBIC = 2 };
+clgan_status clgan_upsample_mode_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                         int mode, clgan_view x, clgan_view y);
+clgan_status clgan_upsample_mode_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                          int mode, clgan_view dy, clgan_view dx,
+                                          int accumulate);
 /* reflect padding by p (nn.ReflectionPad2d(p); nn.Conv2d's padding_mode='reflect'), p < h and
  * p < w: (n, c, h, w) -> (n, c, h+2p, w+2p); h, w are the INPUT sizes. The backward gathers,
  * for each input value, the gradients of every padded position that reads it (at most 3 per

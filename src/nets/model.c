@@ -234,6 +234,13 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
       l->pad_reflect = !strcmp(val, "reflect");
       continue;
     }
+    if (!strcmp(key, "mode") && l->kind == CLGAN_LAYER_UPSAMPLE) {
+      if (!strcmp(val, "nearest")) l->mode = 0;
+      else if (!strcmp(val, "bilinear")) l->mode = 1;
+      else if (!strcmp(val, "bicubic")) l->mode = 2;
+      else return perr(pp, "bad upsample mode '%s' (nearest, bilinear or bicubic)", val);
+      continue;
+    }
     int conv_like = l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT;
     int has_bias = conv_like || l->kind == CLGAN_LAYER_LINEAR;
     int *dst = NULL;

@@ -553,7 +553,7 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         s = clgan_embed_forward(ctx, n, l->num, l->out_c, in, clgan_view_at(P, l->weight_off), out);
         break;
       case CLGAN_LAYER_UPSAMPLE:
-        s = clgan_upsample_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, in, out);
+        s = clgan_upsample_mode_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, l->mode, in, out);
         break;
       case CLGAN_LAYER_AVGPOOL:
         s = clgan_avgpool_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, in, out);
@@ -808,7 +808,9 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         break;
       case CLGAN_LAYER_UPSAMPLE:
         g = grad_dst(&b, l->src[0], 1);
-        if (g.v.mem) s = clgan_upsample_backward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, dy, g.v, g.acc);
+        if (g.v.mem)
+          s = clgan_upsample_mode_backward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, l->mode, dy,
+                                           g.v, g.acc);
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       case CLGAN_LAYER_AVGPOOL:

@@ -304,6 +304,58 @@ clgan_status clgan_upsample_backward(clgan_ctx *ctx, int n, int c, int h, int w,
   return resample_launch(ctx, "graph_upsample_backward", in, h, w, k, NULL, dy, dx, &accumulate);
 }
 
+static clgan_status resize_launch(clgan_ctx *ctx, const char *kernel, size_t total, int h,
+                                  int w, int k, int mode, clgan_view src, clgan_view dst,
+                                  const int *acc) {
+  if (!total) return CLGAN_OK;
+  cl_kernel kk;
+  clgan_status s = clgan_kernel_get(ctx, "graph", kernel, &kk);
+  if (s) return s;
+  cl_ulong tt = total, so = src.off, dso = dst.off;
+  cl_int hh = h, ww = w, kf = k, md = mode, a = acc ? *acc != 0 : 0;
+  clgan_karg args[10] = {CLGAN_KARG(tt),      CLGAN_KARG(hh), CLGAN_KARG(ww),       CLGAN_KARG(kf),
+                         CLGAN_KARG(md),      CLGAN_KARG(src.mem), CLGAN_KARG(so),
+                         CLGAN_KARG(dst.mem), CLGAN_KARG(dso), CLGAN_KARG(a)};
+  if ((s = clgan_set_args(kk, kernel, acc ? 10 : 9, args))) return s;
+  return clgan_launch_1d(ctx, kk, kernel, total, 0);
+}
+
+static clgan_status resize_check(const char *what, int n, int c, int h, int w, int k, int mode,
+                                 size_t *in, size_t *out) {
+  clgan_status s = resample_check(what, "scale factor k", n, c, h, w, k, in, out);
+  if (s) return s;
+  if (mode != CLGAN_UPSAMPLE_NEAREST && mode != CLGAN_UPSAMPLE_BILINEAR &&
+      mode != CLGAN_UPSAMPLE_BICUBIC)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: unknown mode %d (0 nearest, 1 bilinear, "
+                       "2 bicubic)", what, mode);
+  /* the int arithmetic of the kernels' windows: k * (side + 4) must fit */
+  if ((long long)k * ((long long)(h > w ? h : w) + 4) > 0x3fffffff)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: %dx%d by %d is too large", what, h, w, k);
+  return CLGAN_OK;
+}
+
+clgan_status clgan_upsample_mode_forward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                         int mode, clgan_view x, clgan_view y) {
+  const char *what = "upsample forward";
+  size_t in = 0, out = 0;
+  clgan_status s = resize_check(what, n, c, h, w, k, mode, &in, &out);
+  if (s || (s = gr_need(what, "x", x)) || (s = gr_need(what, "y", y))) return s;
+  if (mode == CLGAN_UPSAMPLE_NEAREST) return clgan_upsample_forward(ctx, n, c, h, w, k, x, y);
+  return resize_launch(ctx, "graph_resize_up_forward", out, h, w, k, mode, x, y, NULL);
+}
+
+clgan_status clgan_upsample_mode_backward(clgan_ctx *ctx, int n, int c, int h, int w, int k,
+                                          int mode, clgan_view dy, clgan_view dx,
+                                          int accumulate) {
+  const char *what = "upsample backward";
+  size_t in = 0, out = 0;
+  clgan_status s = resize_check(what, n, c, h, w, k, mode, &in, &out);
+  if (s || (s = gr_need(what, "dy", dy)) || (s = gr_need(what, "dx", dx))) return s;
+  if (mode == CLGAN_UPSAMPLE_NEAREST)
+    return clgan_upsample_backward(ctx, n, c, h, w, k, dy, dx, accumulate);
+  return resize_launch(ctx, "graph_resize_up_backward", in, h, w, k, mode, dy, dx, &accumulate);
+}
+
 static clgan_status avgpool_check(const char *what, int n, int c, int h, int w, int k,
                                   size_t *in, size_t *out) {
   clgan_status s = resample_check(what, "kernel size k", n, c, h, w, k, in, out);

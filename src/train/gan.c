@@ -7,7 +7,8 @@
 #include <string.h>
 
 /* Metric slots in gan->metrics: each loss writes (mean loss, mean sigmoid). */
-enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 8, M_COUNT = 16 };
+enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 8, M_FEAT = 10,
+       M_COUNT = 16 };
 
 /* Philox key offsets: parameters, per-iteration noise and the fixed noise are separate
  * streams of the one seed. */
@@ -17,14 +18,14 @@ enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 
 #define STREAM_DROP_G 0x5a5a0004ull
 #define STREAM_DROP_D 0x5a5a0005ull
 
-static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge"};
+static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge", "ragan"};
 
 const char *clgan_gan_loss_name(clgan_gan_loss l) {
-  return (unsigned)l < 4 ? loss_names[l] : "unknown";
+  return (unsigned)l < 5 ? loss_names[l] : "unknown";
 }
 
 int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out) {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     if (!strcmp(s, loss_names[i])) {
       *out = (clgan_gan_loss)i;
       return 0;
@@ -46,6 +47,8 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->content = CLGAN_CONTENT_L1;
   c->content_weight = 100.0f;
   c->d_loss_scale = 0.5f;
+  c->feature_weight = 0.0f;
+  c->feature_node[0] = '\0';
 }
 
 static const char *content_names[] = {"none", "l1", "mse"};
@@ -113,6 +116,18 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the generator's first input must be z "
                     "(or cond, image-to-image) for this trainer", m->name);
   int cond = clgan_model_takes_cond(m);
+  if (!s && cond && c->feature_weight > 0.0f) { /* the feature loss's node, before any work */
+    const char *fn = c->feature_node[0] ? c->feature_node : "feat";
+    int found = 0;
+    for (int i = 0; i < m->d.count; i++) found |= !strcmp(m->d.layers[i].name, fn);
+    if (!found)
+      s = clgan_error(CLGAN_ERR_INVALID_ARG, "the feature loss needs a node named '%s' in the "
+                      "discriminator of model '%s' (write '%s:' before the layer whose output "
+                      "are the features)", fn, m->name, fn);
+  }
+  if (!s && c->loss == CLGAN_GLOSS_RAGAN && (!cond || batch != c->batch))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "the relativistic-average loss (ragan) is for "
+                    "image-to-image models on one device (its means span the whole batch)");
   if (!s && cond && g_takes_cond_first(m) && clgan_net_find_input(&m->g, CLGAN_INPUT_Z) >= 0)
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': a generator taking cond first takes "
                     "no z (pix2pix's noise is dropout)", m->name);
@@ -123,6 +138,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
       (!(c->adv_weight >= 0.0f && c->adv_weight < 1e30f) ||
        !(c->content_weight >= 0.0f && c->content_weight < 1e30f) ||
        !(c->d_loss_scale > 0.0f && c->d_loss_scale < 1e30f) ||
+       !(c->feature_weight >= 0.0f && c->feature_weight < 1e30f) ||
        (c->content != CLGAN_CONTENT_NONE && c->content != CLGAN_CONTENT_L1 &&
         c->content != CLGAN_CONTENT_MSE)))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': bad image-to-image loss weights "
@@ -193,6 +209,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
 
 void clgan_gan_free(clgan_gan *gan) {
   if (!gan) return;
+  clgan_gan_feat_free(gan->feat);
   clgan_net_free(gan->g);
   clgan_net_free(gan->d);
   clgan_buffer_release(&gan->dlogits);
@@ -312,6 +329,7 @@ static clgan_status g_loss(clgan_gan *gan) {
     case CLGAN_GLOSS_MINIMAX: kind = CLGAN_LOSS_MINIMAX_G; break;
     case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
     case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
+    case CLGAN_GLOSS_RAGAN: break; /* never here: ragan_g_step */
   }
   float scale = (gan->cond ? gan->cfg.adv_weight : 1.0f) * loss_scale(gan);
   return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->batch * gan->patches,
@@ -369,6 +387,8 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
                            CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight * loss_scale(gan),
                            CLGAN_VIEW(gan->metrics, M_CONTENT), dfake, adv);
   }
+  if (!s && gan->cond && gan->cfg.feature_weight > 0.0f)
+    s = clgan_gan_feature_loss(gan, M_FEAT, dfake, adv || gan->cfg.content != CLGAN_CONTENT_NONE);
   if (!s) s = final_backward(gan, gan->g, n, dfake, 0);
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
@@ -401,6 +421,120 @@ clgan_status clgan_gan_iteration_labels(clgan_gan *gan, const float *real, const
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is image-to-image: its batches need "
                        "the conditioning images (clgan_gan_iteration_cond)", gan->model->name);
   return clgan_gan_iteration_cond(gan, real, NULL, labels, m, norms);
+}
+
+/* ---- the relativistic-average GAN loss (ESRGAN; BasicSR's ESRGANModel), on the host ----
+ * D's logits are few (batch x patches), so the loss and its gradient are computed in double
+ * on the host from the downloaded logits; the order of D's forwards is BasicSR's, so batch
+ * norm's running statistics move as there. With C = D's logits, mean over all N of them:
+ *   D: dls * (BCE(C(real) - mean C(fake), 1) + BCE(C(fake) - mean C(real), 0))
+ *   G: adv * (BCE(C(real) - mean C(fake), 0) + BCE(C(fake) - mean C(real), 1)) / 2
+ * (dls = d_loss_scale, 0.5 as BasicSR's; each BCE the mean over N). Metric slots: the losses'
+ * parts and the mean relativistic probabilities sigmoid(C(real) - mean C(fake)) and
+ * sigmoid(C(fake) - mean C(real)). */
+static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static double sigm(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+static clgan_status logits_get(clgan_gan *gan, float *out) {
+  clgan_view o = clgan_net_output(gan->d);
+  return clgan_buffer_read(gan->ctx, o.mem, o.off * sizeof(float),
+                           (size_t)gan->batch * gan->patches * sizeof(float), out);
+}
+
+static double mean_of(const float *v, int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++) s += v[i];
+  return s / n;
+}
+
+static clgan_status ragan_d_step(clgan_gan *gan) {
+  int b = gan->batch, n = b * gan->patches;
+  float *lr = malloc(sizeof(float) * 3 * (size_t)n), *lf = lr + n, *dl = lf + n;
+  if (!lr) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_view dlv = CLGAN_VIEW(gan->dlogits, 0);
+  gan->g->rng_step = gan->step;
+  clgan_view gx = CLGAN_VIEW(gan->cond, 0);
+  clgan_status s = clgan_net_forward(gan->g, b, gx, CLGAN_BN_TRAIN);
+  /* fake first (no gradient), then real, whose backward runs; then fake again */
+  if (!s) s = d_inputs(gan, 1, 1);
+  if (!s) s = clgan_net_forward(gan->d, b, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  if (!s) s = logits_get(gan, lf);
+  if (!s) s = d_inputs(gan, 0, 0);
+  if (!s) s = clgan_net_forward(gan->d, b, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
+  if (!s) s = logits_get(gan, lr);
+  if (s) goto done;
+  double mr = mean_of(lr, n), mf = mean_of(lf, n), dls = gan->cfg.d_loss_scale;
+  double l_real = 0, l_fake = 0, p_real = 0, p_fake = 0;
+  for (int i = 0; i < n; i++) {
+    double xr = lr[i] - mf, xf = lf[i] - mr;
+    l_real += softplus(-xr) / n, p_real += sigm(xr) / n;
+    l_fake += softplus(xf) / n, p_fake += sigm(xf) / n;
+    dl[i] = (float)(dls * (sigm(xr) - 1.0) / n);
+  }
+  s = clgan_buffer_write(gan->ctx, gan->dlogits, 0, sizeof(float) * (size_t)n, dl);
+  if (!s) s = clgan_net_backward(gan->d, b, dlv, 1, 0, CLGAN_NONE);
+  if (!s) s = d_inputs(gan, 1, 1);
+  if (!s) s = clgan_net_forward(gan->d, b, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  for (int i = 0; i < n; i++) dl[i] = (float)(dls * sigm(lf[i] - mr) / n);
+  if (!s) s = clgan_buffer_write(gan->ctx, gan->dlogits, 0, sizeof(float) * (size_t)n, dl);
+  if (!s) s = final_backward(gan, gan->d, b, dlv, 1);
+  const clgan_train_config *c = &gan->cfg;
+  if (!s) s = clgan_net_adam(gan->d, c->lr_d, c->beta1, c->beta2, c->eps, 0.0f);
+  float mv[4] = {(float)l_real, (float)p_real, (float)l_fake, (float)p_fake};
+  if (!s) s = clgan_buffer_write(gan->ctx, gan->metrics, M_REAL * sizeof(float), sizeof mv, mv);
+done:
+  free(lr);
+  if (s) clgan_error_prefix("D step (ragan): ");
+  return s;
+}
+
+static clgan_status ragan_g_step(clgan_gan *gan) {
+  int b = gan->batch, n = b * gan->patches;
+  float *lr = malloc(sizeof(float) * 3 * (size_t)n), *lf = lr + n, *dl = lf + n;
+  if (!lr) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_view dfake = CLGAN_VIEW(gan->dfake, 0);
+  /* D frozen: real (no gradient), then G's output, whose data gradient flows into G */
+  clgan_status s = d_inputs(gan, 0, 2);
+  if (!s) s = clgan_net_forward(gan->d, b, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
+  if (!s) s = logits_get(gan, lr);
+  if (!s) s = d_inputs(gan, 1, 2);
+  if (!s) s = clgan_net_forward(gan->d, b, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  if (!s) s = logits_get(gan, lf);
+  if (s) goto done;
+  double mr = mean_of(lr, n), mf = mean_of(lf, n), w = gan->cfg.adv_weight;
+  double l_g = 0, p_fake = 0, pr_mean = 0;
+  for (int i = 0; i < n; i++) {
+    double xr = lr[i] - mf, xf = lf[i] - mr;
+    l_g += 0.5 * (softplus(xr) + softplus(-xf)) / n;
+    p_fake += sigm(xf) / n;
+    pr_mean += sigm(xr) / n;
+  }
+  /* d/dC(fake)_i: 0.5 * ((sigmoid(xf_i) - 1) / N - mean_j sigmoid(xr_j) / N) */
+  for (int i = 0; i < n; i++)
+    dl[i] = (float)(w * 0.5 * ((sigm(lf[i] - mr) - 1.0) - pr_mean) / n);
+  s = clgan_buffer_write(gan->ctx, gan->dlogits, 0, sizeof(float) * (size_t)n, dl);
+  float mv[2] = {(float)l_g, (float)p_fake};
+  if (!s) s = clgan_buffer_write(gan->ctx, gan->metrics, M_G * sizeof(float), sizeof mv, mv);
+  int adv = w != 0.0;
+  if (!s && adv) s = clgan_net_backward(gan->d, b, CLGAN_VIEW(gan->dlogits, 0), 0, 0, dfake);
+  if (!s && gan->cfg.content != CLGAN_CONTENT_NONE) {
+    const clgan_model *m = gan->model;
+    size_t img = (size_t)m->image_c * m->image_h * m->image_w;
+    s = clgan_content_loss(gan->ctx, gan->cfg.content, (size_t)b * img, clgan_net_output(gan->g),
+                           CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight,
+                           CLGAN_VIEW(gan->metrics, M_CONTENT), dfake, adv);
+  }
+  if (!s && gan->cfg.feature_weight > 0.0f)
+    s = clgan_gan_feature_loss(gan, M_FEAT, dfake, adv || gan->cfg.content != CLGAN_CONTENT_NONE);
+  if (!s && !adv && gan->cfg.content == CLGAN_CONTENT_NONE && gan->cfg.feature_weight == 0.0f)
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "G has no loss (adversarial weight 0, no content)");
+  if (!s) s = final_backward(gan, gan->g, b, dfake, 0);
+  const clgan_train_config *c = &gan->cfg;
+  if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
+done:
+  free(lr);
+  if (s) clgan_error_prefix("G step (ragan): ");
+  return s;
 }
 
 clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const float *cond,
@@ -439,6 +573,13 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
    * whole arena to that part (docs/ERRORS.md, tests/reliability/oclgrind_shadow.c). */
   s = clgan_buffer_write(gan->ctx, gan->real, 0, n * sizeof(float), real);
   if (!s) s = clgan_gan_sample_z(gan, gan->step);
+  if (!s && gan->cfg.loss == CLGAN_GLOSS_RAGAN) {
+    s = ragan_d_step(gan);
+    if (!s) s = ragan_g_step(gan);
+    if (!s) s = clgan_gan_ema_step(gan, gan->step + 1);
+    if (s) return clgan_error_prefix("iteration %lld: ", gan->step + 1);
+    goto stepped;
+  }
   if (!s) s = clgan_gan_d_step(gan);
   if (!s && norms)
     s = clgan_reduce_sumsq(gan->ctx, gan->d->desc->param_count, CLGAN_VIEW(gan->d->grads, 0),
@@ -449,6 +590,7 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
                            CLGAN_VIEW(gan->metrics, M_NORM_G));
   if (!s) s = clgan_gan_ema_step(gan, gan->step + 1);
   if (s) return clgan_error_prefix("iteration %lld: ", gan->step + 1);
+stepped:
   gan->step++;
   if (!m) return CLGAN_OK;
   float v[M_COUNT];
@@ -456,6 +598,7 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
   if (s) return clgan_error_prefix("iteration %lld: ", gan->step);
   m->loss_d = gan->cond ? gan->cfg.d_loss_scale * (v[M_REAL] + v[M_FAKE]) : v[M_REAL] + v[M_FAKE];
   m->loss_content = gan->cond && gan->cfg.content != CLGAN_CONTENT_NONE ? v[M_CONTENT] : NAN;
+  m->loss_feature = gan->cond && gan->cfg.feature_weight > 0.0f ? v[M_FEAT] : NAN;
   m->loss_g = v[M_G];
   m->d_real = v[M_REAL + 1];
   m->d_fake = v[M_FAKE + 1];
@@ -472,6 +615,46 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
                        "(%g); try a lower --lr", gan->step,
                        isfinite(m->loss_g) ? "gradient" : "loss",
                        isfinite(m->loss_g) ? m->grad_norm_g : m->loss_g);
+  return CLGAN_OK;
+}
+
+clgan_status clgan_gan_iteration_content(clgan_gan *gan, const float *real, const float *cond,
+                                         clgan_step_metrics *m) {
+  const clgan_model *md = gan->model;
+  if (!gan->cond || !g_takes_cond_first(md) || gan->cfg.content == CLGAN_CONTENT_NONE)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "a content-only step needs an image-to-image model "
+                       "whose G takes 'cond' first and a content loss ('%s')", md->name);
+  size_t img = (size_t)md->image_c * md->image_h * md->image_w;
+  size_t cs = (size_t)md->cond_c * md->cond_h * md->cond_w;
+  int b = gan->batch;
+  clgan_status s = clgan_buffer_write(gan->ctx, gan->cond, 0, (size_t)b * cs * sizeof(float), cond);
+  if (!s) s = clgan_buffer_write(gan->ctx, gan->real, 0, (size_t)b * img * sizeof(float), real);
+  replica_attach(gan, 1);
+  gan->g->rng_step = gan->step;
+  clgan_view dout = CLGAN_VIEW(gan->dfake, 0);
+  if (!s) s = clgan_net_forward(gan->g, b, CLGAN_VIEW(gan->cond, 0), CLGAN_BN_TRAIN);
+  if (!s)
+    s = clgan_content_loss(gan->ctx, gan->cfg.content, (size_t)b * img, clgan_net_output(gan->g),
+                           CLGAN_VIEW(gan->real, 0), gan->cfg.content_weight * loss_scale(gan),
+                           CLGAN_VIEW(gan->metrics, M_CONTENT), dout, 0);
+  if (!s) s = final_backward(gan, gan->g, b, dout, 0);
+  const clgan_train_config *c = &gan->cfg;
+  if (!s) s = clgan_net_adam(gan->g, c->lr_g, c->beta1, c->beta2, c->eps, 0.0f);
+  replica_attach(gan, 0);
+  if (!s) s = clgan_gan_ema_step(gan, gan->step + 1);
+  if (s) return clgan_error_prefix("iteration %lld (content only): ", gan->step + 1);
+  gan->step++;
+  if (!m) return CLGAN_OK;
+  float v[M_COUNT];
+  if ((s = clgan_buffer_read(gan->ctx, gan->metrics, 0, sizeof v, v)))
+    return clgan_error_prefix("iteration %lld: ", gan->step);
+  m->loss_d = m->loss_g = m->d_real = m->d_fake = m->d_fake_after = NAN;
+  m->grad_norm_d = m->grad_norm_g = NAN;
+  m->loss_content = v[M_CONTENT];
+  m->loss_feature = NAN;
+  if (!isfinite(m->loss_content))
+    return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the content loss is not finite (%g); "
+                       "try a lower --lr", gan->step, m->loss_content);
   return CLGAN_OK;
 }
 

@@ -19,6 +19,24 @@ for k in bicubic pretrained gan original; do
   grep -q "^$k " "$T/sr/measures.txt" || { echo "FAIL: measures.txt lacks '$k'"; fails=$((fails + 1)); }
 done
 
+# ESRGAN's relativistic-average loss and the feature loss on D's 'feat' node: the GAN
+# iterations run and log the feature loss; an unknown node and ragan outside image-to-image
+# are refused before any output is written
+check "train srgan2x ragan + features" "$CLGAN" train --model srgan2x --task sr --iters 4 \
+  --pretrain-iters 2 --g-loss ragan --feature-weight 1 --batch 4 --eval-count 4 --log-every 1 \
+  --out "$T/ra" 2>"$T/ra.log"
+grep -q "feature loss" "$T/ra.log" || \
+  { echo "FAIL: the GAN iterations logged no feature loss"; fails=$((fails + 1)); }
+grep -q "^gan psnr_y" "$T/ra/measures.txt" || { echo "FAIL: ragan run measured nothing"; fails=$((fails + 1)); }
+expect_fail 2 "node named 'nosuch'" "unknown feature node refused" \
+  "$CLGAN" train --model srgan2x --task sr --iters 2 --pretrain-iters 1 --feature-weight 1 \
+  --feature-node nosuch --batch 4 --eval-count 4 --out "$T/nf"
+expect_fail 2 "ragan is for image-to-image" "ragan refused for dcgan28" \
+  "$CLGAN" train --model dcgan28 --g-loss ragan --iters 1 --out "$T/dc"
+for o in nf dc; do
+  [ -e "$T/$o" ] && { echo "FAIL: a refused run left its output folder $o"; fails=$((fails + 1)); }
+done
+
 # the no-download smoke task: Fashion-MNIST x2 (14 -> 28), t10k held out
 FM=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 if [ -e "$FM" ]; then
