@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clgan/ops.h"
 #include "clgan/status.h"
 
 #ifdef __cplusplus
@@ -98,6 +99,25 @@ clgan_status clgan_tokenize(const clgan_vocab *v, const char *caption, int32_t *
  * (1 - t) / k_a, then the second's with t / k_b (ids_b may be NULL with t = 0). */
 void clgan_text_pack(const int32_t *ids_a, int ka, const int32_t *ids_b, int kb, float t,
                      int32_t *out);
+
+/* ---- device nodes (src/ops/ops_text.c, kernels/text.cl) ----
+ * Weighted bag of embeddings, nn.EmbeddingBag(num, dim, mode='sum') with per_sample_weights:
+ * text (n, 2 slots) int32s as above (a view counting int32s), w (num, dim), y (n, dim);
+ * y[i] = sum over slots k (in order) of wt[i, k] * w[id[i, k]], ids outside 0..num-1
+ * skipped. The backward gathers dw (+)= over samples then slots, in order. */
+clgan_status clgan_embedbag_forward(clgan_ctx *ctx, int n, int num, int dim, int slots,
+                                    clgan_view text, clgan_view w, clgan_view y);
+clgan_status clgan_embedbag_backward(clgan_ctx *ctx, int n, int num, int dim, int slots,
+                                     clgan_view text, clgan_view dy, clgan_view dw,
+                                     int accumulate);
+/* Conditioning augmentation (StackGAN): x (n, 2 dim) = (mu, log sigma^2) per sample,
+ * y = mu + exp(logvar / 2) * eps with eps (n, dim) given. The backward adds the gradient of
+ * kl_weight * KL, KL = -0.5 mean over (n, dim) of (1 + lv - mu^2 - e^lv), to dx (n, 2 dim). */
+clgan_status clgan_condaug_forward(clgan_ctx *ctx, int n, int dim, clgan_view x, clgan_view eps,
+                                   clgan_view y);
+clgan_status clgan_condaug_backward(clgan_ctx *ctx, int n, int dim, clgan_view x, clgan_view eps,
+                                    clgan_view dy, float kl_weight, clgan_view dx,
+                                    int accumulate);
 
 #ifdef __cplusplus
 }
