@@ -238,6 +238,8 @@ typedef struct clgan_train_state {
   long long epoch;
   char data[1024];            /* the data source, informational */
   char class_names[4096];     /* a conditional model's class names, one per line ("" = none) */
+  char vocab[4096];           /* a text model's vocabulary, words separated by spaces ("" =
+                                 none; include/clgan/text.h) */
 } clgan_train_state;
 
 clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st);

@@ -232,6 +232,8 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
       keys[nkeys] = "ema_decay", vals[nkeys++] = ema;
       keys[nkeys] = "ema_start", vals[nkeys++] = ema_start;
     }
+    if (gan->text) /* a text model's vocabulary: generate tokenizes with it */
+      keys[nkeys] = "vocab", vals[nkeys++] = st ? st->vocab : "";
     if (gan->cond) { /* the image-to-image recipe: only for models that take cond */
       keys[nkeys] = "adv_weight", vals[nkeys++] = advw;
       keys[nkeys] = "content_loss", vals[nkeys++] = clgan_content_name(c->content);
@@ -316,6 +318,8 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
     snprintf(st->data, sizeof st->data, "%s", d ? d : "");
     const char *cn = clgan_safetensors_meta(f, "class_names");
     snprintf(st->class_names, sizeof st->class_names, "%s", cn ? cn : "");
+    const char *vo = clgan_safetensors_meta(f, "vocab");
+    snprintf(st->vocab, sizeof st->vocab, "%s", vo ? vo : "");
   }
   return CLGAN_OK;
 }
