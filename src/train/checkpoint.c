@@ -56,6 +56,7 @@ static int weight_shape(const clgan_layer_desc *l, int64_t *shape) {
       shape[0] = l->out_c;
       return 1;
     case CLGAN_LAYER_EMBED:
+    case CLGAN_LAYER_EMBEDBAG:
       shape[0] = l->num, shape[1] = l->out_c;
       return 2;
     case CLGAN_LAYER_PRELU:
