@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_opts.h"
@@ -174,6 +175,86 @@ done:
   return s;
 }
 
+/* ---- user captions ---- */
+
+static char *trim(char *p) {
+  while (*p == ' ' || *p == '\t') p++;
+  size_t n = strlen(p);
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n')) p[--n] = '\0';
+  if (n >= 2 && p[0] == '"' && p[n - 1] == '"') p[n - 1] = '\0', p++;
+  return p;
+}
+
+static int cmp_name(const void *key, const void *elem) {
+  return strcmp((const char *)key, *(char *const *)elem);
+}
+
+/* The captions of the first `count` images of the PNG folder dir: from csv ("file,caption"
+ * lines; '#' comments and blank lines skipped; the caption is everything after the first
+ * comma, surrounding quotes removed), or else from NAME.txt beside each NAME.png (its first
+ * line). An image without one, or a CSV line naming no image: CLGAN_ERR_FORMAT naming it. */
+static clgan_status load_user_captions(const char *dir, const char *csv, int count, char ***out) {
+  char **names = NULL;
+  int n = 0;
+  *out = NULL;
+  clgan_status s = clgan_png_folder_names(dir, &names, &n);
+  if (s) return s;
+  char **caps = calloc((size_t)(n ? n : 1), sizeof *caps);
+  if (!caps) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  if (!s && n < count)
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "captions need a flat folder of PNG files; '%s' has "
+                    "%d of its own", dir, n);
+  char line[2048];
+  if (!s && csv) {
+    FILE *f = fopen(csv, "r");
+    if (!f) s = clgan_error(CLGAN_ERR_IO, "cannot open captions '%s'", csv);
+    for (int ln = 1; !s && f && fgets(line, sizeof line, f); ln++) {
+      char *t = trim(line);
+      if (!*t || *t == '#') continue;
+      char *comma = strchr(t, ',');
+      if (!comma) {
+        s = clgan_error(CLGAN_ERR_FORMAT, "%s:%d: not 'file,caption'", csv, ln);
+        break;
+      }
+      *comma = '\0';
+      char *file = trim(t), *cap = trim(comma + 1);
+      char **hit = n ? bsearch(file, names, (size_t)n, sizeof *names, cmp_name) : NULL;
+      if (!hit) {
+        s = clgan_error(CLGAN_ERR_FORMAT, "%s:%d: '%s' is no .png of '%s'", csv, ln, file, dir);
+        break;
+      }
+      free(caps[hit - names]);
+      if (!(caps[hit - names] = strdup(cap))) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+    }
+    if (f) fclose(f);
+  }
+  for (int i = 0; !s && !csv && i < n && i < count; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%.*s.txt", dir, (int)(strlen(names[i]) - 4), names[i]);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+      s = clgan_error(CLGAN_ERR_IO, "no caption for '%s/%s': cannot open '%s' (give --captions "
+                      "FILE.csv or a NAME.txt beside each NAME.png)", dir, names[i], path);
+      break;
+    }
+    if (!fgets(line, sizeof line, f)) line[0] = '\0';
+    fclose(f);
+    if (!(caps[i] = strdup(trim(line)))) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  for (int i = 0; !s && i < count && i < n; i++)
+    if (!caps[i]) s = clgan_error(CLGAN_ERR_FORMAT, "captions '%s': no caption for '%s'", csv ? csv : "", names[i]);
+  for (int i = 0; i < n; i++) free(names[i]);
+  free(names);
+  if (s) {
+    for (int i = 0; caps && i < n; i++) free(caps[i]);
+    free(caps);
+    return s;
+  }
+  for (int i = count; i < n; i++) free(caps[i]), caps[i] = NULL;
+  *out = caps;
+  return CLGAN_OK;
+}
+
 /* ---- clgan train --task captions ---- */
 
 static void help_train(void) {
@@ -182,7 +263,10 @@ static void help_train(void) {
          "matching-aware D (real image + its caption, G(z, caption), real image + another\n"
          "class's caption) and StackGAN's conditioning augmentation in G.\n\n"
          "  --model M            a model taking 'text' (default t2i28)\n"
-         "  --data PATH          labelled Fashion-MNIST IDX (default: Debian's training set)\n"
+         "  --data PATH          labelled Fashion-MNIST IDX (default: Debian's training set),\n"
+         "                       or a flat PNG folder with captions of its own:\n"
+         "  --captions FILE.csv  'file,caption' lines for --data's PNGs (without it: NAME.txt\n"
+         "                       beside each NAME.png); the vocabulary is built from them\n"
          "  --out DIR            output folder (default out): latest.safetensors, samples.png\n"
          "                       (a row per caption), metrics.csv, captions.txt, measures.txt\n"
          "  --iters N --batch N --seed N --lr X --max-images N\n"
@@ -194,7 +278,7 @@ static void help_train(void) {
 
 int cmd_train_t2i(int argc, char **argv) {
   const char *model = "t2i28", *task = "captions", *data = NULL, *out = "out", *device = NULL,
-             *measure_ckpt = NULL;
+             *measure_ckpt = NULL, *captions = NULL;
   long iters = 2000, batch = 64, seed = 1, log_every = 50, sample_every = 500, ckpt_every = 1000,
        max_images = 0, measure_count = 250;
   double lr = 2e-4;
@@ -205,6 +289,7 @@ int cmd_train_t2i(int argc, char **argv) {
       {"--out", OPT_STRING, &out, 0, 0, NULL},
       {"--device", OPT_STRING, &device, 0, 0, NULL},
       {"--measure", OPT_STRING, &measure_ckpt, 0, 0, NULL},
+      {"--captions", OPT_STRING, &captions, 0, 0, NULL},
       {"--iters", OPT_LONG, &iters, 1, 1000000000, NULL},
       {"--batch", OPT_LONG, &batch, 2, 4096, NULL},
       {"--seed", OPT_LONG, &seed, 0, 2147483647, NULL},
@@ -238,23 +323,38 @@ int cmd_train_t2i(int argc, char **argv) {
   clgan_ctx *ctx = NULL;
   clgan_gan *gan = NULL;
   clgan_caption_words *words = NULL;
+  char **user = NULL; /* user captions, one per image, or NULL: the grammar's */
+  struct stat sb;
+  int user_given = captions || (data && stat(data, &sb) == 0 && S_ISDIR(sb.st_mode));
   if (!clgan_model_takes_text(&m))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "--task captions needs a model taking 'text' (t2i28); "
                     "'%s' does not", m.name);
-  if (!s) s = clgan_dataset_load(data, 1, 28, 28, (int)max_images, &ds);
-  if (!s && (!ds.labels || ds.classes != 10))
-    s = clgan_error(CLGAN_ERR_INVALID_ARG, "--task captions describes Fashion-MNIST: the data "
-                    "'%s' needs its 10 classes' labels", ds.source);
+  int ch = m.image_c ? m.image_c : 1;
+  if (!s) s = clgan_dataset_load(data, ch, m.image_h, m.image_w, (int)max_images, &ds);
+  if (!s && user_given) {
+    s = load_user_captions(data, captions, ds.count, &user);
+    if (!s) s = clgan_vocab_build((const char *const *)user, ds.count, &vocab);
+    for (int i = 0; !s && i < ds.count; i++) { /* every caption tokenizes: <= 16 words */
+      int32_t ids[CLGAN_TEXT_MAX_TOKENS];
+      int k;
+      if ((s = clgan_tokenize(&vocab, user[i], ids, &k))) clgan_error_prefix("image %d: ", i);
+    }
+  } else if (!s && (!ds.labels || ds.classes != 10 || m.image_h != 28 || m.image_w != 28 || ch != 1)) {
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "--task captions describes Fashion-MNIST (28x28 grey, "
+                    "10 labelled classes) unless the data has captions of its own (--captions); "
+                    "'%s' does not fit", ds.source);
+  }
   if (!s && ds.count < cfg.batch)
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "%d images, fewer than one batch of %d", ds.count, cfg.batch);
-  if (!s) s = clgan_model_resolve(&m, 1);
-  if (!s) s = clgan_vocab_from_grammar(&vocab);
+  if (!s) s = clgan_model_resolve(&m, ch);
+  if (!s && !user) s = clgan_vocab_from_grammar(&vocab);
   if (!s) s = check_vocab(&m, &vocab);
   clgan_caption_stats st;
-  if (!s) s = clgan_caption_stats_compute(ds.pixels, ds.labels, ds.count, 28, 28, 10, &st);
-  if (!s && !(words = malloc(sizeof *words * (size_t)ds.count)))
+  memset(&st, 0, sizeof st);
+  if (!s && !user) s = clgan_caption_stats_compute(ds.pixels, ds.labels, ds.count, 28, 28, 10, &st);
+  if (!s && !user && !(words = malloc(sizeof *words * (size_t)ds.count)))
     s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
-  for (int i = 0; !s && i < ds.count; i++) {
+  for (int i = 0; !s && !user && i < ds.count; i++) {
     clgan_caption_attrs at;
     clgan_caption_measure(ds.pixels + (size_t)i * 784, 28, 28, &at);
     clgan_caption_words_of(&at, ds.labels[i], &st, &words[i]);
@@ -282,13 +382,14 @@ int cmd_train_t2i(int argc, char **argv) {
       s = clgan_error(CLGAN_ERR_IO, "cannot write %s", path);
       goto done;
     }
-    fprintf(f, "# class bright_lo bright_hi fill_lo fill_hi aspect_lo aspect_hi\n");
-    for (int c = 0; c < 10; c++)
+    if (!user) fprintf(f, "# class bright_lo bright_hi fill_lo fill_hi aspect_lo aspect_hi\n");
+    for (int c = 0; c < 10 && !user; c++)
       fprintf(f, "# %d %.4f %.4f %.4f %.4f %.4f %.4f\n", c, st.bright_lo[c], st.bright_hi[c],
               st.fill_lo[c], st.fill_hi[c], st.aspect_lo[c], st.aspect_hi[c]);
     for (int i = 0; i < ds.count && i < 100; i++) {
       char cap[CLGAN_CAPTION_MAX];
-      clgan_caption_format(ds.labels[i], &words[i], i % CLGAN_CAPTION_VARIANTS, cap);
+      if (user) snprintf(cap, sizeof cap, "%s", user[i]);
+      else clgan_caption_format(ds.labels[i], &words[i], i % CLGAN_CAPTION_VARIANTS, cap);
       fprintf(f, "%d %s\n", i, cap);
     }
     fclose(f);
@@ -298,12 +399,23 @@ int cmd_train_t2i(int argc, char **argv) {
           iters, cfg.batch);
   {
     int b = cfg.batch, nfixed = 64;
-    float *img = malloc(sizeof(float) * 784 * (size_t)b);
+    size_t isz = (size_t)m.image_c * m.image_h * m.image_w;
+    /* the grid's rows: the fixed captions, or the data's first 8 different ones */
+    const char *rows[8];
+    int nrows = 0;
+    for (int i = 0; !user && i < 8; i++) rows[nrows++] = grid_captions[i];
+    for (int i = 0; user && i < ds.count && nrows < 8; i++) {
+      int seen = 0;
+      for (int r = 0; r < nrows; r++) seen |= !strcmp(rows[r], user[i]);
+      if (!seen) rows[nrows++] = user[i];
+    }
+    nfixed = 8 * nrows;
+    float *img = malloc(sizeof(float) * isz * (size_t)b);
     int32_t *text = malloc(sizeof(int32_t) * CLGAN_TEXT_SAMPLE_INTS * (size_t)b);
     int32_t *wrong = malloc(sizeof(int32_t) * CLGAN_TEXT_SAMPLE_INTS * (size_t)b);
     int32_t *fixed_text = malloc(sizeof(int32_t) * CLGAN_TEXT_SAMPLE_INTS * (size_t)nfixed);
     float *fixed_z = malloc(sizeof(float) * (size_t)nfixed * m.nz);
-    float *gen = malloc(sizeof(float) * 784 * (size_t)nfixed);
+    float *gen = malloc(sizeof(float) * isz * (size_t)nfixed);
     int *perm = malloc(sizeof(int) * (size_t)ds.count), *idx = malloc(sizeof(int) * (size_t)b);
     int *var = malloc(sizeof(int) * (size_t)b);
     snprintf(path, sizeof path, "%s/metrics.csv", out);
@@ -320,7 +432,7 @@ int cmd_train_t2i(int argc, char **argv) {
     if (!s && m.nz > 128) s = clgan_error(CLGAN_ERR_INVALID_ARG, "latent > 128 in t2i grids");
     if (!s) clgan_fixed_noise(cfg.seed, 8, m.nz, zcol);
     for (int i = 0; !s && i < nfixed; i++) {
-      s = caption_slots(&vocab, grid_captions[i / 8], NULL, 0,
+      s = caption_slots(&vocab, rows[i / 8], NULL, 0,
                         fixed_text + (size_t)i * CLGAN_TEXT_SAMPLE_INTS);
       memcpy(fixed_z + (size_t)i * m.nz, zcol + (size_t)(i % 8) * m.nz, sizeof(float) * m.nz);
     }
@@ -336,15 +448,19 @@ int cmd_train_t2i(int argc, char **argv) {
       clgan_dataset_batch(&ds, idx, b, img);
       for (int i = 0; i < b && !s; i++) {
         char cap[CLGAN_CAPTION_MAX];
-        clgan_caption_format(ds.labels[idx[i]], &words[idx[i]], var[i], cap);
-        s = caption_slots(&vocab, cap, NULL, 0, text + (size_t)i * CLGAN_TEXT_SAMPLE_INTS);
+        if (user) snprintf(cap, sizeof cap, "%s", user[idx[i]]);
+        else clgan_caption_format(ds.labels[idx[i]], &words[idx[i]], var[i], cap);
+        s = caption_slots(&vocab, user ? user[idx[i]] : cap, NULL, 0,
+                          text + (size_t)i * CLGAN_TEXT_SAMPLE_INTS);
       }
-      /* the mismatched caption: the next sample in the batch of another class */
+      /* the mismatched caption: the next sample in the batch of another class (user
+       * captions: with another caption) */
       for (int i = 0; i < b; i++) {
         int j = (i + 1) % b;
         for (int k = 1; k < b; k++) {
           int jj = (i + k) % b;
-          if (ds.labels[idx[jj]] != ds.labels[idx[i]]) {
+          if (user ? strcmp(user[idx[jj]], user[idx[i]]) != 0
+                   : ds.labels[idx[jj]] != ds.labels[idx[i]]) {
             j = jj;
             break;
           }
@@ -371,7 +487,8 @@ int cmd_train_t2i(int argc, char **argv) {
       if ((it + 1) % sample_every == 0 || it + 1 == iters) {
         snprintf(path, sizeof path, "%s/samples.png", out);
         s = clgan_generate_text(gan->g, fixed_z, fixed_text, nfixed, CLGAN_BN_EVAL, gen);
-        if (!s) s = clgan_png_write_grid_labeled(path, gen, nfixed, 1, 28, 28, 8, 2, grid_captions, 8);
+        if (!s) s = clgan_png_write_grid_labeled(path, gen, nfixed, m.image_c, m.image_h,
+                                                 m.image_w, 8, 2, rows, nrows);
       }
       if (!s && ((it + 1) % ckpt_every == 0 || it + 1 == iters)) {
         clgan_train_state tst = {.epoch = epoch};
@@ -388,9 +505,10 @@ int cmd_train_t2i(int argc, char **argv) {
     if (!s && !iters) { /* --measure: the grid of the checkpoint's G too */
       snprintf(path, sizeof path, "%s/samples.png", out);
       s = clgan_generate_text(gan->g, fixed_z, fixed_text, nfixed, CLGAN_BN_EVAL, gen);
-      if (!s) s = clgan_png_write_grid_labeled(path, gen, nfixed, 1, 28, 28, 8, 2, grid_captions, 8);
+      if (!s) s = clgan_png_write_grid_labeled(path, gen, nfixed, m.image_c, m.image_h,
+                                               m.image_w, 8, 2, rows, nrows);
     }
-    if (!s && measure_count > 0) {
+    if (!s && measure_count > 0 && !user) { /* the measures speak of Fashion-MNIST's classes */
       snprintf(path, sizeof path, "%s/measures.txt", out);
       FILE *f = fopen(path, "w");
       if (!f) s = clgan_error(CLGAN_ERR_IO, "cannot write %s", path);
@@ -424,6 +542,8 @@ done_rc:
   clgan_gan_free(gan);
   clgan_ctx_free(ctx);
   free(words);
+  for (int i = 0; user && i < ds.count; i++) free(user[i]);
+  free(user);
   clgan_vocab_free(&vocab);
   clgan_dataset_free(&ds);
   clgan_model_free(&m);

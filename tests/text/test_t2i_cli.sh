@@ -54,6 +54,27 @@ expect_fail 2 "--interpolate takes two captions" "--interpolate with one caption
 expect_fail 2 "give one of --text" "--text and --interpolate together" \
   "$CLGAN" generate --checkpoint "$C" --text "a coat" --interpolate "a dark coat" "a light coat"
 check "no output folder made by refusals" test ! -e "$T/none"
+# user captions for a PNG folder: a CSV of file,caption (quotes, a comma in a caption), or a
+# NAME.txt beside each NAME.png; the vocabulary is theirs
+mkdir -p "$T/u8" && cp "$T/g"/img_0000[0-7].png "$T/u8/"
+for i in 0 1 2 3; do echo "img_0000$i.png,\"a grey winter coat\""; done > "$T/caps.csv"
+for i in 4 5 6 7; do echo "img_0000$i.png, a round bag, small"; done >> "$T/caps.csv"
+check "train on a PNG folder with a captions CSV" "$CLGAN" train --task captions --data "$T/u8" \
+  --captions "$T/caps.csv" --batch 4 --iters 2 --out "$T/uc"
+check "the user vocabulary is in the checkpoint" grep -aq '"vocab":"a bag coat grey round small winter"' "$T/uc/latest.safetensors"
+check "generate with the user words" "$CLGAN" generate --checkpoint "$T/uc/latest.safetensors" --text "a round winter coat" --count 4 --out "$T/ug"
+expect_fail 2 "unknown word 'dark'" "a grammar word unknown to the user vocabulary" \
+  "$CLGAN" generate --checkpoint "$T/uc/latest.safetensors" --text "a dark coat" --out "$T/none"
+expect_fail 1 "cannot open '$T/u8/img_00000.txt'" "a PNG folder without captions" \
+  "$CLGAN" train --task captions --data "$T/u8" --batch 4 --iters 1 --out "$T/none"
+echo "nothing.png,a coat" >> "$T/caps.csv"
+expect_fail 1 "'nothing.png' is no .png of" "a CSV line naming no image" \
+  "$CLGAN" train --task captions --data "$T/u8" --captions "$T/caps.csv" --batch 4 --iters 1 --out "$T/none"
+for i in 0 1 2 3 4 5 6 7; do echo "a coat number" > "$T/u8/img_0000$i.txt"; done
+check "train on NAME.txt captions" "$CLGAN" train --task captions --data "$T/u8" --batch 4 --iters 1 --out "$T/ut"
+check "their vocabulary" grep -aq '"vocab":"a coat number"' "$T/ut/latest.safetensors"
+check "no output folder made by refusals (user captions)" test ! -e "$T/none"
+
 # a checkpoint without text
 check "dcgan28 1 iteration" "$CLGAN" train --max-images 64 --batch 8 --iters 1 --out "$T/u"
 expect_fail 2 "takes no text" "--text on dcgan28's checkpoint" \
