@@ -536,6 +536,9 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
 clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *labels, int n,
                                    clgan_bn_mode mode, float *images) {
   int li = clgan_net_find_input(g->desc, CLGAN_INPUT_LABEL), conditional = li > 0;
+  if (clgan_net_find_input(g->desc, CLGAN_INPUT_TEXT) >= 0)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "a text-to-image generator needs captions "
+                       "(clgan generate --text; clgan_generate_text)");
   if (conditional && !labels)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "a conditional generator needs the classes to "
                        "generate");
