@@ -203,7 +203,61 @@ static void test_vocab_tokenizer(void) {
   clgan_vocab_free(&v);
 }
 
+/* model files: the text input and its layers, parsed and refused */
+static clgan_status try_model(const char *text) {
+  clgan_model m;
+  clgan_status s = clgan_model_parse(text, "test.model", &m);
+  if (!s) s = clgan_model_resolve(&m, 1);
+  if (!s) clgan_model_free(&m);
+  return s;
+}
+#define EXPECT_BAD(text, needle)                                                             \
+  do {                                                                                       \
+    clgan_status s_ = try_model(text);                                                       \
+    CHECK(s_ == CLGAN_ERR_INVALID_ARG && strstr(clgan_last_error(), needle),                 \
+          "want a refusal with '%s', got %s: %s", needle, clgan_status_name(s_),             \
+          clgan_last_error());                                                               \
+  } while (0)
+
+static void test_model_text(void) {
+  clgan_model m;
+  CHECK_OK(clgan_model_load("t2i28", &m));
+  CHECK_OK(clgan_model_resolve(&m, 1));
+  const clgan_layer_desc *bag = &m.g.layers[0], *ca = &m.g.layers[4];
+  CHECK(bag->kind == CLGAN_LAYER_EMBEDBAG && bag->num == 64 && bag->out_c == 128 &&
+        bag->weight_count == 64 * 128, "G's embedbag 64 x 128");
+  CHECK(ca->kind == CLGAN_LAYER_CONDAUG && ca->in_c == 128 && ca->out_c == 64 && ca->p == 2.0f &&
+        ca->weight_count == 0, "condaug 128 -> 64, kl 2");
+  CHECK(m.g.layers[5].out_c == 164, "concat(z, c) of 164");
+  CHECK(m.d.out_c == 1 && m.d.out_h == 1, "D gives one logit");
+  clgan_model_free(&m);
+  const char *HD = "model t\nlatent 4\nimage 1 4 4\n";
+  const char *GD = "discriminator\n  flatten\n  linear 1\n";
+  char buf[1024];
+#define MODEL(g) (snprintf(buf, sizeof buf, "%sgenerator\n%s%s", HD, g, GD), buf)
+  CHECK(try_model(MODEL("  input z text\n  e: embedbag 5 4 in=text\n  concat in=z,e\n"
+                        "  linear 16\n  reshape 1 4 4\n")) == CLGAN_OK, "a text G: %s",
+        clgan_last_error());
+  EXPECT_BAD(MODEL("  input z text\n  e: linear 4 in=text\n  concat in=z,e\n  linear 16\n"
+                   "  reshape 1 4 4\n"), "a text input can only go into 'embedbag'");
+  EXPECT_BAD(MODEL("  input z text\n  embedbag 5 4\n  linear 16\n  reshape 1 4 4\n"),
+             "'embedbag' needs its text input named: in=text");
+  EXPECT_BAD(MODEL("  e: embedbag 5 4 in=z\n  linear 16\n  reshape 1 4 4\n"),
+             "'embedbag' takes a text input, not 'z'");
+  EXPECT_BAD(MODEL("  input z text\n  e: embedbag 5 in=text\n  concat in=z,e\n  linear 16\n"
+                   "  reshape 1 4 4\n"), "embedbag N D");
+  EXPECT_BAD(MODEL("  linear 5\n  condaug\n  linear 16\n  reshape 1 4 4\n"),
+             "condaug takes (mu, log sigma^2) as 2D x 1 x 1 values, got 5 x 1 x 1");
+  EXPECT_BAD(MODEL("  linear 6\n  condaug kl=-1\n  linear 16\n  reshape 1 4 4\n"),
+             "bad KL weight '-1'");
+  EXPECT_BAD(MODEL("  input z text\n  linear 16\n  reshape 1 4 4\n"), "input 'text' is never used");
+  CHECK(try_model(MODEL("  linear 6\n  condaug kl=0.5\n  linear 16\n  reshape 1 4 4\n")) ==
+            CLGAN_OK, "condaug kl=0.5: %s", clgan_last_error());
+#undef MODEL
+}
+
 int main(void) {
+  test_model_text();
   test_measure();
   test_stats_words();
   test_format();
