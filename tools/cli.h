@@ -45,6 +45,12 @@ int cmd_classify(int argc, char **argv); /* tools/cmd_classify.c */
 int i2i_wanted(int argc, char **argv);
 int cmd_train_i2i(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
+/* text-to-image (tools/cmd_t2i.c): `clgan train --task captions` (or a model taking 'text')
+ * and `clgan generate --text` / `--interpolate A B` */
+int t2i_wanted(int argc, char **argv);
+int cmd_train_t2i(int argc, char **argv);
+int t2i_generate_wanted(int argc, char **argv);
+int cmd_generate_text(int argc, char **argv);
 /* `clgan upscale` (tools/cmd_upscale.c): an SR checkpoint over images of any size, tiled */
 int cmd_upscale(int argc, char **argv);
 /* `clgan bench ops|train` (tools/bench_ops.c, tools/bench_train.c); until those files exist,

@@ -98,6 +98,7 @@ static int class_usage_error(const class_list *c, const char *arg) {
 }
 
 int cmd_generate(int argc, char **argv) {
+  if (t2i_generate_wanted(argc, argv)) return cmd_generate_text(argc, argv); /* tools/cmd_t2i.c */
   const char *ckpt_path = NULL, *out = "generated", *device = NULL, *class_arg = NULL;
   long count = 64, seed = 1, steps = 10;
   int grid = 0, interp = 0, batch_stats = 0, seen_count = 0, no_ema = 0, seen_trunc = 0;

@@ -114,6 +114,9 @@ typedef struct clgan_gan {
   int shard_off;              /* the shard's first sample in the global batch */
   clgan_gan_replica replica;  /* data-parallel hooks (zero: one device) */
   struct clgan_gan_feat *feat; /* the feature loss's network and buffers (made on first use) */
+  cl_mem text;                /* text-to-image models: (2 batch, CLGAN_TEXT_SAMPLE_INTS) int32,
+                                 the real batch's captions then the mismatched ones
+                                 (src/train/gan_text.c); else NULL */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
@@ -183,6 +186,29 @@ void clgan_gan_feat_free(struct clgan_gan_feat *f);
 /* 1 if the model's generator or discriminator takes a 'cond' input. */
 int clgan_model_takes_cond(const clgan_model *m);
 
+/* ---- text-to-image (src/train/gan_text.c; GAN-INT-CLS, issue 16) ----
+ * Captions are token slots (include/clgan/text.h, CLGAN_TEXT_SAMPLE_INTS int32s a sample). */
+int clgan_model_takes_text(const clgan_model *m);
+/* clgan_gan_create calls it for a text model: the caption buffer, bound to G. */
+clgan_status clgan_gan_text_setup(clgan_gan *gan);
+/* One matching-aware iteration: text (batch samples of slots) are the real batch's captions,
+ * wrong (batch) mismatched ones. The D step: D(real, text) -> real, D(G(z, text), text) ->
+ * fake and D(real, wrong) -> fake, the two fake terms weighted 1/2 (Reed et al. 2016); G
+ * forward only. The G step: D(G(z, text), text) -> real through the frozen D, plus the KL of
+ * G's condaug layers (their weight) in G's backward. m->loss_d = real + (fake + wrong) / 2;
+ * m->d_fake is D(G(z)), the wrong pair's mean D output goes to *d_wrong (may be NULL). */
+clgan_status clgan_gan_iteration_text(clgan_gan *gan, const float *real, const int32_t *text,
+                                      const int32_t *wrong, clgan_step_metrics *m, int norms,
+                                      float *d_wrong);
+clgan_status clgan_gan_text_d_step(clgan_gan *gan);
+clgan_status clgan_gan_text_g_step(clgan_gan *gan);
+/* KL of G's first condaug layer in its last forward (float64 on the host), and the smallest
+ * log sigma^2 there; CLGAN_ERR_INVALID_ARG without one. */
+clgan_status clgan_net_condaug_kl(clgan_net *g, int n, double *kl, double *min_logvar);
+/* n images from noise z (n, nz) and captions text (n samples of slots), in chunks of the batch. */
+clgan_status clgan_generate_text(clgan_net *g, const float *z, const int32_t *text, int n,
+                                 clgan_bn_mode mode, float *images);
+
 /* The classes G is asked for at iteration `step` (batch of them). */
 void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out);
 
@@ -236,6 +262,8 @@ typedef struct clgan_train_state {
   char run[1024];             /* the command's own settings that --resume restores ("key value"
                                  lines; the image-to-image trainer's), metadata "run"; "" = none
                                  (and no key: other checkpoints stay as they were) */
+  char vocab[4096];           /* a text model's vocabulary, words separated by spaces ("" =
+                                 none; include/clgan/text.h) */
 } clgan_train_state;
 
 clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st);

@@ -80,6 +80,9 @@ typedef struct clgan_dataset {
 clgan_status clgan_dataset_load(const char *path, int channels, int height, int width,
                                 int max_images, clgan_dataset *out);
 void clgan_dataset_free(clgan_dataset *ds);
+/* The *.png names of a flat PNG folder in the order clgan_dataset_load reads them (sorted
+ * by strcmp, dot files skipped); names and each name are malloc'd (free both). */
+clgan_status clgan_png_folder_names(const char *dir, char ***names, int *count);
 
 /* The display name of class k of a dataset: its class name, or the number when the
  * dataset has none for k (written into buf, which is returned). */

@@ -37,7 +37,11 @@ typedef enum clgan_layer_kind {
   CLGAN_LAYER_INSTANCENORM, /* nn.InstanceNorm2d(C, affine) */
   CLGAN_LAYER_DROPOUT,      /* nn.Dropout(p), Philox mask */
   CLGAN_LAYER_PRELU,        /* nn.PReLU(num_parameters = 1 or C) */
-  CLGAN_LAYER_IDENTITY      /* nn.Identity(): no work */
+  CLGAN_LAYER_IDENTITY,     /* nn.Identity(): no work */
+  CLGAN_LAYER_EMBEDBAG,     /* nn.EmbeddingBag(num, out, mode='sum') with per-sample weights,
+                               of a text input: (out,1,1) (include/clgan/text.h) */
+  CLGAN_LAYER_CONDAUG       /* conditioning augmentation: (2D,1,1) = (mu, log sigma^2) ->
+                               mu + exp(logvar/2) eps, (D,1,1); KL weight p */
 } clgan_layer_kind;
 
 /* What a network can take in. The first input a network declares is its main one: the
@@ -48,7 +52,8 @@ typedef enum clgan_input_kind {
   CLGAN_INPUT_LABEL,        /* an integer class 0..classes-1 (int32), consumed by embed */
   CLGAN_INPUT_COND,         /* a conditioning image (cond C H W, default the image's shape)
                                (image-to-image, super-resolution) */
-  CLGAN_INPUT_TEXT          /* token ids (reserved for text-to-image) */
+  CLGAN_INPUT_TEXT          /* a caption's token slots (int32, include/clgan/text.h),
+                               consumed by embedbag */
 } clgan_input_kind;
 
 #define CLGAN_MAX_NET_INPUTS 5  /* one of each kind at most */
@@ -73,8 +78,9 @@ typedef struct clgan_layer_desc {
   int bias;                       /* LINEAR/CONV/CONVT: has a bias */
   float slope;                    /* LEAKY_RELU */
   int rh, rw;                     /* RESHAPE: H, W */
-  int num;                        /* EMBED: classes; PRELU: parameters (1 or C; 0 = C) */
-  float p;                        /* DROPOUT: drop probability */
+  int num;                        /* EMBED: classes; PRELU: parameters (1 or C; 0 = C);
+                                     EMBEDBAG: vocabulary size */
+  float p;                        /* DROPOUT: drop probability; CONDAUG: KL weight */
   int affine;                     /* INSTANCENORM: learnable gamma, beta */
   char name[CLGAN_NODE_NAME];     /* "" = unnamed (tensors named by the layer's index) */
   int nsrc;                       /* inputs of this node */

@@ -670,6 +670,10 @@ static clgan_status load_png_classes(const char *dir, int max_images, clgan_data
   return CLGAN_OK;
 }
 
+clgan_status clgan_png_folder_names(const char *dir, char ***names, int *count) {
+  return list_pngs(dir, names, count);
+}
+
 static clgan_status load_png_folder(const char *dir, int max_images, clgan_dataset *ds) {
   char **names = NULL;
   int n = 0;

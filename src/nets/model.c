@@ -35,6 +35,7 @@ static const struct {
     {"sumpool", CLGAN_LAYER_SUMPOOL},     {"pixelshuffle", CLGAN_LAYER_PIXELSHUFFLE},
     {"instancenorm", CLGAN_LAYER_INSTANCENORM}, {"dropout", CLGAN_LAYER_DROPOUT},
     {"prelu", CLGAN_LAYER_PRELU},         {"identity", CLGAN_LAYER_IDENTITY},
+    {"embedbag", CLGAN_LAYER_EMBEDBAG},   {"condaug", CLGAN_LAYER_CONDAUG},
 };
 
 static const char *input_words[] = {"z", "image", "label", "cond", "text"};
@@ -150,7 +151,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
   if (!found)
     return perr(pp, "unknown layer '%s' (known: linear conv convt batchnorm relu leakyrelu "
                 "tanh sigmoid reshape flatten concat add mul embed upsample avgpool sumpool "
-                "pixelshuffle instancenorm dropout prelu identity)", tok[0]);
+                "pixelshuffle instancenorm dropout prelu identity embedbag condaug)", tok[0]);
   int pos = 1, per_channel = 0;
   l->nsrc = 1;
   switch (l->kind) {
@@ -195,6 +196,18 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
                     MAX_CHANNELS, MAX_FEATURES);
       pos = 3;
       break;
+    case CLGAN_LAYER_EMBEDBAG:
+      if (ntok < 3 || strchr(tok[1], '=') || strchr(tok[2], '='))
+        return perr(pp, "'embedbag' needs the vocabulary size and the embedding size: "
+                    "embedbag N D");
+      if (parse_int(tok[1], 1, MAX_CHANNELS, &l->num) || parse_int(tok[2], 1, MAX_FEATURES, &l->out))
+        return perr(pp, "bad embedbag size '%s %s' (vocabulary 1..%d, size 1..%d)", tok[1],
+                    tok[2], MAX_CHANNELS, MAX_FEATURES);
+      pos = 3;
+      break;
+    case CLGAN_LAYER_CONDAUG:
+      l->p = 2.0f; /* StackGAN's KL weight */
+      break;
     case CLGAN_LAYER_UPSAMPLE:
     case CLGAN_LAYER_AVGPOOL:
     case CLGAN_LAYER_PIXELSHUFFLE:
@@ -221,6 +234,11 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
     if (!strcmp(key, "in")) {
       clgan_status s = parse_in(pp, val, l);
       if (s) return s;
+      continue;
+    }
+    if (l->kind == CLGAN_LAYER_CONDAUG && !strcmp(key, "kl")) {
+      if (parse_float(val, 0.0, 1e6, &l->p))
+        return perr(pp, "bad KL weight '%s' for kl= of 'condaug' (0..1e6)", val);
       continue;
     }
     if ((!strcmp(key, "pm") || !strcmp(key, "pad")) &&
@@ -269,6 +287,8 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
     return perr(pp, "'%s' takes one input, in= names %d", tok[0], l->nsrc);
   if (l->kind == CLGAN_LAYER_EMBED && !l->src_name[0][0])
     return perr(pp, "'embed' needs its label input named: in=label");
+  if (l->kind == CLGAN_LAYER_EMBEDBAG && !l->src_name[0][0])
+    return perr(pp, "'embedbag' needs its text input named: in=text");
   return CLGAN_OK;
 }
 
@@ -316,9 +336,13 @@ static clgan_status link_section(const char *source, clgan_net_desc *n, const ch
       l->src[k] = id;
       used[id] = 1;
       int is_label = id < n->ninputs && n->inputs[id].kind == CLGAN_INPUT_LABEL;
+      int is_text = id < n->ninputs && n->inputs[id].kind == CLGAN_INPUT_TEXT;
       if (is_label != (l->kind == CLGAN_LAYER_EMBED))
         s = perr(&pp, is_label ? "a label input can only go into 'embed' (it holds class "
                  "numbers, not values)" : "'embed' takes a label input, not '%s'", nm);
+      else if (is_text != (l->kind == CLGAN_LAYER_EMBEDBAG))
+        s = perr(&pp, is_text ? "a text input can only go into 'embedbag' (it holds token "
+                 "ids, not values)" : "'embedbag' takes a text input, not '%s'", nm);
     }
   }
   for (int j = 0; j < n->ninputs && !s; j++)
@@ -447,11 +471,7 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
       for (int i = 1; i < n; i++) {
         int k = input_kind_of(tok[i]);
         if (k < 0) {
-          s = perr(&pp, "unknown input '%s' (known: z image label cond)", tok[i]);
-          goto fail;
-        }
-        if (k == CLGAN_INPUT_TEXT) {
-          s = perr(&pp, "text inputs are not supported yet");
+          s = perr(&pp, "unknown input '%s' (known: z image label cond text)", tok[i]);
           goto fail;
         }
         if (clgan_net_find_input(cur, (clgan_input_kind)k) >= 0 || cur->ninputs == CLGAN_MAX_NET_INPUTS) {
@@ -682,6 +702,15 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
         l->weight_count = (size_t)l->num * (size_t)l->out;
         c = l->out, h = 1, w = 1;
         break;
+      case CLGAN_LAYER_EMBEDBAG:
+        l->weight_count = (size_t)l->num * (size_t)l->out;
+        c = l->out, h = 1, w = 1;
+        break;
+      case CLGAN_LAYER_CONDAUG:
+        if (h != 1 || w != 1 || c % 2)
+          FAIL("condaug takes (mu, log sigma^2) as 2D x 1 x 1 values, got %d x %d x %d", c, h, w);
+        c /= 2;
+        break;
       case CLGAN_LAYER_UPSAMPLE:
         if ((long long)h * l->k > MAX_SPATIAL || (long long)w * l->k > MAX_SPATIAL)
           FAIL("upsample %d of %dx%d is too large", l->k, h, w);
@@ -812,6 +841,7 @@ void clgan_net_init_params(const clgan_net_desc *n, unsigned long long seed, int
         }
         break;
       case CLGAN_LAYER_EMBED: /* nn.Embedding's own N(0, 1) */
+      case CLGAN_LAYER_EMBEDBAG: /* nn.EmbeddingBag's too */
         clgan_philox_normal(l->weight_count, seed, counter, 0.0f, 1.0f, params + l->weight_off);
         break;
       case CLGAN_LAYER_PRELU: /* nn.PReLU's 0.25 */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clgan/program.h"
+#include "clgan/text.h"
 #include "net_sn.h"
 
 #define BN_MOMENTUM 0.1f
@@ -147,6 +148,9 @@ static int plan_make(const clgan_net_desc *d, int batch, net_plan *p) {
     } else if (l->kind == CLGAN_LAYER_INSTANCENORM) {
       p->save_off[i] = at;
       at += 2 * (size_t)batch * (size_t)l->out_c;
+    } else if (l->kind == CLGAN_LAYER_CONDAUG) { /* its eps (batch, D) */
+      p->save_off[i] = at;
+      at += (size_t)batch * (size_t)l->out_c;
     }
     if (l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT) {
       /* every n <= batch: the scratch of n samples is not monotonic in n (a batch over
@@ -552,6 +556,18 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
       case CLGAN_LAYER_EMBED:
         s = clgan_embed_forward(ctx, n, l->num, l->out_c, in, clgan_view_at(P, l->weight_off), out);
         break;
+      case CLGAN_LAYER_EMBEDBAG:
+        s = clgan_embedbag_forward(ctx, n, l->num, l->out_c, CLGAN_TEXT_SLOTS, in,
+                                   clgan_view_at(P, l->weight_off), out);
+        break;
+      case CLGAN_LAYER_CONDAUG: { /* eps: Philox normals of (seed, layer, step), saved */
+        clgan_view eps = CLGAN_VIEW(net->acts, net->save_off[i]);
+        net->drop_counter[i] = drop_counter(net, i, n);
+        s = clgan_rng_normal(ctx, (size_t)n * (size_t)l->out_c, net->rng_seed,
+                             net->drop_counter[i], 0.0f, 1.0f, eps);
+        if (!s) s = clgan_condaug_forward(ctx, n, l->out_c, in, eps, out);
+        break;
+      }
       case CLGAN_LAYER_UPSAMPLE:
         s = clgan_upsample_mode_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, l->mode, in, out);
         break;
@@ -805,6 +821,18 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       case CLGAN_LAYER_EMBED:
         if (param_grads)
           s = clgan_embed_backward(ctx, n, l->num, l->out_c, x, dy, dW, accumulate);
+        break;
+      case CLGAN_LAYER_EMBEDBAG:
+        if (param_grads)
+          s = clgan_embedbag_backward(ctx, n, l->num, l->out_c, CLGAN_TEXT_SLOTS, x, dy, dW,
+                                      accumulate);
+        break;
+      case CLGAN_LAYER_CONDAUG: /* the KL term joins a training backward (param_grads) */
+        g = grad_dst(&b, l->src[0], 1);
+        if (g.v.mem)
+          s = clgan_condaug_backward(ctx, n, l->out_c, x, CLGAN_VIEW(net->acts, net->save_off[i]),
+                                     dy, param_grads ? l->p : 0.0f, g.v, g.acc);
+        if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       case CLGAN_LAYER_UPSAMPLE:
         g = grad_dst(&b, l->src[0], 1);

@@ -56,6 +56,7 @@ static int weight_shape(const clgan_layer_desc *l, int64_t *shape) {
       shape[0] = l->out_c;
       return 1;
     case CLGAN_LAYER_EMBED:
+    case CLGAN_LAYER_EMBEDBAG:
       shape[0] = l->num, shape[1] = l->out_c;
       return 2;
     case CLGAN_LAYER_PRELU:
@@ -232,6 +233,8 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
       keys[nkeys] = "ema_decay", vals[nkeys++] = ema;
       keys[nkeys] = "ema_start", vals[nkeys++] = ema_start;
     }
+    if (gan->text) /* a text model's vocabulary: generate tokenizes with it */
+      keys[nkeys] = "vocab", vals[nkeys++] = st ? st->vocab : "";
     if (gan->cond) { /* the image-to-image recipe: only for models that take cond */
       keys[nkeys] = "adv_weight", vals[nkeys++] = advw;
       keys[nkeys] = "content_loss", vals[nkeys++] = clgan_content_name(c->content);
@@ -319,6 +322,8 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
     snprintf(st->class_names, sizeof st->class_names, "%s", cn ? cn : "");
     const char *run = clgan_safetensors_meta(f, "run");
     snprintf(st->run, sizeof st->run, "%s", run ? run : "");
+    const char *vo = clgan_safetensors_meta(f, "vocab");
+    snprintf(st->vocab, sizeof st->vocab, "%s", vo ? vo : "");
   }
   return CLGAN_OK;
 }

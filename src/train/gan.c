@@ -103,7 +103,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
   for (int k = 0; k < 2 && !s; k++)
     for (int j = 0; j < nets[k]->ninputs && !s; j++) {
       clgan_input_kind ik = nets[k]->inputs[j].kind;
-      int ok = ik == CLGAN_INPUT_LABEL || ik == CLGAN_INPUT_COND ||
+      int ok = ik == CLGAN_INPUT_LABEL || ik == CLGAN_INPUT_COND || ik == CLGAN_INPUT_TEXT ||
                ik == (k ? CLGAN_INPUT_IMAGE : CLGAN_INPUT_Z);
       if (!ok)
         s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': the %s takes a '%s' input, which "
@@ -191,6 +191,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
   }
   gan->batch = batch;
   gan->shard_off = off;
+  if (!s && clgan_model_takes_text(m)) s = clgan_gan_text_setup(gan); /* src/train/gan_text.c */
   if (!s) {
     gan->g->rng_seed = c->seed + STREAM_DROP_G;
     gan->d->rng_seed = c->seed + STREAM_DROP_D;
@@ -218,6 +219,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->dfake);
   clgan_buffer_release(&gan->labels);
   clgan_buffer_release(&gan->cond);
+  clgan_buffer_release(&gan->text);
   clgan_buffer_release(&gan->ema);
   for (int i = 0; i < 9; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
@@ -548,6 +550,9 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
   if (gan->cond && !cond)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is image-to-image: the batch needs "
                        "its conditioning images", gan->model->name);
+  if (gan->text)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s' is text-to-image: its batches need "
+                       "captions (clgan_gan_iteration_text)", gan->model->name);
   clgan_status s = CLGAN_OK;
   if (gan->cond) { /* written whole, as the real batch below */
     const clgan_model *md = gan->model;
@@ -714,6 +719,9 @@ clgan_status clgan_generate(clgan_net *g, const float *z, int n, clgan_bn_mode m
 clgan_status clgan_generate_labels(clgan_net *g, const float *z, const int32_t *labels, int n,
                                    clgan_bn_mode mode, float *images) {
   int li = clgan_net_find_input(g->desc, CLGAN_INPUT_LABEL), conditional = li > 0;
+  if (clgan_net_find_input(g->desc, CLGAN_INPUT_TEXT) >= 0)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "a text-to-image generator needs captions "
+                       "(clgan generate --text; clgan_generate_text)");
   if (conditional && !labels)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "a conditional generator needs the classes to "
                        "generate");
