@@ -43,6 +43,9 @@ typedef struct clgan_train_config {
   clgan_content content;      /* CLGAN_CONTENT_L1 (default), _MSE or _NONE */
   float content_weight;       /* lambda, >= 0 */
   float d_loss_scale;         /* > 0 */
+  /* DiffAugment of D's inputs (include/clgan/augment.h): CLGAN_AUG_* bits, 0 = off (the
+   * default). Models without a 'cond' input only. */
+  unsigned diffaug;
 } clgan_train_config;
 
 void clgan_train_config_default(clgan_train_config *c);
@@ -103,6 +106,8 @@ typedef struct clgan_gan {
                                  its shard of the global batch cfg.batch */
   int shard_off;              /* the shard's first sample in the global batch */
   clgan_gan_replica replica;  /* data-parallel hooks (zero: one device) */
+  cl_mem aug[4];              /* cfg.diffaug: D's augmented input, its gradient (both batch,
+                                 C, H, W), the parameters (batch x 8) and scratch (batch x 2) */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,
