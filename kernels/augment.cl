@@ -26,6 +26,19 @@ inline int aug_cut(int policy, __global const float *p, int ch, int cw, int i, i
   return i >= r0 && i < r0 + ch && j >= c0 && j < c0 + cw;
 }
 
+/* Index o of an (n, c, h, w) tensor -> sample, channel, row, column. Remainders by
+ * subtraction: a % beside the same / compiles to an LLVM freeze, which Oclgrind's
+ * uninitialised-value checker cannot run. */
+inline void aug_split(size_t o, int c, int h, int w, int *s, int *cc, int *i, int *j) {
+  size_t r = o / (size_t)w;
+  *j = (int)(o - r * (size_t)w);
+  size_t q = r / (size_t)h;
+  *i = (int)(r - q * (size_t)h);
+  size_t t = q / (size_t)c;
+  *cc = (int)(q - t * (size_t)c);
+  *s = (int)t;
+}
+
 /* One item per sample: work[2 n] = mean of its C x H x W values (fixed order). */
 __kernel void augment_mean(const int n, const int chw, __global const float *x, const ulong xo,
                            __global float *work, const ulong wo) {
@@ -46,8 +59,8 @@ __kernel void augment_forward(const int n, const int c, const int h, const int w
                               const ulong yo) {
   size_t o = get_global_id(0), hw = (size_t)h * (size_t)w, chw = (size_t)c * hw;
   if (o >= (size_t)n * chw) return;
-  int s = (int)(o / chw), cc = (int)(o % chw / hw), i = (int)(o % hw / (size_t)w),
-      j = (int)(o % (size_t)w);
+  int s, cc, i, j;
+  aug_split(o, c, h, w, &s, &cc, &i, &j);
   __global const float *p = params + po + 8 * (size_t)s;
   int si = i, sj = j;
   if (policy & AUG_TRANSLATION) si = i + (int)p[3], sj = j + (int)p[4];
@@ -114,8 +127,8 @@ __kernel void augment_backward(const int n, const int c, const int h, const int 
                                const ulong dxo) {
   size_t o = get_global_id(0), hw = (size_t)h * (size_t)w, chw = (size_t)c * hw;
   if (o >= (size_t)n * chw) return;
-  int s = (int)(o / chw), cc = (int)(o % chw / hw), si = (int)(o % hw / (size_t)w),
-      sj = (int)(o % (size_t)w);
+  int s, cc, si, sj;
+  aug_split(o, c, h, w, &s, &cc, &si, &sj);
   __global const float *p = params + po + 8 * (size_t)s;
   __global const float *dys = dy + dyo + (size_t)s * chw;
   float g = aug_g3(policy, p, dys + (size_t)cc * hw, h, w, ch, cw, si, sj);
