@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "clgan/augment.h"
 #include "clgan/gemm.h"
 #include "cli.h"
 #include "cli_opts.h"
@@ -43,6 +44,7 @@ static void help(void) {
       "usage: clgan train [--device D] [--model dcgan28|dcgan64|FILE] [--data PATH]\n"
       "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
       "                   [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
+      "                   [--diffaug color,translation,cutout]\n"
       "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
       "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n"
@@ -74,6 +76,9 @@ static void help(void) {
       "                       generator_ema.* and is what `clgan generate` uses\n"
       "  --ema-start N        the average starts after N iterations (default 0); until then\n"
       "                       it is a copy of G's weights\n"
+      "  --diffaug POLICY     DiffAugment of D's inputs, real and fake alike (differentiable,\n"
+      "                       G learns through it): any of color,translation,cutout\n"
+      "                       (comma-separated); default off (none)\n"
       "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge; a\n"
       "                       model file's `loss` line changes the default\n"
       "  --seed S             weights, noise and data order all follow it (default 1)\n"
@@ -365,6 +370,11 @@ static int train_main(int argc, char **argv) {
   int skip_nan = !strcmp(a.on_nan, "skip");
   if (a.seen_ema_start && !a.seen_ema && !a.resume)
     return cli_usage_error("train", "--ema-start needs --ema DECAY (EMA is off by default)");
+  unsigned diffaug = 0;
+  if (a.diffaug && clgan_diffaug_parse(a.diffaug, &diffaug))
+    return cli_usage_error("train", "--diffaug must be none or a comma-separated list of "
+                           "color, translation, cutout (e.g. color,translation,cutout), got '%s'",
+                           a.diffaug);
   if (!a.eval_every && (a.eval_classifier || a.eval_real))
     return cli_usage_error("train", "--eval-classifier and --eval-real go with --eval-every N");
 
@@ -400,6 +410,7 @@ static int train_main(int argc, char **argv) {
     cfg.beta1 = (float)a.beta1;
     cfg.loss = loss;
     cfg.seed = (unsigned long long)a.seed;
+    cfg.diffaug = diffaug;
     /* a model file's `loss` line is its default loss; --g-loss still wins */
     if (!a.seen_loss && model.loss >= 0) cfg.loss = (clgan_gan_loss)model.loss;
   }
@@ -472,6 +483,11 @@ static int train_main(int argc, char **argv) {
           cfg.batch, clgan_gan_loss_name(cfg.loss), total, plan ? plan->origin : "?");
   if (cfg.lr_g != cfg.lr_d)
     fprintf(stderr, "clgan train: learning rates %g (G), %g (D)\n", cfg.lr_g, cfg.lr_d);
+  if (cfg.diffaug) {
+    char pol[64];
+    clgan_diffaug_name(cfg.diffaug, pol, sizeof pol);
+    fprintf(stderr, "clgan train: DiffAugment %s on D's inputs\n", pol);
+  }
   if (cfg.ema_decay > 0.0f)
     fprintf(stderr, "clgan train: EMA of G's weights, decay %g, averaging after iteration "
             "%lld; the samples show it\n", cfg.ema_decay, cfg.ema_start);

@@ -47,6 +47,7 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--no-overlap", OPT_FLAG, &a->no_overlap, 0, 0, NULL},
       {"--bucket-mb", OPT_DOUBLE, &a->bucket_mb, 0.001, 4096.0, NULL},
       {"--check-every", OPT_LONG, &a->check_every, 1, 1000000000, NULL},
+      {"--diffaug", OPT_STRING, &a->diffaug, 0, 0, NULL},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc) return rc;

@@ -12,6 +12,7 @@ typedef struct train_args {
   double lr, beta1, lr_g, lr_d, ema;
   int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
   int seen_lr_g, seen_lr_d, seen_ema, seen_ema_start;
+  const char *diffaug; /* --diffaug POLICY (include/clgan/augment.h); NULL: not given */
   /* --distributed (tools/dist.h): per-rank devices, sync-bn, shares, the wait for other
    * ranks, gradient buckets, the cross-rank checksum period */
   int distributed, sync_bn, no_overlap;

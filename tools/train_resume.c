@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clgan/augment.h"
 #include "cli.h"
 
 /* "--batch 32 conflicts with the checkpoint's batch 16: ..."; `same` is the value to give
@@ -99,6 +100,11 @@ int train_resume_check(const train_args *a, const clgan_train_config *cfg,
     if (clgan_gan_loss_parse(a->g_loss, &l) == 0 && l != cfg->loss)
       return conflict("--g-loss", a->g_loss, "g-loss", clgan_gan_loss_name(cfg->loss),
                       clgan_gan_loss_name(cfg->loss));
+  }
+  unsigned aug;
+  if (a->diffaug && !clgan_diffaug_parse(a->diffaug, &aug) && aug != cfg->diffaug) {
+    clgan_diffaug_name(cfg->diffaug, stored, sizeof stored);
+    return conflict("--diffaug", a->diffaug, "DiffAugment policy", stored, stored);
   }
   if (a->seen_seed && (unsigned long long)a->seed != cfg->seed) {
     snprintf(given, sizeof given, "%ld", a->seed);

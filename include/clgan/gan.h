@@ -51,6 +51,9 @@ typedef struct clgan_train_config {
    * frozen (src/train/gan_feat.c). 0: off (the default). */
   float feature_weight;
   char feature_node[32];
+  /* DiffAugment of D's inputs (include/clgan/augment.h): CLGAN_AUG_* bits, 0 = off (the
+   * default). Models without a 'cond' input only. */
+  unsigned diffaug;
 } clgan_train_config;
 
 void clgan_train_config_default(clgan_train_config *c);
@@ -117,6 +120,8 @@ typedef struct clgan_gan {
   cl_mem text;                /* text-to-image models: (2 batch, CLGAN_TEXT_SAMPLE_INTS) int32,
                                  the real batch's captions then the mismatched ones
                                  (src/train/gan_text.c); else NULL */
+  cl_mem aug[4];              /* cfg.diffaug: D's augmented input, its gradient (both batch,
+                                 C, H, W), the parameters (batch x 8) and scratch (batch x 2) */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,

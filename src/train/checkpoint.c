@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clgan/augment.h"
 #include "clgan/gan.h"
 #include "clgan/version.h"
 
@@ -199,6 +200,8 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     const clgan_train_config *c = &gan->cfg;
     char step[32], epoch[32], seed[32], batch[16], lr_g[32], lr_d[32], b1[32], b2[32], eps[32];
     char ag[32], ad[32], ic[8], ema[32], ema_start[32], advw[32], cw[32], dls[32], cc[8];
+    char aug[64];
+    clgan_diffaug_name(c->diffaug, aug, sizeof aug);
     snprintf(step, sizeof step, "%lld", gan->step);
     snprintf(epoch, sizeof epoch, "%lld", st ? st->epoch : 0);
     snprintf(seed, sizeof seed, "%llu", c->seed);
@@ -218,10 +221,10 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(cw, sizeof cw, "%.9g", c->content_weight);
     snprintf(dls, sizeof dls, "%.9g", c->d_loss_scale);
     snprintf(cc, sizeof cc, "%d", gan->model->cond_c);
-    const char *keys[28] = {"format", "clgan_version", "model", "image_channels", "step",
+    const char *keys[40] = {"format", "clgan_version", "model", "image_channels", "step",
                             "epoch", "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps",
                             "g_loss", "adam_step_generator", "adam_step_discriminator", "data"};
-    const char *vals[28] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
+    const char *vals[40] = {FORMAT, CLGAN_VERSION_STRING, gan->model->text, ic, step, epoch,
                             seed, batch, lr_g, lr_d, b1, b2, eps, clgan_gan_loss_name(c->loss),
                             ag, ad, st ? st->data : ""};
     int nkeys = 17;
@@ -243,6 +246,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
       keys[nkeys] = "cond_channels", vals[nkeys++] = cc; /* resolves a 'cond auto' model */
     }
     if (st && st->run[0]) keys[nkeys] = "run", vals[nkeys++] = st->run;
+    if (c->diffaug) keys[nkeys] = "diffaug", vals[nkeys++] = aug; /* only when on */
     s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }
   free(t);
@@ -314,6 +318,10 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
              !(c->content_weight >= 0.0f) || !(c->d_loss_scale > 0.0f)))
     return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed image-to-image settings "
                        "(adv_weight, content_loss, content_weight, d_loss_scale) in its metadata");
+  const char *da = clgan_safetensors_meta(f, "diffaug"); /* absent: off */
+  if (da && clgan_diffaug_parse(da, &c->diffaug))
+    return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed DiffAugment policy '%s' in its "
+                       "metadata", da);
   if (st) {
     st->epoch = epoch;
     const char *d = clgan_safetensors_meta(f, "data");

@@ -2,6 +2,8 @@
  * sampling. Tests: tests/train/test_gan.c, tests/train/test_fixture.c */
 #include "clgan/gan.h"
 
+#include "clgan/augment.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@ enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 
 #define STREAM_LABEL 0x5a5a0003ull /* the classes G is asked for */
 #define STREAM_DROP_G 0x5a5a0004ull
 #define STREAM_DROP_D 0x5a5a0005ull
+#define STREAM_AUG 0x5a5a0006ull /* DiffAugment's parameters */
 
 static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge", "ragan"};
 
@@ -49,6 +52,7 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->d_loss_scale = 0.5f;
   c->feature_weight = 0.0f;
   c->feature_node[0] = '\0';
+  c->diffaug = 0;
 }
 
 static const char *content_names[] = {"none", "l1", "mse"};
@@ -149,6 +153,10 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
       (c->content == CLGAN_CONTENT_NONE || c->content_weight == 0.0f))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': with no adversarial weight G needs a "
                     "content loss", m->name);
+  if (!s && (c->diffaug & ~CLGAN_AUG_ALL || (c->diffaug && cond)))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': DiffAugment %s", m->name,
+                    cond ? "is for models without a 'cond' input (it would have to move the "
+                           "image and its condition together)" : "policy has unknown bits");
   if (s) {
     free(gan);
     return s;
@@ -174,6 +182,12 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
   if (!s) s = clgan_buffer_create(ctx, (size_t)batch * img * sizeof(float), "real batch", &gan->real);
   if (!s) s = clgan_buffer_create(ctx, (size_t)batch * img * sizeof(float), "G's output gradient",
                                   &gan->dfake);
+  for (int i = 0; i < 4 && !s && c->diffaug; i++) {
+    static const char *what[4] = {"D's augmented input", "its gradient", "DiffAugment's "
+                                  "parameters", "DiffAugment's scratch"};
+    size_t each[4] = {img, img, CLGAN_AUG_PARAMS, 2};
+    s = clgan_buffer_create(ctx, (size_t)batch * each[i] * sizeof(float), what[i], &gan->aug[i]);
+  }
   if (!s && c->ema_decay > 0.0f)
     s = clgan_buffer_create(ctx, (m->g.param_count ? m->g.param_count : 1) * sizeof(float),
                             "G's EMA", &gan->ema);
@@ -222,6 +236,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->text);
   clgan_buffer_release(&gan->ema);
   for (int i = 0; i < 9; i++) clgan_buffer_release(&gan->snap[i]);
+  for (int i = 0; i < 4; i++) clgan_buffer_release(&gan->aug[i]);
   free(gan);
 }
 
@@ -348,6 +363,32 @@ static clgan_status d_inputs(clgan_gan *gan, int fake, int pass) {
                         CLGAN_VIEW(gan->labels, fake ? (size_t)gan->batch : 0));
 }
 
+/* DiffAugment of D's input x (which: 0 the real batch, 1 the fakes of the D step, 2 those
+ * of the G step, each with its own draw), into gan->aug[0]; *dx is what D reads: x itself
+ * with DiffAugment off. The parameters are value (3 step + which) * batch + sample of the
+ * global batch, times 8, of the seed's own stream, so a resumed run draws the same. */
+static clgan_status augment(clgan_gan *gan, int which, clgan_view x, clgan_view *dx) {
+  *dx = x;
+  unsigned pol = gan->cfg.diffaug;
+  if (!pol) return CLGAN_OK;
+  const clgan_model *m = gan->model;
+  int b = gan->batch;
+  float *p = malloc((size_t)b * CLGAN_AUG_PARAMS * sizeof *p);
+  if (!p) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  unsigned long long at = ((unsigned long long)(3 * gan->step + which) *
+                               (unsigned long long)gan->cfg.batch +
+                           (unsigned long long)gan->shard_off) * CLGAN_AUG_PARAMS;
+  clgan_diffaug_params(pol, m->image_h, m->image_w, gan->cfg.seed + STREAM_AUG, at, b, p);
+  clgan_status s = clgan_buffer_write(gan->ctx, gan->aug[2], 0,
+                                      (size_t)b * CLGAN_AUG_PARAMS * sizeof *p, p);
+  free(p);
+  if (!s) s = clgan_diffaug_forward(gan->ctx, pol, b, m->image_c, m->image_h, m->image_w,
+                                    CLGAN_VIEW(gan->aug[2], 0), CLGAN_VIEW(gan->aug[3], 0), x,
+                                    CLGAN_VIEW(gan->aug[0], 0));
+  *dx = CLGAN_VIEW(gan->aug[0], 0);
+  return s;
+}
+
 clgan_status clgan_gan_d_step(clgan_gan *gan) {
   int n = gan->batch;
   replica_attach(gan, 1);
@@ -356,12 +397,15 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   gan->g->rng_step = gan->step;
   clgan_view gx = gan->cond && g_takes_cond_first(gan->model) ? CLGAN_VIEW(gan->cond, 0) : CLGAN_NONE;
   clgan_status s = clgan_net_forward(gan->g, n, gx, CLGAN_BN_TRAIN);
+  clgan_view dx = CLGAN_NONE;
   if (!s) s = d_inputs(gan, 0, 0);
-  if (!s) s = clgan_net_forward(gan->d, n, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
+  if (!s) s = augment(gan, 0, CLGAN_VIEW(gan->real, 0), &dx);
+  if (!s) s = clgan_net_forward(gan->d, n, dx, CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 1, M_REAL);
   if (!s) s = clgan_net_backward(gan->d, n, dl, 1, 0, CLGAN_NONE);
   if (!s) s = d_inputs(gan, 1, 1);
-  if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  if (!s) s = augment(gan, 1, clgan_net_output(gan->g), &dx);
+  if (!s) s = clgan_net_forward(gan->d, n, dx, CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 0, M_FAKE);
   if (!s) s = final_backward(gan, gan->d, n, dl, 1);
   const clgan_train_config *c = &gan->cfg;
@@ -376,12 +420,22 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
   replica_attach(gan, 1);
   /* D frozen: forward, then only the data gradient, landing in G's gradient buffer */
   clgan_view dfake = CLGAN_VIEW(gan->dfake, 0);
+  clgan_view dx = CLGAN_NONE;
   clgan_status s = d_inputs(gan, 1, 2);
-  if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
+  if (!s) s = augment(gan, 2, clgan_net_output(gan->g), &dx);
+  if (!s) s = clgan_net_forward(gan->d, n, dx, CLGAN_BN_TRAIN);
   if (!s) s = g_loss(gan);
   /* the content-only ablation: D's forward is only for the logs, no gradient through it */
   int adv = !gan->cond || gan->cfg.adv_weight != 0.0f;
-  if (!s && adv) s = clgan_net_backward(gan->d, n, CLGAN_VIEW(gan->dlogits, 0), 0, 0, dfake);
+  /* DiffAugment: D's data gradient is for the augmented fakes; its backward takes it to G */
+  clgan_view ddx = gan->cfg.diffaug ? CLGAN_VIEW(gan->aug[1], 0) : dfake;
+  if (!s && adv) s = clgan_net_backward(gan->d, n, CLGAN_VIEW(gan->dlogits, 0), 0, 0, ddx);
+  if (!s && adv && gan->cfg.diffaug) {
+    const clgan_model *m = gan->model;
+    s = clgan_diffaug_backward(gan->ctx, gan->cfg.diffaug, n, m->image_c, m->image_h,
+                               m->image_w, CLGAN_VIEW(gan->aug[2], 0), CLGAN_VIEW(gan->aug[3], 0),
+                               ddx, dfake);
+  }
   if (!s && gan->cond && gan->cfg.content != CLGAN_CONTENT_NONE) {
     const clgan_model *m = gan->model;
     size_t img = (size_t)m->image_c * m->image_h * m->image_w;
