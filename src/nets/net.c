@@ -332,7 +332,7 @@ void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
                     &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
-                    &net->bn_part, &net->bn_total, &net->sn};
+                    &net->bn_part, &net->bn_total, &net->sn, &net->tacts};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -344,6 +344,7 @@ void clgan_net_free(clgan_net *net) {
   free(net->gdone);
   free(net->fused);
   free(net->sn_off);
+  free(net->tan_view);
   free(net);
 }
 
@@ -674,6 +675,11 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
     clgan_view W = clgan_view_at(P, l->weight_off), dW = clgan_view_at(G, l->weight_off);
     clgan_view dB = opt(net->grads, l->bias_off, l->bias_count);
     if (!param_grads) dW = dB = CLGAN_NONE;
+    if (net->tan_on && (l->kind == CLGAN_LAYER_LINEAR || l->kind == CLGAN_LAYER_CONV ||
+                        l->kind == CLGAN_LAYER_CONVT)) {
+      x = net->tan_view[l->src[0]]; /* a penalty's weight gradient: dy x tangent, no bias */
+      dB = CLGAN_NONE;
+    }
     int wacc = accumulate; /* the weight's accumulate flag (sn: into a zeroed scratch) */
     if (l->sn) {
       W = CLGAN_VIEW(net->sn, net->sn_off[i]); /* this forward's W / sigma */
