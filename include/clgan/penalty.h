@@ -55,6 +55,33 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v);
  * backward of the last forward from u in which the weights see the tangents. */
 clgan_status clgan_net_penalty_backward(clgan_net *net, int n, clgan_view dout, int accumulate);
 
+/* ---- the trainer's penalised D step (src/train/penalty.c) ---- */
+struct clgan_gan;
+struct clgan_model;
+/* Checks D (clgan_net_penalty_unsupported: a clear error naming the layer, e.g. batch
+ * norm) and the settings, and allocates the buffers; clgan_gan_create calls it for
+ * --g-loss wgan-gp or --r1. */
+clgan_status clgan_gan_penalty_create(struct clgan_gan *gan, const struct clgan_model *m,
+                                      int batch);
+void clgan_gan_penalty_free(struct clgan_gan *gan);
+/* D's whole gradient (written, not added) for a penalised loss, from gan->real and fake
+ * (G's output); alpha (batch) the WGAN-GP interpolation weights, NULL: Philox uniforms of
+ * (seed + stream, step * global batch + shard offset). Order: WGAN-GP: the penalty at
+ * x_hat, D(x) (with the drift), D(G(z)); R1: D(x), its penalty on the same forward (every
+ * r1_every steps), D(G(z)). clgan_gan_d_step calls it, then Adam. */
+clgan_status clgan_gan_d_grads_penalised(struct clgan_gan *gan, clgan_view fake,
+                                         const float *alpha);
+/* From the metric slots read back: *penalty, *grad_norm_x; returns what adds to loss_d
+ * (penalty and drift). */
+float clgan_gan_penalty_metrics(const struct clgan_gan *gan, const float *slots, float *penalty,
+                                float *grad_norm_x);
+/* src/train/gan.c's pieces of the plain D step, shared with the penalised one */
+clgan_status clgan_gan_d_loss(struct clgan_gan *gan, int real, int slot);
+clgan_status clgan_gan_d_inputs(struct clgan_gan *gan, int fake, int pass);
+clgan_status clgan_gan_final_backward(struct clgan_gan *gan, clgan_net *net, int n,
+                                      clgan_view dout, int accumulate);
+float clgan_gan_loss_scale(const struct clgan_gan *gan);
+
 #ifdef __cplusplus
 }
 #endif

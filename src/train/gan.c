@@ -1,6 +1,7 @@
 /* The GAN iteration: D step with G frozen, G step through a frozen D, losses, metrics,
  * sampling. Tests: tests/train/test_gan.c, tests/train/test_fixture.c */
 #include "clgan/gan.h"
+#include "clgan/penalty.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,14 +18,14 @@ enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 
 #define STREAM_DROP_G 0x5a5a0004ull
 #define STREAM_DROP_D 0x5a5a0005ull
 
-static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge"};
+static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge", "wgan-gp"};
 
 const char *clgan_gan_loss_name(clgan_gan_loss l) {
-  return (unsigned)l < 4 ? loss_names[l] : "unknown";
+  return (unsigned)l < 5 ? loss_names[l] : "unknown";
 }
 
 int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out) {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     if (!strcmp(s, loss_names[i])) {
       *out = (clgan_gan_loss)i;
       return 0;
@@ -46,6 +47,10 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->content = CLGAN_CONTENT_L1;
   c->content_weight = 100.0f;
   c->d_loss_scale = 0.5f;
+  c->gp_lambda = 10.0f;
+  c->drift_eps = 1e-3f;
+  c->r1_gamma = 0.0f;
+  c->r1_every = 1;
 }
 
 static const char *content_names[] = {"none", "l1", "mse"};
@@ -149,6 +154,8 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
   }
   if (!s) s = clgan_net_create(ctx, &m->g, batch, 1, "G", &gan->g);
   if (!s) s = clgan_net_create(ctx, &m->d, batch, 1, "D", &gan->d);
+  if (!s && (c->loss == CLGAN_GLOSS_WGAN_GP || c->r1_gamma != 0.0f))
+    s = clgan_gan_penalty_create(gan, m, batch); /* refuses a D without a double backward */
   gan->patches = m->d.out_h * m->d.out_w;
   if (!s) s = clgan_buffer_create(ctx, (size_t)batch * (size_t)gan->patches * sizeof(float),
                                   "dlogits", &gan->dlogits);
@@ -202,6 +209,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->labels);
   clgan_buffer_release(&gan->cond);
   clgan_buffer_release(&gan->ema);
+  clgan_gan_penalty_free(gan);
   for (int i = 0; i < 9; i++) clgan_buffer_release(&gan->snap[i]);
   free(gan);
 }
@@ -297,6 +305,10 @@ static clgan_status d_loss(clgan_gan *gan, int real, int slot) {
     kind = CLGAN_LOSS_HINGE;
     t = real ? 1.0f : -1.0f;
   }
+  if (gan->cfg.loss == CLGAN_GLOSS_WGAN_GP) { /* -D(x), +D(G(z)) */
+    kind = CLGAN_LOSS_LINEAR;
+    t = real ? 1.0f : -1.0f;
+  }
   /* a PatchGAN's map: the mean over every patch of every image */
   float scale = (gan->cond ? gan->cfg.d_loss_scale : 1.0f) * loss_scale(gan);
   return clgan_loss_forward_backward(gan->ctx, kind, t, gan->batch * gan->patches,
@@ -312,6 +324,7 @@ static clgan_status g_loss(clgan_gan *gan) {
     case CLGAN_GLOSS_MINIMAX: kind = CLGAN_LOSS_MINIMAX_G; break;
     case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
     case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
+    case CLGAN_GLOSS_WGAN_GP: kind = CLGAN_LOSS_LINEAR; break;
   }
   float scale = (gan->cond ? gan->cfg.adv_weight : 1.0f) * loss_scale(gan);
   return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->batch * gan->patches,
@@ -336,6 +349,10 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   gan->g->rng_step = gan->step;
   clgan_view gx = gan->cond && g_takes_cond_first(gan->model) ? CLGAN_VIEW(gan->cond, 0) : CLGAN_NONE;
   clgan_status s = clgan_net_forward(gan->g, n, gx, CLGAN_BN_TRAIN);
+  if (!s && gan->pen) { /* WGAN-GP or R1: D's gradient in src/train/penalty.c */
+    s = clgan_gan_d_grads_penalised(gan, clgan_net_output(gan->g), NULL);
+    goto adam;
+  }
   if (!s) s = d_inputs(gan, 0, 0);
   if (!s) s = clgan_net_forward(gan->d, n, CLGAN_VIEW(gan->real, 0), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 1, M_REAL);
@@ -344,6 +361,7 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   if (!s) s = clgan_net_forward(gan->d, n, clgan_net_output(gan->g), CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 0, M_FAKE);
   if (!s) s = final_backward(gan, gan->d, n, dl, 1);
+adam:;
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->d, c->lr_d, c->beta1, c->beta2, c->eps, 0.0f);
   replica_attach(gan, 0);
@@ -376,6 +394,17 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
   if (s) clgan_error_prefix("G step: ");
   return s;
 }
+
+/* The plain D step's pieces, for the penalised one (src/train/penalty.c) */
+clgan_status clgan_gan_d_loss(clgan_gan *gan, int real, int slot) { return d_loss(gan, real, slot); }
+clgan_status clgan_gan_d_inputs(clgan_gan *gan, int fake, int pass) {
+  return d_inputs(gan, fake, pass);
+}
+clgan_status clgan_gan_final_backward(clgan_gan *gan, clgan_net *net, int n, clgan_view dout,
+                                      int accumulate) {
+  return final_backward(gan, net, n, dout, accumulate);
+}
+float clgan_gan_loss_scale(const clgan_gan *gan) { return loss_scale(gan); }
 
 void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out) {
   int b = gan->batch, k = gan->model->classes;
@@ -462,6 +491,9 @@ clgan_status clgan_gan_iteration_cond(clgan_gan *gan, const float *real, const f
   m->d_fake_after = v[M_G + 1];
   m->grad_norm_d = norms ? sqrtf(v[M_NORM_D]) : NAN;
   m->grad_norm_g = norms ? sqrtf(v[M_NORM_G]) : NAN;
+  m->penalty = m->grad_norm_x = NAN;
+  if (gan->pen) /* the penalty (and WGAN's drift) are part of D's loss */
+    m->loss_d += clgan_gan_penalty_metrics(gan, v, &m->penalty, &m->grad_norm_x);
   if (!isfinite(m->loss_d) || (norms && !isfinite(m->grad_norm_d)))
     return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the discriminator's %s is not "
                        "finite (%g); try a lower --lr", gan->step,
