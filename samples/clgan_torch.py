@@ -123,8 +123,8 @@ def parse_model(text, source="model"):
                 raise ModelError("%s: 'classes' takes a count" % where)
             m.classes = _int(tok[1], "class count", where, 2)
         elif word == "loss":
-            if len(tok) != 2 or tok[1] not in ("ns", "minimax", "lsgan", "hinge"):
-                raise ModelError("%s: 'loss' takes ns, minimax, lsgan or hinge" % where)
+            if len(tok) != 2 or tok[1] not in ("ns", "minimax", "lsgan", "hinge", "wgan-gp"):
+                raise ModelError("%s: 'loss' takes ns, minimax, lsgan, hinge or wgan-gp" % where)
             m.loss = tok[1]
         elif word in ("generator", "discriminator"):
             if len(tok) != 1 or m.sections[word] is not None:

@@ -9,6 +9,7 @@
 #include <dirent.h>
 
 #include "clgan/gemm.h"
+#include "clgan/penalty.h"
 #include "cli.h"
 #include "cli_opts.h"
 #include "train_args.h"
@@ -43,7 +44,7 @@ static void help(void) {
       "usage: clgan train [--device D] [--model dcgan28|dcgan64|FILE] [--data PATH]\n"
       "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
       "                   [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
-      "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
+      "                   [--g-loss ns|minimax|lsgan|hinge|wgan-gp] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
       "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n"
       "                   [--eval-every N [--eval-count M] [--eval-classifier C]\n"
@@ -74,8 +75,13 @@ static void help(void) {
       "                       generator_ema.* and is what `clgan generate` uses\n"
       "  --ema-start N        the average starts after N iterations (default 0); until then\n"
       "                       it is a copy of G's weights\n"
-      "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge; a\n"
-      "                       model file's `loss` line changes the default\n"
+      "  --g-loss L           ns (non-saturating, default), minimax, lsgan, hinge or\n"
+      "                       wgan-gp; a model file's `loss` line changes the default\n"
+      "  --gp-lambda X        wgan-gp: the gradient penalty's weight (default 10)\n"
+      "  --drift X            wgan-gp: the drift eps * D(x)^2's weight (default 1e-3)\n"
+      "  --r1 GAMMA           R1 penalty GAMMA/2 * |grad D(x)|^2 on the real batch (any loss\n"
+      "                       but wgan-gp; default 0: off); D needs no batch norm\n"
+      "  --r1-every K         lazy R1: every K iterations, weighted by K (default 1)\n"
       "  --seed S             weights, noise and data order all follow it (default 1)\n"
       "  --out DIR            output folder (default out): real.png, samples/, metrics.csv,\n"
       "                       plot.png, checkpoints/, latest.safetensors\n"
@@ -356,7 +362,7 @@ static int train_main(int argc, char **argv) {
     return cli_usage_error("train", "--epochs and --iters conflict: give one");
   clgan_gan_loss loss;
   if (clgan_gan_loss_parse(a.g_loss, &loss))
-    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge, got '%s'", a.g_loss);
+    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan, hinge or wgan-gp, got '%s'", a.g_loss);
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
     return cli_usage_error("train", "--on-nan must be stop or skip, got '%s'", a.on_nan);
   int skip_nan = !strcmp(a.on_nan, "skip");
@@ -399,6 +405,10 @@ static int train_main(int argc, char **argv) {
     cfg.seed = (unsigned long long)a.seed;
     /* a model file's `loss` line is its default loss; --g-loss still wins */
     if (!a.seen_loss && model.loss >= 0) cfg.loss = (clgan_gan_loss)model.loss;
+    cfg.gp_lambda = (float)a.gp_lambda;
+    cfg.drift_eps = (float)a.drift;
+    cfg.r1_gamma = (float)a.r1;
+    cfg.r1_every = (int)a.r1_every;
   }
   int channels = model.image_c;
   if (have_ckpt) {
@@ -407,6 +417,7 @@ static int train_main(int argc, char **argv) {
   }
   if (channels == 0) channels = data_channels(a.data);
   if ((s = clgan_model_resolve(&model, channels))) goto fail_early;
+  if ((s = clgan_gan_penalty_check(&model, &cfg))) goto fail_early; /* e.g. batch norm in D */
   const char *eval_cpath = NULL;
   if (a.eval_every && (s = eval_classifier_path(a.eval_classifier, &eval_cpath))) goto fail_early;
 

@@ -58,6 +58,12 @@ clgan_status clgan_net_penalty_backward(clgan_net *net, int n, clgan_view dout, 
 /* ---- the trainer's penalised D step (src/train/penalty.c) ---- */
 struct clgan_gan;
 struct clgan_model;
+struct clgan_train_config;
+/* CLGAN_OK unless the configuration asks for a penalty (WGAN-GP, R1) that D cannot take
+ * (clgan_net_penalty_unsupported: the message names the layer, e.g. batch norm) or its
+ * settings are out of range. The CLI calls it before touching any output. */
+clgan_status clgan_gan_penalty_check(const struct clgan_model *m,
+                                     const struct clgan_train_config *c);
 /* Checks D (clgan_net_penalty_unsupported: a clear error naming the layer, e.g. batch
  * norm) and the settings, and allocates the buffers; clgan_gan_create calls it for
  * --g-loss wgan-gp or --r1. */

@@ -421,11 +421,11 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         goto fail;
       }
     } else if (!strcmp(tok[0], "loss")) {
-      static const char *losses[] = {"ns", "minimax", "lsgan", "hinge"};
+      static const char *losses[] = {"ns", "minimax", "lsgan", "hinge", "wgan-gp"};
       m->loss = -1;
-      for (int i = 0; n == 2 && i < 4; i++)
+      for (int i = 0; n == 2 && i < 5; i++)
         if (!strcmp(tok[1], losses[i])) m->loss = i;
-      if (m->loss < 0) { s = perr(&pp, "'loss' takes ns, minimax, lsgan or hinge"); goto fail; }
+      if (m->loss < 0) { s = perr(&pp, "'loss' takes ns, minimax, lsgan, hinge or wgan-gp"); goto fail; }
     } else if (!strcmp(tok[0], "generator") || !strcmp(tok[0], "discriminator") ||
                !strcmp(tok[0], "classifier")) {
       if (n != 1) { s = perr(&pp, "'%s' takes no arguments", tok[0]); goto fail; }

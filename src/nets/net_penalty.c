@@ -45,7 +45,7 @@ const char *clgan_net_penalty_unsupported(const clgan_net_desc *d, int *layer) {
         break;
       case CLGAN_LAYER_BATCHNORM:
         why = "batch norm mixes the samples of a batch, so a per-sample gradient penalty is "
-              "not defined through it (WGAN-GP's D uses none; use layer norm or nothing)";
+              "not defined through it (WGAN-GP and R1 discriminators have none: remove it)";
         break;
       case CLGAN_LAYER_INSTANCENORM: why = "instance norm has no double backward yet"; break;
       case CLGAN_LAYER_DROPOUT: why = "dropout has no double backward yet"; break;

@@ -26,9 +26,9 @@ struct clgan_gan_penalty {
   int patches;
 };
 
-clgan_status clgan_gan_penalty_create(clgan_gan *gan, const clgan_model *m, int batch) {
-  const clgan_train_config *c = &gan->cfg;
+clgan_status clgan_gan_penalty_check(const clgan_model *m, const clgan_train_config *c) {
   int wgan = c->loss == CLGAN_GLOSS_WGAN_GP;
+  if (!wgan && c->r1_gamma == 0.0f) return CLGAN_OK;
   const char *what = wgan ? "--g-loss wgan-gp" : "--r1";
   int layer;
   const char *why = clgan_net_penalty_unsupported(&m->d, &layer);
@@ -37,8 +37,8 @@ clgan_status clgan_gan_penalty_create(clgan_gan *gan, const clgan_model *m, int 
                        "gradient: %s", m->name, what, why);
   if (why)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': %s needs the gradient of D's input "
-                       "gradient, which D's layer %d cannot give: %s", m->name, what, layer + 1,
-                       why);
+                       "gradient, which D's layer %d (counting from 0, as checkpoints do) "
+                       "cannot give: %s", m->name, what, layer, why);
   if (wgan && c->r1_gamma != 0.0f)
     return clgan_error(CLGAN_ERR_INVALID_ARG, "--r1 with --g-loss wgan-gp: choose one penalty");
   if (!(c->gp_lambda >= 0.0f && c->gp_lambda < 1e30f) ||
@@ -47,6 +47,14 @@ clgan_status clgan_gan_penalty_create(clgan_gan *gan, const clgan_model *m, int 
     return clgan_error(CLGAN_ERR_INVALID_ARG, "bad penalty settings (lambda %g, drift %g, r1 "
                        "gamma %g every %d: weights >= 0, every >= 1)", (double)c->gp_lambda,
                        (double)c->drift_eps, (double)c->r1_gamma, c->r1_every);
+  return CLGAN_OK;
+}
+
+clgan_status clgan_gan_penalty_create(clgan_gan *gan, const clgan_model *m, int batch) {
+  const clgan_train_config *c = &gan->cfg;
+  int wgan = c->loss == CLGAN_GLOSS_WGAN_GP;
+  clgan_status s0 = clgan_gan_penalty_check(m, c);
+  if (s0) return s0;
   struct clgan_gan_penalty *p = calloc(1, sizeof *p);
   if (!p) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   gan->pen = p;
