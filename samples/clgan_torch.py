@@ -43,8 +43,8 @@ LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tan
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
                "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
-OPTIONS = {"linear": ("bias", "sn"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn"),
-           "convt": ("k", "s", "p", "op", "bias", "sn"),
+OPTIONS = {"linear": ("bias", "sn", "eq"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn", "eq"),
+           "convt": ("k", "s", "p", "op", "bias", "sn", "eq"),
            "instancenorm": ("affine",), "prelu": ("per_channel",)}
 
 
@@ -304,7 +304,27 @@ class ClganNet(nn.ModuleDict):
     def _sn(mod, o):
         """sn=1: torch.nn.utils.spectral_norm (one power iteration per training forward, dim 1
         for ConvTranspose2d): weight_orig, weight_u, weight_v, as clgan's checkpoints."""
+        if o.get("eq", 0) == 1:
+            return ClganNet._eq(mod)
         return nn.utils.spectral_norm(mod) if o.get("sn", 0) == 1 else mod
+
+    @staticmethod
+    def _eq(mod):
+        """eq=1, ProGAN's equalised learning rate: the stored weight is used as weight * c,
+        c = sqrt(2 / fan_in), fan_in = weight elements per output channel (out_channels is
+        dim 1 of a ConvTranspose2d's weight); the bias is added unscaled."""
+        w = mod.weight
+        out = w.shape[1] if isinstance(mod, nn.ConvTranspose2d) else w.shape[0]
+        c = (2.0 / (w.numel() // out)) ** 0.5
+        F = torch.nn.functional
+        if isinstance(mod, nn.Linear):
+            mod.forward = lambda x, m=mod: F.linear(x, m.weight * c, m.bias)
+        elif isinstance(mod, nn.ConvTranspose2d):
+            mod.forward = lambda x, m=mod: F.conv_transpose2d(
+                x, m.weight * c, m.bias, m.stride, m.padding, m.output_padding)
+        else:
+            mod.forward = lambda x, m=mod: m._conv_forward(x, m.weight * c, m.bias)
+        return mod
 
     @staticmethod
     def _layer(l, ins, image_c, model, where):

@@ -88,6 +88,9 @@ typedef struct clgan_layer_desc {
   int sn;                         /* LINEAR/CONV/CONVT: spectral normalisation (sn=1) */
   size_t sn_off;                  /* sn: in the statistics arena, u (out_c values), then v
                                      (weight_count / out_c): PyTorch's weight_u, weight_v */
+  int eq;                         /* LINEAR/CONV/CONVT: equalised learning rate (eq=1,
+                                     ProGAN): weights N(0, 1), used as W * sqrt(2 / fan_in),
+                                     fan_in = weight_count / out_c (src/nets/net_sn.c) */
 } clgan_layer_desc;
 
 typedef struct clgan_net_desc {

@@ -244,6 +244,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
     else if (l->kind == CLGAN_LAYER_CONVT && !strcmp(key, "op")) dst = &l->out_pad, lo = 0, hi = MAX_KERNEL;
     else if (has_bias && !strcmp(key, "bias")) dst = &l->bias, lo = 0, hi = 1;
     else if (has_bias && !strcmp(key, "sn")) dst = &l->sn, lo = 0, hi = 1;
+    else if (has_bias && !strcmp(key, "eq")) dst = &l->eq, lo = 0, hi = 1;
     else if (l->kind == CLGAN_LAYER_INSTANCENORM && !strcmp(key, "affine")) dst = &l->affine, lo = 0, hi = 1;
     else if (l->kind == CLGAN_LAYER_PRELU && !strcmp(key, "per_channel")) dst = &per_channel, lo = 0, hi = 1;
     if (!dst) return perr(pp, "unknown option '%s' for '%s'", key, tok[0]);
@@ -253,6 +254,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
   if (l->kind == CLGAN_LAYER_PRELU) l->num = per_channel ? 0 : 1; /* 0: one per channel */
   if ((l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT) && l->k == 0)
     return perr(pp, "'%s' needs a kernel size k=", tok[0]);
+  if (l->sn && l->eq) return perr(pp, "'%s': sn=1 and eq=1 do not combine", tok[0]);
   int merge = l->kind == CLGAN_LAYER_CONCAT || l->kind == CLGAN_LAYER_ADD;
   if (merge && l->nsrc < 2)
     return perr(pp, "'%s' needs two or more inputs: in=a,b", tok[0]);
@@ -780,7 +782,9 @@ void clgan_net_init_params(const clgan_net_desc *n, unsigned long long seed, int
       case CLGAN_LAYER_LINEAR:
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT:
-        clgan_philox_normal(l->weight_count, seed, counter, 0.0f, 0.02f, params + l->weight_off);
+        /* eq=1: N(0, 1), scaled at run time (equalised learning rate) */
+        clgan_philox_normal(l->weight_count, seed, counter, 0.0f, l->eq ? 1.0f : 0.02f,
+                            params + l->weight_off);
         memset(params + l->bias_off, 0, l->bias_count * sizeof(float));
         if (l->sn && stats) { /* u, v: N(0, 1) normalised, as spectral_norm starts them */
           size_t rows = (size_t)l->out_c, cols = l->weight_count / rows;

@@ -469,7 +469,7 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
     switch (l->kind) {
       case CLGAN_LAYER_LINEAR: {
         clgan_view W = clgan_view_at(P, l->weight_off);
-        if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
+        if (l->sn || l->eq) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
         if (!s)
           s = clgan_dense_forward(ctx, n, (int)layer_in_size(l), l->out_c, in, W,
                                   opt(net->params, l->bias_off, l->bias_count), out);
@@ -479,7 +479,7 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
         clgan_view W = clgan_view_at(P, l->weight_off);
-        if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
+        if (l->sn || l->eq) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
         if (!s && l->pad_reflect) {
           s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, in,
                                         CLGAN_VIEW(net->padbuf, 0));
@@ -681,7 +681,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
       dB = CLGAN_NONE;
     }
     int wacc = accumulate; /* the weight's accumulate flag (sn: into a zeroed scratch) */
-    if (l->sn) {
+    if (l->sn || l->eq) {
       W = CLGAN_VIEW(net->sn, net->sn_off[i]); /* this forward's W / sigma */
       if (param_grads) {
         dW = clgan_net_sn_grad(net);
@@ -695,7 +695,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         int in = (int)layer_in_size(l);
         if (!s && param_grads && l->weight_count)
           s = clgan_dense_backward_weight(ctx, n, in, l->out_c, x, dy, dW, dB, wacc);
-        if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
+        if (!s && param_grads && (l->sn || l->eq)) s = clgan_net_sn_backward(net, i, accumulate);
         g = grad_dst(&b, l->src[0], 0);
         if (!s && g.v.mem) s = clgan_dense_backward_data(ctx, n, in, l->out_c, dy, W, g.v);
         if (!s) s = grad_commit(&b, g, l->src[0]);
@@ -710,7 +710,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
           x = pb;
         }
         if (!s && param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, wacc, ws);
-        if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
+        if (!s && param_grads && (l->sn || l->eq)) s = clgan_net_sn_backward(net, i, accumulate);
         g = grad_dst(&b, l->src[0], l->pad_reflect);
         if (!s && g.v.mem && l->pad_reflect) { /* d padded input, then folded back */
           s = clgan_conv_backward_data(ctx, &c, dy, W, pb, ws);

@@ -101,10 +101,12 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v) {
     clgan_view in = net->tan_view[l->src[0]];
     clgan_view out = is_alias(l) ? in : CLGAN_VIEW(net->tacts, net->t_off[t]);
     size_t sz = (size_t)n * t_size(d, t);
+    /* eq=1: the forward's W * c (src/nets/net_sn.c), linear in W like the rest */
+    clgan_view W = l->eq ? CLGAN_VIEW(net->sn, net->sn_off[i]) : clgan_view_at(P, l->weight_off);
     switch (l->kind) {
       case CLGAN_LAYER_LINEAR:
-        s = clgan_dense_forward(ctx, n, (int)(l->in_c * l->in_h * l->in_w), l->out_c, in,
-                                clgan_view_at(P, l->weight_off), CLGAN_NONE, out);
+        s = clgan_dense_forward(ctx, n, (int)(l->in_c * l->in_h * l->in_w), l->out_c, in, W,
+                                CLGAN_NONE, out);
         break;
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT: {
@@ -114,8 +116,7 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v) {
                                         CLGAN_VIEW(net->padbuf, 0));
           in = CLGAN_VIEW(net->padbuf, 0);
         }
-        if (!s) s = clgan_conv_forward(ctx, &c, in, clgan_view_at(P, l->weight_off), CLGAN_NONE,
-                                       out, ws);
+        if (!s) s = clgan_conv_forward(ctx, &c, in, W, CLGAN_NONE, out, ws);
         break;
       }
       case CLGAN_LAYER_RELU:

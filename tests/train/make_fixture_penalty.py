@@ -43,10 +43,10 @@ discriminator
   s: add in=a,b
   up: upsample 2
   cat: concat in=up,image
-  conv 16 k=4 s=2 p=1
+  conv 16 k=4 s=2 p=1 eq=1
   leakyrelu 0.2
   flatten
-  linear 1
+  linear 1 eq=1
 """
 BATCH, LAMBDA, DRIFT, GAMMA, EVERY = 4, 10.0, 1e-3, 5.0, 2
 
@@ -90,7 +90,9 @@ def main():
     _, d = clgan_torch.build(MODEL, 1, "fixture model")
     params = []
     for k, p in d.named_parameters():
-        v = rs.normal(0.0, 0.3, size=tuple(p.shape)).astype(np.float32)
+        # eq=1 layers (8, 11) store N(0, 1) weights, as clgan initialises them
+        std = 1.0 if k in ("8.weight", "11.weight") else 0.3
+        v = rs.normal(0.0, std, size=tuple(p.shape)).astype(np.float32)
         params.append([k, list(p.shape), v])
     real = rs.uniform(-1, 1, size=(BATCH, 1, 8, 8)).astype(np.float32)
     fake = rs.uniform(-1, 1, size=(BATCH, 1, 8, 8)).astype(np.float32)

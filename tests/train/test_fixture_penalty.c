@@ -5,7 +5,9 @@
  * message naming batch norm, for WGAN-GP and for R1.
  * Tolerance: PyTorch's float32 run sits within 6e-7 of its float64 one (per tensor, relative
  * to its largest gradient; the fixture records it); clgan was at 3.3e-7 when the fixture was
- * made and is held to 3e-5 of each tensor's largest value, losses to 1e-5 relative. */
+ * made and is held to 3e-5 of each tensor's largest value + 1e-6 (the floor: a bias whose
+ * loss terms cancel to 2e-4, as WGAN's last bias, keeps the rounding of the O(1) terms),
+ * losses to 1e-5 relative. */
 #include <json-c/json.h>
 #include <math.h>
 #include <string.h>
@@ -127,10 +129,10 @@ static void run_kind(clgan_ctx *ctx, json_object *fx, const char *kind) {
       double mx = 0.0, worst = 0.0;
       for (size_t j = 0; j < n; j++) mx = fmax(mx, fabs(want[j]));
       for (size_t j = 0; j < n && n == cnts[w]; j++)
-        worst = fmax(worst, fabs(grad[offs[w] + j] - want[j]) / mx);
-      CHECK(n == cnts[w] && worst <= 3e-5, "%s %s: worst %.3g of its largest |g| %.4g", kind,
+        worst = fmax(worst, fabs(grad[offs[w] + j] - want[j]) / (3e-5 * mx + 1e-6));
+      CHECK(n == cnts[w] && worst <= 1.0, "%s %s: worst %.3g x tolerance (largest |g| %.4g)", kind,
             json_object_get_string(jget(e, "name")), worst, mx);
-      printf("%-8s %-10s %4zu values, max |g| %9.4g, worst |clgan - torch| %.2e of it\n", kind,
+      printf("%-8s %-10s %4zu values, max |g| %9.4g, worst %.3f x tolerance\n", kind,
              json_object_get_string(jget(e, "name")), n, mx, worst);
       free(want);
     }

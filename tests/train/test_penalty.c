@@ -33,6 +33,9 @@ static const net_case CASES[] = {
     {"add+concat+patch map",
      "discriminator\n  a: conv 4 k=3 s=1 p=1\n  b: leakyrelu 0.2\n  c: conv 4 k=3 s=1 p=1\n"
      "  s: add in=b,c\n  cat: concat in=s,image\n  conv 1 k=4 s=2 p=1\n"},
+    {"equalised lr (eq=1)",
+     "discriminator\n  conv 4 k=3 s=1 p=1 eq=1\n  leakyrelu 0.2\n  convt 2 k=4 s=2 p=1 eq=1\n"
+     "  leakyrelu 0.2\n  avgpool 4\n  flatten\n  linear 1 eq=1\n"},
     {"convt+pixelshuffle+sumpool",
      "discriminator\n  conv 8 k=3 s=2 p=1\n  leakyrelu 0.2\n  pixelshuffle 2\n"
      "  convt 2 k=4 s=2 p=1\n  leakyrelu 0.1\n  sumpool\n  linear 1\n"},
@@ -165,17 +168,17 @@ static void run_case(clgan_ctx *ctx, const net_case *c, int small) {
     double gmax = 0.0;
     for (size_t i = 0; i < np; i++) gmax = fmax(gmax, fabs(grad[i]));
     CHECK(gmax > 1e-3, "%s: a penalty gradient of %g", c->name, gmax);
-    /* 3. every parameter: central differences of the host penalty, at h = 4e-3, 1e-3 or
-     * 2.5e-4 (a smaller step rescues one that crosses a kink of a relu, where g jumps: a
-     * bias's steps move a whole channel's pre-activations; a wrong gradient misses at all
-     * three) */
+    /* 3. every parameter: central differences of the host penalty, at h = 4e-3, 1e-3,
+     * 2.5e-4 or 6.25e-5 (a smaller step rescues one that crosses a kink of a relu, where g
+     * jumps: a bias's steps move a whole channel's pre-activations; a wrong gradient misses
+     * at all four) */
     int probes = 0, bad = 0;
     double worst_all = 0.0;
     size_t stride = small ? np / 6 + 1 : 1;
     for (size_t j = 0; j < np; j += stride) {
       double best = 1e30;
-      for (int e = 0; e < 3 && best > 1.0; e++) {
-        float h = e == 2 ? 2.5e-4f : e ? 1e-3f : 4e-3f, keep = p[j];
+      for (int e = 0; e < 4 && best > 1.0; e++) {
+        float h = 4e-3f / (float)(1 << (2 * e)), keep = p[j]; /* 4e-3 ... 6.25e-5 */
         double f[2];
         for (int sgn = 0; sgn < 2; sgn++) {
           p[j] = keep + (sgn ? -h : h);
