@@ -41,7 +41,8 @@ INPUTS = ("z", "image", "label", "cond")  # clgan_input_kind; "text" is not supp
 BN_EPS = IN_EPS = 1e-5
 LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tanh", "sigmoid",
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
-               "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity")
+               "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity",
+               "pixelnorm")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
 OPTIONS = {"linear": ("bias", "sn", "eq"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn", "eq"),
            "convt": ("k", "s", "p", "op", "bias", "sn", "eq"),
@@ -251,6 +252,13 @@ class SumPool(nn.Module):
         return x.sum((2, 3), keepdim=True)
 
 
+class PixelNorm(nn.Module):
+    """ProGAN's pixel norm: x / sqrt(mean over channels of x^2 + 1e-8)."""
+
+    def forward(self, x):
+        return x * torch.rsqrt((x * x).mean(dim=1, keepdim=True) + 1e-8)
+
+
 class ClganNet(nn.ModuleDict):
     """One section (generator or discriminator) of a clgan model file: a ModuleDict of the
     layers keyed by node name or index (the checkpoint's names after "generator." or
@@ -405,6 +413,8 @@ class ClganNet(nn.ModuleDict):
             return nn.PReLU(c if o.get("per_channel", 0) else 1, init=0.25), (c, h, w)
         if k == "identity":
             return nn.Identity(), (c, h, w)
+        if k == "pixelnorm":
+            return PixelNorm(), (c, h, w)
         raise ModelError("%s: layer '%s' is not supported" % (where, k))
 
     def forward(self, z=None, label=None, image=None, cond=None):

@@ -35,6 +35,7 @@ static const struct {
     {"sumpool", CLGAN_LAYER_SUMPOOL},     {"pixelshuffle", CLGAN_LAYER_PIXELSHUFFLE},
     {"instancenorm", CLGAN_LAYER_INSTANCENORM}, {"dropout", CLGAN_LAYER_DROPOUT},
     {"prelu", CLGAN_LAYER_PRELU},         {"identity", CLGAN_LAYER_IDENTITY},
+    {"pixelnorm", CLGAN_LAYER_PIXELNORM},
 };
 
 static const char *input_words[] = {"z", "image", "label", "cond", "text"};
@@ -150,7 +151,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
   if (!found)
     return perr(pp, "unknown layer '%s' (known: linear conv convt batchnorm relu leakyrelu "
                 "tanh sigmoid reshape flatten concat add mul embed upsample avgpool sumpool "
-                "pixelshuffle instancenorm dropout prelu identity)", tok[0]);
+                "pixelshuffle instancenorm dropout prelu identity pixelnorm)", tok[0]);
   int pos = 1, per_channel = 0;
   l->nsrc = 1;
   switch (l->kind) {

@@ -15,6 +15,7 @@
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
 #define IN_EPS 1e-5f
+#define PIXELNORM_EPS 1e-8f /* ProGAN's */
 #define NO_REGION SIZE_MAX
 
 static size_t layer_out_size(const clgan_layer_desc *l) {
@@ -584,6 +585,9 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         s = clgan_prelu_forward(ctx, n, l->in_c, hw, in, clgan_view_at(P, l->weight_off),
                                 (int)l->weight_count, out);
         break;
+      case CLGAN_LAYER_PIXELNORM:
+        s = clgan_pixelnorm_forward(ctx, n, l->in_c, hw, PIXELNORM_EPS, in, out);
+        break;
       case CLGAN_LAYER_RESHAPE:
       case CLGAN_LAYER_FLATTEN:
       case CLGAN_LAYER_IDENTITY:
@@ -852,6 +856,11 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         if (g.v.mem)
           s = clgan_dropout_backward(ctx, (size_t)n * layer_out_size(l), l->p, net->rng_seed,
                                      net->drop_counter[i], dy, g.v, g.acc);
+        if (!s) s = grad_commit(&b, g, l->src[0]);
+        break;
+      case CLGAN_LAYER_PIXELNORM:
+        g = grad_dst(&b, l->src[0], 1);
+        if (g.v.mem) s = clgan_pixelnorm_backward(ctx, n, l->in_c, hw, PIXELNORM_EPS, x, dy, g.v, g.acc);
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       case CLGAN_LAYER_PRELU:

@@ -228,3 +228,34 @@ void ref_prelu_backward(int n, int c, int hw, const double *x, const double *a, 
     if (da && !(x[i] > 0.0)) da[a_count == 1 ? 0 : (i / (size_t)hw) % (size_t)c] += x[i] * dy[i];
   }
 }
+
+/* ProGAN's pixel norm over the channels of each pixel (issue 15) */
+void ref_pixelnorm_forward(int n, int c, int hw, double eps, const double *x, double *y) {
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < hw; p++) {
+      const double *xi = x + (size_t)i * c * hw + p;
+      double ss = 0.0;
+      for (int k = 0; k < c; k++) ss += xi[(size_t)k * hw] * xi[(size_t)k * hw];
+      double r = 1.0 / sqrt(ss / c + eps);
+      for (int k = 0; k < c; k++) y[(size_t)i * c * hw + p + (size_t)k * hw] = xi[(size_t)k * hw] * r;
+    }
+}
+
+void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, const double *dy,
+                            double *dx, int acc) {
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < hw; p++) {
+      size_t b = (size_t)i * c * hw + p;
+      double ss = 0.0, dot = 0.0;
+      for (int k = 0; k < c; k++) {
+        ss += x[b + (size_t)k * hw] * x[b + (size_t)k * hw];
+        dot += x[b + (size_t)k * hw] * dy[b + (size_t)k * hw];
+      }
+      double r = 1.0 / sqrt(ss / c + eps);
+      for (int k = 0; k < c; k++) {
+        size_t j = b + (size_t)k * hw;
+        double g = r * dy[j] - x[j] * r * r * r * dot / c;
+        dx[j] = acc ? dx[j] + g : g;
+      }
+    }
+}

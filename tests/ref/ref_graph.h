@@ -50,4 +50,9 @@ void ref_prelu_forward(int n, int c, int hw, const double *x, const double *a, i
 void ref_prelu_backward(int n, int c, int hw, const double *x, const double *a, int a_count,
                         const double *dy, double *dx, double *da, int acc);
 
+/* ProGAN's pixel norm: y = x / sqrt(mean_c x^2 + eps) per pixel of x (n, c, hw); the backward
+ * from x (dx overwritten, or added to when acc) */
+void ref_pixelnorm_forward(int n, int c, int hw, double eps, const double *x, double *y);
+void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, const double *dy,
+                            double *dx, int acc);
 #endif
