@@ -232,6 +232,15 @@ static void refusals(void) {
           why ? why : "(accepted)", layer);
     clgan_model_free(&m);
   }
+  /* eq=1 (equalised lr) and sn=1 do not combine: refused by the parser */
+  char text[1024];
+  snprintf(text, sizeof text, "%sdiscriminator\n  conv 4 k=3 s=2 p=1 sn=1 eq=1\n  flatten\n"
+           "  linear 1\n", HEAD);
+  clgan_model m;
+  clgan_status s = clgan_model_parse(text, "bad", &m);
+  CHECK(s == CLGAN_ERR_INVALID_ARG && strstr(clgan_last_error(), "do not combine"), "sn+eq: %s",
+        s ? clgan_last_error() : "accepted");
+  if (!s) clgan_model_free(&m);
 }
 
 int main(int argc, char **argv) {
