@@ -89,8 +89,14 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v) {
     if (!net->tan_view) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
   }
   if (!net->tacts) {
+    /* zeros written whole by the host once: a buffer made mid-run may get a released
+     * buffer's id, whose stale Oclgrind shadow only a whole host write replaces
+     * (docs/ERRORS.md) */
+    float *zeros = calloc(net->act_floats ? net->act_floats : 1, sizeof(float));
+    if (!zeros) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
     s = clgan_buffer_create(ctx, net->act_floats * sizeof(float), "tangents", &net->tacts);
-    if (!s) s = clgan_fill(ctx, net->act_floats, 0.0f, CLGAN_VIEW(net->tacts, 0));
+    if (!s) s = clgan_buffer_write(ctx, net->tacts, 0, net->act_floats * sizeof(float), zeros);
+    free(zeros);
     if (s) return s;
   }
   clgan_view P = CLGAN_VIEW(net->params, 0), ws = CLGAN_VIEW(net->ws, 0);

@@ -138,6 +138,7 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
       (c->content == CLGAN_CONTENT_NONE || c->content_weight == 0.0f))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': with no adversarial weight G needs a "
                     "content loss", m->name);
+  if (!s) s = clgan_gan_penalty_check(m, c); /* WGAN-GP / R1: D must have a double backward */
   if (s) {
     free(gan);
     return s;

@@ -165,7 +165,7 @@ static void refusals(clgan_ctx *ctx) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: test_fixture_penalty fixture_penalty.json\n");
+    fprintf(stderr, "usage: test_fixture_penalty fixture_penalty.json [wgan-gp|r1]\n");
     return 2;
   }
   json_object *fx = json_object_from_file(argv[1]);
@@ -174,8 +174,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   clgan_ctx *ctx = tu_open_device();
-  run_kind(ctx, fx, "wgan-gp");
-  run_kind(ctx, fx, "r1");
+  /* argv[2]: one kind only (Oclgrind: a second trainer in one process gets released buffer
+   * ids whose stale shadows Oclgrind keeps, docs/ERRORS.md, and reports falsely) */
+  const char *only = argc > 2 ? argv[2] : NULL;
+  if (!only || !strcmp(only, "wgan-gp")) run_kind(ctx, fx, "wgan-gp");
+  if (!only || !strcmp(only, "r1")) run_kind(ctx, fx, "r1");
   refusals(ctx);
   json_object_put(fx);
   clgan_ctx_free(ctx);
