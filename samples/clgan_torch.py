@@ -42,7 +42,7 @@ BN_EPS = IN_EPS = 1e-5
 LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tanh", "sigmoid",
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
                "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity",
-               "pixelnorm")
+               "pixelnorm", "mbstd")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
 OPTIONS = {"linear": ("bias", "sn", "eq"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn", "eq"),
            "convt": ("k", "s", "p", "op", "bias", "sn", "eq"),
@@ -194,7 +194,7 @@ def _parse_layer(tok, index, lineno, where):
             pos.append(t)
     npos = {"linear": 1, "conv": 1, "convt": 1, "reshape": 3, "embed": 2, "upsample": 1,
             "avgpool": 1, "pixelshuffle": 1}.get(kind, 0)
-    optional = {"leakyrelu": 1, "dropout": 1}.get(kind, 0)
+    optional = {"leakyrelu": 1, "dropout": 1, "mbstd": 1}.get(kind, 0)
     if not (len(pos) == npos or (optional and len(pos) <= optional)):
         raise ModelError("%s: '%s' takes %d positional argument(s), got %d" % (where, kind, npos or optional, len(pos)))
     if kind in ("conv", "convt") and "k" not in opts:
@@ -257,6 +257,24 @@ class PixelNorm(nn.Module):
 
     def forward(self, x):
         return x * torch.rsqrt((x * x).mean(dim=1, keepdim=True) + 1e-8)
+
+
+class MinibatchStd(nn.Module):
+    """ProGAN's minibatch stddev as clgan computes it: groups of `group` consecutive samples
+    (one group of the whole batch when it is smaller), the biased variance over the group,
+    sqrt(var + 1e-8) averaged over channels and pixels, appended as one more channel."""
+
+    def __init__(self, group=4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        g = min(self.group, n)
+        y = x.reshape(n // g, g, c, h, w)
+        s = torch.sqrt(((y - y.mean(1, keepdim=True)) ** 2).mean(1) + 1e-8).mean((1, 2, 3))
+        s = s.repeat_interleave(g).reshape(n, 1, 1, 1).expand(n, 1, h, w)
+        return torch.cat([x, s], 1)
 
 
 class ClganNet(nn.ModuleDict):
@@ -415,6 +433,8 @@ class ClganNet(nn.ModuleDict):
             return nn.Identity(), (c, h, w)
         if k == "pixelnorm":
             return PixelNorm(), (c, h, w)
+        if k == "mbstd":
+            return MinibatchStd(_int(l.pos[0], "group", where, 1) if l.pos else 4), (c + 1, h, w)
         raise ModelError("%s: layer '%s' is not supported" % (where, k))
 
     def forward(self, z=None, label=None, image=None, cond=None):

@@ -38,7 +38,8 @@ typedef enum clgan_layer_kind {
   CLGAN_LAYER_DROPOUT,      /* nn.Dropout(p), Philox mask */
   CLGAN_LAYER_PRELU,        /* nn.PReLU(num_parameters = 1 or C) */
   CLGAN_LAYER_IDENTITY,     /* nn.Identity(): no work */
-  CLGAN_LAYER_PIXELNORM     /* ProGAN's pixel norm: x / sqrt(mean_c x^2 + 1e-8) */
+  CLGAN_LAYER_PIXELNORM,    /* ProGAN's pixel norm: x / sqrt(mean_c x^2 + 1e-8) */
+  CLGAN_LAYER_MBSTD         /* ProGAN's minibatch stddev, groups of k: (C,H,W) -> (C+1,H,W) */
 } clgan_layer_kind;
 
 /* What a network can take in. The first input a network declares is its main one: the

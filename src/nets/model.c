@@ -35,7 +35,7 @@ static const struct {
     {"sumpool", CLGAN_LAYER_SUMPOOL},     {"pixelshuffle", CLGAN_LAYER_PIXELSHUFFLE},
     {"instancenorm", CLGAN_LAYER_INSTANCENORM}, {"dropout", CLGAN_LAYER_DROPOUT},
     {"prelu", CLGAN_LAYER_PRELU},         {"identity", CLGAN_LAYER_IDENTITY},
-    {"pixelnorm", CLGAN_LAYER_PIXELNORM},
+    {"pixelnorm", CLGAN_LAYER_PIXELNORM}, {"mbstd", CLGAN_LAYER_MBSTD},
 };
 
 static const char *input_words[] = {"z", "image", "label", "cond", "text"};
@@ -151,7 +151,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
   if (!found)
     return perr(pp, "unknown layer '%s' (known: linear conv convt batchnorm relu leakyrelu "
                 "tanh sigmoid reshape flatten concat add mul embed upsample avgpool sumpool "
-                "pixelshuffle instancenorm dropout prelu identity pixelnorm)", tok[0]);
+                "pixelshuffle instancenorm dropout prelu identity pixelnorm mbstd)", tok[0]);
   int pos = 1, per_channel = 0;
   l->nsrc = 1;
   switch (l->kind) {
@@ -202,6 +202,13 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
       if (ntok < 2 || parse_int(tok[1], 1, MAX_KERNEL, &l->k))
         return perr(pp, "'%s' needs a factor 1..%d", tok[0], MAX_KERNEL);
       pos = 2;
+      break;
+    case CLGAN_LAYER_MBSTD: /* the group size, default ProGAN's 4 */
+      l->k = 4;
+      if (ntok >= 2 && !strchr(tok[1], '=')) {
+        if (parse_int(tok[1], 1, 256, &l->k)) return perr(pp, "bad mbstd group '%s' (1..256)", tok[1]);
+        pos = 2;
+      }
       break;
     case CLGAN_LAYER_DROPOUT:
       l->p = 0.5f;
@@ -689,6 +696,10 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
         break;
       case CLGAN_LAYER_SUMPOOL:
         h = w = 1;
+        break;
+      case CLGAN_LAYER_MBSTD:
+        if (c + 1 > MAX_CHANNELS) FAIL("mbstd of %d channels is too large", c);
+        c += 1;
         break;
       case CLGAN_LAYER_PIXELSHUFFLE:
         if (c % (l->k * l->k))

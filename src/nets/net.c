@@ -588,6 +588,9 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
       case CLGAN_LAYER_PIXELNORM:
         s = clgan_pixelnorm_forward(ctx, n, l->in_c, hw, PIXELNORM_EPS, in, out);
         break;
+      case CLGAN_LAYER_MBSTD: /* a batch of fewer than k samples: one group of them all */
+        s = clgan_mbstd_forward(ctx, n, n < l->k ? n : l->k, l->in_c, hw, PIXELNORM_EPS, in, out);
+        break;
       case CLGAN_LAYER_RESHAPE:
       case CLGAN_LAYER_FLATTEN:
       case CLGAN_LAYER_IDENTITY:
@@ -856,6 +859,13 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         if (g.v.mem)
           s = clgan_dropout_backward(ctx, (size_t)n * layer_out_size(l), l->p, net->rng_seed,
                                      net->drop_counter[i], dy, g.v, g.acc);
+        if (!s) s = grad_commit(&b, g, l->src[0]);
+        break;
+      case CLGAN_LAYER_MBSTD:
+        g = grad_dst(&b, l->src[0], 1);
+        if (g.v.mem)
+          s = clgan_mbstd_backward(ctx, n, n < l->k ? n : l->k, l->in_c, hw, PIXELNORM_EPS, x, dy,
+                                   g.v, g.acc);
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       case CLGAN_LAYER_PIXELNORM:

@@ -49,6 +49,10 @@ const char *clgan_net_penalty_unsupported(const clgan_net_desc *d, int *layer) {
         break;
       case CLGAN_LAYER_INSTANCENORM: why = "instance norm has no double backward yet"; break;
       case CLGAN_LAYER_DROPOUT: why = "dropout has no double backward yet"; break;
+      case CLGAN_LAYER_MBSTD:
+        why = "minibatch stddev's double backward (a second-order term through the group's "
+              "std, and tangents that mix the group's samples) is not done yet";
+        break;
       case CLGAN_LAYER_TANH:
       case CLGAN_LAYER_SIGMOID:
         why = "tanh and sigmoid are not piecewise linear: their double backward is not done yet";

@@ -259,3 +259,52 @@ void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, c
       }
     }
 }
+
+/* ProGAN's minibatch stddev, groups of g consecutive samples (issue 15) */
+void ref_mbstd_forward(int n, int g, int c, int hw, double eps, const double *x, double *y) {
+  size_t chw = (size_t)c * hw;
+  for (int j = 0; j < n / g; j++) {
+    double s = 0.0;
+    for (size_t p = 0; p < chw; p++) {
+      double m = 0.0, v = 0.0;
+      for (int k = 0; k < g; k++) m += x[(size_t)(j * g + k) * chw + p];
+      m /= g;
+      for (int k = 0; k < g; k++) {
+        double d = x[(size_t)(j * g + k) * chw + p] - m;
+        v += d * d;
+      }
+      s += sqrt(v / g + eps);
+    }
+    s /= (double)chw;
+    for (int k = 0; k < g; k++) {
+      size_t sm = (size_t)(j * g + k);
+      for (size_t p = 0; p < chw; p++) y[sm * (chw + hw) + p] = x[sm * chw + p];
+      for (int q = 0; q < hw; q++) y[sm * (chw + hw) + chw + q] = s;
+    }
+  }
+}
+
+void ref_mbstd_backward(int n, int g, int c, int hw, double eps, const double *x,
+                        const double *dy, double *dx, int acc) {
+  size_t chw = (size_t)c * hw;
+  for (int j = 0; j < n / g; j++) {
+    double ds = 0.0;
+    for (int k = 0; k < g; k++)
+      for (int q = 0; q < hw; q++) ds += dy[(size_t)(j * g + k) * (chw + hw) + chw + q];
+    for (size_t p = 0; p < chw; p++) {
+      double m = 0.0, v = 0.0;
+      for (int k = 0; k < g; k++) m += x[(size_t)(j * g + k) * chw + p];
+      m /= g;
+      for (int k = 0; k < g; k++) {
+        double d = x[(size_t)(j * g + k) * chw + p] - m;
+        v += d * d;
+      }
+      double sd = sqrt(v / g + eps);
+      for (int k = 0; k < g; k++) {
+        size_t sm = (size_t)(j * g + k), i = sm * chw + p;
+        double gv = dy[sm * (chw + hw) + p] + ds / (double)chw * (x[i] - m) / (g * sd);
+        dx[i] = acc ? dx[i] + gv : gv;
+      }
+    }
+  }
+}

@@ -55,4 +55,10 @@ void ref_prelu_backward(int n, int c, int hw, const double *x, const double *a, 
 void ref_pixelnorm_forward(int n, int c, int hw, double eps, const double *x, double *y);
 void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, const double *dy,
                             double *dx, int acc);
+/* ProGAN's minibatch stddev: x (n, c, hw) -> y (n, c + 1, hw), groups of g consecutive
+ * samples, the extra channel the group's mean over (channel, pixel) of sqrt(biased var +
+ * eps); the backward from x (dx overwritten, or added to when acc) */
+void ref_mbstd_forward(int n, int g, int c, int hw, double eps, const double *x, double *y);
+void ref_mbstd_backward(int n, int g, int c, int hw, double eps, const double *x,
+                        const double *dy, double *dx, int acc);
 #endif
