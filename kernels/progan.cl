@@ -9,7 +9,9 @@ __kernel void pixelnorm_forward(const int n, const int c, const int hw, const fl
                                 const ulong yo) {
   int i = get_global_id(0);
   if (i >= n * hw) return;
-  ulong base = (ulong)(i / hw) * (ulong)c * (ulong)hw + (ulong)(i % hw);
+  int smp = i / hw, pix = i - smp * hw; /* no %: beside the / it becomes an LLVM freeze,
+                                          which Oclgrind cannot run (kernels/graph.cl) */
+  ulong base = (ulong)smp * (ulong)c * (ulong)hw + (ulong)pix;
   float ss = 0.0f;
   for (int k = 0; k < c; k++) {
     float v = x[xo + base + (ulong)k * hw];
@@ -26,7 +28,9 @@ __kernel void pixelnorm_backward(const int n, const int c, const int hw, const f
                                  const ulong dxo, const int acc) {
   int i = get_global_id(0);
   if (i >= n * hw) return;
-  ulong base = (ulong)(i / hw) * (ulong)c * (ulong)hw + (ulong)(i % hw);
+  int smp = i / hw, pix = i - smp * hw; /* no %: beside the / it becomes an LLVM freeze,
+                                          which Oclgrind cannot run (kernels/graph.cl) */
+  ulong base = (ulong)smp * (ulong)c * (ulong)hw + (ulong)pix;
   float ss = 0.0f, dot = 0.0f;
   for (int k = 0; k < c; k++) {
     float v = x[xo + base + (ulong)k * hw];
@@ -82,7 +86,7 @@ __kernel void mbstd_backward(const int n, const int g, const int c, const int hw
   ulong i = get_global_id(0);
   ulong chw = (ulong)c * hw;
   if (i >= (ulong)n * chw) return;
-  ulong s = i / chw, p = i % chw;
+  ulong s = i / chw, p = i - s * chw; /* remainders by subtraction (no LLVM freeze) */
   ulong j = s / (ulong)g;
   __global const float *xj = x + xo + j * (ulong)g * chw;
   float m = 0.0f;
@@ -98,7 +102,7 @@ __kernel void mbstd_backward(const int n, const int g, const int c, const int hw
   for (int k = 0; k < g; k++)
     for (int q = 0; q < hw; q++)
       ds += dy[dyo + ((j * (ulong)g + (ulong)k) * (ulong)(c + 1) + (ulong)c) * hw + (ulong)q];
-  ulong pc = p / (ulong)hw, pq = p % (ulong)hw;
+  ulong pc = p / (ulong)hw, pq = p - pc * (ulong)hw;
   float gv = dy[dyo + (s * (ulong)(c + 1) + pc) * hw + pq] +
              ds / (float)chw * (x[xo + i] - m) / ((float)g * sd);
   dx[dxo + i] = acc ? dx[dxo + i] + gv : gv;
