@@ -41,10 +41,11 @@ INPUTS = ("z", "image", "label", "cond")  # clgan_input_kind; "text" is not supp
 BN_EPS = IN_EPS = 1e-5
 LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tanh", "sigmoid",
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
-               "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity")
+               "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity",
+               "pixelnorm", "mbstd")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
-OPTIONS = {"linear": ("bias", "sn"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn"),
-           "convt": ("k", "s", "p", "op", "bias", "sn"),
+OPTIONS = {"linear": ("bias", "sn", "eq"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn", "eq"),
+           "convt": ("k", "s", "p", "op", "bias", "sn", "eq"),
            "instancenorm": ("affine",), "prelu": ("per_channel",), "upsample": ("mode",)}
 
 
@@ -123,8 +124,8 @@ def parse_model(text, source="model"):
                 raise ModelError("%s: 'classes' takes a count" % where)
             m.classes = _int(tok[1], "class count", where, 2)
         elif word == "loss":
-            if len(tok) != 2 or tok[1] not in ("ns", "minimax", "lsgan", "hinge"):
-                raise ModelError("%s: 'loss' takes ns, minimax, lsgan or hinge" % where)
+            if len(tok) != 2 or tok[1] not in ("ns", "minimax", "lsgan", "hinge", "wgan-gp"):
+                raise ModelError("%s: 'loss' takes ns, minimax, lsgan, hinge or wgan-gp" % where)
             m.loss = tok[1]
         elif word in ("generator", "discriminator"):
             if len(tok) != 1 or m.sections[word] is not None:
@@ -197,7 +198,7 @@ def _parse_layer(tok, index, lineno, where):
             pos.append(t)
     npos = {"linear": 1, "conv": 1, "convt": 1, "reshape": 3, "embed": 2, "upsample": 1,
             "avgpool": 1, "pixelshuffle": 1}.get(kind, 0)
-    optional = {"leakyrelu": 1, "dropout": 1}.get(kind, 0)
+    optional = {"leakyrelu": 1, "dropout": 1, "mbstd": 1}.get(kind, 0)
     if not (len(pos) == npos or (optional and len(pos) <= optional)):
         raise ModelError("%s: '%s' takes %d positional argument(s), got %d" % (where, kind, npos or optional, len(pos)))
     if kind in ("conv", "convt") and "k" not in opts:
@@ -296,6 +297,31 @@ class UpsampleBicubic(nn.Module):
         return "scale_factor=%d, mode='bicubic' (MATLAB imresize)" % self.k
 
 
+class PixelNorm(nn.Module):
+    """ProGAN's pixel norm: x / sqrt(mean over channels of x^2 + 1e-8)."""
+
+    def forward(self, x):
+        return x * torch.rsqrt((x * x).mean(dim=1, keepdim=True) + 1e-8)
+
+
+class MinibatchStd(nn.Module):
+    """ProGAN's minibatch stddev as clgan computes it: groups of `group` consecutive samples
+    (one group of the whole batch when it is smaller), the biased variance over the group,
+    sqrt(var + 1e-8) averaged over channels and pixels, appended as one more channel."""
+
+    def __init__(self, group=4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        g = min(self.group, n)
+        y = x.reshape(n // g, g, c, h, w)
+        s = torch.sqrt(((y - y.mean(1, keepdim=True)) ** 2).mean(1) + 1e-8).mean((1, 2, 3))
+        s = s.repeat_interleave(g).reshape(n, 1, 1, 1).expand(n, 1, h, w)
+        return torch.cat([x, s], 1)
+
+
 class ClganNet(nn.ModuleDict):
     """One section (generator or discriminator) of a clgan model file: a ModuleDict of the
     layers keyed by node name or index (the checkpoint's names after "generator." or
@@ -349,7 +375,27 @@ class ClganNet(nn.ModuleDict):
     def _sn(mod, o):
         """sn=1: torch.nn.utils.spectral_norm (one power iteration per training forward, dim 1
         for ConvTranspose2d): weight_orig, weight_u, weight_v, as clgan's checkpoints."""
+        if o.get("eq", 0) == 1:
+            return ClganNet._eq(mod)
         return nn.utils.spectral_norm(mod) if o.get("sn", 0) == 1 else mod
+
+    @staticmethod
+    def _eq(mod):
+        """eq=1, ProGAN's equalised learning rate: the stored weight is used as weight * c,
+        c = sqrt(2 / fan_in), fan_in = weight elements per output channel (out_channels is
+        dim 1 of a ConvTranspose2d's weight); the bias is added unscaled."""
+        w = mod.weight
+        out = w.shape[1] if isinstance(mod, nn.ConvTranspose2d) else w.shape[0]
+        c = (2.0 / (w.numel() // out)) ** 0.5
+        F = torch.nn.functional
+        if isinstance(mod, nn.Linear):
+            mod.forward = lambda x, m=mod: F.linear(x, m.weight * c, m.bias)
+        elif isinstance(mod, nn.ConvTranspose2d):
+            mod.forward = lambda x, m=mod: F.conv_transpose2d(
+                x, m.weight * c, m.bias, m.stride, m.padding, m.output_padding)
+        else:
+            mod.forward = lambda x, m=mod: m._conv_forward(x, m.weight * c, m.bias)
+        return mod
 
     @staticmethod
     def _layer(l, ins, image_c, model, where):
@@ -434,6 +480,10 @@ class ClganNet(nn.ModuleDict):
             return nn.PReLU(c if o.get("per_channel", 0) else 1, init=0.25), (c, h, w)
         if k == "identity":
             return nn.Identity(), (c, h, w)
+        if k == "pixelnorm":
+            return PixelNorm(), (c, h, w)
+        if k == "mbstd":
+            return MinibatchStd(_int(l.pos[0], "group", where, 1) if l.pos else 4), (c + 1, h, w)
         raise ModelError("%s: layer '%s' is not supported" % (where, k))
 
     def forward(self, z=None, label=None, image=None, cond=None):

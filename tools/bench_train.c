@@ -17,7 +17,7 @@ static void help(void) {
   printf(
       "usage: clgan bench train [--device D] [--model dcgan28|dcgan64|FILE] [--batch 64]\n"
       "                         [--iters 10] [--warmup 2] [--profile-iters 3] [--startup]\n"
-      "                         [--long N] [--json]\n\n"
+      "                         [--long N] [--json] [--g-loss L] [--r1 GAMMA]\n\n"
       "Times full training iterations (D step, G step, both Adam updates, the metrics read\n"
       "back, as `clgan train` runs them) on synthetic data after warm-up.\n"
       "  --iters N          timed iterations (default 10); median and min are reported\n"
@@ -30,6 +30,9 @@ static void help(void) {
       "  --long N           N more iterations, printing time and memory every N/10: memory\n"
       "                     must not grow\n"
       "  --json             machine-readable output\n"
+      "  --g-loss L, --r1 G the loss and R1 penalty of the iteration, as in `clgan train`\n"
+      "                     (wgan-gp and R1 add a double backward through D; D without\n"
+      "                     batch norm, e.g. tests/train/wgan28.model)\n"
       "GFLOPS count the GEMMs one iteration issues (2*M*N*K each, recorded from the calls).\n"
       "The GEMM plan in use (tuned, built-in or CLBlast's, see `clgan tune`) is printed;\n"
       "CLGAN_GEMM=clblast|builtin|FILE picks another.\n");
@@ -76,6 +79,11 @@ static void setup_free(bench_setup *b) {
   memset(b, 0, sizeof *b);
 }
 
+/* --g-loss / --r1: the loss and R1 weight of the measured iteration (a penalised one costs a
+ * double backward through D, src/train/penalty.c) */
+static clgan_gan_loss bench_loss = CLGAN_GLOSS_NS;
+static double bench_r1 = 0.0;
+
 static clgan_status setup(bench_setup *b, const clgan_device_info *dev, const char *spec,
                           const char *model, int batch, unsigned flags) {
   memset(b, 0, sizeof *b);
@@ -83,6 +91,8 @@ static clgan_status setup(bench_setup *b, const clgan_device_info *dev, const ch
   clgan_train_config cfg;
   clgan_train_config_default(&cfg);
   cfg.batch = batch;
+  cfg.loss = bench_loss;
+  cfg.r1_gamma = (float)bench_r1;
   size_t n = (size_t)batch * b->model.image_c * b->model.image_h * b->model.image_w;
   b->real = malloc(n * sizeof(float));
   if (!b->real) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
@@ -192,7 +202,7 @@ int bench_train_dist(int argc, char **argv); /* tools/bench_dist.c */
 int cmd_bench_train(int argc, char **argv) {
   for (int i = 1; i < argc; i++) /* --distributed: data-parallel, under mpirun */
     if (!strcmp(argv[i], "--distributed")) return bench_train_dist(argc, argv);
-  const char *spec = NULL, *model = "dcgan28";
+  const char *spec = NULL, *model = "dcgan28", *loss = "ns";
   long batch = 64, iters = 10, warmup = 2, prof_iters = 3, long_iters = 0;
   int as_json = 0, startup = 0, child = 0;
   const cli_opt opts[] = {
@@ -206,6 +216,8 @@ int cmd_bench_train(int argc, char **argv) {
       {"--long", OPT_LONG, &long_iters, 0, 10000000, NULL},
       {"--json", OPT_FLAG, &as_json, 0, 0, NULL},
       {"--first-iteration", OPT_FLAG, &child, 0, 0, NULL}, /* internal: the startup child */
+      {"--g-loss", OPT_STRING, &loss, 0, 0, NULL},
+      {"--r1", OPT_DOUBLE, &bench_r1, 0.0, 1e30, NULL},
   };
   int rc = cli_parse_opts("bench train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc < 0) {
@@ -213,6 +225,9 @@ int cmd_bench_train(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
+  if (clgan_gan_loss_parse(loss, &bench_loss))
+    return cli_usage_error("bench train", "--g-loss must be ns, minimax, lsgan, hinge or "
+                           "wgan-gp, got '%s'", loss);
   if (child) return first_child(spec, model, (int)batch);
 
   clgan_device_info dev;

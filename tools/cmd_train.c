@@ -10,6 +10,7 @@
 
 #include "clgan/augment.h"
 #include "clgan/gemm.h"
+#include "clgan/penalty.h"
 #include "cli.h"
 #include "cli_opts.h"
 #include "train_args.h"
@@ -45,7 +46,7 @@ static void help(void) {
       "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
       "                   [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
       "                   [--diffaug color,translation,cutout]\n"
-      "                   [--g-loss ns|minimax|lsgan|hinge] [--seed S] [--out DIR]\n"
+      "                   [--g-loss ns|minimax|lsgan|hinge|wgan-gp] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
       "                   [--keep K] [--log-every N] [--max-images N] [--on-nan stop|skip]\n"
       "                   [--eval-every N [--eval-count M] [--eval-classifier C]\n"
@@ -79,8 +80,13 @@ static void help(void) {
       "  --diffaug POLICY     DiffAugment of D's inputs, real and fake alike (differentiable,\n"
       "                       G learns through it): any of color,translation,cutout\n"
       "                       (comma-separated); default off (none)\n"
-      "  --g-loss L           ns (non-saturating, default), minimax, lsgan or hinge; a\n"
-      "                       model file's `loss` line changes the default\n"
+      "  --g-loss L           ns (non-saturating, default), minimax, lsgan, hinge or\n"
+      "                       wgan-gp; a model file's `loss` line changes the default\n"
+      "  --gp-lambda X        wgan-gp: the gradient penalty's weight (default 10)\n"
+      "  --drift X            wgan-gp: the drift eps * D(x)^2's weight (default 1e-3)\n"
+      "  --r1 GAMMA           R1 penalty GAMMA/2 * |grad D(x)|^2 on the real batch (any loss\n"
+      "                       but wgan-gp; default 0: off); D needs no batch norm\n"
+      "  --r1-every K         lazy R1: every K iterations, weighted by K (default 1)\n"
       "  --seed S             weights, noise and data order all follow it (default 1)\n"
       "  --out DIR            output folder (default out): real.png, samples/, metrics.csv,\n"
       "                       plot.png, checkpoints/, latest.safetensors\n"
@@ -362,7 +368,7 @@ static int train_main(int argc, char **argv) {
     return cli_usage_error("train", "--epochs and --iters conflict: give one");
   clgan_gan_loss loss;
   if (clgan_gan_loss_parse(a.g_loss, &loss) || loss == CLGAN_GLOSS_RAGAN)
-    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge, got '%s'%s",
+    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan, hinge or wgan-gp, got '%s'%s",
                            a.g_loss, loss == CLGAN_GLOSS_RAGAN ? " (ragan is for image-to-image "
                            "models: --task)" : "");
   if (strcmp(a.on_nan, "stop") && strcmp(a.on_nan, "skip"))
@@ -413,6 +419,10 @@ static int train_main(int argc, char **argv) {
     cfg.diffaug = diffaug;
     /* a model file's `loss` line is its default loss; --g-loss still wins */
     if (!a.seen_loss && model.loss >= 0) cfg.loss = (clgan_gan_loss)model.loss;
+    cfg.gp_lambda = (float)a.gp_lambda;
+    cfg.drift_eps = (float)a.drift;
+    cfg.r1_gamma = (float)a.r1;
+    cfg.r1_every = (int)a.r1_every;
   }
   int channels = model.image_c;
   if (have_ckpt) {
@@ -421,6 +431,7 @@ static int train_main(int argc, char **argv) {
   }
   if (channels == 0) channels = data_channels(a.data);
   if ((s = clgan_model_resolve(&model, channels))) goto fail_early;
+  if ((s = clgan_gan_penalty_check(&model, &cfg))) goto fail_early; /* e.g. batch norm in D */
   const char *eval_cpath = NULL;
   if (a.eval_every && (s = eval_classifier_path(a.eval_classifier, &eval_cpath))) goto fail_early;
 

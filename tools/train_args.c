@@ -11,7 +11,8 @@ int train_args_parse(int argc, char **argv, train_args *a) {
   *a = (train_args){.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop",
                      .epochs = 1, .batch = 64, .seed = 1, .sample_every = 200, .ckpt_every = 500,
                      .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .eval_count = 2000,
-                     .balance = "equal", .dist_timeout = 300, .bucket_mb = 1, .check_every = 100};
+                     .balance = "equal", .dist_timeout = 300, .bucket_mb = 1, .check_every = 100,
+                     .gp_lambda = 10.0, .drift = 1e-3, .r1 = 0.0, .r1_every = 1};
   const cli_opt opts[] = {
       {"--device", OPT_STRING, &a->device, 0, 0, NULL},
       {"--model", OPT_STRING, &a->model, 0, 0, &a->seen_model},
@@ -48,6 +49,10 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--bucket-mb", OPT_DOUBLE, &a->bucket_mb, 0.001, 4096.0, NULL},
       {"--check-every", OPT_LONG, &a->check_every, 1, 1000000000, NULL},
       {"--diffaug", OPT_STRING, &a->diffaug, 0, 0, NULL},
+      {"--gp-lambda", OPT_DOUBLE, &a->gp_lambda, 0.0, 1e30, &a->seen_gp_lambda},
+      {"--drift", OPT_DOUBLE, &a->drift, 0.0, 1e30, &a->seen_drift},
+      {"--r1", OPT_DOUBLE, &a->r1, 0.0, 1e30, &a->seen_r1},
+      {"--r1-every", OPT_LONG, &a->r1_every, 1, 1000000, &a->seen_r1_every},
   };
   int rc = cli_parse_opts("train", argc, argv, opts, (int)(sizeof opts / sizeof *opts));
   if (rc) return rc;

@@ -19,6 +19,11 @@ typedef struct train_args {
   const char *devices, *balance;
   double dist_timeout, bucket_mb;
   long check_every;
+  /* gradient penalties (src/train/penalty.c): WGAN-GP's lambda and drift, R1's gamma and
+   * its lazy period */
+  double gp_lambda, drift, r1;
+  long r1_every;
+  int seen_gp_lambda, seen_drift, seen_r1, seen_r1_every;
 } train_args;
 
 /* Fills the defaults, then parses argv[1..]: 0, CLI_USAGE after a usage error, or -1 for

@@ -106,6 +106,22 @@ int train_resume_check(const train_args *a, const clgan_train_config *cfg,
     clgan_diffaug_name(cfg->diffaug, stored, sizeof stored);
     return conflict("--diffaug", a->diffaug, "DiffAugment policy", stored, stored);
   }
+  /* the penalties' settings: the checkpoint's (src/train/checkpoint.c) */
+  const struct {
+    int seen;
+    double given;
+    float have;
+    const char *flag, *what;
+  } pen[] = {{a->seen_gp_lambda, a->gp_lambda, cfg->gp_lambda, "--gp-lambda", "gp-lambda"},
+             {a->seen_drift, a->drift, cfg->drift_eps, "--drift", "drift"},
+             {a->seen_r1, a->r1, cfg->r1_gamma, "--r1", "r1 gamma"},
+             {a->seen_r1_every, (double)a->r1_every, (float)cfg->r1_every, "--r1-every", "r1-every"}};
+  for (size_t k = 0; k < sizeof pen / sizeof *pen; k++)
+    if (pen[k].seen && (float)pen[k].given != pen[k].have) {
+      snprintf(given, sizeof given, "%g", pen[k].given);
+      fmt_float(stored, sizeof stored, pen[k].have);
+      return conflict(pen[k].flag, given, pen[k].what, stored, stored);
+    }
   if (a->seen_seed && (unsigned long long)a->seed != cfg->seed) {
     snprintf(given, sizeof given, "%ld", a->seed);
     snprintf(stored, sizeof stored, "%llu", cfg->seed);

@@ -16,13 +16,15 @@ typedef enum clgan_gan_loss {
   CLGAN_GLOSS_MINIMAX,  /* D: BCE; G: minimises log(1 - D(G(z))) (saturates) */
   CLGAN_GLOSS_LSGAN,    /* least squares: D 0.5(D(x)-1)^2 + 0.5 D(G(z))^2, G 0.5(D(G(z))-1)^2 */
   CLGAN_GLOSS_HINGE,    /* D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
-  CLGAN_GLOSS_RAGAN     /* relativistic average (ESRGAN), image-to-image only: D: BCE(D(x) -
+  CLGAN_GLOSS_RAGAN,    /* relativistic average (ESRGAN), image-to-image only: D: BCE(D(x) -
                            mean D(G), 1) + BCE(D(G) - mean D(x), 0); G: the targets swapped,
                            halved (src/train/gan.c) */
+  CLGAN_GLOSS_WGAN_GP   /* D: D(G(z)) - D(x) + gp_lambda (||grad D(x_hat)|| - 1)^2
+                           + drift_eps D(x)^2; G: -D(G(z)) (src/train/penalty.c) */
 } clgan_gan_loss;
 
 const char *clgan_gan_loss_name(clgan_gan_loss l);
-/* "ns", "minimax", "lsgan", "hinge" -> 0; -1 if unknown. */
+/* "ns", "minimax", "lsgan", "hinge", "wgan-gp" -> 0; -1 if unknown. */
 int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out);
 
 /* "none", "l1", "mse" <-> clgan_content (content losses of image-to-image models). */
@@ -54,6 +56,12 @@ typedef struct clgan_train_config {
   /* DiffAugment of D's inputs (include/clgan/augment.h): CLGAN_AUG_* bits, 0 = off (the
    * default). Models without a 'cond' input only. */
   unsigned diffaug;
+  /* Gradient penalties (src/train/penalty.c; D must have a double backward: no batch
+   * norm). WGAN-GP (loss CLGAN_GLOSS_WGAN_GP): gp_lambda (10) and the drift drift_eps
+   * (1e-3). R1 (any loss): r1_gamma > 0 adds r1_gamma / 2 ||grad D(x)||^2 on the real batch,
+   * every r1_every iterations (lazy: weighted by r1_every) from the first; 0 is off. */
+  float gp_lambda, drift_eps, r1_gamma;
+  int r1_every;
 } clgan_train_config;
 
 void clgan_train_config_default(clgan_train_config *c);
@@ -71,6 +79,9 @@ typedef struct clgan_step_metrics {
                          against the target, before G's update; NaN for other models */
   float loss_feature; /* image-to-image with cfg.feature_weight > 0: the mean feature loss
                          (unweighted) of the G step; else NaN */
+  float penalty;      /* WGAN-GP / R1: the weighted penalty in loss_d (0 on a lazy R1 step
+                         that skips it); NaN without one */
+  float grad_norm_x;  /* and the mean ||grad_x D|| it was taken on (NaN without) */
 } clgan_step_metrics;
 
 /* Data-parallel training (tools/dist.c fills this in; zero on one device): the replicas
@@ -122,6 +133,7 @@ typedef struct clgan_gan {
                                  (src/train/gan_text.c); else NULL */
   cl_mem aug[4];              /* cfg.diffaug: D's augmented input, its gradient (both batch,
                                  C, H, W), the parameters (batch x 8) and scratch (batch x 2) */
+  struct clgan_gan_penalty *pen; /* WGAN-GP / R1 buffers (src/train/penalty.c), else NULL */
 } clgan_gan;
 
 clgan_status clgan_gan_create(clgan_ctx *ctx, const clgan_model *m, const clgan_train_config *c,

@@ -40,8 +40,10 @@ typedef enum clgan_layer_kind {
   CLGAN_LAYER_IDENTITY,     /* nn.Identity(): no work */
   CLGAN_LAYER_EMBEDBAG,     /* nn.EmbeddingBag(num, out, mode='sum') with per-sample weights,
                                of a text input: (out,1,1) (include/clgan/text.h) */
-  CLGAN_LAYER_CONDAUG       /* conditioning augmentation: (2D,1,1) = (mu, log sigma^2) ->
+  CLGAN_LAYER_CONDAUG,      /* conditioning augmentation: (2D,1,1) = (mu, log sigma^2) ->
                                mu + exp(logvar/2) eps, (D,1,1); KL weight p */
+  CLGAN_LAYER_PIXELNORM,    /* ProGAN's pixel norm: x / sqrt(mean_c x^2 + 1e-8) */
+  CLGAN_LAYER_MBSTD         /* ProGAN's minibatch stddev, groups of k: (C,H,W) -> (C+1,H,W) */
 } clgan_layer_kind;
 
 /* What a network can take in. The first input a network declares is its main one: the
@@ -95,6 +97,9 @@ typedef struct clgan_layer_desc {
   int sn;                         /* LINEAR/CONV/CONVT: spectral normalisation (sn=1) */
   size_t sn_off;                  /* sn: in the statistics arena, u (out_c values), then v
                                      (weight_count / out_c): PyTorch's weight_u, weight_v */
+  int eq;                         /* LINEAR/CONV/CONVT: equalised learning rate (eq=1,
+                                     ProGAN): weights N(0, 1), used as W * sqrt(2 / fan_in),
+                                     fan_in = weight_count / out_c (src/nets/net_sn.c) */
 } clgan_layer_desc;
 
 typedef struct clgan_net_desc {

@@ -70,6 +70,13 @@ typedef struct clgan_net {
                                 gradient scratch (src/nets/net_sn.c); NULL without sn layers */
   size_t *sn_off;            /* per layer: its W / sigma in sn */
   size_t sn_grad_off;
+  /* gradient penalties (src/nets/net_penalty.c): the tangent of each tensor, in tacts
+   * (act_floats, laid out as acts; allocated on first use), and tan_on: while set, the
+   * backward's linear and conv layers take their weight gradient from the tangent of their
+   * input and compute no bias gradient (the penalty's parameter gradient) */
+  cl_mem tacts;
+  clgan_view *tan_view;
+  int tan_on;
 } clgan_net;
 
 /* Planned device memory of a network at a batch, in floats. */

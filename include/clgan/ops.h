@@ -373,6 +373,25 @@ clgan_status clgan_prelu_backward(clgan_ctx *ctx, int n, int c, int hw, clgan_vi
                                   int a_count, clgan_view dy, clgan_view dx, clgan_view da,
                                   int accumulate);
 
+/* ---- ProGAN (src/ops/ops_progan.c, kernels/progan.cl) ----
+ * Pixel norm (Karras et al. 2018) over the channels of each pixel of x (n, c, hw):
+ * y = x / sqrt(mean_c x^2 + eps) (ProGAN's eps 1e-8); the backward reads x:
+ * dx (+)= r dy - x r^3 mean_c(dy x), r = 1 / sqrt(mean_c x^2 + eps). Fixed channel order.
+ * Tests: tests/ops_graph/test_progan.c */
+clgan_status clgan_pixelnorm_forward(clgan_ctx *ctx, int n, int c, int hw, float eps, clgan_view x,
+                                     clgan_view y);
+clgan_status clgan_pixelnorm_backward(clgan_ctx *ctx, int n, int c, int hw, float eps,
+                                      clgan_view x, clgan_view dy, clgan_view dx, int accumulate);
+/* Minibatch standard deviation: x (n, c, hw) -> y (n, c + 1, hw), groups of g consecutive
+ * samples (n a multiple of g): y[:, :c] = x, y[:, c] = s_j for every sample of group j,
+ * s_j = mean over (channel, pixel) of sqrt(biased variance over the group + eps) (ProGAN's
+ * own definition). The backward adds dy[:, :c] and the std's gradient (dx overwritten, or
+ * added to with accumulate). Tests: tests/ops_graph/test_progan.c */
+clgan_status clgan_mbstd_forward(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
+                                 clgan_view x, clgan_view y);
+clgan_status clgan_mbstd_backward(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
+                                  clgan_view x, clgan_view dy, clgan_view dx, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,6 +36,7 @@ static const struct {
     {"instancenorm", CLGAN_LAYER_INSTANCENORM}, {"dropout", CLGAN_LAYER_DROPOUT},
     {"prelu", CLGAN_LAYER_PRELU},         {"identity", CLGAN_LAYER_IDENTITY},
     {"embedbag", CLGAN_LAYER_EMBEDBAG},   {"condaug", CLGAN_LAYER_CONDAUG},
+    {"pixelnorm", CLGAN_LAYER_PIXELNORM}, {"mbstd", CLGAN_LAYER_MBSTD},
 };
 
 static const char *input_words[] = {"z", "image", "label", "cond", "text"};
@@ -151,7 +152,8 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
   if (!found)
     return perr(pp, "unknown layer '%s' (known: linear conv convt batchnorm relu leakyrelu "
                 "tanh sigmoid reshape flatten concat add mul embed upsample avgpool sumpool "
-                "pixelshuffle instancenorm dropout prelu identity embedbag condaug)", tok[0]);
+                "pixelshuffle instancenorm dropout prelu identity embedbag condaug pixelnorm "
+                "mbstd)", tok[0]);
   int pos = 1, per_channel = 0;
   l->nsrc = 1;
   switch (l->kind) {
@@ -215,6 +217,13 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
         return perr(pp, "'%s' needs a factor 1..%d", tok[0], MAX_KERNEL);
       pos = 2;
       break;
+    case CLGAN_LAYER_MBSTD: /* the group size, default ProGAN's 4 */
+      l->k = 4;
+      if (ntok >= 2 && !strchr(tok[1], '=')) {
+        if (parse_int(tok[1], 1, 256, &l->k)) return perr(pp, "bad mbstd group '%s' (1..256)", tok[1]);
+        pos = 2;
+      }
+      break;
     case CLGAN_LAYER_DROPOUT:
       l->p = 0.5f;
       if (ntok >= 2 && !strchr(tok[1], '=')) {
@@ -269,6 +278,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
     else if (l->kind == CLGAN_LAYER_CONVT && !strcmp(key, "op")) dst = &l->out_pad, lo = 0, hi = MAX_KERNEL;
     else if (has_bias && !strcmp(key, "bias")) dst = &l->bias, lo = 0, hi = 1;
     else if (has_bias && !strcmp(key, "sn")) dst = &l->sn, lo = 0, hi = 1;
+    else if (has_bias && !strcmp(key, "eq")) dst = &l->eq, lo = 0, hi = 1;
     else if (l->kind == CLGAN_LAYER_INSTANCENORM && !strcmp(key, "affine")) dst = &l->affine, lo = 0, hi = 1;
     else if (l->kind == CLGAN_LAYER_PRELU && !strcmp(key, "per_channel")) dst = &per_channel, lo = 0, hi = 1;
     if (!dst) return perr(pp, "unknown option '%s' for '%s'", key, tok[0]);
@@ -278,6 +288,7 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
   if (l->kind == CLGAN_LAYER_PRELU) l->num = per_channel ? 0 : 1; /* 0: one per channel */
   if ((l->kind == CLGAN_LAYER_CONV || l->kind == CLGAN_LAYER_CONVT) && l->k == 0)
     return perr(pp, "'%s' needs a kernel size k=", tok[0]);
+  if (l->sn && l->eq) return perr(pp, "'%s': sn=1 and eq=1 do not combine", tok[0]);
   int merge = l->kind == CLGAN_LAYER_CONCAT || l->kind == CLGAN_LAYER_ADD;
   if (merge && l->nsrc < 2)
     return perr(pp, "'%s' needs two or more inputs: in=a,b", tok[0]);
@@ -452,11 +463,11 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         goto fail;
       }
     } else if (!strcmp(tok[0], "loss")) {
-      static const char *losses[] = {"ns", "minimax", "lsgan", "hinge"};
+      static const char *losses[] = {"ns", "minimax", "lsgan", "hinge", "wgan-gp"};
       m->loss = -1;
-      for (int i = 0; n == 2 && i < 4; i++)
+      for (int i = 0; n == 2 && i < 5; i++)
         if (!strcmp(tok[1], losses[i])) m->loss = i;
-      if (m->loss < 0) { s = perr(&pp, "'loss' takes ns, minimax, lsgan or hinge"); goto fail; }
+      if (m->loss < 0) { s = perr(&pp, "'loss' takes ns, minimax, lsgan, hinge or wgan-gp"); goto fail; }
     } else if (!strcmp(tok[0], "generator") || !strcmp(tok[0], "discriminator") ||
                !strcmp(tok[0], "classifier")) {
       if (n != 1) { s = perr(&pp, "'%s' takes no arguments", tok[0]); goto fail; }
@@ -723,6 +734,10 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
       case CLGAN_LAYER_SUMPOOL:
         h = w = 1;
         break;
+      case CLGAN_LAYER_MBSTD:
+        if (c + 1 > MAX_CHANNELS) FAIL("mbstd of %d channels is too large", c);
+        c += 1;
+        break;
       case CLGAN_LAYER_PIXELSHUFFLE:
         if (c % (l->k * l->k))
           FAIL("pixelshuffle %d needs channels divisible by %d, the input has %d", l->k,
@@ -816,7 +831,9 @@ void clgan_net_init_params(const clgan_net_desc *n, unsigned long long seed, int
       case CLGAN_LAYER_LINEAR:
       case CLGAN_LAYER_CONV:
       case CLGAN_LAYER_CONVT:
-        clgan_philox_normal(l->weight_count, seed, counter, 0.0f, 0.02f, params + l->weight_off);
+        /* eq=1: N(0, 1), scaled at run time (equalised learning rate) */
+        clgan_philox_normal(l->weight_count, seed, counter, 0.0f, l->eq ? 1.0f : 0.02f,
+                            params + l->weight_off);
         memset(params + l->bias_off, 0, l->bias_count * sizeof(float));
         if (l->sn && stats) { /* u, v: N(0, 1) normalised, as spectral_norm starts them */
           size_t rows = (size_t)l->out_c, cols = l->weight_count / rows;

@@ -16,6 +16,7 @@
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
 #define IN_EPS 1e-5f
+#define PIXELNORM_EPS 1e-8f /* ProGAN's */
 #define NO_REGION SIZE_MAX
 
 static size_t layer_out_size(const clgan_layer_desc *l) {
@@ -336,7 +337,7 @@ void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
                     &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
-                    &net->bn_part, &net->bn_total, &net->sn};
+                    &net->bn_part, &net->bn_total, &net->sn, &net->tacts};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -348,6 +349,7 @@ void clgan_net_free(clgan_net *net) {
   free(net->gdone);
   free(net->fused);
   free(net->sn_off);
+  free(net->tan_view);
   free(net);
 }
 
@@ -472,7 +474,7 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
     switch (l->kind) {
       case CLGAN_LAYER_LINEAR: {
         clgan_view W = clgan_view_at(P, l->weight_off);
-        if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
+        if (l->sn || l->eq) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
         if (!s)
           s = clgan_dense_forward(ctx, n, (int)layer_in_size(l), l->out_c, in, W,
                                   opt(net->params, l->bias_off, l->bias_count), out);
@@ -482,7 +484,7 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
       case CLGAN_LAYER_CONVT: {
         clgan_conv c = layer_conv(l, n);
         clgan_view W = clgan_view_at(P, l->weight_off);
-        if (l->sn) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
+        if (l->sn || l->eq) s = clgan_net_sn_forward(net, i, mode != CLGAN_BN_EVAL, &W);
         if (!s && l->pad_reflect) {
           s = clgan_reflect_pad_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->pad, in,
                                         CLGAN_VIEW(net->padbuf, 0));
@@ -599,6 +601,12 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         s = clgan_prelu_forward(ctx, n, l->in_c, hw, in, clgan_view_at(P, l->weight_off),
                                 (int)l->weight_count, out);
         break;
+      case CLGAN_LAYER_PIXELNORM:
+        s = clgan_pixelnorm_forward(ctx, n, l->in_c, hw, PIXELNORM_EPS, in, out);
+        break;
+      case CLGAN_LAYER_MBSTD: /* a batch of fewer than k samples: one group of them all */
+        s = clgan_mbstd_forward(ctx, n, n < l->k ? n : l->k, l->in_c, hw, PIXELNORM_EPS, in, out);
+        break;
       case CLGAN_LAYER_RESHAPE:
       case CLGAN_LAYER_FLATTEN:
       case CLGAN_LAYER_IDENTITY:
@@ -690,8 +698,13 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
     clgan_view W = clgan_view_at(P, l->weight_off), dW = clgan_view_at(G, l->weight_off);
     clgan_view dB = opt(net->grads, l->bias_off, l->bias_count);
     if (!param_grads) dW = dB = CLGAN_NONE;
+    if (net->tan_on && (l->kind == CLGAN_LAYER_LINEAR || l->kind == CLGAN_LAYER_CONV ||
+                        l->kind == CLGAN_LAYER_CONVT)) {
+      x = net->tan_view[l->src[0]]; /* a penalty's weight gradient: dy x tangent, no bias */
+      dB = CLGAN_NONE;
+    }
     int wacc = accumulate; /* the weight's accumulate flag (sn: into a zeroed scratch) */
-    if (l->sn) {
+    if (l->sn || l->eq) {
       W = CLGAN_VIEW(net->sn, net->sn_off[i]); /* this forward's W / sigma */
       if (param_grads) {
         dW = clgan_net_sn_grad(net);
@@ -705,7 +718,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         int in = (int)layer_in_size(l);
         if (!s && param_grads && l->weight_count)
           s = clgan_dense_backward_weight(ctx, n, in, l->out_c, x, dy, dW, dB, wacc);
-        if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
+        if (!s && param_grads && (l->sn || l->eq)) s = clgan_net_sn_backward(net, i, accumulate);
         g = grad_dst(&b, l->src[0], 0);
         if (!s && g.v.mem) s = clgan_dense_backward_data(ctx, n, in, l->out_c, dy, W, g.v);
         if (!s) s = grad_commit(&b, g, l->src[0]);
@@ -720,7 +733,7 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
           x = pb;
         }
         if (!s && param_grads) s = clgan_conv_backward_weight(ctx, &c, x, dy, dW, dB, wacc, ws);
-        if (!s && param_grads && l->sn) s = clgan_net_sn_backward(net, i, accumulate);
+        if (!s && param_grads && (l->sn || l->eq)) s = clgan_net_sn_backward(net, i, accumulate);
         g = grad_dst(&b, l->src[0], l->pad_reflect);
         if (!s && g.v.mem && l->pad_reflect) { /* d padded input, then folded back */
           s = clgan_conv_backward_data(ctx, &c, dy, W, pb, ws);
@@ -876,6 +889,18 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         if (g.v.mem)
           s = clgan_dropout_backward(ctx, (size_t)n * layer_out_size(l), l->p, net->rng_seed,
                                      net->drop_counter[i], dy, g.v, g.acc);
+        if (!s) s = grad_commit(&b, g, l->src[0]);
+        break;
+      case CLGAN_LAYER_MBSTD:
+        g = grad_dst(&b, l->src[0], 1);
+        if (g.v.mem)
+          s = clgan_mbstd_backward(ctx, n, n < l->k ? n : l->k, l->in_c, hw, PIXELNORM_EPS, x, dy,
+                                   g.v, g.acc);
+        if (!s) s = grad_commit(&b, g, l->src[0]);
+        break;
+      case CLGAN_LAYER_PIXELNORM:
+        g = grad_dst(&b, l->src[0], 1);
+        if (g.v.mem) s = clgan_pixelnorm_backward(ctx, n, l->in_c, hw, PIXELNORM_EPS, x, dy, g.v, g.acc);
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       case CLGAN_LAYER_PRELU:

@@ -16,6 +16,9 @@ clgan_status clgan_net_sn_create(clgan_net *net);
 clgan_status clgan_net_sn_forward(clgan_net *net, int i, int power, clgan_view *w);
 /* Where layer i's conv/linear backward writes d loss / d (W / sigma). */
 clgan_view clgan_net_sn_grad(const clgan_net *net);
+/* eq=1 layers (equalised learning rate) go the same way: their forward weight is W * c
+ * (c = clgan_net_eq_scale), the backward multiplies the gradient by c. */
+float clgan_net_eq_scale(const clgan_layer_desc *l);
 /* d loss / d weight_orig of layer i from that gradient, into the gradient arena. */
 clgan_status clgan_net_sn_backward(clgan_net *net, int i, int accumulate);
 

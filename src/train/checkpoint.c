@@ -221,6 +221,11 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     snprintf(cw, sizeof cw, "%.9g", c->content_weight);
     snprintf(dls, sizeof dls, "%.9g", c->d_loss_scale);
     snprintf(cc, sizeof cc, "%d", gan->model->cond_c);
+    char gpl[32], dre[32], r1g[32], r1e[32];
+    snprintf(gpl, sizeof gpl, "%.9g", c->gp_lambda);
+    snprintf(dre, sizeof dre, "%.9g", c->drift_eps);
+    snprintf(r1g, sizeof r1g, "%.9g", c->r1_gamma);
+    snprintf(r1e, sizeof r1e, "%d", c->r1_every);
     const char *keys[40] = {"format", "clgan_version", "model", "image_channels", "step",
                             "epoch", "seed", "batch", "lr_g", "lr_d", "beta1", "beta2", "eps",
                             "g_loss", "adam_step_generator", "adam_step_discriminator", "data"};
@@ -247,6 +252,14 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
     }
     if (st && st->run[0]) keys[nkeys] = "run", vals[nkeys++] = st->run;
     if (c->diffaug) keys[nkeys] = "diffaug", vals[nkeys++] = aug; /* only when on */
+    if (c->loss == CLGAN_GLOSS_WGAN_GP) { /* the penalties' settings only when on */
+      keys[nkeys] = "gp_lambda", vals[nkeys++] = gpl;
+      keys[nkeys] = "drift_eps", vals[nkeys++] = dre;
+    }
+    if (c->r1_gamma != 0.0f) {
+      keys[nkeys] = "r1_gamma", vals[nkeys++] = r1g;
+      keys[nkeys] = "r1_every", vals[nkeys++] = r1e;
+    }
     s = clgan_safetensors_write(path, t, l.n, keys, vals, nkeys);
   }
   free(t);
@@ -322,6 +335,15 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
   if (da && clgan_diffaug_parse(da, &c->diffaug))
     return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed DiffAugment policy '%s' in its "
                        "metadata", da);
+  long long r1e = 1;
+  if ((clgan_safetensors_meta(f, "gp_lambda") &&
+       (meta_f(f, "gp_lambda", &c->gp_lambda) || meta_f(f, "drift_eps", &c->drift_eps))) ||
+      (clgan_safetensors_meta(f, "r1_gamma") &&
+       (meta_f(f, "r1_gamma", &c->r1_gamma) || meta_ll(f, "r1_every", &r1e) || r1e < 1 ||
+        r1e > 1000000)))
+    return clgan_error(CLGAN_ERR_FORMAT, "checkpoint: malformed penalty settings (gp_lambda, "
+                       "drift_eps, r1_gamma, r1_every) in its metadata");
+  c->r1_every = (int)r1e;
   if (st) {
     st->epoch = epoch;
     const char *d = clgan_safetensors_meta(f, "data");

@@ -1,6 +1,7 @@
 /* The GAN iteration: D step with G frozen, G step through a frozen D, losses, metrics,
  * sampling. Tests: tests/train/test_gan.c, tests/train/test_fixture.c */
 #include "clgan/gan.h"
+#include "clgan/penalty.h"
 
 #include "clgan/augment.h"
 
@@ -21,7 +22,7 @@ enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 
 #define STREAM_DROP_D 0x5a5a0005ull
 #define STREAM_AUG 0x5a5a0006ull /* DiffAugment's parameters */
 
-static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge", "ragan"};
+static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge", "ragan", "wgan-gp"};
 
 const char *clgan_gan_loss_name(clgan_gan_loss l) {
   return (unsigned)l < 5 ? loss_names[l] : "unknown";
@@ -53,6 +54,10 @@ void clgan_train_config_default(clgan_train_config *c) {
   c->feature_weight = 0.0f;
   c->feature_node[0] = '\0';
   c->diffaug = 0;
+  c->gp_lambda = 10.0f;
+  c->drift_eps = 1e-3f;
+  c->r1_gamma = 0.0f;
+  c->r1_every = 1;
 }
 
 static const char *content_names[] = {"none", "l1", "mse"};
@@ -157,6 +162,11 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': DiffAugment %s", m->name,
                     cond ? "is for models without a 'cond' input (it would have to move the "
                            "image and its condition together)" : "policy has unknown bits");
+  if (!s) s = clgan_gan_penalty_check(m, c); /* WGAN-GP / R1: D must have a double backward */
+  if (!s && c->diffaug && (c->loss == CLGAN_GLOSS_WGAN_GP || c->r1_gamma != 0.0f))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': DiffAugment with a gradient penalty "
+                    "(wgan-gp, r1) is not supported yet: the penalty's D pass does not augment",
+                    m->name);
   if (s) {
     free(gan);
     return s;
@@ -173,6 +183,8 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
   }
   if (!s) s = clgan_net_create(ctx, &m->g, batch, 1, "G", &gan->g);
   if (!s) s = clgan_net_create(ctx, &m->d, batch, 1, "D", &gan->d);
+  if (!s && (c->loss == CLGAN_GLOSS_WGAN_GP || c->r1_gamma != 0.0f))
+    s = clgan_gan_penalty_create(gan, m, batch); /* refuses a D without a double backward */
   gan->patches = m->d.out_h * m->d.out_w;
   if (!s) s = clgan_buffer_create(ctx, (size_t)batch * (size_t)gan->patches * sizeof(float),
                                   "dlogits", &gan->dlogits);
@@ -235,6 +247,7 @@ void clgan_gan_free(clgan_gan *gan) {
   clgan_buffer_release(&gan->cond);
   clgan_buffer_release(&gan->text);
   clgan_buffer_release(&gan->ema);
+  clgan_gan_penalty_free(gan);
   for (int i = 0; i < 9; i++) clgan_buffer_release(&gan->snap[i]);
   for (int i = 0; i < 4; i++) clgan_buffer_release(&gan->aug[i]);
   free(gan);
@@ -331,6 +344,10 @@ static clgan_status d_loss(clgan_gan *gan, int real, int slot) {
     kind = CLGAN_LOSS_HINGE;
     t = real ? 1.0f : -1.0f;
   }
+  if (gan->cfg.loss == CLGAN_GLOSS_WGAN_GP) { /* -D(x), +D(G(z)) */
+    kind = CLGAN_LOSS_LINEAR;
+    t = real ? 1.0f : -1.0f;
+  }
   /* a PatchGAN's map: the mean over every patch of every image */
   float scale = (gan->cond ? gan->cfg.d_loss_scale : 1.0f) * loss_scale(gan);
   return clgan_loss_forward_backward(gan->ctx, kind, t, gan->batch * gan->patches,
@@ -347,6 +364,7 @@ static clgan_status g_loss(clgan_gan *gan) {
     case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
     case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
     case CLGAN_GLOSS_RAGAN: break; /* never here: ragan_g_step */
+    case CLGAN_GLOSS_WGAN_GP: kind = CLGAN_LOSS_LINEAR; break;
   }
   float scale = (gan->cond ? gan->cfg.adv_weight : 1.0f) * loss_scale(gan);
   return clgan_loss_forward_backward(gan->ctx, kind, 1.0f, gan->batch * gan->patches,
@@ -398,6 +416,10 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   clgan_view gx = gan->cond && g_takes_cond_first(gan->model) ? CLGAN_VIEW(gan->cond, 0) : CLGAN_NONE;
   clgan_status s = clgan_net_forward(gan->g, n, gx, CLGAN_BN_TRAIN);
   clgan_view dx = CLGAN_NONE;
+  if (!s && gan->pen) { /* WGAN-GP or R1: D's gradient in src/train/penalty.c */
+    s = clgan_gan_d_grads_penalised(gan, clgan_net_output(gan->g), NULL);
+    goto adam;
+  }
   if (!s) s = d_inputs(gan, 0, 0);
   if (!s) s = augment(gan, 0, CLGAN_VIEW(gan->real, 0), &dx);
   if (!s) s = clgan_net_forward(gan->d, n, dx, CLGAN_BN_TRAIN);
@@ -408,6 +430,7 @@ clgan_status clgan_gan_d_step(clgan_gan *gan) {
   if (!s) s = clgan_net_forward(gan->d, n, dx, CLGAN_BN_TRAIN);
   if (!s) s = d_loss(gan, 0, M_FAKE);
   if (!s) s = final_backward(gan, gan->d, n, dl, 1);
+adam:;
   const clgan_train_config *c = &gan->cfg;
   if (!s) s = clgan_net_adam(gan->d, c->lr_d, c->beta1, c->beta2, c->eps, 0.0f);
   replica_attach(gan, 0);
@@ -452,6 +475,17 @@ clgan_status clgan_gan_g_step(clgan_gan *gan) {
   if (s) clgan_error_prefix("G step: ");
   return s;
 }
+
+/* The plain D step's pieces, for the penalised one (src/train/penalty.c) */
+clgan_status clgan_gan_d_loss(clgan_gan *gan, int real, int slot) { return d_loss(gan, real, slot); }
+clgan_status clgan_gan_d_inputs(clgan_gan *gan, int fake, int pass) {
+  return d_inputs(gan, fake, pass);
+}
+clgan_status clgan_gan_final_backward(clgan_gan *gan, clgan_net *net, int n, clgan_view dout,
+                                      int accumulate) {
+  return final_backward(gan, net, n, dout, accumulate);
+}
+float clgan_gan_loss_scale(const clgan_gan *gan) { return loss_scale(gan); }
 
 void clgan_gan_fake_labels(const clgan_gan *gan, long long step, int32_t *out) {
   int b = gan->batch, k = gan->model->classes;
@@ -664,6 +698,9 @@ stepped:
   m->d_fake_after = v[M_G + 1];
   m->grad_norm_d = norms ? sqrtf(v[M_NORM_D]) : NAN;
   m->grad_norm_g = norms ? sqrtf(v[M_NORM_G]) : NAN;
+  m->penalty = m->grad_norm_x = NAN;
+  if (gan->pen) /* the penalty (and WGAN's drift) are part of D's loss */
+    m->loss_d += clgan_gan_penalty_metrics(gan, v, &m->penalty, &m->grad_norm_x);
   if (!isfinite(m->loss_d) || (norms && !isfinite(m->grad_norm_d)))
     return clgan_error(CLGAN_ERR_NUMERIC, "iteration %lld: the discriminator's %s is not "
                        "finite (%g); try a lower --lr", gan->step,

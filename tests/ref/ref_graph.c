@@ -252,3 +252,83 @@ void ref_reflect_pad_backward(int planes, int h, int w, int p, const double *dy,
       for (int b = 0; b < wp; b++)
         dx[((size_t)q * h + mirror(a - p, h)) * w + mirror(b - p, w)] += dy[((size_t)q * hp + a) * wp + b];
 }
+
+/* ProGAN's pixel norm over the channels of each pixel (issue 15) */
+void ref_pixelnorm_forward(int n, int c, int hw, double eps, const double *x, double *y) {
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < hw; p++) {
+      const double *xi = x + (size_t)i * c * hw + p;
+      double ss = 0.0;
+      for (int k = 0; k < c; k++) ss += xi[(size_t)k * hw] * xi[(size_t)k * hw];
+      double r = 1.0 / sqrt(ss / c + eps);
+      for (int k = 0; k < c; k++) y[(size_t)i * c * hw + p + (size_t)k * hw] = xi[(size_t)k * hw] * r;
+    }
+}
+
+void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, const double *dy,
+                            double *dx, int acc) {
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < hw; p++) {
+      size_t b = (size_t)i * c * hw + p;
+      double ss = 0.0, dot = 0.0;
+      for (int k = 0; k < c; k++) {
+        ss += x[b + (size_t)k * hw] * x[b + (size_t)k * hw];
+        dot += x[b + (size_t)k * hw] * dy[b + (size_t)k * hw];
+      }
+      double r = 1.0 / sqrt(ss / c + eps);
+      for (int k = 0; k < c; k++) {
+        size_t j = b + (size_t)k * hw;
+        double g = r * dy[j] - x[j] * r * r * r * dot / c;
+        dx[j] = acc ? dx[j] + g : g;
+      }
+    }
+}
+
+/* ProGAN's minibatch stddev, groups of g consecutive samples (issue 15) */
+void ref_mbstd_forward(int n, int g, int c, int hw, double eps, const double *x, double *y) {
+  size_t chw = (size_t)c * hw;
+  for (int j = 0; j < n / g; j++) {
+    double s = 0.0;
+    for (size_t p = 0; p < chw; p++) {
+      double m = 0.0, v = 0.0;
+      for (int k = 0; k < g; k++) m += x[(size_t)(j * g + k) * chw + p];
+      m /= g;
+      for (int k = 0; k < g; k++) {
+        double d = x[(size_t)(j * g + k) * chw + p] - m;
+        v += d * d;
+      }
+      s += sqrt(v / g + eps);
+    }
+    s /= (double)chw;
+    for (int k = 0; k < g; k++) {
+      size_t sm = (size_t)(j * g + k);
+      for (size_t p = 0; p < chw; p++) y[sm * (chw + hw) + p] = x[sm * chw + p];
+      for (int q = 0; q < hw; q++) y[sm * (chw + hw) + chw + q] = s;
+    }
+  }
+}
+
+void ref_mbstd_backward(int n, int g, int c, int hw, double eps, const double *x,
+                        const double *dy, double *dx, int acc) {
+  size_t chw = (size_t)c * hw;
+  for (int j = 0; j < n / g; j++) {
+    double ds = 0.0;
+    for (int k = 0; k < g; k++)
+      for (int q = 0; q < hw; q++) ds += dy[(size_t)(j * g + k) * (chw + hw) + chw + q];
+    for (size_t p = 0; p < chw; p++) {
+      double m = 0.0, v = 0.0;
+      for (int k = 0; k < g; k++) m += x[(size_t)(j * g + k) * chw + p];
+      m /= g;
+      for (int k = 0; k < g; k++) {
+        double d = x[(size_t)(j * g + k) * chw + p] - m;
+        v += d * d;
+      }
+      double sd = sqrt(v / g + eps);
+      for (int k = 0; k < g; k++) {
+        size_t sm = (size_t)(j * g + k), i = sm * chw + p;
+        double gv = dy[sm * (chw + hw) + p] + ds / (double)chw * (x[i] - m) / (g * sd);
+        dx[i] = acc ? dx[i] + gv : gv;
+      }
+    }
+  }
+}

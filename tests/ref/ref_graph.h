@@ -55,4 +55,15 @@ void ref_reflect_pad_forward(int planes, int h, int w, int p, const double *x, d
 void ref_reflect_pad_backward(int planes, int h, int w, int p, const double *dy, double *dx,
                               int acc);
 
+/* ProGAN's pixel norm: y = x / sqrt(mean_c x^2 + eps) per pixel of x (n, c, hw); the backward
+ * from x (dx overwritten, or added to when acc) */
+void ref_pixelnorm_forward(int n, int c, int hw, double eps, const double *x, double *y);
+void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, const double *dy,
+                            double *dx, int acc);
+/* ProGAN's minibatch stddev: x (n, c, hw) -> y (n, c + 1, hw), groups of g consecutive
+ * samples, the extra channel the group's mean over (channel, pixel) of sqrt(biased var +
+ * eps); the backward from x (dx overwritten, or added to when acc) */
+void ref_mbstd_forward(int n, int g, int c, int hw, double eps, const double *x, double *y);
+void ref_mbstd_backward(int n, int g, int c, int hw, double eps, const double *x,
+                        const double *dy, double *dx, int acc);
 #endif
