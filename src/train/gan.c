@@ -25,11 +25,11 @@ enum { M_REAL = 0, M_FAKE = 2, M_G = 4, M_NORM_D = 6, M_NORM_G = 7, M_CONTENT = 
 static const char *loss_names[] = {"ns", "minimax", "lsgan", "hinge", "ragan", "wgan-gp"};
 
 const char *clgan_gan_loss_name(clgan_gan_loss l) {
-  return (unsigned)l < 5 ? loss_names[l] : "unknown";
+  return (unsigned)l < sizeof loss_names / sizeof *loss_names ? loss_names[l] : "unknown";
 }
 
 int clgan_gan_loss_parse(const char *s, clgan_gan_loss *out) {
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < (int)(sizeof loss_names / sizeof *loss_names); i++)
     if (!strcmp(s, loss_names[i])) {
       *out = (clgan_gan_loss)i;
       return 0;
@@ -167,6 +167,11 @@ clgan_status clgan_gan_create_shard(clgan_ctx *ctx, const clgan_model *m,
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': DiffAugment with a gradient penalty "
                     "(wgan-gp, r1) is not supported yet: the penalty's D pass does not augment",
                     m->name);
+  if (!s && clgan_model_takes_text(m) &&
+      (c->diffaug || c->loss == CLGAN_GLOSS_RAGAN || c->loss == CLGAN_GLOSS_WGAN_GP))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "model '%s': a text-to-image model trains with ns, "
+                    "minimax, lsgan or hinge and without DiffAugment (its matching-aware D step "
+                    "has no %s yet)", m->name, c->diffaug ? "augmentation" : "such loss");
   if (s) {
     free(gan);
     return s;

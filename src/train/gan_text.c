@@ -90,6 +90,8 @@ clgan_status clgan_gan_text_g_step(clgan_gan *gan) {
     case CLGAN_GLOSS_MINIMAX: kind = CLGAN_LOSS_MINIMAX_G; break;
     case CLGAN_GLOSS_LSGAN: kind = CLGAN_LOSS_SQUARED; break;
     case CLGAN_GLOSS_HINGE: kind = CLGAN_LOSS_LINEAR; break;
+    case CLGAN_GLOSS_RAGAN:
+    case CLGAN_GLOSS_WGAN_GP: break; /* refused by clgan_gan_create */
   }
   if (!s) s = clgan_loss_forward_backward(gan->ctx, kind, 1.0f, n * gan->patches,
                                           clgan_net_output(gan->d), 1.0f,
@@ -139,6 +141,7 @@ clgan_status clgan_gan_iteration_text(clgan_gan *gan, const float *real, const i
   m->loss_d = v[T_REAL] + 0.5f * (v[T_FAKE] + v[T_WRONG]);
   m->loss_g = v[T_G];
   m->loss_content = NAN;
+  m->loss_feature = m->penalty = m->grad_norm_x = NAN; /* no feature loss, no penalty */
   m->d_real = v[T_REAL + 1];
   m->d_fake = v[T_FAKE + 1];
   m->d_fake_after = v[T_G + 1];
