@@ -207,8 +207,9 @@ static void test_vocab_tokenizer(void) {
 static clgan_status try_model(const char *text) {
   clgan_model m;
   clgan_status s = clgan_model_parse(text, "test.model", &m);
-  if (!s) s = clgan_model_resolve(&m, 1);
-  if (!s) clgan_model_free(&m);
+  if (s) return s;
+  s = clgan_model_resolve(&m, 1); /* a parsed model is freed whether it resolves or not */
+  clgan_model_free(&m);
   return s;
 }
 #define EXPECT_BAD(text, needle)                                                             \
