@@ -1,6 +1,7 @@
 /* Model files: parsing, presets, shape inference, parameter layout, initialisation,
  * PyTorch tensor names. Tests: tests/train/test_model.c */
 #include "clgan/model.h"
+#include "clgan/gan.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -463,11 +464,14 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         goto fail;
       }
     } else if (!strcmp(tok[0], "loss")) {
-      static const char *losses[] = {"ns", "minimax", "lsgan", "hinge", "wgan-gp"};
-      m->loss = -1;
-      for (int i = 0; n == 2 && i < 5; i++)
-        if (!strcmp(tok[1], losses[i])) m->loss = i;
-      if (m->loss < 0) { s = perr(&pp, "'loss' takes ns, minimax, lsgan, hinge or wgan-gp"); goto fail; }
+      /* One name table for model files, flags and checkpoints (gan.c's), so the
+       * indices cannot drift apart. */
+      clgan_gan_loss l;
+      if (n != 2 || clgan_gan_loss_parse(tok[1], &l)) {
+        s = perr(&pp, "'loss' takes ns, minimax, lsgan, hinge, ragan or wgan-gp");
+        goto fail;
+      }
+      m->loss = (int)l;
     } else if (!strcmp(tok[0], "generator") || !strcmp(tok[0], "discriminator") ||
                !strcmp(tok[0], "classifier")) {
       if (n != 1) { s = perr(&pp, "'%s' takes no arguments", tok[0]); goto fail; }

@@ -1,5 +1,6 @@
 /* Model files: presets parse and resolve to the documented shapes and parameter counts
  * (PyTorch's numbers), and each kind of bad model file is refused with its line. */
+#include "clgan/gan.h"
 #include "clgan/model.h"
 #include "test_util.h"
 
@@ -133,6 +134,18 @@ int main(void) {
   snprintf(buf, sizeof buf, "model t\nlatent 8\nimage auto 4 4\ngenerator\n  linear 16\n  "
            "reshape 1 4 4\n  conv C k=1\ndiscriminator\n  flatten\n  linear 1\n");
   CHECK_OK(try_model(buf, 3));
+  /* The 'loss' line maps every name to the trainer's own value (a separate table here once
+   * read 'wgan-gp' as ragan). */
+  for (int l = 0; l <= CLGAN_GLOSS_WGAN_GP; l++) {
+    const char *name = clgan_gan_loss_name((clgan_gan_loss)l);
+    snprintf(buf, sizeof buf, "%sloss %s\ngenerator\n  linear 16\n  reshape 1 4 4\n"
+             "discriminator\n  flatten\n  linear 1\n", HEAD, name);
+    CHECK_OK(clgan_model_parse(buf, "test.model", &m));
+    CHECK(m.loss == l, "'loss %s' parsed as %d", name, m.loss);
+    clgan_model_free(&m);
+  }
+  snprintf(buf, sizeof buf, "%sloss wgan\ngenerator\n  linear 16\n", HEAD);
+  EXPECT_BAD(buf, "'loss' takes");
   CHECK(clgan_model_load("no-such-model", &m) == CLGAN_ERR_INVALID_ARG &&
             strstr(clgan_last_error(), "dcgan28"), "unknown preset: %s", clgan_last_error());
   return tu_finish("model");
