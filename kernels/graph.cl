@@ -29,6 +29,26 @@ __kernel void graph_add(const ulong n, __global const float *a, const ulong ao,
   y[yo + i] = a[ao + i] + b[bo + i];
 }
 
+/* ProGAN's fade-in: y = (1 - alpha) a + alpha b (y may be a or b); alpha 0 gives a, 1 b
+ * exactly */
+__kernel void graph_fade(const ulong n, const float alpha, __global const float *a,
+                         const ulong ao, __global const float *b, const ulong bo,
+                         __global float *y, const ulong yo) {
+  size_t i = get_global_id(0);
+  if (i >= n) return;
+  y[yo + i] = (1.0f - alpha) * a[ao + i] + alpha * b[bo + i];
+}
+
+/* dx = s dy, or dx += s dy with acc (the fade's backward, one input at a time) */
+__kernel void graph_scale_into(const ulong n, const float s, __global const float *dy,
+                               const ulong dyo, __global float *dx, const ulong dxo,
+                               const int acc) {
+  size_t i = get_global_id(0);
+  if (i >= n) return;
+  float g = s * dy[dyo + i];
+  dx[dxo + i] = acc ? dx[dxo + i] + g : g;
+}
+
 /* y = a * b with b indexed i (b_div 1) or i / hw (b_div hw: b (n, c) over a (n, c, hw)). */
 __kernel void graph_mul_forward(const ulong total, const ulong b_div, __global const float *a,
                                 const ulong ao, __global const float *b, const ulong bo,

@@ -43,7 +43,9 @@ typedef enum clgan_layer_kind {
   CLGAN_LAYER_CONDAUG,      /* conditioning augmentation: (2D,1,1) = (mu, log sigma^2) ->
                                mu + exp(logvar/2) eps, (D,1,1); KL weight p */
   CLGAN_LAYER_PIXELNORM,    /* ProGAN's pixel norm: x / sqrt(mean_c x^2 + 1e-8) */
-  CLGAN_LAYER_MBSTD         /* ProGAN's minibatch stddev, groups of k: (C,H,W) -> (C+1,H,W) */
+  CLGAN_LAYER_MBSTD,        /* ProGAN's minibatch stddev, groups of k: (C,H,W) -> (C+1,H,W) */
+  CLGAN_LAYER_FADE          /* ProGAN's fade-in of two equal shapes: (1 - p) a + p b, p the
+                               alpha (alpha=, set during training: clgan_model_set_fade) */
 } clgan_layer_kind;
 
 /* What a network can take in. The first input a network declares is its main one: the
@@ -82,7 +84,8 @@ typedef struct clgan_layer_desc {
   int rh, rw;                     /* RESHAPE: H, W */
   int num;                        /* EMBED: classes; PRELU: parameters (1 or C; 0 = C);
                                      EMBEDBAG: vocabulary size */
-  float p;                        /* DROPOUT: drop probability; CONDAUG: KL weight */
+  float p;                        /* DROPOUT: drop probability; CONDAUG: KL weight;
+                                     FADE: alpha */
   int affine;                     /* INSTANCENORM: learnable gamma, beta */
   char name[CLGAN_NODE_NAME];     /* "" = unnamed (tensors named by the layer's index) */
   int nsrc;                       /* inputs of this node */

@@ -77,6 +77,13 @@ typedef struct clgan_net {
   cl_mem tacts;
   clgan_view *tan_view;
   int tan_on;
+  /* a minibatch stddev layer in a penalised D (at most one): its index (-1: none), the
+   * Hessian-vector term r of its input written by the tan_on backward (rbuf, batch x its
+   * input), and bwd_top: while > 0, clgan_net_backward runs only the layers below layer
+   * bwd_top that its input depends on (r_need), dout being the gradient of that input */
+  int mb_layer, bwd_top;
+  cl_mem rbuf;
+  char *r_need;
 } clgan_net;
 
 /* Planned device memory of a network at a batch, in floats. */

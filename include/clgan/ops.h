@@ -281,6 +281,14 @@ clgan_status clgan_channel_copy(clgan_ctx *ctx, int n, int c, int hw, clgan_view
                                 int accumulate);
 /* y = a + b, n elements (y may alias a or b) */
 clgan_status clgan_add(clgan_ctx *ctx, size_t n, clgan_view a, clgan_view b, clgan_view y);
+/* ProGAN's fade-in node: y = (1 - alpha) a + alpha b, alpha in [0, 1] (y may be a or b);
+ * its backward da (+)= (1 - alpha) dy, db (+)= alpha dy (each may be CLGAN_NONE; acc per
+ * input). Linear, so its tangent (gradient penalties) is its forward.
+ * Tests: tests/ops_graph/test_graph_arith.c, tests/train/test_penalty.c */
+clgan_status clgan_fade_forward(clgan_ctx *ctx, size_t n, float alpha, clgan_view a, clgan_view b,
+                                clgan_view y);
+clgan_status clgan_fade_backward(clgan_ctx *ctx, size_t n, float alpha, clgan_view dy,
+                                 clgan_view da, int acc_a, clgan_view db, int acc_b);
 /* y = a * b, a (n, c, hw); b (n, c, hw), or b (n, c) broadcast over hw when b_vec = 1
  * (y may alias a) */
 clgan_status clgan_mul_forward(clgan_ctx *ctx, int n, int c, int hw, clgan_view a, clgan_view b,
@@ -391,6 +399,16 @@ clgan_status clgan_mbstd_forward(clgan_ctx *ctx, int n, int g, int c, int hw, fl
                                  clgan_view x, clgan_view y);
 clgan_status clgan_mbstd_backward(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
                                   clgan_view x, clgan_view dy, clgan_view dx, int accumulate);
+/* Its double backward (gradient penalties through D): the JVP along a tangent t of x,
+ * y (n, c + 1, hw) = (t, the std channel's derivative along t), and the Hessian-vector
+ * term r (+)= grad_x <dy, J(x) t> with t and dy held (docs/KERNELS.md "Double backward").
+ * Tests: tests/ops_graph/test_progan.c (float64 reference, finite differences),
+ * tests/train/test_penalty.c (a ProGAN-like D) */
+clgan_status clgan_mbstd_jvp(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
+                             clgan_view x, clgan_view t, clgan_view y);
+clgan_status clgan_mbstd_hvp(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
+                             clgan_view x, clgan_view t, clgan_view dy, clgan_view r,
+                             int accumulate);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@ static const struct {
     {"prelu", CLGAN_LAYER_PRELU},         {"identity", CLGAN_LAYER_IDENTITY},
     {"embedbag", CLGAN_LAYER_EMBEDBAG},   {"condaug", CLGAN_LAYER_CONDAUG},
     {"pixelnorm", CLGAN_LAYER_PIXELNORM}, {"mbstd", CLGAN_LAYER_MBSTD},
+    {"fade", CLGAN_LAYER_FADE},
 };
 
 static const char *input_words[] = {"z", "image", "label", "cond", "text"};
@@ -246,6 +247,11 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
       if (s) return s;
       continue;
     }
+    if (l->kind == CLGAN_LAYER_FADE && !strcmp(key, "alpha")) {
+      if (parse_float(val, 0.0, 1.0, &l->p))
+        return perr(pp, "bad alpha '%s' for alpha= of 'fade' (0..1)", val);
+      continue;
+    }
     if (l->kind == CLGAN_LAYER_CONDAUG && !strcmp(key, "kl")) {
       if (parse_float(val, 0.0, 1e6, &l->p))
         return perr(pp, "bad KL weight '%s' for kl= of 'condaug' (0..1e6)", val);
@@ -295,7 +301,9 @@ static clgan_status parse_layer(const parse_pos *pp, char **tok, int ntok,
     return perr(pp, "'%s' needs two or more inputs: in=a,b", tok[0]);
   if (l->kind == CLGAN_LAYER_MUL && l->nsrc != 2)
     return perr(pp, "'mul' needs two inputs: in=a,b");
-  if (!merge && l->kind != CLGAN_LAYER_MUL && l->nsrc != 1)
+  if (l->kind == CLGAN_LAYER_FADE && l->nsrc != 2)
+    return perr(pp, "'fade' needs two inputs, the old stage then the new: in=old,new");
+  if (!merge && l->kind != CLGAN_LAYER_MUL && l->kind != CLGAN_LAYER_FADE && l->nsrc != 1)
     return perr(pp, "'%s' takes one input, in= names %d", tok[0], l->nsrc);
   if (l->kind == CLGAN_LAYER_EMBED && !l->src_name[0][0])
     return perr(pp, "'embed' needs its label input named: in=label");
@@ -703,6 +711,14 @@ static clgan_status resolve_net(const clgan_model *m, const char *name, clgan_ne
                  l->src_name[0], c, h, w, l->src_name[k], tc[t], th[t], tw[t]);
         }
         break;
+      case CLGAN_LAYER_FADE: {
+        int t = l->src[1];
+        if (tc[t] != c || th[t] != h || tw[t] != w)
+          FAIL("cannot fade '%s' (%d x %d x %d) into '%s' (%d x %d x %d): the shapes differ",
+               l->src_name[0], c, h, w, l->src_name[1], tc[t], th[t], tw[t]);
+        if (l->src[0] == l->src[1]) FAIL("'fade' of '%s' with itself", l->src_name[0]);
+        break;
+      }
       case CLGAN_LAYER_MUL: {
         int t = l->src[1];
         if (tc[t] != c || !((th[t] == h && tw[t] == w) || (th[t] == 1 && tw[t] == 1)))

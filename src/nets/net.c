@@ -267,6 +267,7 @@ clgan_status clgan_net_create(clgan_ctx *ctx, const clgan_net_desc *d, int batch
   net->desc = d;
   net->ctx = ctx;
   net->batch = batch;
+  net->mb_layer = -1;
   net_plan p;
   size_t nt = (size_t)clgan_net_tensor_count(d), nl = (size_t)(d->count ? d->count : 1);
   net->t_view = calloc(nt, sizeof *net->t_view);
@@ -337,7 +338,7 @@ void clgan_net_free(clgan_net *net) {
   if (!net) return;
   cl_mem *bufs[] = {&net->params, &net->grads, &net->adam_m, &net->adam_v, &net->stats,
                     &net->acts, &net->gacts, &net->gtmp, &net->ws, &net->padbuf,
-                    &net->bn_part, &net->bn_total, &net->sn, &net->tacts};
+                    &net->bn_part, &net->bn_total, &net->sn, &net->tacts, &net->rbuf};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clgan_buffer_release(bufs[i]);
   free(net->t_off);
   free(net->g_off);
@@ -350,6 +351,7 @@ void clgan_net_free(clgan_net *net) {
   free(net->fused);
   free(net->sn_off);
   free(net->tan_view);
+  free(net->r_need);
   free(net);
 }
 
@@ -551,6 +553,10 @@ clgan_status clgan_net_forward(clgan_net *net, int n, clgan_view x, clgan_bn_mod
         for (int k = 2; k < l->nsrc && !s; k++)
           s = clgan_add(ctx, (size_t)n * layer_out_size(l), out, net->t_view[l->src[k]], out);
         break;
+      case CLGAN_LAYER_FADE:
+        s = clgan_fade_forward(ctx, (size_t)n * layer_out_size(l), l->p, in,
+                               net->t_view[l->src[1]], out);
+        break;
       case CLGAN_LAYER_MUL:
         s = clgan_mul_forward(ctx, n, l->in_c, hw, in, net->t_view[l->src[1]],
                               tensor_size(d, l->src[1]) != tensor_size(d, l->src[0]), out);
@@ -678,15 +684,18 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
   clgan_view ws = CLGAN_VIEW(net->ws, 0);
   int nt = clgan_net_tensor_count(d);
   int out_t = d->count ? tensor_of(d, d->count - 1) : 0;
+  int top = net->bwd_top; /* > 0: the layers below it only (a penalty's mbstd term) */
+  if (top > 0) out_t = d->layers[top].src[0];
   if (net->root[out_t] == 0) /* a network of views only: din is dout */
     return din.mem ? clgan_copy(ctx, (size_t)n * tensor_size(d, 0), dout, din) : CLGAN_OK;
   int *done = net->gdone; /* planned: no allocation per backward */
   memset(done, 0, sizeof *done * (size_t)nt);
   bwd b = {net, n, dout, din, net->root[out_t], done};
   clgan_status s = CLGAN_OK;
-  for (int i = d->count - 1; i >= 0 && !s; i--) {
+  for (int i = (top > 0 ? top : d->count) - 1; i >= 0 && !s; i--) {
     const clgan_layer_desc *l = &d->layers[i];
     if (is_alias(l) || (i > 0 && net->fused[i - 1])) continue;
+    if (top > 0 && !net->r_need[i]) continue; /* not below the injected gradient */
     int t = tensor_of(d, i);
     /* fused: the gradient arriving is the activation's (its layer was skipped) */
     int fuse = net->fused[i];
@@ -803,6 +812,14 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
           if (!s) s = grad_commit(&b, g, l->src[k]);
         }
         break;
+      case CLGAN_LAYER_FADE: { /* two distinct inputs (model.c) */
+        gdst ga = grad_dst(&b, l->src[0], 1), gb = grad_dst(&b, l->src[1], 1);
+        s = clgan_fade_backward(ctx, (size_t)n * layer_out_size(l), l->p, dy, ga.v, ga.acc,
+                                gb.v, gb.acc);
+        if (!s) s = grad_commit(&b, ga, l->src[0]);
+        if (!s) s = grad_commit(&b, gb, l->src[1]);
+        break;
+      }
       case CLGAN_LAYER_MUL: {
         int bvec = tensor_size(d, l->src[1]) != tensor_size(d, l->src[0]);
         gdst ga = grad_dst(&b, l->src[0], 1);
@@ -896,6 +913,9 @@ clgan_status clgan_net_backward(clgan_net *net, int n, clgan_view dout, int para
         if (g.v.mem)
           s = clgan_mbstd_backward(ctx, n, n < l->k ? n : l->k, l->in_c, hw, PIXELNORM_EPS, x, dy,
                                    g.v, g.acc);
+        if (!s && net->tan_on && net->rbuf) /* the penalty's second-order term (net_penalty.c) */
+          s = clgan_mbstd_hvp(ctx, n, n < l->k ? n : l->k, l->in_c, hw, PIXELNORM_EPS, x,
+                              net->tan_view[l->src[0]], dy, CLGAN_VIEW(net->rbuf, 0), 0);
         if (!s) s = grad_commit(&b, g, l->src[0]);
         break;
       case CLGAN_LAYER_PIXELNORM:

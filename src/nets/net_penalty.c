@@ -19,6 +19,7 @@ static size_t t_size(const clgan_net_desc *d, int t) {
 
 const char *clgan_net_penalty_unsupported(const clgan_net_desc *d, int *layer) {
   if (layer) *layer = -1;
+  int mbstds = 0;
   if (d->ninputs != 1)
     return "a network with inputs besides its main one (labels, a cond image) has no double "
            "backward yet";
@@ -38,6 +39,7 @@ const char *clgan_net_penalty_unsupported(const clgan_net_desc *d, int *layer) {
       case CLGAN_LAYER_IDENTITY:
       case CLGAN_LAYER_CONCAT:
       case CLGAN_LAYER_ADD:
+      case CLGAN_LAYER_FADE:
       case CLGAN_LAYER_UPSAMPLE:
       case CLGAN_LAYER_AVGPOOL:
       case CLGAN_LAYER_SUMPOOL:
@@ -49,9 +51,8 @@ const char *clgan_net_penalty_unsupported(const clgan_net_desc *d, int *layer) {
         break;
       case CLGAN_LAYER_INSTANCENORM: why = "instance norm has no double backward yet"; break;
       case CLGAN_LAYER_DROPOUT: why = "dropout has no double backward yet"; break;
-      case CLGAN_LAYER_MBSTD:
-        why = "minibatch stddev's double backward (a second-order term through the group's "
-              "std, and tangents that mix the group's samples) is not done yet";
+      case CLGAN_LAYER_MBSTD: /* its second-order term: one layer's r (net.h) */
+        if (mbstds++) why = "a second minibatch stddev layer: a penalised D may have one";
         break;
       case CLGAN_LAYER_TANH:
       case CLGAN_LAYER_SIGMOID:
@@ -65,6 +66,44 @@ const char *clgan_net_penalty_unsupported(const clgan_net_desc *d, int *layer) {
     }
   }
   return NULL;
+}
+
+#define MBSTD_EPS 1e-8f /* as net.c's PIXELNORM_EPS */
+
+/* A D with a minibatch stddev layer: its index, r's buffer and which layers its input
+ * depends on (the layers the r backward runs), made once. */
+static clgan_status mbstd_setup(clgan_net *net) {
+  const clgan_net_desc *d = net->desc;
+  if (net->rbuf) return CLGAN_OK;
+  int m = -1;
+  for (int i = 0; i < d->count; i++)
+    if (d->layers[i].kind == CLGAN_LAYER_MBSTD) m = i;
+  if (m < 0) return CLGAN_OK;
+  int nt = d->ninputs + d->count;
+  char *need_t = calloc((size_t)nt, 1);
+  free(net->r_need);
+  net->r_need = calloc((size_t)d->count, 1);
+  if (!need_t || !net->r_need) {
+    free(need_t);
+    return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  }
+  need_t[d->layers[m].src[0]] = 1;
+  for (int i = m - 1; i >= 0; i--) {
+    const clgan_layer_desc *l = &d->layers[i];
+    if (!need_t[d->ninputs + i]) continue;
+    net->r_need[i] = 1;
+    for (int k = 0; k < l->nsrc; k++) need_t[l->src[k]] = 1;
+  }
+  free(need_t);
+  const clgan_layer_desc *l = &d->layers[m];
+  size_t fl = (size_t)net->batch * l->in_c * l->in_h * l->in_w;
+  float *zeros = calloc(fl, sizeof(float)); /* a whole host write (docs/ERRORS.md) */
+  if (!zeros) return clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
+  clgan_status s = clgan_buffer_create(net->ctx, fl * sizeof(float), "mbstd r", &net->rbuf);
+  if (!s) s = clgan_buffer_write(net->ctx, net->rbuf, 0, fl * sizeof(float), zeros);
+  free(zeros);
+  if (!s) net->mb_layer = m;
+  return s;
 }
 
 static clgan_conv penalty_conv(const clgan_layer_desc *l, int n) {
@@ -103,6 +142,8 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v) {
     free(zeros);
     if (s) return s;
   }
+  if (!s) s = mbstd_setup(net);
+  if (s) return s;
   clgan_view P = CLGAN_VIEW(net->params, 0), ws = CLGAN_VIEW(net->ws, 0);
   net->tan_view[0] = v;
   for (int i = 0; i < d->count && !s; i++) {
@@ -149,6 +190,9 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v) {
         s = clgan_add(ctx, sz, in, net->tan_view[l->src[1]], out);
         for (int k = 2; k < l->nsrc && !s; k++) s = clgan_add(ctx, sz, out, net->tan_view[l->src[k]], out);
         break;
+      case CLGAN_LAYER_FADE: /* linear: the forward of the tangents */
+        s = clgan_fade_forward(ctx, sz, l->p, in, net->tan_view[l->src[1]], out);
+        break;
       case CLGAN_LAYER_UPSAMPLE:
         s = clgan_upsample_forward(ctx, n, l->in_c, l->in_h, l->in_w, l->k, in, out);
         break;
@@ -160,6 +204,10 @@ clgan_status clgan_net_tangent_forward(clgan_net *net, int n, clgan_view v) {
         break;
       case CLGAN_LAYER_PIXELSHUFFLE:
         s = clgan_pixelshuffle_forward(ctx, n, l->out_c, l->in_h, l->in_w, l->k, in, out);
+        break;
+      case CLGAN_LAYER_MBSTD: /* mixes the group's tangents, at the forward's input */
+        s = clgan_mbstd_jvp(ctx, n, n < l->k ? n : l->k, l->in_c, l->in_h * l->in_w,
+                            MBSTD_EPS, net->t_view[l->src[0]], in, out);
         break;
       default: /* views */
         break;
@@ -182,5 +230,16 @@ clgan_status clgan_net_penalty_backward(clgan_net *net, int n, clgan_view dout, 
   net->tan_on = 1;
   s = clgan_net_backward(net, n, dout, 1, 1, CLGAN_NONE);
   net->tan_on = 0;
+  /* mbstd: its input moves with the weights below it, and its JVP depends on that input:
+   * the term r it wrote (its Hessian-vector product) back through those layers with their
+   * forward inputs, weights and biases both (docs/KERNELS.md "Double backward") */
+  const clgan_net_desc *d = net->desc;
+  int m = net->mb_layer;
+  if (!s && m >= 0 && net->root[d->layers[m].src[0]] != 0) {
+    net->bwd_top = m;
+    s = clgan_net_backward(net, n, CLGAN_VIEW(net->rbuf, 0), 1, 1, CLGAN_NONE);
+    net->bwd_top = 0;
+    if (s) clgan_error_prefix("minibatch stddev's second-order term: ");
+  }
   return s;
 }

@@ -117,6 +117,54 @@ clgan_status clgan_channel_copy(clgan_ctx *ctx, int n, int c, int hw, clgan_view
   return clgan_launch_1d(ctx, k, "graph_channel_copy", total, 0);
 }
 
+static clgan_status scale_into(clgan_ctx *ctx, size_t n, float sc, clgan_view dy, clgan_view dx,
+                               int acc) {
+  cl_kernel k;
+  clgan_status s;
+  if ((s = clgan_kernel_get(ctx, "graph", "graph_scale_into", &k))) return s;
+  cl_ulong nn = n, dyo = dy.off, dxo = dx.off;
+  cl_int a = acc != 0;
+  clgan_karg args[] = {CLGAN_KARG(nn), CLGAN_KARG(sc), CLGAN_KARG(dy.mem), CLGAN_KARG(dyo),
+                       CLGAN_KARG(dx.mem), CLGAN_KARG(dxo), CLGAN_KARG(a)};
+  if ((s = clgan_set_args(k, "graph_scale_into", 7, args))) return s;
+  return clgan_launch_1d(ctx, k, "graph_scale_into", n, 0);
+}
+
+static clgan_status fade_check(const char *what, size_t n, float alpha) {
+  if (n > GR_MAX_VALUES) return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: tensor too large", what);
+  if (!(alpha >= 0.0f && alpha <= 1.0f))
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: alpha must be in [0, 1] (got %g)", what,
+                       (double)alpha);
+  return CLGAN_OK;
+}
+
+clgan_status clgan_fade_forward(clgan_ctx *ctx, size_t n, float alpha, clgan_view a, clgan_view b,
+                                clgan_view y) {
+  const char *what = "fade forward";
+  clgan_status s = fade_check(what, n, alpha);
+  if (s || (s = gr_need(what, "a", a)) || (s = gr_need(what, "b", b)) || (s = gr_need(what, "y", y)))
+    return s;
+  if (!n) return CLGAN_OK;
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "graph", "graph_fade", &k))) return s;
+  cl_ulong nn = n, ao = a.off, bo = b.off, yo = y.off;
+  clgan_karg args[] = {CLGAN_KARG(nn), CLGAN_KARG(alpha), CLGAN_KARG(a.mem), CLGAN_KARG(ao),
+                       CLGAN_KARG(b.mem), CLGAN_KARG(bo), CLGAN_KARG(y.mem), CLGAN_KARG(yo)};
+  if ((s = clgan_set_args(k, "graph_fade", 8, args))) return s;
+  return clgan_launch_1d(ctx, k, "graph_fade", n, 0);
+}
+
+clgan_status clgan_fade_backward(clgan_ctx *ctx, size_t n, float alpha, clgan_view dy,
+                                 clgan_view da, int acc_a, clgan_view db, int acc_b) {
+  const char *what = "fade backward";
+  clgan_status s = fade_check(what, n, alpha);
+  if (s || (s = gr_need(what, "dy", dy))) return s;
+  if (!n) return CLGAN_OK;
+  if (da.mem) s = scale_into(ctx, n, 1.0f - alpha, dy, da, acc_a);
+  if (!s && db.mem) s = scale_into(ctx, n, alpha, dy, db, acc_b);
+  return s;
+}
+
 clgan_status clgan_add(clgan_ctx *ctx, size_t n, clgan_view a, clgan_view b, clgan_view y) {
   const char *what = "add";
   clgan_status s;

@@ -73,3 +73,36 @@ clgan_status clgan_mbstd_backward(clgan_ctx *ctx, int n, int g, int c, int hw, f
   if ((s = clgan_set_args(k, "mbstd_backward", 12, a))) return s;
   return clgan_launch_1d(ctx, k, "mbstd_backward", (size_t)n * (size_t)c * (size_t)hw, 0);
 }
+
+clgan_status clgan_mbstd_jvp(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
+                             clgan_view x, clgan_view t, clgan_view y) {
+  clgan_status s = mb_check(n, g, c, hw);
+  if (!s) s = clgan_channel_copy(ctx, n, c, hw, t, c, 0, y, c + 1, 0, 0);
+  if (s) return s;
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "progan", "mbstd_jvp", &k))) return s;
+  cl_int groups = n / g;
+  cl_ulong xo = x.off, to = t.off, yo = y.off;
+  clgan_karg a[] = {CLGAN_KARG(groups), CLGAN_KARG(g), CLGAN_KARG(c), CLGAN_KARG(hw),
+                    CLGAN_KARG(eps), CLGAN_KARG(x.mem), CLGAN_KARG(xo), CLGAN_KARG(t.mem),
+                    CLGAN_KARG(to), CLGAN_KARG(y.mem), CLGAN_KARG(yo)};
+  if ((s = clgan_set_args(k, "mbstd_jvp", 11, a))) return s;
+  return clgan_launch_1d(ctx, k, "mbstd_jvp", (size_t)groups, 0);
+}
+
+clgan_status clgan_mbstd_hvp(clgan_ctx *ctx, int n, int g, int c, int hw, float eps,
+                             clgan_view x, clgan_view t, clgan_view dy, clgan_view r,
+                             int accumulate) {
+  clgan_status s = mb_check(n, g, c, hw);
+  if (s) return s;
+  cl_kernel k;
+  if ((s = clgan_kernel_get(ctx, "progan", "mbstd_hvp", &k))) return s;
+  cl_ulong xo = x.off, to = t.off, dyo = dy.off, ro = r.off;
+  cl_int acc = accumulate != 0;
+  clgan_karg a[] = {CLGAN_KARG(n), CLGAN_KARG(g), CLGAN_KARG(c), CLGAN_KARG(hw),
+                    CLGAN_KARG(eps), CLGAN_KARG(x.mem), CLGAN_KARG(xo), CLGAN_KARG(t.mem),
+                    CLGAN_KARG(to), CLGAN_KARG(dy.mem), CLGAN_KARG(dyo), CLGAN_KARG(r.mem),
+                    CLGAN_KARG(ro), CLGAN_KARG(acc)};
+  if ((s = clgan_set_args(k, "mbstd_hvp", 14, a))) return s;
+  return clgan_launch_1d(ctx, k, "mbstd_hvp", (size_t)n * (size_t)c * (size_t)hw, 0);
+}

@@ -1,4 +1,4 @@
-/* Device arithmetic nodes (src/ops/ops_graph.c): add, mul (full and broadcast b), PReLU
+/* Device arithmetic nodes (src/ops/ops_graph.c): add, fade (ProGAN), mul (full and broadcast b), PReLU
  * (one slope or one per channel) and dropout, forward and backward (overwrite, then
  * accumulate onto the device's own values), in place where allowed, at odd view offsets with
  * guards, against tests/ref/ref_graph.c. --small: tiny shapes for Oclgrind.
@@ -22,6 +22,46 @@ static void run_add(clgan_ctx *ctx, int n, int c, int hw) {
   GT_CHECK(ctx, ba, yd, TOL_EXACT, MSG("add in place"));
   GT_GUARDS_FREE(ctx, MSG("add guards"), &ba, &bb, &by);
   free(af), free(bf), free(ad), free(bd), free(yd);
+}
+
+/* fade: the reference's backward by central differences of its forward, then the device's
+ * forward and backward (overwrite, accumulate) against the reference, alpha 0 and 1 exact */
+static void run_fade(clgan_ctx *ctx, int n, int c, int hw, double alpha, int acc) {
+  size_t t = (size_t)n * c * hw;
+  float *af = gt_rand(t, 81 + t), *bf = gt_rand(t, 82 + t), *dyf = gt_rand(t, 83);
+  float *daf = gt_rand(t, 84), *dbf = gt_rand(t, 85);
+  double *ad = gt_d(af, t), *bd = gt_d(bf, t), *yd = gt_dalloc(t), *dyd = gt_d(dyf, t);
+  double *dad = gt_d(daf, t), *dbd = gt_d(dbf, t);
+  double worst = 0.0, y1[1], y2[1];
+  ref_fade_backward(t, alpha, dyd, dad, dbd, 0);
+  for (size_t j = 0; j < t && j < 50; j++) { /* d <dy, y> / d a_j and / d b_j */
+    for (int side = 0; side < 2; side++) {
+      double *v = side ? bd : ad, keep = v[j];
+      v[j] = keep + 1e-6;
+      ref_fade_forward(1, alpha, ad + j, bd + j, y1);
+      v[j] = keep - 1e-6;
+      ref_fade_forward(1, alpha, ad + j, bd + j, y2);
+      v[j] = keep;
+      double fd = dyd[j] * (y1[0] - y2[0]) / 2e-6;
+      worst = fmax(worst, fabs(fd - (side ? dbd[j] : dad[j])));
+    }
+  }
+  CHECK(worst < 1e-8, "fade reference backward vs central differences: %g", worst);
+  for (size_t i = 0; i < t; i++) dad[i] = daf[i], dbd[i] = dbf[i];
+  tbuf ba = tb_new(ctx, af, t, 3), bb = tb_new(ctx, bf, t, 1), by = tb_new(ctx, NULL, t, 2);
+  tbuf bdy = tb_new(ctx, dyf, t, 4), bda = tb_new(ctx, daf, t, 0), bdb = tb_new(ctx, dbf, t, 5);
+  CHECK_OK(clgan_fade_forward(ctx, t, (float)alpha, tb_view(ba), tb_view(bb), tb_view(by)));
+  ref_fade_forward(t, (float)alpha, ad, bd, yd);
+  if (alpha == 0.0 || alpha == 1.0) GT_CHECK(ctx, by, yd, TOL_EXACT, MSG("fade y (alpha 0/1)"));
+  else GT_CHECK(ctx, by, yd, TOL_ELEM, MSG("fade y"));
+  CHECK_OK(clgan_fade_backward(ctx, t, (float)alpha, tb_view(bdy), tb_view(bda), acc,
+                               tb_view(bdb), acc));
+  ref_fade_backward(t, (float)alpha, dyd, dad, dbd, acc);
+  GT_CHECK(ctx, bda, dad, TOL_ELEM, MSG(acc ? "fade da accumulate" : "fade da"));
+  GT_CHECK(ctx, bdb, dbd, TOL_ELEM, MSG(acc ? "fade db accumulate" : "fade db"));
+  GT_GUARDS_FREE(ctx, MSG("fade guards"), &ba, &bb, &by, &bdy, &bda, &bdb);
+  free(af), free(bf), free(dyf), free(daf), free(dbf);
+  free(ad), free(bd), free(yd), free(dyd), free(dad), free(dbd);
 }
 
 static void run_mul(clgan_ctx *ctx, int n, int c, int hw, int b_vec, int acc) {
@@ -128,6 +168,8 @@ static void run_dropout(clgan_ctx *ctx, size_t t, float p, unsigned long long se
 
 static void run_shape(clgan_ctx *ctx, int n, int c, int hw, int v) {
   run_add(ctx, n, c, hw);
+  run_fade(ctx, n, c, hw, 0.3 + 0.1 * v, v & 1);
+  run_fade(ctx, n, c, hw, (v & 1) ? 1.0 : 0.0, !(v & 1));
   run_mul(ctx, n, c, hw, 0, v & 1);
   run_mul(ctx, n, c, hw, 1, !(v & 1));
   run_prelu(ctx, n, c, hw, 1, v & 1);
@@ -138,6 +180,8 @@ static void test_bad_args(clgan_ctx *ctx) {
   tbuf b = tb_new(ctx, NULL, 64, 0);
   clgan_view v = tb_view(b);
   GT_BAD(clgan_add(ctx, 4, v, CLGAN_NONE, v), "add: b is required");
+  GT_BAD(clgan_fade_forward(ctx, 4, 1.5f, v, v, v), "fade forward: alpha must be in [0, 1] (got 1.5)");
+  GT_BAD(clgan_fade_backward(ctx, 4, 0.5f, CLGAN_NONE, v, 0, v, 0), "fade backward: dy is required");
   GT_BAD(clgan_mul_forward(ctx, 1, 2, 3, v, v, 2, v), "mul forward: b_vec must be 0 or 1 (got 2)");
   GT_BAD(clgan_mul_backward(ctx, 1, -2, 3, v, v, 0, v, v, v, 0), "mul backward: C must not be negative (got -2)");
   GT_BAD(clgan_mul_backward(ctx, 1, 2, 3, v, CLGAN_NONE, 0, v, v, CLGAN_NONE, 0), "mul backward: b (for da) is required");

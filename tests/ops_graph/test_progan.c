@@ -147,6 +147,67 @@ static void mbstd_device(clgan_ctx *ctx, int n, int g, int c, int hw, unsigned l
   free(x), free(dy), free(got), free(want), free(old), free(xd), free(dyd), free(yd), free(dxd);
 }
 
+/* mbstd's double backward: the reference JVP against central differences of the forward
+ * along t, the reference HVP against central differences of <dy, JVP(x, t)> in x, then the
+ * device kernels against both references (overwrite and accumulate) */
+static void mbstd_second(clgan_ctx *ctx, int n, int g, int c, int hw, unsigned long long seed) {
+  size_t t = (size_t)n * c * hw, to = (size_t)n * (c + 1) * hw;
+  double *x = gt(t), *tv = gt(t), *dy = gt(to), *y = gt(to), *y2 = gt(to), *jv = gt(to);
+  double *r = gt(t);
+  float *f = tu_alloc(to), *got = tu_alloc(to), *want = tu_alloc(to), *old = tu_alloc(t);
+  ref_fill_uniform(f, t, seed);
+  for (size_t i = 0; i < t; i++) x[i] = f[i];
+  ref_fill_uniform(f, t, seed + 1);
+  for (size_t i = 0; i < t; i++) tv[i] = f[i];
+  ref_fill_uniform(f, to, seed + 2);
+  for (size_t i = 0; i < to; i++) dy[i] = f[i];
+  ref_fill_uniform(old, t, seed + 3);
+  ref_mbstd_jvp(n, g, c, hw, EPS, x, tv, jv);
+  double *xp = gt(t), worst = 0.0;
+  for (size_t i = 0; i < t; i++) xp[i] = x[i] + 1e-6 * tv[i];
+  ref_mbstd_forward(n, g, c, hw, EPS, xp, y);
+  for (size_t i = 0; i < t; i++) xp[i] = x[i] - 1e-6 * tv[i];
+  ref_mbstd_forward(n, g, c, hw, EPS, xp, y2);
+  for (size_t i = 0; i < to; i++) worst = fmax(worst, fabs((y[i] - y2[i]) / 2e-6 - jv[i]));
+  CHECK(worst < 1e-7, "mbstd reference JVP vs central differences (g %d): %g", g, worst);
+  ref_mbstd_hvp(n, g, c, hw, EPS, x, tv, dy, r, 0);
+  worst = 0.0;
+  for (size_t j = 0; j < t; j++) {
+    double keep = x[j], fv[2];
+    for (int s = 0; s < 2; s++) {
+      x[j] = keep + (s ? -1e-6 : 1e-6);
+      ref_mbstd_jvp(n, g, c, hw, EPS, x, tv, y);
+      fv[s] = 0.0;
+      for (size_t i = 0; i < to; i++) fv[s] += dy[i] * y[i];
+    }
+    x[j] = keep;
+    worst = fmax(worst, fabs((fv[0] - fv[1]) / 2e-6 - r[j]));
+  }
+  CHECK(worst < 1e-7, "mbstd reference HVP vs central differences (g %d): %g", g, worst);
+  float *xf = tu_alloc(t), *tf = tu_alloc(t), *dyf = tu_alloc(to);
+  for (size_t i = 0; i < t; i++) xf[i] = (float)x[i], tf[i] = (float)tv[i];
+  for (size_t i = 0; i < to; i++) dyf[i] = (float)dy[i];
+  cl_mem xb = tu_upload(ctx, xf, t), tb = tu_upload(ctx, tf, t), yb = tu_upload(ctx, NULL, to);
+  cl_mem dyb = tu_upload(ctx, dyf, to), rb = tu_upload(ctx, old, t);
+  CHECK_OK(clgan_mbstd_jvp(ctx, n, g, c, hw, (float)EPS, CLGAN_VIEW(xb, 0), CLGAN_VIEW(tb, 0),
+                           CLGAN_VIEW(yb, 0)));
+  tu_download(ctx, yb, 0, to, got);
+  for (size_t i = 0; i < to; i++) want[i] = (float)jv[i];
+  /* a mean of c*hw ratios of g-term sums by square roots */
+  CHECK_CLOSE(got, want, to, 1e-5, 1e-5, "mbstd jvp");
+  for (int acc = 0; acc < 2; acc++) {
+    CHECK_OK(clgan_mbstd_hvp(ctx, n, g, c, hw, (float)EPS, CLGAN_VIEW(xb, 0), CLGAN_VIEW(tb, 0),
+                             CLGAN_VIEW(dyb, 0), CLGAN_VIEW(rb, 0), acc));
+    tu_download(ctx, rb, 0, t, got);
+    for (size_t i = 0; i < t; i++) want[i] = (float)(acc ? 2.0 * r[i] : r[i]);
+    CHECK_CLOSE(got, want, t, 1e-5, 1e-4, acc ? "mbstd hvp, accumulated" : "mbstd hvp");
+  }
+  clgan_buffer_release(&xb), clgan_buffer_release(&tb), clgan_buffer_release(&yb);
+  clgan_buffer_release(&dyb), clgan_buffer_release(&rb);
+  free(x), free(tv), free(dy), free(y), free(y2), free(jv), free(r), free(xp);
+  free(f), free(got), free(want), free(old), free(xf), free(tf), free(dyf);
+}
+
 /* z -> pixelnorm -> linear: the net's forward and its input gradient */
 static void in_a_net(clgan_ctx *ctx) {
   const char *text = "model pn\nlatent 6\nimage 1 2 2\ngenerator\n  pixelnorm\n  linear 4\n"
@@ -254,6 +315,11 @@ int main(int argc, char **argv) {
     mbstd_device(ctx, 16, 4, 64, 16, 71);
     mbstd_device(ctx, 6, 2, 5, 9, 81);
     mbstd_device(ctx, 3, 3, 8, 1, 91);
+  }
+  mbstd_second(ctx, 8, 4, 3, 4, 101);
+  if (!small) {
+    mbstd_second(ctx, 6, 2, 5, 9, 111);
+    mbstd_second(ctx, 3, 3, 8, 1, 121);
   }
   clgan_ctx_free(ctx);
   return tu_finish("progan");

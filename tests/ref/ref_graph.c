@@ -332,3 +332,72 @@ void ref_mbstd_backward(int n, int g, int c, int hw, double eps, const double *x
     }
   }
 }
+
+/* mbstd's JVP along t (the std channel's derivative; the first c channels are t) and the
+ * Hessian-vector term r = grad_x <dy, J(x) t>, t and dy held (gradient penalties) */
+void ref_mbstd_jvp(int n, int g, int c, int hw, double eps, const double *x, const double *t,
+                   double *y) {
+  size_t chw = (size_t)c * hw;
+  for (int j = 0; j < n / g; j++) {
+    double s = 0.0;
+    for (size_t p = 0; p < chw; p++) {
+      double m = 0.0, v = 0.0, a = 0.0;
+      for (int k = 0; k < g; k++) m += x[(size_t)(j * g + k) * chw + p];
+      m /= g;
+      for (int k = 0; k < g; k++) {
+        double d = x[(size_t)(j * g + k) * chw + p] - m;
+        v += d * d;
+        a += d * t[(size_t)(j * g + k) * chw + p];
+      }
+      s += a / (g * sqrt(v / g + eps));
+    }
+    s /= (double)chw;
+    for (int k = 0; k < g; k++) {
+      size_t sm = (size_t)(j * g + k);
+      for (size_t p = 0; p < chw; p++) y[sm * (chw + hw) + p] = t[sm * chw + p];
+      for (int q = 0; q < hw; q++) y[sm * (chw + hw) + chw + q] = s;
+    }
+  }
+}
+
+void ref_mbstd_hvp(int n, int g, int c, int hw, double eps, const double *x, const double *t,
+                   const double *dy, double *r, int acc) {
+  size_t chw = (size_t)c * hw;
+  for (int j = 0; j < n / g; j++) {
+    double ds = 0.0;
+    for (int k = 0; k < g; k++)
+      for (int q = 0; q < hw; q++) ds += dy[(size_t)(j * g + k) * (chw + hw) + chw + q];
+    for (size_t p = 0; p < chw; p++) {
+      double m = 0.0, tm = 0.0, v = 0.0, a = 0.0;
+      for (int k = 0; k < g; k++) {
+        m += x[(size_t)(j * g + k) * chw + p];
+        tm += t[(size_t)(j * g + k) * chw + p];
+      }
+      m /= g, tm /= g;
+      for (int k = 0; k < g; k++) {
+        double d = x[(size_t)(j * g + k) * chw + p] - m;
+        v += d * d;
+        a += d * t[(size_t)(j * g + k) * chw + p];
+      }
+      v /= g, a /= g;
+      double sd = sqrt(v + eps);
+      for (int k = 0; k < g; k++) {
+        size_t i = (size_t)(j * g + k) * chw + p;
+        double gv = ds / (double)chw * ((t[i] - tm) / (g * sd) - a * (x[i] - m) / (g * sd * sd * sd));
+        r[i] = acc ? r[i] + gv : gv;
+      }
+    }
+  }
+}
+
+/* ProGAN's fade-in: y = (1 - alpha) a + alpha b */
+void ref_fade_forward(size_t n, double alpha, const double *a, const double *b, double *y) {
+  for (size_t i = 0; i < n; i++) y[i] = (1.0 - alpha) * a[i] + alpha * b[i];
+}
+
+void ref_fade_backward(size_t n, double alpha, const double *dy, double *da, double *db, int acc) {
+  for (size_t i = 0; i < n; i++) {
+    da[i] = (acc ? da[i] : 0.0) + (1.0 - alpha) * dy[i];
+    db[i] = (acc ? db[i] : 0.0) + alpha * dy[i];
+  }
+}

@@ -10,6 +10,8 @@
 void ref_channel_copy(int n, int c, int hw, const double *x, int x_ctot, int x_coff, double *y,
                       int y_ctot, int y_coff, int acc);
 void ref_add(size_t n, const double *a, const double *b, double *y);
+void ref_fade_forward(size_t n, double alpha, const double *a, const double *b, double *y);
+void ref_fade_backward(size_t n, double alpha, const double *dy, double *da, double *db, int acc);
 void ref_mul_forward(int n, int c, int hw, const double *a, const double *b, int b_vec,
                      double *y);
 void ref_mul_backward(int n, int c, int hw, const double *a, const double *b, int b_vec,
@@ -66,4 +68,8 @@ void ref_pixelnorm_backward(int n, int c, int hw, double eps, const double *x, c
 void ref_mbstd_forward(int n, int g, int c, int hw, double eps, const double *x, double *y);
 void ref_mbstd_backward(int n, int g, int c, int hw, double eps, const double *x,
                         const double *dy, double *dx, int acc);
+void ref_mbstd_jvp(int n, int g, int c, int hw, double eps, const double *x, const double *t,
+                   double *y);
+void ref_mbstd_hvp(int n, int g, int c, int hw, double eps, const double *x, const double *t,
+                   const double *dy, double *r, int acc);
 #endif

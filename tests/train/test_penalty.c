@@ -5,8 +5,13 @@
  *     the penalty, which is evaluated in float64 on the host from the device's first-order
  *     input gradient g = dD/dx at the perturbed parameters; every parameter is probed;
  *   - the penalty kernels against a float64 host computation of the same g;
- *   - batch norm, tanh, spectral norm and label inputs are refused with a message.
- * `--small`: one D, three probes per penalty (for Oclgrind: its kernels, not its breadth). */
+ *   - a ProGAN-like D with minibatch stddev (groups of 4 in a batch of 8), whose tangents
+ *     mix a group's samples (the adjoint identity over the whole batch) and whose penalty
+ *     gradient has mbstd's second-order term (its Hessian-vector product back through the
+ *     layers below it);
+ *   - batch norm, tanh, spectral norm, two mbstd layers and label inputs are refused.
+ * `--small`: one D, three probes per penalty (for Oclgrind: its kernels, not its breadth);
+ * `--small-mbstd`: the same for a small mbstd D. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,27 +26,45 @@
 
 typedef struct {
   const char *name, *d;
+  int n; /* the batch (0: 3) */
 } net_case;
 
 static const net_case CASES[] = {
     {"conv+leaky+flatten+linear",
-     "discriminator\n  conv 4 k=3 s=1 p=1\n  leakyrelu 0.2\n  flatten\n  linear 1\n"},
+     "discriminator\n  conv 4 k=3 s=1 p=1\n  leakyrelu 0.2\n  flatten\n  linear 1\n", 0},
     {"avgpool", "discriminator\n  conv 4 k=3 s=1 p=1\n  leakyrelu 0.2\n  avgpool 2\n"
-                "  conv 4 k=3 s=2 p=1\n  leakyrelu 0.2\n  flatten\n  linear 1\n"},
+                "  conv 4 k=3 s=2 p=1\n  leakyrelu 0.2\n  flatten\n  linear 1\n", 0},
     {"upsample+relu", "discriminator\n  conv 3 k=3 s=2 p=1\n  relu\n  upsample 2\n"
-                      "  conv 2 k=3 s=1 p=1\n  flatten\n  linear 1\n"},
+                      "  conv 2 k=3 s=1 p=1\n  flatten\n  linear 1\n", 0},
     {"add+concat+patch map",
      "discriminator\n  a: conv 4 k=3 s=1 p=1\n  b: leakyrelu 0.2\n  c: conv 4 k=3 s=1 p=1\n"
-     "  s: add in=b,c\n  cat: concat in=s,image\n  conv 1 k=4 s=2 p=1\n"},
+     "  s: add in=b,c\n  cat: concat in=s,image\n  conv 1 k=4 s=2 p=1\n", 0},
     {"equalised lr (eq=1)",
      "discriminator\n  conv 4 k=3 s=1 p=1 eq=1\n  leakyrelu 0.2\n  convt 2 k=4 s=2 p=1 eq=1\n"
-     "  leakyrelu 0.2\n  avgpool 4\n  flatten\n  linear 1 eq=1\n"},
+     "  leakyrelu 0.2\n  avgpool 4\n  flatten\n  linear 1 eq=1\n", 0},
     {"convt+pixelshuffle+sumpool",
      "discriminator\n  conv 8 k=3 s=2 p=1\n  leakyrelu 0.2\n  pixelshuffle 2\n"
-     "  convt 2 k=4 s=2 p=1\n  leakyrelu 0.1\n  sumpool\n  linear 1\n"},
+     "  convt 2 k=4 s=2 p=1\n  leakyrelu 0.1\n  sumpool\n  linear 1\n", 0},
+    {"fade (progan's fade-in)",
+     "discriminator\n  conv 4 k=3 s=2 p=1\n  a: leakyrelu 0.2\n  avgpool 2 in=image\n"
+     "  conv 4 k=1\n  b: leakyrelu 0.2\n  fade in=a,b alpha=0.3\n"
+     "  conv 4 k=3 s=1 p=1\n  leakyrelu 0.2\n  flatten\n  linear 1\n", 0},
+    /* groups of 4 (of 2 the std is |x1 - x2| / 2, piecewise linear: no second-order term)
+     * over few positions (2x2), so that the term is well above the tolerance: without it
+     * the penalty gradient misses by up to 6.5x */
+    {"progan-like: mbstd 4, eq=1",
+     "discriminator\n  conv 4 k=1 eq=1\n  leakyrelu 0.2\n  conv 4 k=3 s=1 p=1 eq=1\n"
+     "  leakyrelu 0.2\n  avgpool 4\n  mbstd 4\n  conv 4 k=3 s=1 p=1 eq=1\n  leakyrelu 0.2\n"
+     "  flatten\n  linear 1 eq=1\n", 8},
 };
+/* --small-mbstd (Oclgrind, which takes ~10 minutes over the D above): the same kernels
+ * on a D of a few layers, one group of 4 */
+static const net_case MBSTD_SMALL = {
+    "mbstd, small", "discriminator\n  conv 2 k=1 eq=1\n  leakyrelu 0.2\n  avgpool 4\n"
+    "  mbstd 4\n  flatten\n  linear 1 eq=1\n", 4};
 
-enum { N = 3 };
+static int N = 3; /* the case's batch */
+enum { NMAX = 8 };
 
 typedef struct {
   clgan_ctx *ctx;
@@ -80,6 +103,8 @@ static void run_case(clgan_ctx *ctx, const net_case *c, int small) {
   if (!m.d.count) return;
   const char *why = clgan_net_penalty_unsupported(&m.d, NULL);
   CHECK(why == NULL, "%s: refused: %s", c->name, why ? why : "");
+  N = c->n ? c->n : 3;
+  int mixes = strstr(c->d, "mbstd") != NULL; /* the group's samples share a std */
   rig r = {.ctx = ctx};
   r.in = (size_t)m.d.in_c * m.d.in_h * m.d.in_w;
   r.outn = (size_t)m.d.out_c * m.d.out_h * m.d.out_w;
@@ -119,15 +144,18 @@ static void run_case(clgan_ctx *ctx, const net_case *c, int small) {
   CHECK_OK(clgan_net_backward(r.d, N, CLGAN_VIEW(ub, 0), 0, 0, CLGAN_VIEW(r.g, 0)));
   tu_download(ctx, r.g, 0, xin, g);
   clgan_buffer_release(&ub);
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < N; i++) { /* mixes: once, the sums over the whole batch */
+    if (mixes && i) break;
     double lhs = 0, rhs = 0, mag = 0;
-    for (size_t o = 0; o < r.outn; o++) {
-      lhs += (double)yp[i * r.outn + o] * tan[i * r.outn + o];
-      mag += fabs((double)yp[i * r.outn + o] * tan[i * r.outn + o]);
+    size_t o0 = mixes ? 0 : i * r.outn, o1 = mixes ? N * r.outn : (i + 1) * r.outn;
+    size_t j0 = mixes ? 0 : i * r.in, j1 = mixes ? N * r.in : (i + 1) * r.in;
+    for (size_t o = o0; o < o1; o++) {
+      lhs += (double)yp[o] * tan[o];
+      mag += fabs((double)yp[o] * tan[o]);
     }
-    for (size_t j = 0; j < r.in; j++) {
-      rhs += (double)g[i * r.in + j] * v[i * r.in + j];
-      mag += fabs((double)g[i * r.in + j] * v[i * r.in + j]);
+    for (size_t j = j0; j < j1; j++) {
+      rhs += (double)g[j] * v[j];
+      mag += fabs((double)g[j] * v[j]);
     }
     CHECK(fabs(lhs - rhs) <= 1e-5 * mag && mag > 1e-3, "%s: sample %d <u', Jv> %.9g, <J^T u', v> %.9g",
           c->name, i, lhs, rhs);
@@ -137,14 +165,14 @@ static void run_case(clgan_ctx *ctx, const net_case *c, int small) {
     const double w = kind == CLGAN_PENALTY_WGAN_GP ? 10.0 : 3.0;
     /* 2. the device's penalty path: coef, v = coef g, tangent, penalty backward */
     first_grad(&r, g);
-    double norms[N];
+    double norms[NMAX];
     double pen0 = host_penalty((clgan_penalty_kind)kind, w, g, r.in, norms);
     CHECK_OK(clgan_penalty_coef(ctx, (clgan_penalty_kind)kind, N, r.in, (float)w, 1.0f / N,
                                 CLGAN_VIEW(r.g, 0), CLGAN_VIEW(r.coef, 0), CLGAN_VIEW(r.pen, 0),
                                 CLGAN_VIEW(r.nrm, 0)));
     CHECK_OK(clgan_penalty_mean(ctx, N, CLGAN_VIEW(r.pen, 0), CLGAN_VIEW(r.nrm, 0),
                                 CLGAN_VIEW(r.out2, 0)));
-    float o2[2], coef[N];
+    float o2[2], coef[NMAX];
     tu_download(ctx, r.out2, 0, 2, o2);
     tu_download(ctx, r.coef, 0, N, coef);
     double mn = 0.0;
@@ -219,6 +247,8 @@ static void refusals(void) {
       {"discriminator\n  conv 4 k=3 s=2 p=1\n  tanh\n  flatten\n  linear 1\n", "tanh", "1"},
       {"discriminator\n  conv 4 k=3 s=2 p=1 sn=1\n  leakyrelu 0.2\n  flatten\n  linear 1\n",
        "spectral norm", "0"},
+      {"discriminator\n  conv 4 k=3 s=2 p=1\n  mbstd\n  leakyrelu 0.2\n  mbstd\n  flatten\n"
+       "  linear 1\n", "second minibatch stddev", "3"},
   };
   for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
     char text[1024];
@@ -246,16 +276,20 @@ static void refusals(void) {
 int main(int argc, char **argv) {
   int small = argc > 1 && !strcmp(argv[1], "--small");
   if (argc > 2 && !strcmp(argv[1], "--d")) { /* a D of one's own, for investigations */
-    net_case c = {"custom", argv[2]};
+    net_case c = {"custom", argv[2], argc > 3 ? atoi(argv[3]) : 0};
     clgan_ctx *ctx = tu_open_device();
     run_case(ctx, &c, 0);
     clgan_ctx_free(ctx);
     return tu_finish("penalty");
   }
-  refusals();
+  if (argc < 2 || strcmp(argv[1], "--small-mbstd")) refusals();
   clgan_ctx *ctx = tu_open_device();
-  for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++)
-    if (!small || i == 3) run_case(ctx, &CASES[i], small);
+  if (argc > 1 && !strcmp(argv[1], "--small-mbstd")) {
+    run_case(ctx, &MBSTD_SMALL, 1);
+  } else {
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++)
+      if (!small || i == 3) run_case(ctx, &CASES[i], small);
+  }
   clgan_ctx_free(ctx);
   return tu_finish("penalty");
 }
