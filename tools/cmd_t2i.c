@@ -281,7 +281,9 @@ static void help_train(void) {
          "                       beside each NAME.png); the vocabulary is built from them\n"
          "  --out DIR            output folder (default out): latest.safetensors, samples.png\n"
          "                       (a row per caption), metrics.csv, captions.txt, measures.txt\n"
-         "  --iters N --batch N --seed N --lr X --max-images N\n"
+         "  --iters N            iterations (default 4500: the run that meets the class\n"
+         "                       accuracy target, docs/RESULTS.md)\n"
+         "  --batch N --seed N --lr X --max-images N\n"
          "  --log-every N --sample-every N --checkpoint-every N\n"
          "  --measure CKPT       no training: the measures of a checkpoint\n"
          "  --measure-count N    samples per caption in the measures (default 250; 0: none)\n"
@@ -291,7 +293,7 @@ static void help_train(void) {
 int cmd_train_t2i(int argc, char **argv) {
   const char *model = "t2i28", *task = "captions", *data = NULL, *out = "out", *device = NULL,
              *measure_ckpt = NULL, *captions = NULL, *resume = NULL;
-  long iters = 2000, batch = 64, seed = 1, log_every = 50, sample_every = 500, ckpt_every = 1000,
+  long iters = 4500, batch = 64, seed = 1, log_every = 50, sample_every = 500, ckpt_every = 1000,
        max_images = 0, measure_count = 250;
   double lr = 2e-4;
   const cli_opt opts[] = {

@@ -11,6 +11,7 @@ DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 fingerprint() { (cd "$1" && find . -type f -exec cksum {} + | sort) }
 SMALL="--max-images 256 --batch 8 --iters 3 --log-every 1 --sample-every 3 --measure-count 4"
 
+check "the help gives --iters' default, 4500" sh -c "'$CLGAN' train --task captions --help | grep -q 'default 4500'"
 check "t2i28 3 iterations" "$CLGAN" train --task captions $SMALL --out "$T/a"
 for f in samples.png metrics.csv latest.safetensors captions.txt measures.txt; do
   check "output $f exists" test -s "$T/a/$f"
