@@ -622,7 +622,7 @@ int cmd_train_t2i(int argc, char **argv) {
     double t0 = cli_now();
     for (long it = (long)start; it < iters && !s; it++) {
       long epoch = it / per_epoch, p = it % per_epoch;
-      if (p == 0) cli_epoch_order(perm, ds.count, cfg.seed, epoch);
+      if (p == 0 || it == start) cli_epoch_order(perm, ds.count, cfg.seed, epoch);
       for (int i = 0; i < b; i++) {
         idx[i] = perm[p * b + i];
         var[i] = (int)((idx[i] + epoch) % CLGAN_CAPTION_VARIANTS); /* every phrasing in turn */
