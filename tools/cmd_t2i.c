@@ -303,6 +303,7 @@ typedef struct t2i_run {
   char data[480], captions[480]; /* "" = the default (Fashion-MNIST) / none; the two fit in
                                   * clgan_train_state.run */
   long max_images;                 /* 0 = all */
+  int legacy; /* the checkpoint has no `run` (written before text resume): from the flags */
 } t2i_run;
 
 static void t2i_run_format(const t2i_run *r, char *buf, size_t cap) {
@@ -339,7 +340,8 @@ static int t2i_run_parse(const char *text, t2i_run *r) {
 /* --resume CKPT: the checkpoint's configuration, model and run settings, with the flags
  * given checked against them (tools/train_resume.c's rule: equal values are accepted). */
 static int t2i_resume_open(const char *path, int argc, char **argv, const train_args *ta,
-                           long max_images, clgan_st_file *f, clgan_model *m,
+                           const char *data, const char *captions, long max_images,
+                           clgan_st_file *f, clgan_model *m,
                            clgan_train_config *cfg, long long *step, clgan_train_state *st,
                            t2i_run *run) {
   clgan_status s = clgan_checkpoint_open(path, f, m);
@@ -349,13 +351,20 @@ static int t2i_resume_open(const char *path, int argc, char **argv, const train_
   if (!s && !clgan_model_takes_text(m))
     s = clgan_error(CLGAN_ERR_INVALID_ARG, "checkpoint '%s' is not a text-to-image run's "
                     "(model %s)", path, m->name);
-  if (!s && t2i_run_parse(st->run, run))
-    s = clgan_error(CLGAN_ERR_FORMAT, "checkpoint '%s': %s run settings (task, data, captions, "
-                    "max_images) in its metadata; it cannot be resumed exactly (checkpoints of "
-                    "text runs before resume existed have none: start a new run)", path,
-                    st->run[0] ? "malformed" : "no");
+  if (!s && !st->run[0]) { /* written before text resume: the flags say where the data is,
+                            * and the data source and vocabulary are checked once loaded */
+    memset(run, 0, sizeof *run);
+    snprintf(run->data, sizeof run->data, "%s", data ? data : "");
+    snprintf(run->captions, sizeof run->captions, "%s", captions ? captions : "");
+    run->max_images = max_images;
+    run->legacy = 1;
+  } else if (!s && t2i_run_parse(st->run, run)) {
+    s = clgan_error(CLGAN_ERR_FORMAT, "checkpoint '%s': malformed run settings (task, data, "
+                    "captions, max_images) in its metadata; it cannot be resumed exactly", path);
+  }
   int rc = s ? cli_report(s) : train_resume_check(ta, cfg, m);
-  if (!rc && i2i_given_flag(argc, argv, "--max-images") && max_images != run->max_images) {
+  if (!rc && !run->legacy && i2i_given_flag(argc, argv, "--max-images") &&
+      max_images != run->max_images) {
     char g[32], h[32];
     snprintf(g, sizeof g, "%ld", max_images);
     snprintf(h, sizeof h, "%ld", run->max_images);
@@ -433,10 +442,10 @@ int cmd_train_t2i(int argc, char **argv) {
     ta.seed = seed, ta.seen_seed = i2i_given_flag(argc, argv, "--seed");
     clgan_train_config rcfg;
     memset(&rst, 0, sizeof rst);
-    if ((rc = t2i_resume_open(resume, argc, argv, &ta, max_images, &rf, &rm, &rcfg, &start,
-                              &rst, &run)))
+    if ((rc = t2i_resume_open(resume, argc, argv, &ta, data, captions, max_images, &rf, &rm,
+                              &rcfg, &start, &rst, &run)))
       return rc;
-    if (i2i_given_flag(argc, argv, "--captions") && strcmp(captions, run.captions)) {
+    if (!run.legacy && i2i_given_flag(argc, argv, "--captions") && strcmp(captions, run.captions)) {
       clgan_safetensors_free(&rf);
       clgan_model_free(&rm);
       return train_resume_conflict("--captions", captions, "captions",
@@ -506,6 +515,14 @@ int cmd_train_t2i(int argc, char **argv) {
   if (!s) s = clgan_model_resolve(&m, ch);
   if (!s && !user) s = clgan_vocab_from_grammar(&vocab);
   if (!s) s = check_vocab(&m, &vocab);
+  if (!s && resume && run.legacy) { /* no run settings stored: the data must be the run's */
+    char src[sizeof rst.data];
+    snprintf(src, sizeof src, "captions:%.1000s", ds.source);
+    if (strcmp(src, rst.data))
+      s = clgan_error(CLGAN_ERR_MISMATCH, "--resume '%s' (a checkpoint without run settings, "
+                      "written before text runs resumed): it was trained on '%s', these flags "
+                      "give '%s'; give the run's --data and --max-images", resume, rst.data, src);
+  }
   if (!s && resume) { /* the captions must give the vocabulary the run was trained with */
     char *vl = NULL;
     s = clgan_vocab_join(&vocab, &vl);

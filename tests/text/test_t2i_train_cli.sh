@@ -1,7 +1,8 @@
 #!/bin/sh
 # Text-to-image training options through `clgan train --task captions` (t2i28 at batch 8 on
 # 64 images): --resume continues a run exactly (20 iterations straight == 7 + resume to 20,
-# byte for byte) and refuses conflicting flags without touching the checkpoint; --g-loss and a
+# byte for byte) and refuses conflicting flags without touching the checkpoint, also from a
+# checkpoint without run settings (older than text resume); --g-loss and a
 # model file's 'loss' line reach the text trainer, ragan and wgan-gp refused.
 # Usage: test_t2i_train_cli.sh CLGAN
 set -u
@@ -30,6 +31,30 @@ expect_fail 2 "--iters 10 is the total" "--resume with --iters below its step" \
 expect_fail 2 "--g-loss lsgan conflicts with the checkpoint's g-loss ns" "--resume with another loss" \
   "$CLGAN" train --resume "$T/r7/latest.safetensors" --g-loss lsgan --iters 30 --out "$T/r7"
 check "refused resumes: the checkpoint untouched" cmp "$T/r7/latest.safetensors" "$T/r7.keep"
+
+# a checkpoint written before text runs resumed (no `run` in its metadata): resumed with the
+# flags, which must give the run's data (its source and vocabulary are checked)
+check "7 iterations, again" "$CLGAN" train --task captions $R --iters 7 --out "$T/old"
+check "its 'run' metadata removed" python3 - "$T/old/latest.safetensors" <<'PY'
+import json, struct, sys
+p = sys.argv[1]
+b = open(p, "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+del h["__metadata__"]["run"]
+j = json.dumps(h, separators=(",", ":")).encode()
+j += b" " * (-len(j) % 8)
+open(p, "wb").write(struct.pack("<Q", len(j)) + j + b[8 + n:])
+PY
+check "no run settings left" sh -c "! grep -aq 'task captions' '$T/old/latest.safetensors'"
+cp "$T/old/latest.safetensors" "$T/old.keep"
+expect_fail 1 "give the run's --data and --max-images" "--resume without run settings and other data" \
+  "$CLGAN" train --resume "$T/old/latest.safetensors" --max-images 128 --iters 20 --out "$T/old"
+check "the refused resume left the checkpoint" cmp "$T/old/latest.safetensors" "$T/old.keep"
+check "--resume without run settings, with the run's flags" "$CLGAN" train --resume \
+  "$T/old/latest.safetensors" --max-images 64 --iters 20 --log-every 1 --sample-every 5 \
+  --measure-count 0 --out "$T/old"
+check "resumed: the same checkpoint as 20 straight" cmp "$T/r20/latest.safetensors" "$T/old/latest.safetensors"
 
 # --g-loss and a model file's loss line reach the text trainer; ragan and wgan-gp refused
 check "--g-loss lsgan" "$CLGAN" train --task captions $R --iters 2 --g-loss lsgan --out "$T/ls"
