@@ -32,7 +32,7 @@ int cmd_doctor(int argc, char **argv) {
   }
   if (rc) return rc;
   const doctor_check *tables[] = {doctor_checks_basic, doctor_checks_conv, doctor_checks_nn,
-                                  doctor_checks_graph, doctor_checks_i2i};
+                                  doctor_checks_graph, doctor_checks_i2i, doctor_checks_text};
   const size_t ntables = sizeof tables / sizeof *tables;
   if (only) {
     int matched = 0;

@@ -11,6 +11,9 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "i2i_resume.h"
+#include "train_args.h"
+#include "train_resume.h"
 #include "clgan/classifier.h"
 #include "clgan/metrics.h"
 #include "clgan/text.h"
@@ -281,17 +284,104 @@ static void help_train(void) {
          "                       beside each NAME.png); the vocabulary is built from them\n"
          "  --out DIR            output folder (default out): latest.safetensors, samples.png\n"
          "                       (a row per caption), metrics.csv, captions.txt, measures.txt\n"
-         "  --iters N --batch N --seed N --lr X --max-images N\n"
+         "  --iters N            iterations (default 4500: the run that meets the class\n"
+         "                       accuracy target, docs/RESULTS.md)\n"
+         "  --batch N --seed N --lr X --max-images N\n"
          "  --log-every N --sample-every N --checkpoint-every N\n"
+         "  --g-loss L           ns (default, the recipe's BCE), minimax, lsgan or hinge; a\n"
+         "                       model file's 'loss' line is its default (ragan, wgan-gp: no)\n"
+         "  --resume CKPT        continue a text run from its checkpoint, exactly (--iters N:\n"
+         "                       the total); its model, recipe, data and captions are kept\n"
          "  --measure CKPT       no training: the measures of a checkpoint\n"
          "  --measure-count N    samples per caption in the measures (default 250; 0: none)\n"
          "  --device D\n");
 }
 
+/* The run's own settings that --resume takes back (clgan_train_state.run, "key value"
+ * lines): where the images and captions came from and how many were read. */
+typedef struct t2i_run {
+  char data[480], captions[480]; /* "" = the default (Fashion-MNIST) / none; the two fit in
+                                  * clgan_train_state.run */
+  long max_images;                 /* 0 = all */
+  int legacy; /* the checkpoint has no `run` (written before text resume): from the flags */
+} t2i_run;
+
+static void t2i_run_format(const t2i_run *r, char *buf, size_t cap) {
+  snprintf(buf, cap, "task captions\ndata %s\ncaptions %s\nmax_images %ld", r->data,
+           r->captions, r->max_images);
+}
+
+static int t2i_run_parse(const char *text, t2i_run *r) {
+  memset(r, 0, sizeof *r);
+  int seen = 0;
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+    char line[1100];
+    if ((size_t)(end - p) >= sizeof line) return -1;
+    memcpy(line, p, (size_t)(end - p));
+    line[end - p] = '\0';
+    p = nl ? nl + 1 : end;
+    char *v = strchr(line, ' ');
+    if (!v) return -1;
+    *v++ = '\0';
+    char *e;
+    if (!strcmp(line, "task")) { if (strcmp(v, "captions")) return -1; }
+    else if (!strcmp(line, "data")) snprintf(r->data, sizeof r->data, "%s", v);
+    else if (!strcmp(line, "captions")) snprintf(r->captions, sizeof r->captions, "%s", v);
+    else if (!strcmp(line, "max_images")) {
+      r->max_images = strtol(v, &e, 10);
+      if (e == v || *e || r->max_images < 0) return -1;
+    } else return -1;
+    seen++;
+  }
+  return seen == 4 ? 0 : -1;
+}
+
+/* --resume CKPT: the checkpoint's configuration, model and run settings, with the flags
+ * given checked against them (tools/train_resume.c's rule: equal values are accepted). */
+static int t2i_resume_open(const char *path, int argc, char **argv, const train_args *ta,
+                           const char *data, const char *captions, long max_images,
+                           clgan_st_file *f, clgan_model *m,
+                           clgan_train_config *cfg, long long *step, clgan_train_state *st,
+                           t2i_run *run) {
+  clgan_status s = clgan_checkpoint_open(path, f, m);
+  if (s) return cli_report(s);
+  s = clgan_checkpoint_config(f, cfg, step, st);
+  if (s) clgan_error_prefix("checkpoint '%s': ", path);
+  if (!s && !clgan_model_takes_text(m))
+    s = clgan_error(CLGAN_ERR_INVALID_ARG, "checkpoint '%s' is not a text-to-image run's "
+                    "(model %s)", path, m->name);
+  if (!s && !st->run[0]) { /* written before text resume: the flags say where the data is,
+                            * and the data source and vocabulary are checked once loaded */
+    memset(run, 0, sizeof *run);
+    snprintf(run->data, sizeof run->data, "%s", data ? data : "");
+    snprintf(run->captions, sizeof run->captions, "%s", captions ? captions : "");
+    run->max_images = max_images;
+    run->legacy = 1;
+  } else if (!s && t2i_run_parse(st->run, run)) {
+    s = clgan_error(CLGAN_ERR_FORMAT, "checkpoint '%s': malformed run settings (task, data, "
+                    "captions, max_images) in its metadata; it cannot be resumed exactly", path);
+  }
+  int rc = s ? cli_report(s) : train_resume_check(ta, cfg, m);
+  if (!rc && !run->legacy && i2i_given_flag(argc, argv, "--max-images") &&
+      max_images != run->max_images) {
+    char g[32], h[32];
+    snprintf(g, sizeof g, "%ld", max_images);
+    snprintf(h, sizeof h, "%ld", run->max_images);
+    rc = train_resume_conflict("--max-images", g, "max-images", run->max_images ? h : "0 (all)", h);
+  }
+  if (rc) {
+    clgan_safetensors_free(f);
+    clgan_model_free(m);
+    memset(f, 0, sizeof *f);
+  }
+  return rc;
+}
+
 int cmd_train_t2i(int argc, char **argv) {
   const char *model = "t2i28", *task = "captions", *data = NULL, *out = "out", *device = NULL,
-             *measure_ckpt = NULL, *captions = NULL, *resume = NULL;
-  long iters = 2000, batch = 64, seed = 1, log_every = 50, sample_every = 500, ckpt_every = 1000,
+             *measure_ckpt = NULL, *captions = NULL, *resume = NULL, *g_loss = "ns";
+  long iters = 4500, batch = 64, seed = 1, log_every = 50, sample_every = 500, ckpt_every = 1000,
        max_images = 0, measure_count = 250;
   double lr = 2e-4;
   const cli_opt opts[] = {
@@ -303,6 +393,7 @@ int cmd_train_t2i(int argc, char **argv) {
       {"--measure", OPT_STRING, &measure_ckpt, 0, 0, NULL},
       {"--captions", OPT_STRING, &captions, 0, 0, NULL},
       {"--resume", OPT_STRING, &resume, 0, 0, NULL},
+      {"--g-loss", OPT_STRING, &g_loss, 0, 0, NULL},
       {"--iters", OPT_LONG, &iters, 1, 1000000000, NULL},
       {"--batch", OPT_LONG, &batch, 2, 4096, NULL},
       {"--seed", OPT_LONG, &seed, 0, 2147483647, NULL},
@@ -319,20 +410,78 @@ int cmd_train_t2i(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
-  if (resume)
-    return cli_usage_error("train", "--resume of a text-to-image run is not implemented yet "
-                           "(start a new run; --measure reads a checkpoint)");
   if (strcmp(task, "captions"))
     return cli_usage_error("train", "a text model trains with --task captions, got '%s'", task);
   clgan_train_config cfg;
   clgan_train_config_default(&cfg);
+  int seen_loss = i2i_given_flag(argc, argv, "--g-loss");
+  if (clgan_gan_loss_parse(g_loss, &cfg.loss) ||
+      cfg.loss == CLGAN_GLOSS_RAGAN || cfg.loss == CLGAN_GLOSS_WGAN_GP)
+    return cli_usage_error("train", "--g-loss must be ns, minimax, lsgan or hinge for "
+                           "text-to-image (its matching-aware D step has no ragan or wgan-gp), "
+                           "got '%s'", g_loss);
   cfg.batch = (int)batch;
   cfg.lr_g = cfg.lr_d = (float)lr;
   cfg.seed = (unsigned long long)seed;
 
+  /* --resume: the model, recipe, data and captions are the checkpoint's (flags that differ
+   * are refused), read before anything is touched */
+  clgan_st_file rf = {0};
+  clgan_model rm;
+  clgan_train_state rst;
+  t2i_run run = {0};
+  long long start = 0;
+  if (resume) {
+    if (measure_ckpt) return cli_usage_error("train", "--resume and --measure conflict: give one");
+    train_args ta;
+    memset(&ta, 0, sizeof ta);
+    ta.model = model, ta.seen_model = i2i_given_flag(argc, argv, "--model");
+    ta.batch = batch, ta.seen_batch = i2i_given_flag(argc, argv, "--batch");
+    ta.lr = lr, ta.seen_lr = i2i_given_flag(argc, argv, "--lr");
+    ta.g_loss = g_loss, ta.seen_loss = seen_loss;
+    ta.seed = seed, ta.seen_seed = i2i_given_flag(argc, argv, "--seed");
+    clgan_train_config rcfg;
+    memset(&rst, 0, sizeof rst);
+    if ((rc = t2i_resume_open(resume, argc, argv, &ta, data, captions, max_images, &rf, &rm,
+                              &rcfg, &start, &rst, &run)))
+      return rc;
+    if (!run.legacy && i2i_given_flag(argc, argv, "--captions") && strcmp(captions, run.captions)) {
+      clgan_safetensors_free(&rf);
+      clgan_model_free(&rm);
+      return train_resume_conflict("--captions", captions, "captions",
+                                   run.captions[0] ? run.captions : "(none)",
+                                   run.captions[0] ? run.captions : NULL);
+    }
+    if (iters < start) {
+      clgan_safetensors_free(&rf);
+      clgan_model_free(&rm);
+      return cli_usage_error("train", "--iters %ld is the total, and the checkpoint '%s' has "
+                             "done %lld iterations already", iters, resume, start);
+    }
+    cfg = rcfg;
+    if (!data && run.data[0]) data = run.data; /* --data may say where the data is now */
+    captions = run.captions[0] ? run.captions : NULL;
+    max_images = run.max_images;
+  } else if (!seen_loss) {
+    clgan_model lm; /* a model file's `loss` line is its default; --g-loss wins */
+    if (!clgan_model_load(model, &lm)) {
+      if (lm.loss >= 0) cfg.loss = (clgan_gan_loss)lm.loss;
+      clgan_model_free(&lm);
+    } else {
+      clgan_error_clear(); /* refused below, with its message */
+    }
+  }
+  if ((data && strlen(data) >= sizeof run.data) || (captions && strlen(captions) >= sizeof run.captions))
+    return cli_usage_error("train", "--%s: a path of %zu characters or more cannot be recorded "
+                           "in the checkpoint for --resume", data && strlen(data) >= sizeof run.data
+                           ? "data" : "captions", sizeof run.data);
+  snprintf(run.data, sizeof run.data, "%s", data ? data : "");
+  snprintf(run.captions, sizeof run.captions, "%s", captions ? captions : "");
+  run.max_images = max_images;
+
   /* everything that can be refused is refused before any output is touched */
   clgan_model m;
-  clgan_status s = clgan_model_load(model, &m);
+  clgan_status s = resume ? (m = rm, CLGAN_OK) : clgan_model_load(model, &m);
   if (s) return cli_report(s);
   clgan_dataset ds = {0};
   clgan_vocab vocab = {0};
@@ -340,6 +489,7 @@ int cmd_train_t2i(int argc, char **argv) {
   clgan_gan *gan = NULL;
   clgan_caption_words *words = NULL;
   char **user = NULL; /* user captions, one per image, or NULL: the grammar's */
+  char *kept = NULL;  /* a resumed run's metrics rows up to its checkpoint */
   struct stat sb;
   int user_given = captions || (data && stat(data, &sb) == 0 && S_ISDIR(sb.st_mode));
   if (!clgan_model_takes_text(&m))
@@ -365,6 +515,23 @@ int cmd_train_t2i(int argc, char **argv) {
   if (!s) s = clgan_model_resolve(&m, ch);
   if (!s && !user) s = clgan_vocab_from_grammar(&vocab);
   if (!s) s = check_vocab(&m, &vocab);
+  if (!s && resume && run.legacy) { /* no run settings stored: the data must be the run's */
+    char src[sizeof rst.data];
+    snprintf(src, sizeof src, "captions:%.1000s", ds.source);
+    if (strcmp(src, rst.data))
+      s = clgan_error(CLGAN_ERR_MISMATCH, "--resume '%s' (a checkpoint without run settings, "
+                      "written before text runs resumed): it was trained on '%s', these flags "
+                      "give '%s'; give the run's --data and --max-images", resume, rst.data, src);
+  }
+  if (!s && resume) { /* the captions must give the vocabulary the run was trained with */
+    char *vl = NULL;
+    s = clgan_vocab_join(&vocab, &vl);
+    if (!s && strcmp(vl, rst.vocab))
+      s = clgan_error(CLGAN_ERR_MISMATCH, "--resume '%s': the captions' vocabulary (%.200s) is "
+                      "not the checkpoint's (%.200s): other data or captions than the run's",
+                      resume, vl, rst.vocab);
+    free(vl);
+  }
   clgan_caption_stats st;
   memset(&st, 0, sizeof st);
   if (!s && !user) s = clgan_caption_stats_compute(ds.pixels, ds.labels, ds.count, 28, 28, 10, &st);
@@ -377,7 +544,15 @@ int cmd_train_t2i(int argc, char **argv) {
   }
   if (s) goto done;
   if ((rc = cli_open_device(device, 0, &ctx))) goto done_rc;
-  if ((s = clgan_gan_create(ctx, &m, &cfg, &gan)) || (s = clgan_gan_init_params(gan))) goto done;
+  if ((s = clgan_gan_create(ctx, &m, &cfg, &gan))) goto done;
+  if (resume) { /* encoders, G, D, Adam moments and counters; the step keys z, eps, order */
+    if ((s = clgan_checkpoint_restore(&rf, gan))) {
+      clgan_error_prefix("checkpoint '%s': ", resume);
+      goto done;
+    }
+  } else if ((s = clgan_gan_init_params(gan))) {
+    goto done;
+  }
   if (measure_ckpt) {
     clgan_st_file f;
     clgan_model cm;
@@ -390,6 +565,14 @@ int cmd_train_t2i(int argc, char **argv) {
   }
   if ((s = clgan_mkdirs(out))) goto done;
   char path[4200];
+  if (resume) {
+    float *kpts = NULL;
+    int nkept = 0;
+    s = i2i_log_keep(out, start, &kept, &kpts, &nkept);
+    free(kpts);
+    if (s) goto done;
+    fprintf(stderr, "resumed from '%s' at iteration %lld\n", resume, start);
+  }
   {
     /* captions.txt: the thresholds and the first images' captions */
     snprintf(path, sizeof path, "%s/captions.txt", out);
@@ -435,13 +618,13 @@ int cmd_train_t2i(int argc, char **argv) {
     int *perm = malloc(sizeof(int) * (size_t)ds.count), *idx = malloc(sizeof(int) * (size_t)b);
     int *var = malloc(sizeof(int) * (size_t)b);
     snprintf(path, sizeof path, "%s/metrics.csv", out);
-    FILE *csv = iters ? fopen(path, "w") : NULL;
+    FILE *csv = iters > start ? fopen(path, "w") : NULL;
     if (!img || !text || !wrong || !fixed_text || !fixed_z || !gen || !perm || !idx || !var ||
-        (iters && !csv)) {
-      s = clgan_error(csv || !iters ? CLGAN_ERR_NOMEM : CLGAN_ERR_IO,
-                      csv || !iters ? "out of host memory" : "cannot write %s", path);
+        (iters > start && !csv)) {
+      s = clgan_error(csv || iters <= start ? CLGAN_ERR_NOMEM : CLGAN_ERR_IO,
+                      csv || iters <= start ? "out of host memory" : "cannot write %s", path);
     } else if (csv) {
-      fprintf(csv, "iter,loss_d,loss_g,d_real,d_fake,d_wrong,kl,seconds\n");
+      fprintf(csv, "iter,loss_d,loss_g,d_real,d_fake,d_wrong,kl,seconds\n%s", kept ? kept : "");
     }
     /* the grid: row r is caption r, column k noise k */
     float zcol[8 * 128];
@@ -454,9 +637,9 @@ int cmd_train_t2i(int argc, char **argv) {
     }
     int per_epoch = ds.count / b;
     double t0 = cli_now();
-    for (long it = 0; it < iters && !s; it++) {
+    for (long it = (long)start; it < iters && !s; it++) {
       long epoch = it / per_epoch, p = it % per_epoch;
-      if (p == 0) cli_epoch_order(perm, ds.count, cfg.seed, epoch);
+      if (p == 0 || it == start) cli_epoch_order(perm, ds.count, cfg.seed, epoch);
       for (int i = 0; i < b; i++) {
         idx[i] = perm[p * b + i];
         var[i] = (int)((idx[i] + epoch) % CLGAN_CAPTION_VARIANTS); /* every phrasing in turn */
@@ -509,6 +692,7 @@ int cmd_train_t2i(int argc, char **argv) {
       if (!s && ((it + 1) % ckpt_every == 0 || it + 1 == iters)) {
         clgan_train_state tst = {.epoch = epoch};
         snprintf(tst.data, sizeof tst.data, "captions:%.1000s", ds.source);
+        t2i_run_format(&run, tst.run, sizeof tst.run);
         char *vl = NULL;
         s = clgan_vocab_join(&vocab, &vl);
         if (!s) snprintf(tst.vocab, sizeof tst.vocab, "%s", vl);
@@ -555,6 +739,8 @@ int cmd_train_t2i(int argc, char **argv) {
 done:
   rc = s ? cli_report(s) : CLI_OK;
 done_rc:
+  free(kept);
+  clgan_safetensors_free(&rf);
   clgan_gan_free(gan);
   clgan_ctx_free(ctx);
   free(words);

@@ -20,6 +20,7 @@ extern const doctor_check doctor_checks_conv[]; /* tools/doctor_conv.c */
 extern const doctor_check doctor_checks_nn[];   /* tools/doctor_nn.c */
 extern const doctor_check doctor_checks_graph[]; /* tools/doctor_graph.c */
 extern const doctor_check doctor_checks_i2i[];   /* tools/doctor_i2i.c: pix2pix's kernels */
+extern const doctor_check doctor_checks_text[];  /* tools/doctor_text.c: embedbag, condaug */
 
 /* Helpers for checks: upload host data into a fresh buffer, download n floats. */
 clgan_status doctor_upload(clgan_ctx *ctx, const float *host, size_t n, const char *what,

@@ -3,80 +3,19 @@
  * repeated ids, interpolation weights) and conditioning augmentation with its KL gradient.
  * The references' backwards are checked by central finite differences first (host, float64);
  * then the device against them, overwrite and accumulate, at odd offsets, guards, and bad
- * arguments. --small: tiny shapes for Oclgrind.
+ * arguments. --small: tiny shapes for Oclgrind. The references are tests/ref/ref_text.c.
  * Tolerances (abs + rel * |ref|, graph_test.h): bag y, a sum of <= slots products of values
  * <= 1: TOL_SUM(slots + 1); bag dw, <= n * slots terms: TOL_SUM(n * slots + 1); condaug, an
  * exp (OpenCL's 3 ulp) times values <= 2 plus a value: abs 4e-6 + rel 4e-6. A log sigma^2
  * below zero is checked to pass through (no ReLU before the split). */
 #include "clgan/text.h"
 #include "graph_test.h"
+#include "ref_text.h"
 
 static char what[200];
 #define MSG(s) (snprintf(what, sizeof what, "%s (n=%d num=%d dim=%d slots=%d)", (s), n, num, dim, slots), what)
 
-/* ---- float64 references ---- */
-static float wt_of(const int *text, int slots, int i, int k) {
-  float f;
-  memcpy(&f, &text[(size_t)i * 2 * slots + slots + k], sizeof f);
-  return f;
-}
-
-static void ref_bag_forward(int n, int num, int dim, int slots, const int *text, const double *w,
-                            double *y) {
-  for (int i = 0; i < n; i++)
-    for (int d = 0; d < dim; d++) {
-      double s = 0.0;
-      for (int k = 0; k < slots; k++) {
-        int id = text[(size_t)i * 2 * slots + k];
-        if (id >= 0 && id < num) s += (double)wt_of(text, slots, i, k) * w[(size_t)id * dim + d];
-      }
-      y[(size_t)i * dim + d] = s;
-    }
-}
-
-static void ref_bag_backward(int n, int num, int dim, int slots, const int *text, const double *dy,
-                             double *dw, int acc) {
-  if (!acc) memset(dw, 0, sizeof(double) * (size_t)num * dim);
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < slots; k++) {
-      int id = text[(size_t)i * 2 * slots + k];
-      if (id < 0 || id >= num) continue;
-      for (int d = 0; d < dim; d++)
-        dw[(size_t)id * dim + d] += (double)wt_of(text, slots, i, k) * dy[(size_t)i * dim + d];
-    }
-}
-
-static void ref_ca_forward(int n, int dim, const double *x, const double *eps, double *y) {
-  for (int i = 0; i < n; i++)
-    for (int d = 0; d < dim; d++) {
-      const double *xi = x + (size_t)i * 2 * dim;
-      y[(size_t)i * dim + d] = xi[d] + exp(0.5 * xi[dim + d]) * eps[(size_t)i * dim + d];
-    }
-}
-
-static double ref_kl(int n, int dim, const double *x) {
-  double s = 0.0;
-  for (int i = 0; i < n; i++)
-    for (int d = 0; d < dim; d++) {
-      double mu = x[(size_t)i * 2 * dim + d], lv = x[(size_t)i * 2 * dim + dim + d];
-      s += 1.0 + lv - mu * mu - exp(lv);
-    }
-  return -0.5 * s / ((double)n * dim);
-}
-
-static void ref_ca_backward(int n, int dim, const double *x, const double *eps, const double *dy,
-                            double klw, double *dx, int acc) {
-  double kw = klw / ((double)n * dim);
-  for (int i = 0; i < n; i++)
-    for (int d = 0; d < dim; d++) {
-      size_t m = (size_t)i * 2 * dim + d, t = (size_t)i * dim + d;
-      double mu = x[m], lv = x[m + dim], g = dy[t];
-      double gm = g + kw * mu, gl = 0.5 * g * eps[t] * exp(0.5 * lv) + 0.5 * kw * (exp(lv) - 1.0);
-      dx[m] = acc ? dx[m] + gm : gm;
-      dx[m + dim] = acc ? dx[m + dim] + gl : gl;
-    }
-}
-
+/* ---- float64 references: tests/ref/ref_text.c (also clgan doctor's) ---- */
 /* random text: ids in -1..num (both ends outside), weights in [0, 1), some repeats */
 static int *make_text(int n, int num, int slots, unsigned long long seed) {
   int *t = calloc((size_t)n * 2 * slots + 1, sizeof(int));
@@ -103,15 +42,15 @@ static void test_fd(void) {
   float *f = gt_rand(nw + ny, 11);
   for (size_t i = 0; i < nw; i++) w[i] = f[i];
   for (size_t i = 0; i < ny; i++) dy[i] = f[nw + i];
-  ref_bag_backward(n, num, dim, slots, text, dy, dw, 0);
+  ref_embedbag_backward(n, num, dim, slots, text, dy, dw, 0);
   double h = 1e-6, worst = 0.0;
   for (size_t j = 0; j < nw; j++) {
     double keep = w[j], lp = 0, lm = 0;
     w[j] = keep + h;
-    ref_bag_forward(n, num, dim, slots, text, w, y);
+    ref_embedbag_forward(n, num, dim, slots, text, w, y);
     for (size_t i = 0; i < ny; i++) lp += dy[i] * y[i];
     w[j] = keep - h;
-    ref_bag_forward(n, num, dim, slots, text, w, y);
+    ref_embedbag_forward(n, num, dim, slots, text, w, y);
     for (size_t i = 0; i < ny; i++) lm += dy[i] * y[i];
     w[j] = keep;
     double e = fabs((lp - lm) / (2 * h) - dw[j]);
@@ -124,14 +63,14 @@ static void test_fd(void) {
   float *g = gt_rand(nx + ny, 13);
   for (size_t i = 0; i < nx; i++) x[i] = 2.0 * g[i];
   for (size_t i = 0; i < ny; i++) eps[i] = g[nx + i];
-  ref_ca_backward(n, dim, x, eps, dy, 2.0, dx, 0);
+  ref_condaug_backward(n, dim, x, eps, dy, 2.0, dx, 0);
   worst = 0.0;
   for (size_t j = 0; j < nx; j++) {
     double keep = x[j], l[2];
     for (int sgn = 0; sgn < 2; sgn++) {
       x[j] = keep + (sgn ? -h : h);
-      ref_ca_forward(n, dim, x, eps, y);
-      l[sgn] = 2.0 * ref_kl(n, dim, x);
+      ref_condaug_forward(n, dim, x, eps, y);
+      l[sgn] = 2.0 * ref_condaug_kl(n, dim, x);
       for (size_t i = 0; i < ny; i++) l[sgn] += dy[i] * y[i];
     }
     x[j] = keep;
@@ -152,10 +91,10 @@ static void run_bag(clgan_ctx *ctx, int n, int num, int dim, int slots, int acc)
   double *wd = gt_d(wf, nw), *yd = gt_dalloc(ny), *dyd = gt_d(dyf, ny), *dwd = gt_d(dwf, nw);
   clgan_view tv = CLGAN_VIEW(bt.mem, bt.off);
   CHECK_OK(clgan_embedbag_forward(ctx, n, num, dim, slots, tv, tb_view(bw), tb_view(by)));
-  ref_bag_forward(n, num, dim, slots, text, wd, yd);
+  ref_embedbag_forward(n, num, dim, slots, text, wd, yd);
   GT_CHECK(ctx, by, yd, TOL_SUM(slots + 1), MSG("embedding bag y"));
   CHECK_OK(clgan_embedbag_backward(ctx, n, num, dim, slots, tv, tb_view(bdy), tb_view(bdw), acc));
-  ref_bag_backward(n, num, dim, slots, text, dyd, dwd, acc);
+  ref_embedbag_backward(n, num, dim, slots, text, dyd, dwd, acc);
   GT_CHECK(ctx, bdw, dwd, TOL_SUM((double)n * slots + 1), MSG(acc ? "bag dw accumulate" : "bag dw"));
   CHECK(gt_int_guards_ok(ctx, bt), "%s", MSG("text written"));
   tb_free(&bt);
@@ -175,11 +114,11 @@ static void run_ca(clgan_ctx *ctx, int n, int dim, int acc) {
   double *xd = gt_d(xf, nx), *ed = gt_d(ef, ny), *yd = gt_dalloc(ny), *dyd = gt_d(dyf, ny),
          *dxd = gt_d(dxf, nx);
   CHECK_OK(clgan_condaug_forward(ctx, n, dim, tb_view(bx), tb_view(be), tb_view(by)));
-  ref_ca_forward(n, dim, xd, ed, yd);
+  ref_condaug_forward(n, dim, xd, ed, yd);
   GT_CHECK(ctx, by, yd, 4e-6, 4e-6, MSG("condaug y"));
   CHECK_OK(clgan_condaug_backward(ctx, n, dim, tb_view(bx), tb_view(be), tb_view(bdy), 2.0f,
                                   tb_view(bdx), acc));
-  ref_ca_backward(n, dim, xd, ed, dyd, 2.0, dxd, acc);
+  ref_condaug_backward(n, dim, xd, ed, dyd, 2.0, dxd, acc);
   GT_CHECK(ctx, bdx, dxd, 4e-6, 4e-6, MSG(acc ? "condaug dx accumulate" : "condaug dx"));
   GT_GUARDS_FREE(ctx, MSG("condaug guards"), &bx, &be, &by, &bdy, &bdx);
   free(xf), free(ef), free(dyf), free(dxf), free(xd), free(ed), free(yd), free(dyd), free(dxd);

@@ -3,8 +3,10 @@
  * leaves D's unchanged; D's gradient is the sum of its three terms (real + right caption 1,
  * G(z, caption) 1/2, real + mismatched caption 1/2), each recomputed alone from the same
  * state; the KL of conditioning augmentation reaches G's gradient exactly as its formula says
- * (a kl=2 run against a kl=0 run of the same state); log sigma^2 goes below zero (no ReLU
- * before the split); two runs are bitwise equal; and generate from text. */
+ * (a kl=2 run against a kl=0 run of the same state); with the losses --g-loss offers (lsgan,
+ * hinge, minimax) D's gradient is the sum of that loss's three terms and G's loss is its
+ * formula; log sigma^2 goes below zero (no ReLU before the split); two runs are bitwise
+ * equal; and generate from text. */
 #include "clgan/gan.h"
 #include "clgan/text.h"
 #include "test_util.h"
@@ -18,9 +20,10 @@ static float *arena(clgan_ctx *ctx, cl_mem m, size_t n) {
 }
 static int same(const float *a, const float *b, size_t n) { return !memcmp(a, b, n * sizeof *a); }
 
-static clgan_gan *make(clgan_ctx *ctx, clgan_model *m) {
+static clgan_gan *make_loss(clgan_ctx *ctx, clgan_model *m, clgan_gan_loss loss) {
   clgan_train_config c;
   clgan_train_config_default(&c);
+  c.loss = loss;
   c.batch = B;
   c.seed = 5;
   clgan_gan *g = NULL;
@@ -29,6 +32,7 @@ static clgan_gan *make(clgan_ctx *ctx, clgan_model *m) {
   CHECK_OK(clgan_gan_init_params(g));
   return g;
 }
+static clgan_gan *make(clgan_ctx *ctx, clgan_model *m) { return make_loss(ctx, m, CLGAN_GLOSS_NS); }
 
 /* images, captions (ids 0..29, 2..6 words) and mismatched captions (the next sample's) */
 static void batch_of(int step, float *img, int32_t *text, int32_t *wrong) {
@@ -55,16 +59,66 @@ static void upload(clgan_gan *gan, const float *img, const int32_t *text, const 
 }
 
 /* D's gradient of one term alone, from the current state: forward, loss * scale, backward */
-static float *d_term(clgan_gan *gan, clgan_view x, int wrong, int real, float scale) {
+static float *d_term_kind(clgan_gan *gan, clgan_view x, int wrong, clgan_loss kind, float t,
+                          float scale) {
   size_t pc = gan->d->desc->param_count;
   CHECK_OK(clgan_net_bind(gan->d, CLGAN_INPUT_TEXT,
                           CLGAN_VIEW(gan->text, wrong ? (size_t)B * CLGAN_TEXT_SAMPLE_INTS : 0)));
   CHECK_OK(clgan_net_forward(gan->d, B, x, CLGAN_BN_BATCH_STATS));
-  CHECK_OK(clgan_loss_forward_backward(gan->ctx, CLGAN_LOSS_BCE, real ? 1.0f : 0.0f, B,
-                                       clgan_net_output(gan->d), scale,
+  CHECK_OK(clgan_loss_forward_backward(gan->ctx, kind, t, B, clgan_net_output(gan->d), scale,
                                        CLGAN_VIEW(gan->metrics, 12), CLGAN_VIEW(gan->dlogits, 0)));
   CHECK_OK(clgan_net_backward(gan->d, B, CLGAN_VIEW(gan->dlogits, 0), 1, 0, CLGAN_NONE));
   return arena(gan->ctx, gan->d->grads, pc);
+}
+static float *d_term(clgan_gan *gan, clgan_view x, int wrong, int real, float scale) {
+  return d_term_kind(gan, x, wrong, CLGAN_LOSS_BCE, real ? 1.0f : 0.0f, scale);
+}
+
+/* --g-loss for text runs: with lsgan, hinge and minimax, D's gradient is the sum of its
+ * three terms under that loss (LSGAN 0.5 (x - t)^2 with t = 1, 0, 0; hinge relu(1 - t x)
+ * with t = 1, -1, -1; minimax's D is BCE), and G's loss is that loss's G term of D's logits
+ * on G(z, caption): 0.5 (x - 1)^2, -x, -softplus(x). */
+static void check_loss(clgan_ctx *ctx, clgan_model *m, clgan_gan_loss loss, const float *img,
+                       const int32_t *text, const int32_t *wrong) {
+  const char *name = clgan_gan_loss_name(loss);
+  clgan_gan *gan = make_loss(ctx, m, loss);
+  size_t dp = m->d.param_count;
+  upload(gan, img, text, wrong);
+  CHECK_OK(clgan_gan_snapshot(gan));
+  CHECK_OK(clgan_gan_text_d_step(gan));
+  float *dgrad = arena(ctx, gan->d->grads, dp);
+  CHECK_OK(clgan_gan_rollback(gan));
+  CHECK_OK(clgan_net_forward(gan->g, B, CLGAN_NONE, CLGAN_BN_BATCH_STATS));
+  clgan_loss kind = loss == CLGAN_GLOSS_LSGAN ? CLGAN_LOSS_SQUARED
+                    : loss == CLGAN_GLOSS_HINGE ? CLGAN_LOSS_HINGE : CLGAN_LOSS_BCE;
+  float fake_t = loss == CLGAN_GLOSS_HINGE ? -1.0f : 0.0f;
+  float *t1 = d_term_kind(gan, CLGAN_VIEW(gan->real, 0), 0, kind, 1.0f, 1.0f);
+  float *t2 = d_term_kind(gan, clgan_net_output(gan->g), 0, kind, fake_t, 0.5f);
+  float *t3 = d_term_kind(gan, CLGAN_VIEW(gan->real, 0), 1, kind, fake_t, 0.5f);
+  float *sum = tu_alloc(dp);
+  for (size_t i = 0; i < dp; i++) sum[i] = t1[i] + t2[i] + t3[i];
+  char what[96];
+  snprintf(what, sizeof what, "%s: D's gradient vs its three terms", name);
+  CHECK_CLOSE(dgrad, sum, dp, 1e-6, 1e-4, what);
+  /* the G step's loss from D's logits on G(z, caption) */
+  CHECK_OK(clgan_gan_rollback(gan));
+  CHECK_OK(clgan_gan_text_d_step(gan));
+  CHECK_OK(clgan_gan_text_g_step(gan));
+  float x[B], v[8];
+  clgan_view o = clgan_net_output(gan->d);
+  tu_download(ctx, o.mem, o.off, B, x);
+  tu_download(ctx, gan->metrics, 0, 8, v);
+  double want = 0.0;
+  for (int b = 0; b < B; b++) {
+    double sp = x[b] > 0 ? x[b] + log1p(exp(-x[b])) : log1p(exp(x[b])); /* softplus */
+    want += loss == CLGAN_GLOSS_LSGAN ? 0.5 * (x[b] - 1.0) * (x[b] - 1.0)
+            : loss == CLGAN_GLOSS_HINGE ? -x[b] : -sp;
+  }
+  want /= B;
+  CHECK(fabs(v[4] - want) <= 1e-5 + 1e-4 * fabs(want), "%s: G's loss %g, its formula %g", name,
+        (double)v[4], want);
+  free(dgrad), free(t1), free(t2), free(t3), free(sum);
+  clgan_gan_free(gan);
 }
 
 int main(void) {
@@ -166,6 +220,10 @@ int main(void) {
     clgan_gan_free(gan0);
     clgan_model_free(&m0);
   }
+
+  check_loss(ctx, &m, CLGAN_GLOSS_LSGAN, img, text, wrong);
+  check_loss(ctx, &m, CLGAN_GLOSS_HINGE, img, text, wrong);
+  check_loss(ctx, &m, CLGAN_GLOSS_MINIMAX, img, text, wrong);
 
   /* whole iterations: two trainers of one seed give the same bits; metrics finite */
   clgan_gan *ga = make(ctx, &m), *gb = make(ctx, &m);
