@@ -271,3 +271,124 @@ __kernel void bn_backward_apply(const int n, const int c, const int hw, __global
     dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + part[po + ch];
   }
 }
+
+/* ---- the "lanes" form of bn_forward_train and bn_backward, for CPU devices ----
+ * On a CPU (POCL) a group's items run one after another on one core, so the group form's
+ * per-item sums (an item per lane of the reduction, at most a few items a group there) are
+ * scalar loops. Here one work-item does a whole channel with L lanes in a float-L vector:
+ * lane j holds exactly the sum item j of an L-item group form accumulates (positions j,
+ * j + L, ... of each sample, samples in order; the launcher uses this form only where the
+ * group form has L items in one row, 1 << hs == L, and L divides HW), and the lanes are
+ * folded in clgan_group_sum's tree order. Same operations in the same order, so the
+ * results are bit-identical to the group form's, and the loops are vector loads and adds.
+ * Launcher: src/ops/ops_batchnorm.c (bn_lanes). Test: tests/ops_nn/test_bn_lanes.c */
+float bn_fold2(float2 v) { return v.x + v.y; }
+float bn_fold4(float4 v) { return bn_fold2(v.lo + v.hi); }
+float bn_fold8(float8 v) { return bn_fold4(v.lo + v.hi); }
+float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
+
+#define BN_LANES_BEGIN(L, off)                                                     \
+  for (int ni_ = 0; ni_ < n; ni_++) {                                              \
+    const ulong row_ = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw;            \
+    for (int si_ = 0; si_ < hw; si_ += L) {                                        \
+      const ulong off = row_ + (ulong)si_;
+#define BN_LANES_END }}
+
+#define BN_FORWARD_LANES(L, T)                                                                 \
+  __kernel void bn_forward_train_lanes##L(                                                     \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      const int has_affine, __global const float *gamma, const ulong go,                       \
+      __global const float *beta, const ulong bo, __global float *y, const ulong yo,           \
+      __global float *save_mean, const ulong smo, __global float *save_invstd,                 \
+      const ulong sio, const int has_running, __global float *run_mean, const ulong rmo,       \
+      __global float *run_var, const ulong rvo, const float momentum, const float eps,         \
+      const int act, const float slope) {                                                      \
+    const int ch = (int)get_global_id(0);                                                      \
+    if (ch >= c) return;                                                                       \
+    const float m = (float)n * (float)hw;                                                      \
+    T s = (T)(0.0f);                                                                           \
+    BN_LANES_BEGIN(L, i) s += vload##L(0, x + xo + i); BN_LANES_END                            \
+    const float mean = bn_fold##L(s) / m;                                                      \
+    T q = (T)(0.0f);                                                                           \
+    BN_LANES_BEGIN(L, i) {                                                                     \
+      T d = vload##L(0, x + xo + i) - mean;                                                    \
+      q += d * d;                                                                              \
+    } BN_LANES_END                                                                             \
+    const float var = bn_fold##L(q) / m;                                                       \
+    const float invstd = 1.0f / sqrt(var + eps);                                               \
+    const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f; \
+    const float a = invstd * g;                                                                \
+    if (act == 0) {                                                                            \
+      BN_LANES_BEGIN(L, i) {                                                                   \
+        vstore##L((vload##L(0, x + xo + i) - mean) * a + b, 0, y + yo + i);                    \
+      } BN_LANES_END                                                                           \
+    } else {                                                                                   \
+      const float neg = act == 1 ? 0.0f : slope;                                               \
+      BN_LANES_BEGIN(L, i) {                                                                   \
+        T z = (vload##L(0, x + xo + i) - mean) * a + b;                                        \
+        vstore##L(select(neg * z, z, z > 0.0f), 0, y + yo + i);                                \
+      } BN_LANES_END                                                                           \
+    }                                                                                          \
+    save_mean[smo + ch] = mean;                                                                \
+    save_invstd[sio + ch] = invstd;                                                            \
+    if (has_running) {                                                                         \
+      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;           \
+      run_var[rvo + ch] =                                                                      \
+          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));         \
+    }                                                                                          \
+  }
+
+#define BN_BACKWARD_LANES(L, T)                                                                \
+  __kernel void bn_backward_lanes##L(                                                          \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      __global const float *dy, const ulong dyo, const int has_affine,                         \
+      __global const float *gamma, const ulong go, __global const float *beta, const ulong bo, \
+      const int act, const float slope, __global const float *save_mean, const ulong smo,      \
+      __global const float *save_invstd, const ulong sio, __global float *dx, const ulong dxo, \
+      const int has_dparams, __global float *dgamma, const ulong dgo, __global float *dbeta,   \
+      const ulong dbo, const int accumulate) {                                                 \
+    const int ch = (int)get_global_id(0);                                                      \
+    if (ch >= c) return;                                                                       \
+    const float m = (float)n * (float)hw;                                                      \
+    const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];                    \
+    const float g = has_affine ? gamma[go + ch] : 1.0f;                                        \
+    const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;             \
+    T sdy = (T)(0.0f), sdyx = (T)(0.0f);                                                       \
+    if (act == 0) {                                                                            \
+      BN_LANES_BEGIN(L, i) {                                                                   \
+        T d = vload##L(0, dy + dyo + i);                                                       \
+        sdy += d;                                                                              \
+        sdyx += d * (vload##L(0, x + xo + i) - mean);                                          \
+      } BN_LANES_END                                                                           \
+    } else {                                                                                   \
+      const float neg = act == 1 ? 0.0f : slope;                                               \
+      BN_LANES_BEGIN(L, i) {                                                                   \
+        T v = vload##L(0, x + xo + i), d = vload##L(0, dy + dyo + i);                          \
+        d = select(neg * d, d, (v - mean) * a + b > 0.0f);                                     \
+        vstore##L(d, 0, dx + dxo + i);                                                         \
+        sdy += d;                                                                              \
+        sdyx += d * (v - mean);                                                                \
+      } BN_LANES_END                                                                           \
+    }                                                                                          \
+    const float sum_dy = bn_fold##L(sdy), sum_dyxhat = bn_fold##L(sdyx) * invstd;              \
+    const float k = g * invstd / m, kx = sum_dyxhat * invstd;                                  \
+    __global const float *dz = act == 0 ? dy : (__global const float *)dx;                     \
+    const ulong dzo = act == 0 ? dyo : dxo;                                                    \
+    BN_LANES_BEGIN(L, i) {                                                                     \
+      T xc = vload##L(0, x + xo + i) - mean;                                                   \
+      vstore##L(k * ((m * vload##L(0, dz + dzo + i) - sum_dy) - xc * kx), 0, dx + dxo + i);    \
+    } BN_LANES_END                                                                             \
+    if (has_dparams) {                                                                         \
+      dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;                  \
+      dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;                        \
+    }                                                                                          \
+  }
+
+BN_FORWARD_LANES(2, float2)
+BN_FORWARD_LANES(4, float4)
+BN_FORWARD_LANES(8, float8)
+BN_FORWARD_LANES(16, float16)
+BN_BACKWARD_LANES(2, float2)
+BN_BACKWARD_LANES(4, float4)
+BN_BACKWARD_LANES(8, float8)
+BN_BACKWARD_LANES(16, float16)
