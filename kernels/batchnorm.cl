@@ -275,24 +275,36 @@ __kernel void bn_backward_apply(const int n, const int c, const int hw, __global
 /* ---- the "lanes" form of bn_forward_train and bn_backward, for CPU devices ----
  * On a CPU (POCL) a group's items run one after another on one core, so the group form's
  * per-item sums (an item per lane of the reduction, at most a few items a group there) are
- * scalar loops. Here one work-item does a whole channel with L lanes in a float-L vector:
- * lane j holds exactly the sum item j of an L-item group form accumulates (positions j,
- * j + L, ... of each sample, samples in order; the launcher uses this form only where the
- * group form has L items in one row, 1 << hs == L, and L divides HW), and the lanes are
- * folded in clgan_group_sum's tree order. Same operations in the same order, so the
- * results are bit-identical to the group form's, and the loops are vector loads and adds.
+ * scalar loops reading every l-th value. Here one work-item does a whole channel with L
+ * lanes in a float-L vector: lane j holds exactly the sum item j of an L-item group form
+ * accumulates (positions j, j + L, ... of each sample, samples in order; the launcher uses
+ * this form only where the group form has its L items in one row, 1 << hs == L <= HW), and
+ * the lanes are folded in clgan_group_sum's tree order. Where L does not divide HW, the last
+ * HW % L positions of a sample go to lanes 0.. as in the group form; the other lanes add an
+ * exact zero there (x + 0 == x: a lane's sum starts at +0 and can never become -0). Same
+ * operations in the same order, so the results are bit-identical to the group form's, and
+ * the loops are vector loads and adds.
  * Launcher: src/ops/ops_batchnorm.c (bn_lanes). Test: tests/ops_nn/test_bn_lanes.c */
 float bn_fold2(float2 v) { return v.x + v.y; }
 float bn_fold4(float4 v) { return bn_fold2(v.lo + v.hi); }
 float bn_fold8(float8 v) { return bn_fold4(v.lo + v.hi); }
 float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
 
-#define BN_LANES_BEGIN(L, off)                                                     \
+/* Per sample of channel ch: `row` is the sample's first value, `si` runs over its full runs
+ * of L values; after the loop, si < hw means a tail of hw - si values. */
+#define BN_SAMPLES_BEGIN                                                           \
   for (int ni_ = 0; ni_ < n; ni_++) {                                              \
-    const ulong row_ = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw;            \
-    for (int si_ = 0; si_ < hw; si_ += L) {                                        \
-      const ulong off = row_ + (ulong)si_;
-#define BN_LANES_END }}
+    const ulong row = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw;             \
+    int si = 0;
+#define BN_SAMPLES_END }
+
+/* dst = a float-L vector whose lane j < r is EXPR (which may use j), the others 0. */
+#define BN_TAIL_VEC(L, dst, r, EXPR)                                               \
+  {                                                                                \
+    float t_[L];                                                                   \
+    for (int j = 0; j < L; j++) t_[j] = j < (r) ? (EXPR) : 0.0f;                   \
+    dst = vload##L(0, t_);                                                         \
+  }
 
 #define BN_FORWARD_LANES(L, T)                                                                 \
   __kernel void bn_forward_train_lanes##L(                                                     \
@@ -306,29 +318,50 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
     const int ch = (int)get_global_id(0);                                                      \
     if (ch >= c) return;                                                                       \
     const float m = (float)n * (float)hw;                                                      \
-    T s = (T)(0.0f);                                                                           \
-    BN_LANES_BEGIN(L, i) s += vload##L(0, x + xo + i); BN_LANES_END                            \
+    __global const float *xc = x + xo;                                                         \
+    T s = (T)(0.0f), q = (T)(0.0f);                                                            \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L) s += vload##L(0, xc + row + si);                           \
+      if (si < hw) {                                                                           \
+        T t;                                                                                   \
+        BN_TAIL_VEC(L, t, hw - si, xc[row + si + j])                                           \
+        s += t;                                                                                \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
     const float mean = bn_fold##L(s) / m;                                                      \
-    T q = (T)(0.0f);                                                                           \
-    BN_LANES_BEGIN(L, i) {                                                                     \
-      T d = vload##L(0, x + xo + i) - mean;                                                    \
-      q += d * d;                                                                              \
-    } BN_LANES_END                                                                             \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L) {                                                          \
+        T d = vload##L(0, xc + row + si) - mean;                                               \
+        q += d * d;                                                                            \
+      }                                                                                        \
+      if (si < hw) {                                                                           \
+        T d;                                                                                   \
+        BN_TAIL_VEC(L, d, hw - si, xc[row + si + j] - mean)                                    \
+        q += d * d;                                                                            \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
     const float var = bn_fold##L(q) / m;                                                       \
     const float invstd = 1.0f / sqrt(var + eps);                                               \
     const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f; \
     const float a = invstd * g;                                                                \
-    if (act == 0) {                                                                            \
-      BN_LANES_BEGIN(L, i) {                                                                   \
-        vstore##L((vload##L(0, x + xo + i) - mean) * a + b, 0, y + yo + i);                    \
-      } BN_LANES_END                                                                           \
-    } else {                                                                                   \
-      const float neg = act == 1 ? 0.0f : slope;                                               \
-      BN_LANES_BEGIN(L, i) {                                                                   \
-        T z = (vload##L(0, x + xo + i) - mean) * a + b;                                        \
-        vstore##L(select(neg * z, z, z > 0.0f), 0, y + yo + i);                                \
-      } BN_LANES_END                                                                           \
-    }                                                                                          \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global float *yc = y + yo;                                                               \
+    BN_SAMPLES_BEGIN                                                                           \
+      if (act == 0) {                                                                          \
+        for (; si + L <= hw; si += L)                                                          \
+          vstore##L((vload##L(0, xc + row + si) - mean) * a + b, 0, yc + row + si);            \
+        for (; si < hw; si++) yc[row + si] = bn_z(xc[row + si], mean, a, b);                   \
+      } else {                                                                                 \
+        for (; si + L <= hw; si += L) {                                                        \
+          T z = (vload##L(0, xc + row + si) - mean) * a + b;                                   \
+          vstore##L(select(neg * z, z, z > 0.0f), 0, yc + row + si);                           \
+        }                                                                                      \
+        for (; si < hw; si++) {                                                                \
+          float z = bn_z(xc[row + si], mean, a, b);                                            \
+          yc[row + si] = z > 0.0f ? z : neg * z;                                               \
+        }                                                                                      \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
     save_mean[smo + ch] = mean;                                                                \
     save_invstd[sio + ch] = invstd;                                                            \
     if (has_running) {                                                                         \
@@ -338,6 +371,8 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
     }                                                                                          \
   }
 
+/* dx may alias dy, as in bn_backward: every value is read before its own position is
+ * written, and by the same work-item. */
 #define BN_BACKWARD_LANES(L, T)                                                                \
   __kernel void bn_backward_lanes##L(                                                          \
       const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
@@ -353,31 +388,61 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
     const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];                    \
     const float g = has_affine ? gamma[go + ch] : 1.0f;                                        \
     const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;             \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global const float *xc = x + xo, *dyc = dy + dyo;                                        \
+    __global float *dxc = dx + dxo;                                                            \
     T sdy = (T)(0.0f), sdyx = (T)(0.0f);                                                       \
-    if (act == 0) {                                                                            \
-      BN_LANES_BEGIN(L, i) {                                                                   \
-        T d = vload##L(0, dy + dyo + i);                                                       \
+    BN_SAMPLES_BEGIN                                                                           \
+      if (act == 0) {                                                                          \
+        for (; si + L <= hw; si += L) {                                                        \
+          T d = vload##L(0, dyc + row + si);                                                   \
+          sdy += d;                                                                            \
+          sdyx += d * (vload##L(0, xc + row + si) - mean);                                     \
+        }                                                                                      \
+      } else {                                                                                 \
+        for (; si + L <= hw; si += L) {                                                        \
+          T v = vload##L(0, xc + row + si), d = vload##L(0, dyc + row + si);                   \
+          d = select(neg * d, d, (v - mean) * a + b > 0.0f);                                   \
+          vstore##L(d, 0, dxc + row + si);                                                     \
+          sdy += d;                                                                            \
+          sdyx += d * (v - mean);                                                              \
+        }                                                                                      \
+      }                                                                                        \
+      if (si < hw) {                                                                           \
+        /* dz (written to dx first when act != 0) and x - mean, lanes past the tail 0 */       \
+        float td[L], tx[L];                                                                    \
+        for (int j = 0; j < L; j++) {                                                          \
+          td[j] = 0.0f;                                                                        \
+          tx[j] = 0.0f;                                                                        \
+          if (si + j < hw) {                                                                   \
+            float v = xc[row + si + j], d = dyc[row + si + j];                                 \
+            if (act != 0) {                                                                    \
+              d = bn_z(v, mean, a, b) > 0.0f ? d : neg * d;                                    \
+              dxc[row + si + j] = d;                                                           \
+            }                                                                                  \
+            td[j] = d;                                                                         \
+            tx[j] = v - mean;                                                                  \
+          }                                                                                    \
+        }                                                                                      \
+        T d = vload##L(0, td);                                                                 \
         sdy += d;                                                                              \
-        sdyx += d * (vload##L(0, x + xo + i) - mean);                                          \
-      } BN_LANES_END                                                                           \
-    } else {                                                                                   \
-      const float neg = act == 1 ? 0.0f : slope;                                               \
-      BN_LANES_BEGIN(L, i) {                                                                   \
-        T v = vload##L(0, x + xo + i), d = vload##L(0, dy + dyo + i);                          \
-        d = select(neg * d, d, (v - mean) * a + b > 0.0f);                                     \
-        vstore##L(d, 0, dx + dxo + i);                                                         \
-        sdy += d;                                                                              \
-        sdyx += d * (v - mean);                                                                \
-      } BN_LANES_END                                                                           \
-    }                                                                                          \
+        sdyx += d * vload##L(0, tx);                                                           \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
     const float sum_dy = bn_fold##L(sdy), sum_dyxhat = bn_fold##L(sdyx) * invstd;              \
     const float k = g * invstd / m, kx = sum_dyxhat * invstd;                                  \
-    __global const float *dz = act == 0 ? dy : (__global const float *)dx;                     \
-    const ulong dzo = act == 0 ? dyo : dxo;                                                    \
-    BN_LANES_BEGIN(L, i) {                                                                     \
-      T xc = vload##L(0, x + xo + i) - mean;                                                   \
-      vstore##L(k * ((m * vload##L(0, dz + dzo + i) - sum_dy) - xc * kx), 0, dx + dxo + i);    \
-    } BN_LANES_END                                                                             \
+    __global const float *dz = act == 0 ? dyc : (__global const float *)dxc;                   \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L) {                                                          \
+        T xm = vload##L(0, xc + row + si) - mean;                                              \
+        vstore##L(k * ((m * vload##L(0, dz + row + si) - sum_dy) - xm * kx), 0,               \
+                  dxc + row + si);                                                             \
+      }                                                                                        \
+      for (; si < hw; si++) {                                                                  \
+        float xm = xc[row + si] - mean;                                                        \
+        dxc[row + si] = k * ((m * dz[row + si] - sum_dy) - xm * kx);                           \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
     if (has_dparams) {                                                                         \
       dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;                  \
       dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;                        \

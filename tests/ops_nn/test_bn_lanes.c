@@ -3,9 +3,9 @@
  * replaces on CPU devices: every output bitwise equal (same sums in the same order), and
  * against the C reference (tests/ref/ref_nn.c) with test_batchnorm.c's tolerances. Both
  * forms are forced with CLGAN_BN_FORM on any device; the kernel names the profiler records
- * prove the lanes kernels ran (the test fails if no shape took them), and a shape whose HW
- * the lanes do not divide must fall back to the group form. --small: tiny shapes for
- * Oclgrind. */
+ * prove the lanes kernels ran (the test fails if no shape took them), and HW = 1 must fall
+ * back to the group form. Shapes with and without tails (HW not a multiple of the lanes).
+ * --small: tiny shapes for Oclgrind. */
 #include "nn_test.h"
 
 #define TOL_Y 2e-5, 1e-4
@@ -149,24 +149,33 @@ int main(int argc, char **argv) {
   if (s) return tu_finish("test_bn_lanes");
   /* The group form's item count l (so the lane count) depends on C and the compute units:
    * about 256 * CUs / C, 2..16 where the lanes apply. Channels from 16 to 512 give some l
-   * in range on 1 to 32 compute units; HW a multiple of 16 keeps every l a divisor. */
+   * in range on 1 to 32 compute units. HW = 48 is a multiple of every l; 7, 13, 21, 35,
+   * 49 and 196 leave tails (HW % l values at the end of each sample). */
   int lanes = 0;
   if (small) {
-    const int shapes[][3] = {{2, 32, 16}, {1, 16, 32}, {2, 64, 16}, {1, 128, 16}};
+    const int shapes[][3] = {{2, 32, 13}, {1, 16, 35}, {2, 64, 7}, {1, 128, 16}, {2, 32, 16}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
       lanes += run_shape(ctx, shapes[i][0], shapes[i][1], shapes[i][2], (int)i % 3, i != 1);
   } else {
     const int cs[] = {16, 32, 64, 128, 256, 512};
     for (int i = 0; i < 6; i++)
-      for (int act = 0; act < 3; act++)
+      for (int act = 0; act < 3; act++) {
         lanes += run_shape(ctx, 3 + act, cs[i], 48, act, act != 1);
-    /* dcgan64's generator: 64 channels of 32x32 at batch 16 */
+        lanes += run_shape(ctx, 2 + act, cs[i], i % 2 ? 21 : 35, act, act != 2);
+      }
+    /* dcgan28's batch norms (7x7, 14x14) and dcgan64's widest (32x32), batch 16 */
+    for (int act = 0; act < 3; act++) {
+      lanes += run_shape(ctx, 16, 256, 49, act, 1);
+      lanes += run_shape(ctx, 16, 128, 49, act, 1);
+      lanes += run_shape(ctx, 16, 128, 196, act, 1);
+    }
     lanes += run_shape(ctx, 16, 64, 1024, 1, 1);
     lanes += run_shape(ctx, 16, 64, 1024, 0, 1);
   }
   CHECK(lanes > 0, "no shape ran the lanes kernels (CLGAN_BN_FORM=lanes)");
-  /* HW = 3 * 7: no lane count 2..16 divides it, so the group form must run */
-  CHECK(run_shape(ctx, 2, 64, 21, 0, 1) == 0, "lanes ran where they do not divide HW");
+  /* HW = 1 (after a dense layer): the group form spreads the batch over its items, which
+   * the lanes do not, so it must run */
+  CHECK(run_shape(ctx, 8, 64, 1, 0, 1) == 0, "lanes ran with HW = 1");
   printf("lanes launches: %d\n", lanes);
   clgan_ctx_free(ctx);
   return tu_finish("test_bn_lanes");
