@@ -271,3 +271,189 @@ __kernel void bn_backward_apply(const int n, const int c, const int hw, __global
     dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + part[po + ch];
   }
 }
+
+/* ---- the "lanes" form of bn_forward_train and bn_backward, for CPU devices ----
+ * On a CPU (POCL) a group's items run one after another on one core, so the group form's
+ * per-item sums (an item per lane of the reduction, at most a few items a group there) are
+ * scalar loops reading every l-th value. Here one work-item does a whole channel with L
+ * lanes in a float-L vector: lane j holds exactly the sum item j of an L-item group form
+ * accumulates (positions j, j + L, ... of each sample, samples in order; the launcher uses
+ * this form only where the group form has its L items in one row, 1 << hs == L <= HW), and
+ * the lanes are folded in clgan_group_sum's tree order. Where L does not divide HW, the last
+ * HW % L positions of a sample go to lanes 0.. as in the group form; the other lanes add an
+ * exact zero there (x + 0 == x: a lane's sum starts at +0 and can never become -0). Same
+ * operations in the same order, so the results are bit-identical to the group form's, and
+ * the loops are vector loads and adds.
+ * Launcher: src/ops/ops_batchnorm.c (bn_lanes). Test: tests/ops_nn/test_bn_lanes.c */
+float bn_fold2(float2 v) { return v.x + v.y; }
+float bn_fold4(float4 v) { return bn_fold2(v.lo + v.hi); }
+float bn_fold8(float8 v) { return bn_fold4(v.lo + v.hi); }
+float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
+
+/* Per sample of channel ch: `row` is the sample's first value, `si` runs over its full runs
+ * of L values; after the loop, si < hw means a tail of hw - si values. */
+#define BN_SAMPLES_BEGIN                                                           \
+  for (int ni_ = 0; ni_ < n; ni_++) {                                              \
+    const ulong row = ((ulong)ni_ * (ulong)c + (ulong)ch) * (ulong)hw;             \
+    int si = 0;
+#define BN_SAMPLES_END }
+
+/* dst = a float-L vector whose lane j < r is EXPR (which may use j), the others 0. */
+#define BN_TAIL_VEC(L, dst, r, EXPR)                                               \
+  {                                                                                \
+    float t_[L];                                                                   \
+    for (int j = 0; j < L; j++) t_[j] = j < (r) ? (EXPR) : 0.0f;                   \
+    dst = vload##L(0, t_);                                                         \
+  }
+
+#define BN_FORWARD_LANES(L, T)                                                                 \
+  __kernel void bn_forward_train_lanes##L(                                                     \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      const int has_affine, __global const float *gamma, const ulong go,                       \
+      __global const float *beta, const ulong bo, __global float *y, const ulong yo,           \
+      __global float *save_mean, const ulong smo, __global float *save_invstd,                 \
+      const ulong sio, const int has_running, __global float *run_mean, const ulong rmo,       \
+      __global float *run_var, const ulong rvo, const float momentum, const float eps,         \
+      const int act, const float slope) {                                                      \
+    const int ch = (int)get_global_id(0);                                                      \
+    if (ch >= c) return;                                                                       \
+    const float m = (float)n * (float)hw;                                                      \
+    __global const float *xc = x + xo;                                                         \
+    T s = (T)(0.0f), q = (T)(0.0f);                                                            \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L) s += vload##L(0, xc + row + si);                           \
+      if (si < hw) {                                                                           \
+        T t;                                                                                   \
+        BN_TAIL_VEC(L, t, hw - si, xc[row + si + j])                                           \
+        s += t;                                                                                \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    const float mean = bn_fold##L(s) / m;                                                      \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L) {                                                          \
+        T d = vload##L(0, xc + row + si) - mean;                                               \
+        q += d * d;                                                                            \
+      }                                                                                        \
+      if (si < hw) {                                                                           \
+        T d;                                                                                   \
+        BN_TAIL_VEC(L, d, hw - si, xc[row + si + j] - mean)                                    \
+        q += d * d;                                                                            \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    const float var = bn_fold##L(q) / m;                                                       \
+    const float invstd = 1.0f / sqrt(var + eps);                                               \
+    const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f; \
+    const float a = invstd * g;                                                                \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global float *yc = y + yo;                                                               \
+    BN_SAMPLES_BEGIN                                                                           \
+      if (act == 0) {                                                                          \
+        for (; si + L <= hw; si += L)                                                          \
+          vstore##L((vload##L(0, xc + row + si) - mean) * a + b, 0, yc + row + si);            \
+        for (; si < hw; si++) yc[row + si] = bn_z(xc[row + si], mean, a, b);                   \
+      } else {                                                                                 \
+        for (; si + L <= hw; si += L) {                                                        \
+          T z = (vload##L(0, xc + row + si) - mean) * a + b;                                   \
+          vstore##L(select(neg * z, z, z > 0.0f), 0, yc + row + si);                           \
+        }                                                                                      \
+        for (; si < hw; si++) {                                                                \
+          float z = bn_z(xc[row + si], mean, a, b);                                            \
+          yc[row + si] = z > 0.0f ? z : neg * z;                                               \
+        }                                                                                      \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    save_mean[smo + ch] = mean;                                                                \
+    save_invstd[sio + ch] = invstd;                                                            \
+    if (has_running) {                                                                         \
+      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;           \
+      run_var[rvo + ch] =                                                                      \
+          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));         \
+    }                                                                                          \
+  }
+
+/* dx may alias dy, as in bn_backward: every value is read before its own position is
+ * written, and by the same work-item. */
+#define BN_BACKWARD_LANES(L, T)                                                                \
+  __kernel void bn_backward_lanes##L(                                                          \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      __global const float *dy, const ulong dyo, const int has_affine,                         \
+      __global const float *gamma, const ulong go, __global const float *beta, const ulong bo, \
+      const int act, const float slope, __global const float *save_mean, const ulong smo,      \
+      __global const float *save_invstd, const ulong sio, __global float *dx, const ulong dxo, \
+      const int has_dparams, __global float *dgamma, const ulong dgo, __global float *dbeta,   \
+      const ulong dbo, const int accumulate) {                                                 \
+    const int ch = (int)get_global_id(0);                                                      \
+    if (ch >= c) return;                                                                       \
+    const float m = (float)n * (float)hw;                                                      \
+    const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];                    \
+    const float g = has_affine ? gamma[go + ch] : 1.0f;                                        \
+    const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;             \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global const float *xc = x + xo, *dyc = dy + dyo;                                        \
+    __global float *dxc = dx + dxo;                                                            \
+    T sdy = (T)(0.0f), sdyx = (T)(0.0f);                                                       \
+    BN_SAMPLES_BEGIN                                                                           \
+      if (act == 0) {                                                                          \
+        for (; si + L <= hw; si += L) {                                                        \
+          T d = vload##L(0, dyc + row + si);                                                   \
+          sdy += d;                                                                            \
+          sdyx += d * (vload##L(0, xc + row + si) - mean);                                     \
+        }                                                                                      \
+      } else {                                                                                 \
+        for (; si + L <= hw; si += L) {                                                        \
+          T v = vload##L(0, xc + row + si), d = vload##L(0, dyc + row + si);                   \
+          d = select(neg * d, d, (v - mean) * a + b > 0.0f);                                   \
+          vstore##L(d, 0, dxc + row + si);                                                     \
+          sdy += d;                                                                            \
+          sdyx += d * (v - mean);                                                              \
+        }                                                                                      \
+      }                                                                                        \
+      if (si < hw) {                                                                           \
+        /* dz (written to dx first when act != 0) and x - mean, lanes past the tail 0 */       \
+        float td[L], tx[L];                                                                    \
+        for (int j = 0; j < L; j++) {                                                          \
+          td[j] = 0.0f;                                                                        \
+          tx[j] = 0.0f;                                                                        \
+          if (si + j < hw) {                                                                   \
+            float v = xc[row + si + j], d = dyc[row + si + j];                                 \
+            if (act != 0) {                                                                    \
+              d = bn_z(v, mean, a, b) > 0.0f ? d : neg * d;                                    \
+              dxc[row + si + j] = d;                                                           \
+            }                                                                                  \
+            td[j] = d;                                                                         \
+            tx[j] = v - mean;                                                                  \
+          }                                                                                    \
+        }                                                                                      \
+        T d = vload##L(0, td);                                                                 \
+        sdy += d;                                                                              \
+        sdyx += d * vload##L(0, tx);                                                           \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    const float sum_dy = bn_fold##L(sdy), sum_dyxhat = bn_fold##L(sdyx) * invstd;              \
+    const float k = g * invstd / m, kx = sum_dyxhat * invstd;                                  \
+    __global const float *dz = act == 0 ? dyc : (__global const float *)dxc;                   \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L) {                                                          \
+        T xm = vload##L(0, xc + row + si) - mean;                                              \
+        vstore##L(k * ((m * vload##L(0, dz + row + si) - sum_dy) - xm * kx), 0,               \
+                  dxc + row + si);                                                             \
+      }                                                                                        \
+      for (; si < hw; si++) {                                                                  \
+        float xm = xc[row + si] - mean;                                                        \
+        dxc[row + si] = k * ((m * dz[row + si] - sum_dy) - xm * kx);                           \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    if (has_dparams) {                                                                         \
+      dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;                  \
+      dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;                        \
+    }                                                                                          \
+  }
+
+BN_FORWARD_LANES(2, float2)
+BN_FORWARD_LANES(4, float4)
+BN_FORWARD_LANES(8, float8)
+BN_FORWARD_LANES(16, float16)
+BN_BACKWARD_LANES(2, float2)
+BN_BACKWARD_LANES(4, float4)
+BN_BACKWARD_LANES(8, float8)
+BN_BACKWARD_LANES(16, float16)

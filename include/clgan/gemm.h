@@ -114,6 +114,10 @@ typedef enum clgan_gemm_layout {
                                * row-major (what the tuner found for POCL on the DCGAN shapes) */
 } clgan_gemm_layout;
 
+/* The shape class of clgan_gemm_plan.large_nn. */
+#define CLGAN_GEMM_LARGE_K 512
+#define CLGAN_GEMM_LARGE_MNK 268435456.0 /* 2^28 multiply-adds */
+
 /* What runs every GEMM of a context. A plan with no programs leaves CLBlast alone. */
 typedef struct clgan_gemm_plan {
   char origin[160];     /* "CLBlast defaults", "built-in (POCL CPU)" or "tuned (<file>)" */
@@ -122,6 +126,10 @@ typedef struct clgan_gemm_plan {
   int fallback;         /* program for shapes not listed (-1: none, CLBlast's own) */
   int gemv_small;       /* 1: M, N or K = 1 shapes not listed run as Sgemv/Sger */
   clgan_gemm_layout fallback_layout; /* the form of the call for shapes not listed */
+  int large_nn;         /* program for NN shapes not listed with K >= CLGAN_GEMM_LARGE_K and
+                         * M*N*K >= CLGAN_GEMM_LARGE_MNK, called row-major (-1: none; the
+                         * built-in POCL plan's shape class, docs/PERFORMANCE.md). Not kept in
+                         * plan files: a tuned plan lists its shapes. */
   int nchoices;
   clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */
   clgan_gemm_limits fitted;   /* max_wg != 0: fitted to these limits (clgan_gemm_plan_fit), and

@@ -249,6 +249,9 @@ static route_t route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, siz
     }
   }
   if (p->gemv_small && small_ok(s, ldc)) return (route_t){CLGAN_GEMM_USE_GEMV, 0};
+  if (p->large_nn >= 0 && p->large_nn < p->nprograms && !s->ta && !s->tb &&
+      s->k >= CLGAN_GEMM_LARGE_K && (double)s->m * (double)s->n * (double)s->k >= CLGAN_GEMM_LARGE_MNK)
+    return (route_t){p->large_nn, 1};
   int row = p->fallback_layout == CLGAN_GEMM_LAYOUT_ROW ||
             (p->fallback_layout == CLGAN_GEMM_LAYOUT_AUTO && !(s->ta && !s->tb) &&
              !(!s->ta && !s->tb && s->k < 512));

@@ -1,5 +1,9 @@
 /* Batch norm launchers for kernels/batchnorm.cl (PyTorch semantics, see clgan/ops.h).
  * Tests: tests/ops_nn/test_batchnorm.c */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "clgan/ops.h"
 #include "ops_nn_internal.h"
 
@@ -29,6 +33,38 @@ static cl_int bn_row_shift(size_t l, int hw) {
   cl_int hs = 0;
   while (((size_t)2 << hs) <= l && (2 << hs) <= hw) hs++;
   return hs;
+}
+
+/* The lanes form of the training forward and the backward (kernels/batchnorm.cl): one
+ * work-item a channel, the group form's l items as l lanes of a vector, bit-identical to
+ * the group form. It takes the group form's place where that form has l = 2..16 items in
+ * one row (l <= HW, hs = log2 l); elsewhere the group form runs. CPU-only devices use it:
+ * there a group's items run one after another, so the per-item sums were scalar loops over
+ * every l-th value, and vector lanes make them vector loads and adds (dcgan64's and
+ * dcgan28's batch norms on POCL: docs/PERFORMANCE.md). CLGAN_BN_FORM=lanes or groups
+ * overrides the device rule (the tests run both forms on any device). Writes the kernel
+ * name to `name` (cap bytes) and returns 1 when the lanes form applies. */
+static int bn_lanes(clgan_ctx *ctx, const char *kernel, size_t l, cl_int hs,
+                    char *name, size_t cap) {
+  const char *e = getenv("CLGAN_BN_FORM");
+  int want = clgan_nn_cpu_only(ctx);
+  if (e && !strcmp(e, "lanes")) want = 1;
+  if (e && !strcmp(e, "groups")) want = 0;
+  if (!want || l < 2 || l > 16 || ((size_t)1 << hs) != l) return 0;
+  snprintf(name, cap, "%s_lanes%zu", kernel, l);
+  return 1;
+}
+
+/* Launches the lanes form: `nargs` arguments of the group form's list, without its trailing
+ * hs and scratch, on one work-item per channel. */
+static clgan_status bn_launch_lanes(clgan_ctx *ctx, const char *name, int nargs,
+                                   const clgan_karg *args, int c) {
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "batchnorm", name, &k);
+  if (!s) s = clgan_set_args(k, name, nargs, args);
+  if (s) return s;
+  size_t global = (size_t)c, one = 1;
+  return clgan_launch(ctx, k, name, 1, &global, &one);
 }
 
 static clgan_status bn_check(const char *what, int n, int c, int hw, clgan_view x,
@@ -105,6 +141,9 @@ clgan_status clgan_batchnorm_act_forward_train(clgan_ctx *ctx, int n, int c, int
                        CLGAN_KARG(rmo),      CLGAN_KARG(rv.mem),       CLGAN_KARG(rvo),
                        CLGAN_KARG(momentum), CLGAN_KARG(eps),          CLGAN_KARG(a),
                        CLGAN_KARG(slope),    CLGAN_KARG(hs),           {l * sizeof(cl_float), NULL}};
+  char lname[40];
+  if (bn_lanes(ctx, "bn_forward_train", l, hs, lname, sizeof lname))
+    return bn_launch_lanes(ctx, lname, 25, args, c);
   if ((s = clgan_set_args(k, "bn_forward_train", 27, args))) return s;
   size_t global = l * (size_t)c;
   return clgan_launch(ctx, k, "bn_forward_train", 1, &global, &l);
@@ -184,6 +223,9 @@ clgan_status clgan_batchnorm_act_backward(clgan_ctx *ctx, int n, int c, int hw, 
                        CLGAN_KARG(dxo),    CLGAN_KARG(dparams), CLGAN_KARG(dg.mem),
                        CLGAN_KARG(dgo),    CLGAN_KARG(db.mem),  CLGAN_KARG(dbo),
                        CLGAN_KARG(acc),    CLGAN_KARG(hs),      {2 * l * sizeof(cl_float), NULL}};
+  char lname[40];
+  if (bn_lanes(ctx, "bn_backward", l, hs, lname, sizeof lname))
+    return bn_launch_lanes(ctx, lname, 26, args, c);
   if ((s = clgan_set_args(k, "bn_backward", 28, args))) return s;
   size_t global = l * (size_t)c;
   return clgan_launch(ctx, k, "bn_backward", 1, &global, &l);

@@ -133,6 +133,64 @@ static void test_routes(clgan_ctx *ctx) {
   clgan_gemm_plan_free(&p);
 }
 
+/* The built-in plan's shape class (clgan_gemm_plan.large_nn): NN shapes not listed with
+ * K >= 512 and M*N*K >= 2^28 take its second program, row-major; everything else the first.
+ * The second (a 16x32 register tile) sums each output's K in the same order as the first
+ * (KWG 16, KWI 1), so a class shape gives bitwise the same C under both: the rule may
+ * change the speed of a model, never its results. Odd sizes, so CLBlast pads every operand. */
+static void test_large_nn(clgan_ctx *ctx) {
+  clgan_gemm_plan p;
+  clgan_device_info pocl = ctx->info;
+  snprintf(pocl.platform_name, sizeof pocl.platform_name, "Portable Computing Language");
+  pocl.type = CL_DEVICE_TYPE_CPU;
+  clgan_gemm_plan_builtin(&pocl, &p);
+  CHECK(p.nprograms == 2 && p.large_nn == 1, "built-in: %d programs, large_nn %d", p.nprograms,
+        p.large_nn);
+  char why[200];
+  CHECK(clgan_gemm_program_check(&p.programs[1], ctx->info.local_mem,
+                                 ctx->info.max_work_group_size, why, sizeof why) == 0,
+        "the large-NN parameters on this device: %s", why);
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  clgan_gemm_shape big = {0, 0, 520, 1031, 521}, nt = {0, 1, 520, 1031, 521},
+                   tn = {1, 0, 520, 1031, 521}, short_k = {0, 0, 1024, 1024, 511},
+                   small = {0, 0, 256, 1024, 512}, edge = {0, 0, 512, 1024, 512};
+  CHECK(clgan_gemm_route(ctx, &big) == 1 && clgan_gemm_route(ctx, &edge) == 1,
+        "NN, K >= 512, M*N*K >= 2^28 -> the second program");
+  CHECK(clgan_gemm_route(ctx, &nt) == 0 && clgan_gemm_route(ctx, &tn) == 0 &&
+            clgan_gemm_route(ctx, &short_k) == 0 && clgan_gemm_route(ctx, &small) == 0,
+        "NT, TN, K < 512 and M*N*K < 2^28 -> the first");
+  size_t m = big.m, n = big.n, k = big.k, lda = k + 3, ldb = n + 1, ldc = n + 2;
+  float *a = tu_alloc(m * lda), *b = tu_alloc(k * ldb), *c1 = tu_alloc(m * ldc),
+        *c0 = tu_alloc(m * ldc), *want = tu_alloc(m * ldc);
+  ref_fill_uniform(a, m * lda, 5);
+  ref_fill_uniform(b, k * ldb, 6);
+  ref_fill_uniform(want, m * ldc, 7);
+  cl_mem da = tu_upload(ctx, a, m * lda), db = tu_upload(ctx, b, k * ldb);
+  cl_mem dc = tu_upload(ctx, want, m * ldc);
+  CHECK_OK(clgan_gemm(ctx, 0, 0, m, n, k, 1.25f, CLGAN_VIEW(da, 0), lda, CLGAN_VIEW(db, 0), ldb,
+                      0.5f, CLGAN_VIEW(dc, 0), ldc));
+  tu_download(ctx, dc, 0, m * ldc, c1);
+  p.large_nn = -1;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  CHECK(clgan_gemm_route(ctx, &big) == 0, "large_nn -1: the first program");
+  clgan_buffer_release(&dc);
+  dc = tu_upload(ctx, want, m * ldc);
+  CHECK_OK(clgan_gemm(ctx, 0, 0, m, n, k, 1.25f, CLGAN_VIEW(da, 0), lda, CLGAN_VIEW(db, 0), ldb,
+                      0.5f, CLGAN_VIEW(dc, 0), ldc));
+  tu_download(ctx, dc, 0, m * ldc, c0);
+  ref_gemm(0, 0, m, n, k, 1.25f, a, lda, b, ldb, 0.5f, want, ldc);
+  CHECK_CLOSE(c1, want, m * ldc, 1e-5, 1e-4 + 4e-7 * (double)k, "large NN program vs reference");
+  size_t differ = 0;
+  for (size_t i = 0; i < m * ldc; i++) differ += memcmp(&c0[i], &c1[i], sizeof(float)) != 0;
+  CHECK(differ == 0, "large NN program bitwise equal to the first: %zu of %zu floats differ",
+        differ, m * ldc);
+  clgan_buffer_release(&da);
+  clgan_buffer_release(&db);
+  clgan_buffer_release(&dc);
+  free(a), free(b), free(c1), free(c0), free(want);
+  clgan_gemm_plan_free(&p);
+}
+
 static void test_record_and_measure(clgan_ctx *ctx) {
   cl_mem a = tu_upload(ctx, NULL, 64 * 64), c = tu_upload(ctx, NULL, 64 * 64);
   CHECK_OK(clgan_fill(ctx, 64 * 64, 0.5f, CLGAN_VIEW(a, 0)));
@@ -277,6 +335,7 @@ int main(int argc, char **argv) {
     return tu_finish("test_gemm --fitted");
   }
   test_routes(ctx);
+  test_large_nn(ctx);
   test_record_and_measure(ctx);
   test_fitted(ctx);
   clgan_ctx_free(ctx);
