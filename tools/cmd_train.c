@@ -44,7 +44,7 @@ static void help(void) {
   printf(
       "usage: clgan train [--device D] [--model dcgan28|dcgan64|FILE] [--data PATH]\n"
       "                   [--epochs N | --iters N] [--batch 64] [--lr 2e-4] [--beta1 0.5]\n"
-      "                   [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
+      "                   [--beta2 0.999] [--lr-g X] [--lr-d X] [--ema DECAY] [--ema-start N]\n"
       "                   [--diffaug color,translation,cutout]\n"
       "                   [--g-loss ns|minimax|lsgan|hinge|wgan-gp] [--seed S] [--out DIR]\n"
       "                   [--resume CKPT] [--sample-every N] [--checkpoint-every N]\n"
@@ -55,7 +55,7 @@ static void help(void) {
       "                   [--balance equal|auto|B0,B1,...] [--dist-timeout S] [--no-overlap]\n"
       "                   [--bucket-mb X] [--check-every N] ...\n\n"
       "Trains a GAN: each iteration is a D step with G frozen, then a G step through a\n"
-      "frozen D (Adam, beta2 0.999, for both).\n"
+      "frozen D (Adam, for both).\n"
       "  --model M            preset (dcgan28, the default; dcgan64; cdcgan28 and\n"
       "                       cdcgan28-proj, conditional) or a model file; an\n"
       "                       image-to-image model (pix2pix32, pix2pix64) or --task has its\n"
@@ -70,6 +70,7 @@ static void help(void) {
       "                       the start of training (a resumed run trains the rest)\n"
       "  --batch N            batch size (default 64)\n"
       "  --lr X, --beta1 X    Adam settings for both networks (default 2e-4, 0.5)\n"
+      "  --beta2 X            Adam's second-moment decay for both networks (default 0.999)\n"
       "  --lr-g X, --lr-d X   one network's rate (TTUR, e.g. --lr-g 1e-4 --lr-d 4e-4); each\n"
       "                       wins over --lr for its network\n"
       "  --ema DECAY          keep an exponential moving average of G's weights (e.g. 0.999;\n"
@@ -414,6 +415,7 @@ static int train_main(int argc, char **argv) {
     cfg.ema_decay = (float)a.ema;
     cfg.ema_start = a.ema_start;
     cfg.beta1 = (float)a.beta1;
+    cfg.beta2 = (float)a.beta2;
     cfg.loss = loss;
     cfg.seed = (unsigned long long)a.seed;
     cfg.diffaug = diffaug;

@@ -10,7 +10,8 @@
 int train_args_parse(int argc, char **argv, train_args *a) {
   *a = (train_args){.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop",
                      .epochs = 1, .batch = 64, .seed = 1, .sample_every = 200, .ckpt_every = 500,
-                     .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .eval_count = 2000,
+                     .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999,
+                     .eval_count = 2000,
                      .balance = "equal", .dist_timeout = 300, .bucket_mb = 1, .check_every = 100,
                      .gp_lambda = 10.0, .drift = 1e-3, .r1 = 0.0, .r1_every = 1};
   const cli_opt opts[] = {
@@ -26,6 +27,7 @@ int train_args_parse(int argc, char **argv, train_args *a) {
       {"--ema", OPT_DOUBLE, &a->ema, -1e300, 1e300, &a->seen_ema},
       {"--ema-start", OPT_LONG, &a->ema_start, 0, 1000000000, &a->seen_ema_start},
       {"--beta1", OPT_DOUBLE, &a->beta1, 0.0, 0.999999, &a->seen_beta1},
+      {"--beta2", OPT_DOUBLE, &a->beta2, 0.0, 0.999999, &a->seen_beta2},
       {"--g-loss", OPT_STRING, &a->g_loss, 0, 0, &a->seen_loss},
       {"--seed", OPT_LONG, &a->seed, 0, 2147483647, &a->seen_seed},
       {"--out", OPT_STRING, &a->out, 0, 0, NULL},

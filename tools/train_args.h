@@ -9,9 +9,9 @@ typedef struct train_args {
   long epochs, iters, batch, seed, sample_every, ckpt_every, keep, log_every, max_images;
   long ema_start;
   long eval_every, eval_count;             /* 0 = no FD during training */
-  double lr, beta1, lr_g, lr_d, ema;
+  double lr, beta1, beta2, lr_g, lr_d, ema;
   int seen_epochs, seen_iters, seen_batch, seen_lr, seen_beta1, seen_loss, seen_seed, seen_model;
-  int seen_lr_g, seen_lr_d, seen_ema, seen_ema_start;
+  int seen_lr_g, seen_lr_d, seen_ema, seen_ema_start, seen_beta2;
   const char *diffaug; /* --diffaug POLICY (include/clgan/augment.h); NULL: not given */
   /* --distributed (tools/dist.h): per-rank devices, sync-bn, shares, the wait for other
    * ranks, gradient buckets, the cross-rank checksum period */

@@ -95,6 +95,11 @@ int train_resume_check(const train_args *a, const clgan_train_config *cfg,
     fmt_float(stored, sizeof stored, cfg->beta1);
     return conflict("--beta1", given, "beta1", stored, stored);
   }
+  if (a->seen_beta2 && (float)a->beta2 != cfg->beta2) {
+    snprintf(given, sizeof given, "%g", a->beta2);
+    fmt_float(stored, sizeof stored, cfg->beta2);
+    return conflict("--beta2", given, "beta2", stored, stored);
+  }
   if (a->seen_loss) {
     clgan_gan_loss l;
     if (clgan_gan_loss_parse(a->g_loss, &l) == 0 && l != cfg->loss)

@@ -21,6 +21,7 @@ static void train_parse(int argc, char **argv) {
   /* what the parser promises: numbers in range, strings non-empty */
   if (a.batch < 1 || a.batch > 65536 || a.keep < 1 || a.keep > 1000 || a.seed < 0 ||
       !(a.lr >= 1e-12 && a.lr <= 10.0) || !(a.beta1 >= 0.0 && a.beta1 <= 0.999999) ||
+      !(a.beta2 >= 0.0 && a.beta2 <= 0.999999) ||
       !(train_args_lr(&a, 0) >= 1e-12 && train_args_lr(&a, 0) <= 10.0) ||
       !(train_args_lr(&a, 1) >= 1e-12 && train_args_lr(&a, 1) <= 10.0) ||
       !(a.ema >= 0.0 && (float)a.ema < 1.0f) || a.ema_start < 0 ||

@@ -26,6 +26,25 @@ check "resumed checkpoint == uninterrupted checkpoint" \
   cmp "$T/a/checkpoints/ckpt_00000006.safetensors" "$T/b/checkpoints/ckpt_00000006.safetensors"
 check "metrics continue to 6 rows" test "$(grep -c '^[0-9]' "$T/a/metrics.csv")" -eq 6
 
+# --beta2 reaches both Adams (row 3 of the log differs from the default 0.999's run $T/a: at
+# step 1 Adam's bias correction cancels beta2), is stored in the checkpoint, resumes exactly,
+# and another value is refused on resume without touching the run
+check "beta2 run to 2" "$CLGAN" train $SMALL --beta2 0.99 --iters 2 --out "$T/e"
+check "beta2 stored ($(grep -a -o '"beta2":"[^"]*"' "$T/e/latest.safetensors"))" \
+  grep -a -q '"beta2":"0.99000001"' "$T/e/latest.safetensors"
+check "beta2 resume to 4 with its own flag" "$CLGAN" train --resume "$T/e/latest.safetensors" \
+  --beta2 0.99 --max-images 256 --sample-every 2 --log-every 1 --iters 4 --out "$T/e"
+check "beta2 fresh 4" "$CLGAN" train $SMALL --beta2 0.99 --iters 4 --out "$T/f"
+check "beta2: resumed checkpoint == uninterrupted" \
+  cmp "$T/e/checkpoints/ckpt_00000004.safetensors" "$T/f/checkpoints/ckpt_00000004.safetensors"
+row3a=$(grep '^3,' "$T/a/metrics.csv" | cut -d, -f3-9) # losses, D outputs, gradient norms
+row3f=$(grep '^3,' "$T/f/metrics.csv" | cut -d, -f3-9)
+check "beta2 0.99 trains otherwise than 0.999 (row 3: $row3f vs $row3a)" \
+  test -n "$row3f" -a "$row3f" != "$row3a"
+expect_fail 2 "--beta2 0.9 conflicts with the checkpoint's beta2 0.99 (" "resume with another --beta2" \
+  "$CLGAN" train --resume "$T/e/latest.safetensors" --beta2 0.9 --iters 5 --out "$T/e"
+check "the refused resume left the run at 4" test "$(readlink "$T/e/latest.safetensors")" = checkpoints/ckpt_00000004.safetensors
+
 # generate: a grid, single images, a latent walk
 check "generate grid" "$CLGAN" generate --checkpoint "$T/a/latest.safetensors" --grid --count 16 --out "$T/g"
 check "grid.png" test -s "$T/g/grid.png"
