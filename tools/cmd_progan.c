@@ -130,8 +130,8 @@ static void pg_help(void) {
       "                   [--data PATH] [--batch N] [--iters N] [--seed S] [--out DIR] ...\n"
       "Trains a progressive model (a model file with a 'grow' line) stage by stage, fading each\n"
       "new stage in (docs/TRAINING.md, \"Progressive growing\").\n"
-      "  --stage-images N  images per stable stage (10240)\n"
-      "  --fade-images N   images per fade-in (10240)\n"
+      "  --stage-images N  images per stable stage (2560: 160 iterations at batch 16)\n"
+      "  --fade-images N   images per fade-in (2560; 1120 iterations in all for 4 stages)\n"
       "  --pad P           pad the data by P pixels each side (-1 background) to the model's\n"
       "                    size: Fashion-MNIST's 28x28 -> 32x32 with 2 (the default)\n"
       "  --iters N         stop after N iterations (default: the whole schedule)\n"
@@ -146,7 +146,7 @@ static void pg_help(void) {
 /* Returns 0, CLI_USAGE, or -1 for --help. */
 static int pg_parse(int argc, char **argv, pg_args *a) {
   *a = (pg_args){.model = "progan32", .out = "out", .batch = 16, .seed = 1,
-                 .stage_images = 10240, .fade_images = 10240, .pad = 2, .log_every = 10,
+                 .stage_images = 2560, .fade_images = 2560, .pad = 2, .log_every = 10,
                  .sample_every = 200, .keep = 3, .ckpt_every = 500, .lr = 1e-3,
                  .gp_lambda = 10, .drift = 1e-3, .ema_half_life = 10000};
   static const char *refused[][2] = {
