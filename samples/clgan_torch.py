@@ -42,7 +42,7 @@ BN_EPS = IN_EPS = 1e-5
 LAYER_KINDS = ("linear", "conv", "convt", "batchnorm", "relu", "leakyrelu", "tanh", "sigmoid",
                "reshape", "flatten", "concat", "add", "mul", "embed", "upsample", "avgpool",
                "sumpool", "pixelshuffle", "instancenorm", "dropout", "prelu", "identity",
-               "pixelnorm", "mbstd")
+               "pixelnorm", "mbstd", "fade")
 # key=value options each layer accepts (besides in=), as src/model.c's parse_layer
 OPTIONS = {"linear": ("bias", "sn", "eq"), "conv": ("k", "s", "p", "bias", "pm", "pad", "sn", "eq"),
            "convt": ("k", "s", "p", "op", "bias", "sn", "eq"),
@@ -184,6 +184,13 @@ def _parse_layer(tok, index, lineno, where):
                 if v not in ("zeros", "reflect"):
                     raise ModelError("%s: bad padding mode '%s' (zeros or reflect)" % (where, v))
                 opts["pm"] = v  # nn.Conv2d's padding_mode
+            elif k == "alpha" and kind == "fade":
+                try:
+                    opts["alpha"] = float(v)
+                except ValueError:
+                    opts["alpha"] = -1.0
+                if not 0.0 <= opts["alpha"] <= 1.0:
+                    raise ModelError("%s: bad alpha '%s' for alpha= of 'fade' (0..1)" % (where, v))
             elif k == "mode" and kind == "upsample":
                 if v not in ("nearest", "bilinear", "bicubic"):
                     raise ModelError("%s: bad upsample mode '%s' (nearest, bilinear or bicubic)" % (where, v))
@@ -208,7 +215,9 @@ def _parse_layer(tok, index, lineno, where):
         raise ModelError("%s: '%s' needs two or more inputs: in=a,b" % (where, kind))
     if kind == "mul" and nsrc != 2:
         raise ModelError("%s: 'mul' needs two inputs: in=a,b" % where)
-    if kind not in ("concat", "add", "mul") and nsrc != 1:
+    if kind == "fade" and nsrc != 2:
+        raise ModelError("%s: 'fade' needs two inputs, the old and the new: in=old,new" % where)
+    if kind not in ("concat", "add", "mul", "fade") and nsrc != 1:
         raise ModelError("%s: '%s' takes one input" % (where, kind))
     if kind == "embed" and not src:
         raise ModelError("%s: 'embed' needs its label input named: in=label" % where)
@@ -247,6 +256,20 @@ class Mul(nn.Module):
 
     def forward(self, a, b):
         return a * b
+
+
+class Fade(nn.Module):
+    """ProGAN's fade-in: (1 - alpha) old + alpha new; set `alpha` as training goes."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, old, new):
+        return (1.0 - self.alpha) * old + self.alpha * new
+
+    def extra_repr(self):
+        return "alpha=%g" % self.alpha
 
 
 class SumPool(nn.Module):
@@ -448,6 +471,10 @@ class ClganNet(nn.ModuleDict):
             if b[0] != c or b[1:] not in ((h, w), (1, 1)):
                 raise ModelError("%s: cannot multiply %s by %s" % (where, ins[0], b))
             return Mul(), (c, h, w)
+        if k == "fade":
+            if ins[1] != ins[0]:
+                raise ModelError("%s: cannot fade %s into %s: the shapes differ" % (where, ins[0], ins[1]))
+            return Fade(o.get("alpha", 1.0)), (c, h, w)
         if k == "embed":
             num, dim = _int(l.pos[0], "class count", where, 1), _int(l.pos[1], "embedding size", where, 1)
             if num != model.classes:

@@ -47,6 +47,8 @@ int cmd_train_i2i(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
 /* text-to-image (tools/cmd_t2i.c): `clgan train --task captions` (or a model taking 'text')
  * and `clgan generate --text` / `--interpolate A B` */
+int progan_wanted(int argc, char **argv); /* tools/cmd_progan.c: a progressive model */
+int cmd_train_progan(int argc, char **argv);
 int t2i_wanted(int argc, char **argv);
 int cmd_train_t2i(int argc, char **argv);
 int t2i_generate_wanted(int argc, char **argv);

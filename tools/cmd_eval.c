@@ -136,11 +136,21 @@ int cmd_eval(int argc, char **argv) {
 
   /* set A: generated images, or --data */
   if (ckpt_path) {
-    if (m.image_c != c->image_c || m.image_h != c->image_h || m.image_w != c->image_w) {
-      s = clgan_error(CLGAN_ERR_MISMATCH, "checkpoint '%s' (model '%s') makes %dx%d %s images but "
-                      "the classifier '%s' takes %dx%d %s ones: pass a classifier trained on "
+    /* a progressive checkpoint of padded data (progan32 --pad 2): its images centre-cropped
+     * back to the data's size */
+    int pad = eval_checkpoint_pad(&f);
+    if (pad && (2 * pad >= m.image_h || 2 * pad >= m.image_w)) {
+      s = clgan_error(CLGAN_ERR_FORMAT, "checkpoint '%s': its padding %d leaves nothing of its "
+                      "%dx%d images", ckpt_path, pad, m.image_w, m.image_h);
+      goto done;
+    }
+    int ch = m.image_h - 2 * pad, cw = m.image_w - 2 * pad;
+    if (m.image_c != c->image_c || ch != c->image_h || cw != c->image_w) {
+      s = clgan_error(CLGAN_ERR_MISMATCH, "checkpoint '%s' (model '%s') makes %dx%d %s images%s "
+                      "but the classifier '%s' takes %dx%d %s ones: pass a classifier trained on "
                       "images of the generator's shape (--classifier)", ckpt_path, m.name,
-                      m.image_w, m.image_h, m.image_c == 3 ? "colour" : "grey", cpath,
+                      cw, ch, m.image_c == 3 ? "colour" : "grey",
+                      pad ? " (centre-cropped by its training padding)" : "", cpath,
                       c->image_w, c->image_h, c->image_c == 3 ? "colour" : "grey");
       goto done;
     }
@@ -166,6 +176,7 @@ int cmd_eval(int argc, char **argv) {
       goto done;
     free(z);
     z = NULL;
+    eval_crop(img, n, m.image_c, m.image_h, m.image_w, pad);
     if ((s = eval_images(c, img, n, &ea))) goto done;
     free(img);
     img = NULL;

@@ -331,6 +331,7 @@ static clgan_status warmup_speed(clgan_ctx *ctx, const clgan_model *m, const clg
 /* --distributed wraps the run in MPI: a failure on one rank ends the whole job at once
  * (MPI_Abort), so no rank waits for it. */
 int cmd_train(int argc, char **argv) {
+  if (progan_wanted(argc, argv)) return cmd_train_progan(argc, argv); /* tools/cmd_progan.c */
   if (t2i_wanted(argc, argv)) return cmd_train_t2i(argc, argv); /* tools/cmd_t2i.c */
   if (i2i_wanted(argc, argv)) return cmd_train_i2i(argc, argv);
   train_args a;

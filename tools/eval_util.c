@@ -2,6 +2,7 @@
 #include "eval_util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -183,4 +184,24 @@ clgan_status eval_monitor_fd(eval_monitor *em, clgan_net *g, const clgan_model *
   em->runs++;
   em->seconds += cli_now() - t0;
   return s;
+}
+
+int eval_checkpoint_pad(const clgan_st_file *f) {
+  const char *meta = clgan_safetensors_meta(f, "progressive");
+  for (const char *l = meta; l && *l;) {
+    int p;
+    if (sscanf(l, "pad %d", &p) == 1 && p >= 0) return p;
+    l = strchr(l, '\n');
+    if (l) l++;
+  }
+  return 0;
+}
+
+void eval_crop(float *img, int n, int c, int h, int w, int p) {
+  int oh = h - 2 * p, ow = w - 2 * p;
+  if (p <= 0 || oh < 1 || ow < 1) return;
+  size_t o = 0; /* each output pixel lies at or before its source: in place, in order */
+  for (long long k = 0; k < (long long)n * c; k++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++) img[o++] = img[(size_t)k * h * w + (size_t)(y + p) * w + x + p];
 }

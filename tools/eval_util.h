@@ -30,6 +30,13 @@ clgan_status eval_dataset(clgan_classifier *c, const clgan_dataset *ds, eval_set
 clgan_status eval_load_data(clgan_classifier *c, const char *path, const char *cpath,
                             const char *what, int max_images, clgan_dataset *ds);
 
+/* A progressive (ProGAN) checkpoint trained on padded images (`train --model progan32
+ * --pad P`: metadata "progressive", one of its lines "pad P"): P; else 0. Its generator makes
+ * images P pixels larger on every side than the data's; eval_crop takes them back. */
+int eval_checkpoint_pad(const clgan_st_file *f);
+/* Centre-crops n images (C, H, W), host floats, in place to (C, H - 2p, W - 2p). */
+void eval_crop(float *img, int n, int c, int h, int w, int p);
+
 /* The classifier file to use: `arg` if given, else clgan_classifier_default_path();
  * CLGAN_ERR_IO with the places looked at when the file is missing. */
 clgan_status eval_classifier_path(const char *arg, const char **out);

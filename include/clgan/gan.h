@@ -281,6 +281,9 @@ typedef struct clgan_train_state {
                                  (and no key: other checkpoints stay as they were) */
   char vocab[4096];           /* a text model's vocabulary, words separated by spaces ("" =
                                  none; include/clgan/text.h) */
+  char progressive[16384];    /* a progressive run (tools/cmd_progan.c): its stage, fade, alpha
+                                 and schedule ("key value" lines), then a line "text" and the
+                                 progressive model file; metadata "progressive"; "" = none */
 } clgan_train_state;
 
 clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan_train_state *st);

@@ -179,6 +179,32 @@ static inline int clgan_net_tensor_count(const clgan_net_desc *n) { return n->ni
 void clgan_net_init_params(const clgan_net_desc *n, unsigned long long seed, int which,
                            float *params, float *stats);
 
+/* Sets alpha of every fade layer of a network (progressive growing changes it per
+ * iteration; a net reads it at each forward and backward). */
+void clgan_model_set_fade(clgan_net_desc *n, float alpha);
+
+/* ---- progressive growing (ProGAN; src/nets/progan.c, docs/MODELS.md) ----
+ * A model file with a `grow R1 R2 ...` line (resolutions doubling, the last the image's)
+ * and, in each section, `stage R` blocks and `rgb` (or `rgb R`) blocks of plain layer lines.
+ * clgan_model_parse of such a file gives its final stage. */
+#define CLGAN_MAX_STAGES 8
+/* 1 if the text has a `grow` line. */
+int clgan_progan_is(const char *text);
+/* Its resolutions (res[CLGAN_MAX_STAGES]) and their count; a malformed file ->
+ * CLGAN_ERR_INVALID_ARG naming the line. */
+clgan_status clgan_progan_stages(const char *text, const char *source, int *res, int *count);
+/* The ordinary graph model (text, *out to free) of stage `stage` (0-based), fading it in
+ * (fading, stage > 0) with fade layers at alpha: G = stages 0..stage, rgb of the stage (and
+ * the previous stage's rgb upsampled, faded), upsampled to the final size; D = the image
+ * pooled to the stage's size, its rgb (and the previous stage's rgb of the image pooled 2x,
+ * faded), the stages down to the first. Nodes are named s<R>_<i>, rgb<R>_<i>. */
+clgan_status clgan_progan_expand(const char *text, const char *source, int stage, int fading,
+                                 float alpha, char **out);
+/* Copies the parameters (and batch-norm statistics, when fs and ts) of every layer of `to`
+ * that `from` has under the same name, kind and sizes; returns how many layers. */
+int clgan_progan_copy_params(const clgan_net_desc *from, const float *fp, const float *fs,
+                             const clgan_net_desc *to, float *tp, float *ts);
+
 /* Multiply-adds of one forward pass per sample (for FLOP counts in benchmarks). */
 double clgan_net_forward_flops(const clgan_net_desc *n);
 

@@ -405,6 +405,16 @@ static clgan_status parse_classifier(const char *source, clgan_model *m) {
 }
 
 clgan_status clgan_model_parse(const char *text, const char *source, clgan_model *m) {
+  if (clgan_progan_is(text)) { /* a progressive model: its final stage (src/nets/progan.c) */
+    memset(m, 0, sizeof *m);
+    int res[CLGAN_MAX_STAGES], count = 0;
+    char *full = NULL;
+    clgan_status s = clgan_progan_stages(text, source, res, &count);
+    if (!s) s = clgan_progan_expand(text, source, count - 1, 0, 1.0f, &full);
+    if (!s) s = clgan_model_parse(full, source, m);
+    free(full);
+    return s;
+  }
   memset(m, 0, sizeof *m);
   snprintf(m->name, sizeof m->name, "unnamed");
   m->nz = -1;
@@ -914,4 +924,9 @@ double clgan_net_forward_flops(const clgan_net_desc *n) {
     }
   }
   return f;
+}
+
+void clgan_model_set_fade(clgan_net_desc *n, float alpha) {
+  for (int i = 0; i < n->count; i++)
+    if (n->layers[i].kind == CLGAN_LAYER_FADE) n->layers[i].p = alpha;
 }

@@ -251,6 +251,7 @@ clgan_status clgan_checkpoint_save(const char *path, clgan_gan *gan, const clgan
       keys[nkeys] = "cond_channels", vals[nkeys++] = cc; /* resolves a 'cond auto' model */
     }
     if (st && st->run[0]) keys[nkeys] = "run", vals[nkeys++] = st->run;
+    if (st && st->progressive[0]) keys[nkeys] = "progressive", vals[nkeys++] = st->progressive;
     if (c->diffaug) keys[nkeys] = "diffaug", vals[nkeys++] = aug; /* only when on */
     if (c->loss == CLGAN_GLOSS_WGAN_GP) { /* the penalties' settings only when on */
       keys[nkeys] = "gp_lambda", vals[nkeys++] = gpl;
@@ -354,6 +355,8 @@ clgan_status clgan_checkpoint_config(const clgan_st_file *f, clgan_train_config 
     snprintf(st->run, sizeof st->run, "%s", run ? run : "");
     const char *vo = clgan_safetensors_meta(f, "vocab");
     snprintf(st->vocab, sizeof st->vocab, "%s", vo ? vo : "");
+    const char *pg = clgan_safetensors_meta(f, "progressive");
+    snprintf(st->progressive, sizeof st->progressive, "%s", pg ? pg : "");
   }
   return CLGAN_OK;
 }

@@ -94,6 +94,14 @@ static void host_tests(void) {
   snprintf(buf, sizeof buf, "%sgenerator\n  a: linear 16\n  r: reshape 1 4 4\n  b: linear 4 in=z\n"
            "  c: reshape 1 2 2\n  concat in=r,c\n%s", HEAD, DTAIL);
   EXPECT_BAD(buf, "line 10 (generator layer 4): cannot concat 'r' (1 x 4 x 4) with 'c' (1 x 2 x 2)");
+  /* fade: two inputs of one shape, alpha in 0..1 */
+  snprintf(buf, sizeof buf, "%sgenerator\n  a: linear 16\n  r: reshape 1 4 4\n  b: linear 4 in=z\n"
+           "  c: reshape 1 2 2\n  fade in=r,c\n%s", HEAD, DTAIL);
+  EXPECT_BAD(buf, "line 10 (generator layer 4): cannot fade 'r' (1 x 4 x 4) into 'c' (1 x 2 x 2)");
+  snprintf(buf, sizeof buf, "%sgenerator\n  a: linear 16\n  fade in=a,a alpha=2\n%s", HEAD, DTAIL);
+  EXPECT_BAD(buf, "g.model:7: bad alpha '2' for alpha= of 'fade' (0..1)");
+  snprintf(buf, sizeof buf, "%sgenerator\n  a: linear 16\n  fade in=a\n%s", HEAD, DTAIL);
+  EXPECT_BAD(buf, "g.model:7: 'fade' needs two inputs, the old stage then the new: in=old,new");
   snprintf(buf, sizeof buf, "%sgenerator\n  a: linear 16\n  b: linear 8 in=z\n  add in=a,b\n"
            "  reshape 1 4 4\n%s", HEAD, DTAIL);
   EXPECT_BAD(buf, "line 8 (generator layer 2): cannot add 'a' (16 x 1 x 1) and 'b' (8 x 1 x 1)");
@@ -180,6 +188,7 @@ static const char *GRAPH =
     "  ps: pixelshuffle 2 in=m\n"
     "  ap: avgpool 4\n"
     "  sk: add in=ap,r\n"
+    "  fa: fade in=ap,sk alpha=0.7\n"
     "  dr: dropout 0.25\n"
     "  id: identity in=dr\n"
     "  cc: concat in=id,pr2\n"
