@@ -292,7 +292,14 @@ static void help_train(void) {
          "                       model file's 'loss' line is its default (ragan, wgan-gp: no)\n"
          "  --resume CKPT        continue a text run from its checkpoint, exactly (--iters N:\n"
          "                       the total); its model, recipe, data and captions are kept\n"
-         "  --measure CKPT       no training: the measures of a checkpoint\n"
+         "  --ema DECAY          keep an exponential moving average of G's weights (e.g. 0.999;\n"
+         "                       0 = off, the default: at 2000 iterations it lowered class\n"
+         "                       accuracy, docs/TEXT.md); it then draws the grid and the\n"
+         "                       measures and is what `clgan generate --text` uses\n"
+         "  --ema-start N        the average starts after N iterations (default 0)\n"
+         "  --no-ema             grid and measures from G's own weights though EMA is kept\n"
+         "  --measure CKPT       no training: the measures of a checkpoint (its EMA if kept,\n"
+         "                       unless --no-ema)\n"
          "  --measure-count N    samples per caption in the measures (default 250; 0: none)\n"
          "  --device D\n");
 }
@@ -383,10 +390,15 @@ int cmd_train_t2i(int argc, char **argv) {
              *measure_ckpt = NULL, *captions = NULL, *resume = NULL, *g_loss = "ns";
   long iters = 4500, batch = 64, seed = 1, log_every = 50, sample_every = 500, ckpt_every = 1000,
        max_images = 0, measure_count = 250;
-  double lr = 2e-4;
+  double lr = 2e-4, ema = 0.0;
+  long ema_start = 0;
+  int seen_ema = 0, seen_ema_start = 0, no_ema = 0, measure_ema = 0;
   const cli_opt opts[] = {
       {"--model", OPT_STRING, &model, 0, 0, NULL},
       {"--task", OPT_STRING, &task, 0, 0, NULL},
+      {"--ema", OPT_DOUBLE, &ema, -1e300, 1e300, &seen_ema},
+      {"--ema-start", OPT_LONG, &ema_start, 0, 1000000000, &seen_ema_start},
+      {"--no-ema", OPT_FLAG, &no_ema, 0, 0, NULL},
       {"--data", OPT_STRING, &data, 0, 0, NULL},
       {"--out", OPT_STRING, &out, 0, 0, NULL},
       {"--device", OPT_STRING, &device, 0, 0, NULL},
@@ -412,6 +424,14 @@ int cmd_train_t2i(int argc, char **argv) {
   if (rc) return rc;
   if (strcmp(task, "captions"))
     return cli_usage_error("train", "a text model trains with --task captions, got '%s'", task);
+  if (!(ema >= 0.0 && ema < 1.0 && (float)ema < 1.0f))
+    return cli_usage_error("train", "--ema must be a decay in [0, 1), e.g. 0.999 (an average "
+                           "over about 1000 iterations); 0 turns EMA off; got %g", ema);
+  if (seen_ema_start && !seen_ema && !resume)
+    return cli_usage_error("train", "--ema-start needs --ema DECAY (EMA is off by default)");
+  if (measure_ckpt && (seen_ema || seen_ema_start))
+    return cli_usage_error("train", "--ema and --ema-start are training settings; --measure "
+                           "uses the checkpoint's EMA if it has one (--no-ema: G's own)");
   clgan_train_config cfg;
   clgan_train_config_default(&cfg);
   int seen_loss = i2i_given_flag(argc, argv, "--g-loss");
@@ -423,6 +443,8 @@ int cmd_train_t2i(int argc, char **argv) {
   cfg.batch = (int)batch;
   cfg.lr_g = cfg.lr_d = (float)lr;
   cfg.seed = (unsigned long long)seed;
+  cfg.ema_decay = (float)ema;
+  cfg.ema_start = ema_start;
 
   /* --resume: the model, recipe, data and captions are the checkpoint's (flags that differ
    * are refused), read before anything is touched */
@@ -440,6 +462,8 @@ int cmd_train_t2i(int argc, char **argv) {
     ta.lr = lr, ta.seen_lr = i2i_given_flag(argc, argv, "--lr");
     ta.g_loss = g_loss, ta.seen_loss = seen_loss;
     ta.seed = seed, ta.seen_seed = i2i_given_flag(argc, argv, "--seed");
+    ta.ema = ema, ta.seen_ema = seen_ema;
+    ta.ema_start = ema_start, ta.seen_ema_start = seen_ema_start;
     clgan_train_config rcfg;
     memset(&rst, 0, sizeof rst);
     if ((rc = t2i_resume_open(resume, argc, argv, &ta, data, captions, max_images, &rf, &rm,
@@ -558,6 +582,12 @@ int cmd_train_t2i(int argc, char **argv) {
     clgan_model cm;
     if ((s = clgan_checkpoint_open(measure_ckpt, &f, &cm))) goto done;
     s = clgan_checkpoint_restore(&f, gan);
+    /* a run that kept an EMA of G: its measures are the EMA's, as its grids were */
+    if (!s && !no_ema && clgan_safetensors_meta(&f, "ema_decay")) {
+      s = clgan_checkpoint_restore_net(&f, "generator_ema", gan->g);
+      if (!s) fprintf(stderr, "clgan train --measure: the EMA of G's weights (--no-ema: G's own)\n");
+      measure_ema = !s;
+    }
     clgan_safetensors_free(&f);
     clgan_model_free(&cm);
     if (s) goto done;
@@ -685,7 +715,9 @@ int cmd_train_t2i(int argc, char **argv) {
       }
       if ((it + 1) % sample_every == 0 || it + 1 == iters) {
         snprintf(path, sizeof path, "%s/samples.png", out);
+        clgan_gan_use_ema(gan, !no_ema); /* with EMA the grid shows the average */
         s = clgan_generate_text(gan->g, fixed_z, fixed_text, nfixed, CLGAN_BN_EVAL, gen);
+        clgan_gan_use_ema(gan, 0);
         if (!s) s = clgan_png_write_grid_labeled(path, gen, nfixed, m.image_c, m.image_h,
                                                  m.image_w, 8, 2, rows, nrows);
       }
@@ -713,7 +745,8 @@ int cmd_train_t2i(int argc, char **argv) {
       FILE *f = fopen(path, "w");
       if (!f) s = clgan_error(CLGAN_ERR_IO, "cannot write %s", path);
       else {
-        fprintf(f, "# %ld samples per caption, seed %ld, iterations %ld\n", measure_count, seed, iters);
+        fprintf(f, "# %ld samples per caption, seed %ld, iterations %ld%s\n", measure_count, seed,
+                iters, (gan->ema && !no_ema) || measure_ema ? ", the EMA of G's weights" : "");
         clgan_net *g = NULL;
         /* a net of its own sized for the measure's chunks */
         s = clgan_net_create(ctx, &m.g, 256, 0, "G (measure)", &g);
@@ -723,7 +756,9 @@ int cmd_train_t2i(int argc, char **argv) {
           sts = malloc(sizeof(float) * (m.g.stat_count ? m.g.stat_count : 1));
           if (!p || !sts) s = clgan_error(CLGAN_ERR_NOMEM, "out of host memory");
         }
+        clgan_gan_use_ema(gan, !no_ema); /* with EMA the measures are the average's */
         if (!s) s = clgan_net_get_params(gan->g, p, sts);
+        clgan_gan_use_ema(gan, 0);
         if (!s) s = clgan_net_set_params(g, p, sts);
         if (!s) g->rng_seed = gan->g->rng_seed;
         if (!s) s = measure(ctx, g, &m, &vocab, &ds, cfg.seed, (int)measure_count, out, f);
@@ -766,6 +801,7 @@ static void help_generate(void) {
          "  --out DIR       folder (default generated): grid.png or interpolate.png, and with\n"
          "                  --images, img_NNNNN.png\n"
          "  --images        also one PNG per image\n"
+         "  --no-ema        G's own weights though the run kept an EMA of them (train --ema)\n"
          "  --device D\n");
 }
 
@@ -773,7 +809,7 @@ int cmd_generate_text(int argc, char **argv) {
   const char *ckpt_path = NULL, *out = "generated", *device = NULL, *text = NULL,
              *ia = NULL, *ib = NULL;
   long count = 16, seed = 1, steps = 8;
-  int seen_count = 0, images = 0;
+  int seen_count = 0, images = 0, no_ema = 0;
   /* --interpolate takes two values: take it out before the table parser sees the rest */
   char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
   int nrest = 0;
@@ -800,6 +836,7 @@ int cmd_generate_text(int argc, char **argv) {
       {"--seed", OPT_LONG, &seed, 0, 2147483647, NULL},
       {"--out", OPT_STRING, &out, 0, 0, NULL},
       {"--images", OPT_FLAG, &images, 0, 0, NULL},
+      {"--no-ema", OPT_FLAG, &no_ema, 0, 0, NULL},
       {"--device", OPT_STRING, &device, 0, 0, NULL},
   };
   int rc = cli_parse_opts("generate", nrest, rest, opts, (int)(sizeof opts / sizeof *opts));
@@ -864,7 +901,10 @@ int cmd_generate_text(int argc, char **argv) {
     memcpy(z + (size_t)i * m.nz, z + (size_t)(i % count) * m.nz, sizeof(float) * m.nz);
   if ((s = clgan_ctx_create(device, 0, &ctx))) goto done;
   if ((s = clgan_net_create(ctx, &m.g, n < 64 ? n : 64, 0, "G", &g))) goto done;
-  if ((s = clgan_checkpoint_restore_net(&f, "generator", g))) {
+  /* the EMA weights when the run kept them (train --ema), unless --no-ema */
+  int ema = !no_ema && clgan_safetensors_meta(&f, "ema_decay") != NULL;
+  if (ema) fprintf(stderr, "clgan generate: using the EMA of G's weights (--no-ema: G's own)\n");
+  if ((s = clgan_checkpoint_restore_net(&f, ema ? "generator_ema" : "generator", g))) {
     clgan_error_prefix("checkpoint '%s': ", ckpt_path);
     goto done;
   }
