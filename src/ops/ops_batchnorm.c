@@ -37,7 +37,7 @@ static cl_int bn_row_shift(size_t l, int hw) {
 
 /* The lanes form of the training forward and the backward (kernels/batchnorm.cl): one
  * work-item a channel, the group form's l items as l lanes of a vector, bit-identical to
- * the group form. It takes the group form's place where that form has l = 2..16 items in
+ * the group form. It takes the group form's place where that form has l = 2..64 items in
  * one row (l <= HW, hs = log2 l), except 2 items with an odd HW; elsewhere the group form
  * runs. CPU-only devices use it:
  * there a group's items run one after another, so the per-item sums were scalar loops over
@@ -51,7 +51,7 @@ static int bn_lanes(clgan_ctx *ctx, const char *kernel, size_t l, int hw, cl_int
   int want = clgan_nn_cpu_only(ctx);
   if (e && !strcmp(e, "lanes")) want = 1;
   if (e && !strcmp(e, "groups")) want = 0;
-  if (!want || l < 2 || l > 16 || ((size_t)1 << hs) != l) return 0;
+  if (!want || l < 2 || l > 64 || ((size_t)1 << hs) != l) return 0;
   /* 2 lanes with a tail (dcgan28's 256x7x7) measured 0.8x in the backward: per sample the
    * tail's scalar pass costs more than the 2-wide vectors save (bench/bn_forms) */
   if (l == 2 && hw % 2) return 0;
