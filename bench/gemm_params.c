@@ -4,8 +4,11 @@
  * measurement behind the plan's large-NN shape class (docs/PERFORMANCE.md, "Shapes no plan
  * covers"): on a shared machine only a ratio measured this way means anything.
  *
- *   gemm_params [--rounds 3] [--reps 3] [--blas LIB] [--blas-threads 2] [SHAPE ...]
+ *   gemm_params [--rounds 3] [--reps 3] [--blas LIB] [--blas-threads 2]
+ *               [--x0 "KWG KWI MDIMC NDIMC MWG NWG SA SB VWM VWN"] [SHAPE ...]
  *
+ * --x0 replaces program 0's Xgemm parameters (as `clgan tune`'s candidate list writes
+ * them; MDIMA = MDIMC, NDIMB = NDIMC) to try another set against the large-NN one.
  * SHAPE is NN|NT|TN|TT MxNxK; without any, the 11 NN shapes of dcgan28 and dcgan64 at batch
  * 64 that the class holds. Both programs are called row-major (the built-in route of these
  * shapes). Benchmark, not test: `meson test -C build --benchmark gemm_params`. */
@@ -78,7 +81,7 @@ static double blas_time(sgemm_fn gemm, const clgan_gemm_shape *s, int reps) {
 
 int main(int argc, char **argv) {
   int rounds = 3, reps = 3, blas_threads = 2;
-  const char *blas = NULL;
+  const char *blas = NULL, *x0 = NULL;
   clgan_gemm_shape shapes[64];
   int ns = 0;
   for (int i = 1; i < argc; i++) {
@@ -86,6 +89,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--blas") && i + 1 < argc) blas = argv[++i];
     else if (!strcmp(argv[i], "--blas-threads") && i + 1 < argc) blas_threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--x0") && i + 1 < argc) x0 = argv[++i];
     else if (ns < 64 && !parse_shape(argv[i], &shapes[ns])) ns++;
     else {
       fprintf(stderr, "gemm_params: bad argument '%s' (see the header of bench/gemm_params.c)\n",
@@ -111,6 +115,23 @@ int main(int argc, char **argv) {
   pocl.type = CL_DEVICE_TYPE_CPU;
   clgan_gemm_plan plan;
   clgan_gemm_plan_builtin(&pocl, &plan);
+  if (x0) {
+    /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
+    unsigned v[10], *x = plan.programs[0].xgemm;
+    char why[200];
+    if (sscanf(x0, "%u %u %u %u %u %u %u %u %u %u", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &v[6], &v[7], &v[8], &v[9]) != 10) {
+      fprintf(stderr, "gemm_params: --x0 wants 10 numbers\n");
+      return 2;
+    }
+    x[2] = v[0], x[3] = v[1], x[4] = x[5] = v[2], x[7] = x[8] = v[3], x[6] = v[4], x[9] = v[5];
+    x[10] = v[6], x[11] = v[7], x[14] = v[8], x[15] = v[9];
+    if (clgan_gemm_program_check(&plan.programs[0], dev->local_mem, dev->max_work_group_size, why,
+                                 sizeof why)) {
+      fprintf(stderr, "gemm_params: --x0: %s\n", why);
+      return 2;
+    }
+  }
   sgemm_fn bgemm = NULL;
   if (blas) {
     void *lib = dlopen(blas, RTLD_NOW | RTLD_LOCAL);
@@ -121,7 +142,9 @@ int main(int argc, char **argv) {
   }
   printf("device: %s (%s); %d rounds, best of %d calls per round and program\n", dev->name,
          dev->platform_name, rounds, reps);
-  printf("program 0: the built-in set (16x16 tile); program 1: the large-NN set (16x32 tile)\n");
+  printf("program 0: %s; program 1: the large-NN set (16x32 tile)\n",
+         x0 ? "the --x0 set" : "the built-in set (16x16 tile)");
+  if (x0) printf("--x0 (KWG KWI MDIMC NDIMC MWG NWG SA SB VWM VWN): %s\n", x0);
   print_load("at start");
   double best[64][3];
   int valid[64][2];

@@ -449,6 +449,155 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
     }                                                                                          \
   }
 
+/* 32 and 64 lanes (CPUs with more cores get more items a group, about 256 x cores / C):
+ * K = L / 16 float16 chunks per sum, lane j in chunk j / 16. bn_fold_chunks folds them in
+ * clgan_group_sum's order: a[i] += a[i + h] for h = L/2 .. 16 is chunk u += chunk u + h/16,
+ * then chunk 0 as bn_fold16. */
+float bn_fold_chunks(float16 *a, int k) {
+  for (int h = k / 2; h > 0; h /= 2)
+    for (int u = 0; u < h; u++) a[u] += a[u + h];
+  return bn_fold16(a[0]);
+}
+
+#define BN_FORWARD_LANES_WIDE(L, K)                                                            \
+  __kernel void bn_forward_train_lanes##L(                                                     \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      const int has_affine, __global const float *gamma, const ulong go,                       \
+      __global const float *beta, const ulong bo, __global float *y, const ulong yo,           \
+      __global float *save_mean, const ulong smo, __global float *save_invstd,                 \
+      const ulong sio, const int has_running, __global float *run_mean, const ulong rmo,       \
+      __global float *run_var, const ulong rvo, const float momentum, const float eps,         \
+      const int act, const float slope) {                                                      \
+    const int ch = (int)get_global_id(0);                                                      \
+    if (ch >= c) return;                                                                       \
+    const float m = (float)n * (float)hw;                                                      \
+    __global const float *xc = x + xo;                                                         \
+    float16 s[K], q[K];                                                                        \
+    for (int u = 0; u < K; u++) s[u] = q[u] = (float16)(0.0f);                                 \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L)                                                            \
+        for (int u = 0; u < K; u++) s[u] += vload16(0, xc + row + si + 16 * u);                \
+      if (si < hw) {                                                                           \
+        float t_[L];                                                                           \
+        for (int j = 0; j < L; j++) t_[j] = si + j < hw ? xc[row + si + j] : 0.0f;             \
+        for (int u = 0; u < K; u++) s[u] += vload16(u, t_);                                    \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    const float mean = bn_fold_chunks(s, K) / m;                                               \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L)                                                            \
+        for (int u = 0; u < K; u++) {                                                          \
+          float16 d = vload16(0, xc + row + si + 16 * u) - mean;                               \
+          q[u] += d * d;                                                                       \
+        }                                                                                      \
+      if (si < hw) {                                                                           \
+        float t_[L];                                                                           \
+        for (int j = 0; j < L; j++) t_[j] = si + j < hw ? xc[row + si + j] - mean : 0.0f;      \
+        for (int u = 0; u < K; u++) {                                                          \
+          float16 d = vload16(u, t_);                                                          \
+          q[u] += d * d;                                                                       \
+        }                                                                                      \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    const float var = bn_fold_chunks(q, K) / m;                                                \
+    const float invstd = 1.0f / sqrt(var + eps);                                               \
+    const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f; \
+    const float a = invstd * g;                                                                \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global float *yc = y + yo;                                                               \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + 16 <= hw; si += 16) {                                                        \
+        float16 z = (vload16(0, xc + row + si) - mean) * a + b;                                \
+        vstore16(act == 0 ? z : select(neg * z, z, z > 0.0f), 0, yc + row + si);               \
+      }                                                                                        \
+      for (; si < hw; si++) {                                                                  \
+        float z = bn_z(xc[row + si], mean, a, b);                                              \
+        yc[row + si] = act == 0 || z > 0.0f ? z : neg * z;                                     \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    save_mean[smo + ch] = mean;                                                                \
+    save_invstd[sio + ch] = invstd;                                                            \
+    if (has_running) {                                                                         \
+      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;           \
+      run_var[rvo + ch] =                                                                      \
+          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));         \
+    }                                                                                          \
+  }
+
+#define BN_BACKWARD_LANES_WIDE(L, K)                                                           \
+  __kernel void bn_backward_lanes##L(                                                          \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      __global const float *dy, const ulong dyo, const int has_affine,                         \
+      __global const float *gamma, const ulong go, __global const float *beta, const ulong bo, \
+      const int act, const float slope, __global const float *save_mean, const ulong smo,      \
+      __global const float *save_invstd, const ulong sio, __global float *dx, const ulong dxo, \
+      const int has_dparams, __global float *dgamma, const ulong dgo, __global float *dbeta,   \
+      const ulong dbo, const int accumulate) {                                                 \
+    const int ch = (int)get_global_id(0);                                                      \
+    if (ch >= c) return;                                                                       \
+    const float m = (float)n * (float)hw;                                                      \
+    const float mean = save_mean[smo + ch], invstd = save_invstd[sio + ch];                    \
+    const float g = has_affine ? gamma[go + ch] : 1.0f;                                        \
+    const float a = invstd * g, b = has_affine && act != 0 ? beta[bo + ch] : 0.0f;             \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global const float *xc = x + xo, *dyc = dy + dyo;                                        \
+    __global float *dxc = dx + dxo;                                                            \
+    float16 sdy[K], sdyx[K];                                                                   \
+    for (int u = 0; u < K; u++) sdy[u] = sdyx[u] = (float16)(0.0f);                            \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + L <= hw; si += L)                                                            \
+        for (int u = 0; u < K; u++) {                                                          \
+          const ulong o = row + (ulong)(si + 16 * u);                                          \
+          float16 v = vload16(0, xc + o), d = vload16(0, dyc + o);                             \
+          if (act != 0) {                                                                      \
+            d = select(neg * d, d, (v - mean) * a + b > 0.0f);                                 \
+            vstore16(d, 0, dxc + o);                                                           \
+          }                                                                                    \
+          sdy[u] += d;                                                                         \
+          sdyx[u] += d * (v - mean);                                                           \
+        }                                                                                      \
+      if (si < hw) {                                                                           \
+        float td[L], tx[L];                                                                    \
+        for (int j = 0; j < L; j++) {                                                          \
+          td[j] = 0.0f;                                                                        \
+          tx[j] = 0.0f;                                                                        \
+          if (si + j < hw) {                                                                   \
+            float v = xc[row + si + j], d = dyc[row + si + j];                                 \
+            if (act != 0) {                                                                    \
+              d = bn_z(v, mean, a, b) > 0.0f ? d : neg * d;                                    \
+              dxc[row + si + j] = d;                                                           \
+            }                                                                                  \
+            td[j] = d;                                                                         \
+            tx[j] = v - mean;                                                                  \
+          }                                                                                    \
+        }                                                                                      \
+        for (int u = 0; u < K; u++) {                                                          \
+          float16 d = vload16(u, td);                                                          \
+          sdy[u] += d;                                                                         \
+          sdyx[u] += d * vload16(u, tx);                                                       \
+        }                                                                                      \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    const float sum_dy = bn_fold_chunks(sdy, K);                                               \
+    const float sum_dyxhat = bn_fold_chunks(sdyx, K) * invstd;                                 \
+    const float k = g * invstd / m, kx = sum_dyxhat * invstd;                                  \
+    __global const float *dz = act == 0 ? dyc : (__global const float *)dxc;                   \
+    BN_SAMPLES_BEGIN                                                                           \
+      for (; si + 16 <= hw; si += 16) {                                                        \
+        float16 xm = vload16(0, xc + row + si) - mean;                                         \
+        vstore16(k * ((m * vload16(0, dz + row + si) - sum_dy) - xm * kx), 0, dxc + row + si); \
+      }                                                                                        \
+      for (; si < hw; si++) {                                                                  \
+        float xm = xc[row + si] - mean;                                                        \
+        dxc[row + si] = k * ((m * dz[row + si] - sum_dy) - xm * kx);                           \
+      }                                                                                        \
+    BN_SAMPLES_END                                                                             \
+    if (has_dparams) {                                                                         \
+      dgamma[dgo + ch] = (accumulate ? dgamma[dgo + ch] : 0.0f) + sum_dyxhat;                  \
+      dbeta[dbo + ch] = (accumulate ? dbeta[dbo + ch] : 0.0f) + sum_dy;                        \
+    }                                                                                          \
+  }
+
 BN_FORWARD_LANES(2, float2)
 BN_FORWARD_LANES(4, float4)
 BN_FORWARD_LANES(8, float8)
@@ -457,3 +606,7 @@ BN_BACKWARD_LANES(2, float2)
 BN_BACKWARD_LANES(4, float4)
 BN_BACKWARD_LANES(8, float8)
 BN_BACKWARD_LANES(16, float16)
+BN_FORWARD_LANES_WIDE(32, 2)
+BN_FORWARD_LANES_WIDE(64, 4)
+BN_BACKWARD_LANES_WIDE(32, 2)
+BN_BACKWARD_LANES_WIDE(64, 4)

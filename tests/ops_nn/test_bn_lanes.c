@@ -12,6 +12,9 @@
 #define TOL_MEAN 1e-6, 1e-5
 #define TOL_STD 1e-6, 1e-4
 
+/* The lane counts that ran (bit b set for bn_forward_train_lanes(2^b)), printed at the end. */
+static unsigned lanes_seen = 0;
+
 /* Every output of one forward + backward, for one form. */
 typedef struct outs {
   float *y, *dx, sm[512], si[512], rm[512], rv[512], dg[512], db[512];
@@ -47,7 +50,12 @@ static void run_form(clgan_ctx *ctx, const char *form, int n, int c, int hw, int
   CHECK_OK(clgan_profile_read(ctx, &prof, &np));
   o->lanes_fwd = o->lanes_bwd = 0;
   for (int i = 0; i < np; i++) {
-    if (!strncmp(prof[i].name, "bn_forward_train_lanes", 22)) o->lanes_fwd += (int)prof[i].calls;
+    if (!strncmp(prof[i].name, "bn_forward_train_lanes", 22)) {
+      o->lanes_fwd += (int)prof[i].calls;
+      int b = 0;
+      while (b < 30 && (1 << b) < atoi(prof[i].name + 22)) b++;
+      lanes_seen |= 1u << b;
+    }
     if (!strncmp(prof[i].name, "bn_backward_lanes", 17)) o->lanes_bwd += (int)prof[i].calls;
   }
   free(prof);
@@ -148,8 +156,8 @@ int main(int argc, char **argv) {
   CHECK(s == CLGAN_OK, "opening the device: %s", clgan_last_error());
   if (s) return tu_finish("test_bn_lanes");
   /* The group form's item count l (so the lane count) depends on C and the compute units:
-   * about 256 * CUs / C, 2..16 where the lanes apply. Channels from 16 to 512 give some l
-   * in range on 1 to 32 compute units. HW = 48 is a multiple of every l; 7, 13, 21, 35,
+   * about 256 * CUs / C, 2..64 where the lanes apply (16 channels: 32 lanes on 2 compute
+   * units). Channels from 16 to 512 give some l in range on 1 to 128 compute units. HW = 48 is a multiple of every l; 7, 13, 21, 35,
    * 49 and 196 leave tails (HW % l values at the end of each sample). */
   int lanes = 0;
   if (small) {
@@ -163,6 +171,11 @@ int main(int argc, char **argv) {
         lanes += run_shape(ctx, 3 + act, cs[i], 48, act, act != 1);
         lanes += run_shape(ctx, 2 + act, cs[i], i % 2 ? 21 : 35, act, act != 2);
       }
+    /* 8 channels: 64 lanes on 2 compute units (HW 64: no tail; 100: a tail) */
+    for (int act = 0; act < 3; act++) {
+      lanes += run_shape(ctx, 3, 8, 64, act, 1);
+      lanes += run_shape(ctx, 2, 8, 100, act, act != 1);
+    }
     /* dcgan28's batch norms (7x7, 14x14) and dcgan64's widest (32x32), batch 16 */
     for (int act = 0; act < 3; act++) {
       lanes += run_shape(ctx, 16, 256, 49, act, 1);
@@ -176,7 +189,10 @@ int main(int argc, char **argv) {
   /* HW = 1 (after a dense layer): the group form spreads the batch over its items, which
    * the lanes do not, so it must run */
   CHECK(run_shape(ctx, 8, 64, 1, 0, 1) == 0, "lanes ran with HW = 1");
-  printf("lanes launches: %d\n", lanes);
+  printf("lanes launches: %d; lane counts:", lanes);
+  for (int b = 0; b < 31; b++)
+    if (lanes_seen & (1u << b)) printf(" %d", 1 << b);
+  printf("\n");
   clgan_ctx_free(ctx);
   return tu_finish("test_bn_lanes");
 }
