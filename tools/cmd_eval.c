@@ -36,6 +36,9 @@ static void help(void) {
          "  --kid-subset-size M  their size (default 1000, at most the smaller set)\n"
          "  --seed S           the generator's noise and KID's subsets (default 1)\n"
          "  --batch-stats      batch norm with each batch's statistics (default: running)\n"
+         "  --no-ema           score G's own weights even when the checkpoint has the EMA\n"
+         "                     of them (generator_ema.*, clgan train --ema), which it scores\n"
+         "                     by default, as clgan generate draws them\n"
          "  --json             every number as JSON on stdout\n"
          "  --device D         the OpenCL device\n"
          "  --print-classifier print the classifier file that would be used, and exit\n");
@@ -73,7 +76,7 @@ int cmd_eval(int argc, char **argv) {
              *device = NULL;
   long count = 10000, seed = 1, kid_subsets = CLGAN_KID_SUBSETS,
        kid_size = CLGAN_KID_SUBSET_SIZE;
-  int json = 0, batch_stats = 0, print_classifier = 0;
+  int json = 0, batch_stats = 0, print_classifier = 0, no_ema = 0, ema = 0;
   const cli_opt opts[] = {
       {"--checkpoint", OPT_STRING, &ckpt_path, 0, 0, NULL},
       {"--data", OPT_STRING, &data, 0, 0, NULL},
@@ -85,6 +88,7 @@ int cmd_eval(int argc, char **argv) {
       {"--kid-subset-size", OPT_LONG, &kid_size, 2, 1000000, NULL},
       {"--seed", OPT_LONG, &seed, 0, 2147483647, NULL},
       {"--batch-stats", OPT_FLAG, &batch_stats, 0, 0, NULL},
+      {"--no-ema", OPT_FLAG, &no_ema, 0, 0, NULL},
       {"--json", OPT_FLAG, &json, 0, 0, NULL},
       {"--device", OPT_STRING, &device, 0, 0, NULL},
       {"--print-classifier", OPT_FLAG, &print_classifier, 0, 0, NULL},
@@ -102,6 +106,7 @@ int cmd_eval(int argc, char **argv) {
   if (!!ckpt_path == !!data)
     return cli_usage_error("eval", "pass either --checkpoint CKPT or --data A");
   if (data2 && !data) return cli_usage_error("eval", "--data2 goes with --data");
+  if (no_ema && !ckpt_path) return cli_usage_error("eval", "--no-ema goes with --checkpoint");
   if (data2 && real) return cli_usage_error("eval", "--data2 and --real name the same set: pass one");
   const char *bpath = data2 ? data2 : real ? real : DEFAULT_REAL;
   const char *bflag = data2 ? "--data2" : "--real";
@@ -166,7 +171,9 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 0; cond && i < n; i++) labels[i] = i % m.classes;
     clgan_philox_normal((size_t)n * m.nz, (unsigned long long)seed, 0, 0, 1, z);
     if ((s = clgan_net_create(ctx, &m.g, n < 128 ? n : 128, 0, "G", &g))) goto done;
-    if ((s = clgan_checkpoint_restore_net(&f, "generator", g))) {
+    /* the EMA of G's weights when the run kept one (what generate draws), unless --no-ema */
+    ema = !no_ema && clgan_safetensors_meta(&f, "ema_decay") != NULL;
+    if ((s = clgan_checkpoint_restore_net(&f, ema ? "generator_ema" : "generator", g))) {
       clgan_error_prefix("checkpoint '%s': ", ckpt_path);
       goto done;
     }
@@ -244,6 +251,9 @@ int cmd_eval(int argc, char **argv) {
     json_object *ja = json_object_new_object(), *jb = json_object_new_object();
     json_object_object_add(ja, "source", json_object_new_string(ckpt_path ? ckpt_path : data));
     json_object_object_add(ja, "count", json_object_new_int(ea.n));
+    if (ckpt_path)
+      json_object_object_add(ja, "weights", json_object_new_string(ema ? "generator_ema"
+                                                                       : "generator"));
     json_object_object_add(ja, "histogram", hist_json(&ha));
     json_object_object_add(jb, "source", json_object_new_string(bpath));
     json_object_object_add(jb, "count", json_object_new_int(eb.n));
@@ -279,8 +289,10 @@ int cmd_eval(int argc, char **argv) {
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
   } else {
-    printf("%s: %d images %s %s\n", aname, ea.n, ckpt_path ? "from" : "of",
-           ckpt_path ? ckpt_path : data);
+    printf("%s: %d images %s %s%s\n", aname, ea.n, ckpt_path ? "from" : "of",
+           ckpt_path ? ckpt_path : data,
+           !ckpt_path ? "" : ema ? " (the EMA of G's weights; --no-ema: G's own)"
+                             : " (G's weights)");
     printf("%s: %d images of %s\n", bname, eb.n, bpath);
     printf("features: %d per image, classifier %s\n\n", d, cpath);
     printf("FD         %10.4f\n", fd);

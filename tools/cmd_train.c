@@ -691,7 +691,9 @@ static int train_main(int argc, char **argv) {
     float fd = NAN;
     if (eval_now) {
       double v = 0;
+      clgan_gan_use_ema(gan, 1); /* with EMA the FD is the average's, as clgan eval scores */
       s = eval_monitor_fd(&em, gan->g, &model, &v);
+      clgan_gan_use_ema(gan, 0);
       if (s == CLGAN_ERR_NUMERIC) { /* samples gone non-finite: no FD this time */
         clgan_error_clear();
         s = CLGAN_OK;

@@ -66,6 +66,17 @@ check "eval --data --data2" sh -c "'$CLGAN' eval --data '$DATA' --data2 '$TEST' 
 check "json: train vs test, labelled both" json "$T/d.json" \
   "j['sets']['A']['count'] == 500 and j['sets']['B']['count'] == 500 and j['precision'] > 0.5 and j['recall'] > 0.5 and 'accuracy' in j['sets']['A'] and 'accuracy' in j['sets']['B']"
 
+# a run with --ema: eval scores the EMA of G's weights (what generate draws) unless --no-ema
+check "dcgan28 4 iterations with --ema" "$CLGAN" train $SMALL --iters 4 --ema 0.5 --ema-start 0 --out "$T/m"
+check "eval of an EMA run" sh -c "'$CLGAN' eval --checkpoint '$T/m/latest.safetensors' --count 100 --kid-subsets 2 --json >'$T/m.json'"
+check "eval --no-ema" sh -c "'$CLGAN' eval --checkpoint '$T/m/latest.safetensors' --count 100 --kid-subsets 2 --no-ema --json >'$T/m0.json'"
+check "json: the EMA weights scored by default" json "$T/m.json" "j['sets']['generated']['weights'] == 'generator_ema'"
+check "json: G's own with --no-ema" json "$T/m0.json" "j['sets']['generated']['weights'] == 'generator'"
+check "json: G's own without EMA" json "$T/u.json" "j['sets']['generated']['weights'] == 'generator'"
+check "the two FDs differ" /usr/bin/python3 -c "import json,sys; a,b=(json.load(open(f))['fd'] for f in sys.argv[1:]); sys.exit(0 if a != b else 1)" "$T/m.json" "$T/m0.json"
+check "text: names the weights" sh -c "'$CLGAN' eval --checkpoint '$T/m/latest.safetensors' --count 100 --kid-subsets 2 | grep -q \"(the EMA of G's weights; --no-ema: G's own)\""
+expect_fail 2 "--no-ema goes with --checkpoint" "--no-ema with --data" "$CLGAN" eval --data "$TEST" --no-ema
+
 # train --eval-every: an fd column in metrics.csv at the evaluated iterations, a 5-panel
 # plot; refused before training (nothing written) for a missing classifier or a model of
 # another shape
