@@ -8,6 +8,11 @@ float32 inputs (the reference), and in float32 (its distance from float64, per g
 tensor, is recorded: the rounding a float32 implementation may show).
 
     /usr/bin/python3 tests/train/make_fixture_penalty.py tests/train/fixture_penalty.json
+    /usr/bin/python3 tests/train/make_fixture_penalty.py tests/train/fixture_penalty_mbstd.json mbstd
+
+The second is a ProGAN-like D: equalised-lr convs, 2x2 average pooling and minibatch stddev
+(groups of 2: two groups in the batch of 4) before its last block, as progan32's D; its
+double backward goes through the stddev's Hessian-vector term.
 
 WGAN-GP (Gulrajani et al. 2017; drift as Karras et al. 2018):
   x_hat = real * a + fake * (1 - a), a one per sample
@@ -48,6 +53,28 @@ discriminator
   flatten
   linear 1 eq=1
 """
+MODEL_MBSTD = """model penalty-fixture-mbstd
+latent 4
+image 1 8 8
+generator
+  linear 64
+  reshape 1 8 8
+  tanh
+discriminator
+  conv 8 k=3 s=1 p=1 eq=1
+  leakyrelu 0.2
+  avgpool 2
+  mbstd 2
+  conv 8 k=3 s=1 p=1 eq=1
+  leakyrelu 0.2
+  conv 8 k=4 eq=1
+  leakyrelu 0.2
+  flatten
+  linear 1 eq=1
+"""
+# per model: the weights of its eq=1 layers, stored N(0, 1) as clgan initialises them
+EQ_WEIGHTS = {"plain": ("8.weight", "11.weight"),
+              "mbstd": ("0.weight", "4.weight", "6.weight", "9.weight")}
 BATCH, LAMBDA, DRIFT, GAMMA, EVERY = 4, 10.0, 1e-3, 5.0, 2
 
 
@@ -87,18 +114,19 @@ def step(d, real, fake, alpha, kind):
 def main():
     torch.set_num_threads(1)
     rs = np.random.RandomState(15)
-    _, d = clgan_torch.build(MODEL, 1, "fixture model")
+    which = sys.argv[2] if len(sys.argv) > 2 else "plain"
+    model = MODEL_MBSTD if which == "mbstd" else MODEL
+    _, d = clgan_torch.build(model, 1, "fixture model")
     params = []
     for k, p in d.named_parameters():
-        # eq=1 layers (8, 11) store N(0, 1) weights, as clgan initialises them
-        std = 1.0 if k in ("8.weight", "11.weight") else 0.3
+        std = 1.0 if k in EQ_WEIGHTS[which] else 0.3
         v = rs.normal(0.0, std, size=tuple(p.shape)).astype(np.float32)
         params.append([k, list(p.shape), v])
     real = rs.uniform(-1, 1, size=(BATCH, 1, 8, 8)).astype(np.float32)
     fake = rs.uniform(-1, 1, size=(BATCH, 1, 8, 8)).astype(np.float32)
     alpha = rs.uniform(0, 1, size=(BATCH,)).astype(np.float32)
     fx = {"format": "clgan-penalty-fixture-1", "generated_by": "tests/train/make_fixture_penalty.py",
-          "torch": torch.__version__, "model": MODEL, "batch": BATCH,
+          "torch": torch.__version__, "model": model, "batch": BATCH,
           "params": [[k, s, [f32(x) for x in v.reshape(-1)]] for k, s, v in params],
           "real": [f32(x) for x in real.reshape(-1)], "fake": [f32(x) for x in fake.reshape(-1)],
           "alpha": [f32(x) for x in alpha]}
