@@ -127,6 +127,12 @@ def parse_model(text, source="model"):
             if len(tok) != 2 or tok[1] not in ("ns", "minimax", "lsgan", "hinge", "wgan-gp"):
                 raise ModelError("%s: 'loss' takes ns, minimax, lsgan, hinge or wgan-gp" % where)
             m.loss = tok[1]
+        elif word == "train":
+            # clgan train's recipe for the model (batch, lr, beta1, beta2): kept, not used here
+            try:
+                m.train = {k: float(v) for k, v in (t.split("=", 1) for t in tok[1:])}
+            except ValueError:
+                raise ModelError("%s: 'train' takes KEY=VALUE settings" % where)
         elif word in ("generator", "discriminator"):
             if len(tok) != 1 or m.sections[word] is not None:
                 raise ModelError("%s: a second '%s' section, or arguments after it" % (where, word))

@@ -130,13 +130,13 @@ static void pg_help(void) {
       "                   [--data PATH] [--batch N] [--iters N] [--seed S] [--out DIR] ...\n"
       "Trains a progressive model (a model file with a 'grow' line) stage by stage, fading each\n"
       "new stage in (docs/TRAINING.md, \"Progressive growing\").\n"
-      "  --stage-images N  images per stable stage (2560: 160 iterations at batch 16)\n"
-      "  --fade-images N   images per fade-in (2560; 1120 iterations in all for 4 stages)\n"
+      "  --stage-images N  images per stable stage (7680: 480 iterations at batch 16)\n"
+      "  --fade-images N   images per fade-in (7680; 3360 iterations in all for 4 stages)\n"
       "  --pad P           pad the data by P pixels each side (-1 background) to the model's\n"
       "                    size: Fashion-MNIST's 28x28 -> 32x32 with 2 (the default)\n"
       "  --iters N         stop after N iterations (default: the whole schedule)\n"
       "  --batch N (16), --lr LR (1e-3, betas 0 and 0.99), --g-loss L (the model's: wgan-gp),\n"
-      "  --gp-lambda L (10), --drift E (1e-3), --ema-half-life IMAGES (10000; 0: no EMA),\n"
+      "  --gp-lambda L (10), --drift E (1e-3), --ema-half-life IMAGES (1000; 0: no EMA),\n"
       "  --seed S (1), --data PATH, --max-images N, --out DIR (out), --resume CKPT,\n"
       "  --log-every N (10), --sample-every N (200), --checkpoint-every N (500), --keep K (3), --device D\n"
       "Writes samples/, stage_R.png and stage_R.safetensors at the end of each stage, metrics.csv,\n"
@@ -146,9 +146,9 @@ static void pg_help(void) {
 /* Returns 0, CLI_USAGE, or -1 for --help. */
 static int pg_parse(int argc, char **argv, pg_args *a) {
   *a = (pg_args){.model = "progan32", .out = "out", .batch = 16, .seed = 1,
-                 .stage_images = 2560, .fade_images = 2560, .pad = 2, .log_every = 10,
+                 .stage_images = 7680, .fade_images = 7680, .pad = 2, .log_every = 10,
                  .sample_every = 200, .keep = 3, .ckpt_every = 500, .lr = 1e-3,
-                 .gp_lambda = 10, .drift = 1e-3, .ema_half_life = 10000};
+                 .gp_lambda = 10, .drift = 1e-3, .ema_half_life = 1000};
   static const char *refused[][2] = {
       {"--epochs", "a progressive run is measured in images per stage: --stage-images, "
                    "--fade-images (and --iters to stop early)"},

@@ -410,6 +410,7 @@ static int train_main(int argc, char **argv) {
     }
   } else {
     if ((s = clgan_model_load(a.model, &model))) return cli_report(s);
+    train_args_recipe(&a, &model); /* the model file's `train` line: defaults, flags win */
     cfg.batch = (int)a.batch;
     cfg.lr_g = (float)train_args_lr(&a, 0);
     cfg.lr_d = (float)train_args_lr(&a, 1);

@@ -6,9 +6,10 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "clgan/model.h"
 
 int train_args_parse(int argc, char **argv, train_args *a) {
-  *a = (train_args){.model = "dcgan28", .out = "out", .g_loss = "ns", .on_nan = "stop",
+  *a = (train_args){.model = CLGAN_DEFAULT_MODEL, .out = "out", .g_loss = "ns", .on_nan = "stop",
                      .epochs = 1, .batch = 64, .seed = 1, .sample_every = 200, .ckpt_every = 500,
                      .keep = 3, .log_every = 10, .lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999,
                      .eval_count = 2000,
@@ -63,6 +64,13 @@ int train_args_parse(int argc, char **argv, train_args *a) {
     return cli_usage_error("train", "--ema must be a decay in [0, 1), e.g. 0.999 (an average "
                            "over about 1000 iterations); 0 turns EMA off; got %g", a->ema);
   return 0;
+}
+
+void train_args_recipe(train_args *a, const struct clgan_model *m) {
+  if (!a->seen_batch && m->train_batch > 0) a->batch = m->train_batch;
+  if (!a->seen_lr && m->train_lr > 0) a->lr = m->train_lr;
+  if (!a->seen_beta1 && m->train_beta1 >= 0) a->beta1 = m->train_beta1;
+  if (!a->seen_beta2 && m->train_beta2 >= 0) a->beta2 = m->train_beta2;
 }
 
 double train_args_lr(const train_args *a, int which) {

@@ -30,6 +30,11 @@ typedef struct train_args {
  * --help (see cli_parse_opts). On 0, ema is in [0, 1) also as a float. The rates:
  * --lr sets both, --lr-g / --lr-d set one and win over --lr (train_args_lr). */
 int train_args_parse(int argc, char **argv, train_args *a);
+struct clgan_model;
+/* A model file's recipe (its `train` line: batch, lr, beta1, beta2) as the defaults of a
+ * fresh run: each setting the command line did not give (--lr counts for both rates; --lr-g
+ * and --lr-d each for one) takes the model's value. */
+void train_args_recipe(train_args *a, const struct clgan_model *m);
 /* The rates the flags ask for: G's (which = 0) or D's (1). */
 double train_args_lr(const train_args *a, int which);
 

@@ -60,6 +60,9 @@ typedef enum clgan_input_kind {
                                consumed by embedbag */
 } clgan_input_kind;
 
+/* `clgan train`'s model when none is named: dcgan28 with sn on D and its own recipe
+ * (samples/dcgan28-sn.model, issue 12); the earlier default is the preset "dcgan28" */
+#define CLGAN_DEFAULT_MODEL "dcgan28-sn"
 #define CLGAN_MAX_NET_INPUTS 5  /* one of each kind at most */
 #define CLGAN_MAX_SRC 8         /* inputs of one node (concat, add) */
 #define CLGAN_NODE_NAME 32      /* node names: letters, digits, '_', 1..31 characters */
@@ -132,6 +135,10 @@ typedef struct clgan_model {
                                      caller before resolve, else the image's channels */
   int classes;                    /* > 0: a conditional model, labels 0..classes-1 */
   int loss;                       /* -1, or the default GAN loss (clgan_gan_loss) */
+  /* 'train batch=N lr=X beta1=X beta2=X': the model's training recipe, the defaults of
+   * `clgan train` for it (flags win); 0 / -1 = not given */
+  int train_batch;
+  float train_lr, train_beta1, train_beta2;
   clgan_net_desc g, d;            /* a GAN's networks (empty for a classifier) */
   clgan_net_desc c;               /* a classifier's network: image -> (K,1,1) logits; classes
                                      = K after clgan_model_resolve */

@@ -420,6 +420,7 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
   m->nz = -1;
   m->image_h = -1;
   m->loss = -1;
+  m->train_lr = m->train_beta1 = m->train_beta2 = -1;
   parse_pos pp = {source, 0};
   clgan_net_desc *cur = NULL;
   const char *p = text;
@@ -490,6 +491,32 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         goto fail;
       }
       m->loss = (int)l;
+    } else if (!strcmp(tok[0], "train")) {
+      /* the recipe `clgan train` uses for this model unless a flag says otherwise */
+      if (n < 2) {
+        s = perr(&pp, "'train' takes KEY=VALUE settings: batch, lr, beta1, beta2");
+        goto fail;
+      }
+      for (int i = 1; i < n; i++) {
+        const char *eq = strchr(tok[i], '=');
+        size_t kl = eq ? (size_t)(eq - tok[i]) : 0;
+        int bad = !eq;
+        if (!bad && kl == 5 && !strncmp(tok[i], "batch", 5))
+          bad = parse_int(eq + 1, 1, 65536, &m->train_batch);
+        else if (!bad && kl == 2 && !strncmp(tok[i], "lr", 2))
+          bad = parse_float(eq + 1, 1e-12, 10.0, &m->train_lr) || m->train_lr <= 0;
+        else if (!bad && kl == 5 && !strncmp(tok[i], "beta1", 5))
+          bad = parse_float(eq + 1, 0.0, 0.999999, &m->train_beta1);
+        else if (!bad && kl == 5 && !strncmp(tok[i], "beta2", 5))
+          bad = parse_float(eq + 1, 0.0, 0.999999, &m->train_beta2);
+        else
+          bad = 1;
+        if (bad) {
+          s = perr(&pp, "'train' setting '%s': expected batch=1..65536, lr=X (> 0), beta1=X or "
+                   "beta2=X (in [0, 1))", tok[i]);
+          goto fail;
+        }
+      }
     } else if (!strcmp(tok[0], "generator") || !strcmp(tok[0], "discriminator") ||
                !strcmp(tok[0], "classifier")) {
       if (n != 1) { s = perr(&pp, "'%s' takes no arguments", tok[0]); goto fail; }

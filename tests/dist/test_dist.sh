@@ -18,9 +18,9 @@ T=${TMPDIR:-/tmp}/clgan-dist-usage-$$
 DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 if [ "$PART" = usage ]; then # with or without MPI, no mpirun needed: refusals before MPI starts
   fails=0
-  "$CLGAN" train --sync-bn --iters 1 >/dev/null 2>"$T.err"; rc=$?
+  "$CLGAN" train --model dcgan28 --sync-bn --iters 1 >/dev/null 2>"$T.err"; rc=$?
   [ $rc -eq 2 ] && grep -q "go with --distributed" "$T.err" || { echo "FAIL: --sync-bn alone: $rc"; fails=1; }
-  "$CLGAN" train --distributed --on-nan skip >/dev/null 2>"$T.err"; rc=$?
+  "$CLGAN" train --model dcgan28 --distributed --on-nan skip >/dev/null 2>"$T.err"; rc=$?
   [ $rc -eq 2 ] && grep -q -e "built without MPI: install Open MPI" -e "does not work with --distributed" "$T.err" ||
     { echo "FAIL: --distributed --on-nan skip: $rc"; cat "$T.err"; fails=1; }
   cat "$T.err"; rm -f "$T.err"
@@ -29,7 +29,7 @@ fi
 command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed (openmpi-bin)"; exit 77; }
 . "$(dirname "$0")/../cli_lib.sh"
 # a refusal that comes before MPI starts: without MPI it says how to get it
-"$CLGAN" train --distributed --on-nan skip 2>&1 | grep -q "built without MPI" &&
+"$CLGAN" train --model dcgan28 --distributed --on-nan skip 2>&1 | grep -q "built without MPI" &&
   { echo "SKIP: clgan built without MPI"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # containers: no shared-memory single-copy (CMA) between ranks, and more ranks than cores
@@ -56,18 +56,18 @@ TOL=0.05
 
 case $PART in
 one)
-  check "1-rank run" $MPI -np 1 "$CLGAN" train --distributed --iters 20 --batch 16 $RUN --out "$T/d1"
-  check "plain run" "$CLGAN" train --iters 20 --batch 16 $RUN --out "$T/s1"
+  check "1-rank run" $MPI -np 1 "$CLGAN" train --model dcgan28 --distributed --iters 20 --batch 16 $RUN --out "$T/d1"
+  check "plain run" "$CLGAN" train --model dcgan28 --iters 20 --batch 16 $RUN --out "$T/s1"
   a=$(sha256sum <"$T/d1/latest.safetensors") b=$(sha256sum <"$T/s1/latest.safetensors")
   check "1 rank is bitwise the non-distributed run" test "$a" = "$b"
   check "rank log" grep -q "the same on all 1 ranks" "$T/d1/rank-0.log"
   ;;
 equiv)
   CK="--checkpoint-every 1 --keep 100"
-  check "1 x 64" "$CLGAN" train --iters 20 --batch 64 $RUN $CK --out "$T/s"
-  check "2 x 32 sync-bn" $MPI -np 2 "$CLGAN" train --distributed --sync-bn --iters 20 --batch 64 $RUN $CK --out "$T/d"
+  check "1 x 64" "$CLGAN" train --model dcgan28 --iters 20 --batch 64 $RUN $CK --out "$T/s"
+  check "2 x 32 sync-bn" $MPI -np 2 "$CLGAN" train --model dcgan28 --distributed --sync-bn --iters 20 --batch 64 $RUN $CK --out "$T/d"
   check "2 ranks logged" test -s "$T/d/rank-1.log"
-  check "shares 40/24 sync-bn" $MPI -np 2 "$CLGAN" train --distributed --sync-bn --balance 40,24 \
+  check "shares 40/24 sync-bn" $MPI -np 2 "$CLGAN" train --model dcgan28 --distributed --sync-bn --balance 40,24 \
     --iters 20 --batch 64 $RUN $CK --out "$T/b"
   for o in d b; do
     for e in $EQUIV; do
@@ -80,19 +80,19 @@ equiv)
       END { exit !(n == 20 && bad == 0) }' "$T/s/metrics.csv" "$T/$o/metrics.csv"
   done
   # --balance auto: measured speeds give shares that sum to the global batch
-  check "balance auto" $MPI -np 2 "$CLGAN" train --distributed --balance auto --iters 2 \
+  check "balance auto" $MPI -np 2 "$CLGAN" train --model dcgan28 --distributed --balance auto --iters 2 \
     --batch 64 $RUN --out "$T/a"
   check "balance auto logged its speed" grep -q "this rank measured" "$T/a/rank-1.log"
   # without sync-bn the ranks normalise by their own 32: a real difference, which the
   # tolerance must catch (or the comparison could not tell)
-  $MPI -np 2 "$CLGAN" train --distributed --iters 5 --batch 64 $RUN $CK --out "$T/n" 2>/dev/null
+  $MPI -np 2 "$CLGAN" train --model dcgan28 --distributed --iters 5 --batch 64 $RUN $CK --out "$T/n" 2>/dev/null
   if cmp_at n n 05 0.05; then
     echo "FAIL: per-rank batch norm passed the sync-bn tolerance"; fails=$((fails + 1))
   fi
   ;;
 resume)
-  check "1 x 64 reference" "$CLGAN" train --iters 20 --batch 64 $RUN --checkpoint-every 1 --keep 100 --out "$T/s"
-  check "2 ranks to 10" $MPI -np 2 "$CLGAN" train --distributed --sync-bn --iters 10 --batch 64 $RUN --out "$T/d"
+  check "1 x 64 reference" "$CLGAN" train --model dcgan28 --iters 20 --batch 64 $RUN --checkpoint-every 1 --keep 100 --out "$T/s"
+  check "2 ranks to 10" $MPI -np 2 "$CLGAN" train --model dcgan28 --distributed --sync-bn --iters 10 --batch 64 $RUN --out "$T/d"
   check "resume 2 -> 1" "$CLGAN" train --resume "$T/d/latest.safetensors" --iters 20 --out "$T/d1" --log-every 1
   check "2 -> 1 ~ 1x64" cmp_at x d1 20 0.15
   check "resume 1 -> 2" $MPI -np 2 "$CLGAN" train --distributed --sync-bn \
@@ -109,7 +109,7 @@ oclgrind)
 fault)
   # a replica that drifts (one weight changed on rank 1 before iteration 3) is caught by
   # the checksum after iteration 4 (--check-every 2), naming the rank
-  CLGAN_FAULT_DIVERGE_AT=3 $MPI -x CLGAN_FAULT_DIVERGE_AT -np 2 "$CLGAN" train --distributed \
+  CLGAN_FAULT_DIVERGE_AT=3 $MPI -x CLGAN_FAULT_DIVERGE_AT -np 2 "$CLGAN" train --model dcgan28 --distributed \
     --iters 10 --batch 16 $RUN --check-every 2 --out "$T/div" >"$T/div.out" 2>&1
   rc=$?
   check "divergence: non-zero exit" test $rc -ne 0
@@ -117,7 +117,7 @@ fault)
   check "divergence: iteration 2's check passed" grep -q "checksum at iteration 2" "$T/div/rank-0.log"
   for how in KILL STOP; do
     # the deadline is for the hung case; a killed rank is seen by mpirun at once
-    $MPI -np 2 "$CLGAN" train --distributed --iters 100000 --batch 16 $RUN --checkpoint-every 3 \
+    $MPI -np 2 "$CLGAN" train --model dcgan28 --distributed --iters 100000 --batch 16 $RUN --checkpoint-every 3 \
       --dist-timeout 20 --out "$T/f$how" >"$T/f$how.out" 2>&1 &
     job=$!
     i=0

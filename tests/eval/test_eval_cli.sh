@@ -32,7 +32,7 @@ if [ ! -f "$CLS" ]; then
 fi
 
 SMALL="--max-images 256 --batch 16 --sample-every 2 --log-every 1"
-check "dcgan28 2 iterations" "$CLGAN" train $SMALL --iters 2 --out "$T/u"
+check "dcgan28 2 iterations" "$CLGAN" train --model dcgan28 $SMALL --iters 2 --out "$T/u"
 check "cdcgan28 2 iterations" "$CLGAN" train $SMALL --model cdcgan28 --iters 2 --out "$T/c"
 check "dcgan64 1 iteration" "$CLGAN" train --model dcgan64 --max-images 8 --batch 4 --iters 1 --out "$T/big"
 check "64x64 PNG files" "$CLGAN" generate --checkpoint "$T/big/latest.safetensors" --count 8 --out "$T/png64"
@@ -67,7 +67,7 @@ check "json: train vs test, labelled both" json "$T/d.json" \
   "j['sets']['A']['count'] == 500 and j['sets']['B']['count'] == 500 and j['precision'] > 0.5 and j['recall'] > 0.5 and 'accuracy' in j['sets']['A'] and 'accuracy' in j['sets']['B']"
 
 # a run with --ema: eval scores the EMA of G's weights (what generate draws) unless --no-ema
-check "dcgan28 4 iterations with --ema" "$CLGAN" train $SMALL --iters 4 --ema 0.5 --ema-start 0 --out "$T/m"
+check "dcgan28 4 iterations with --ema" "$CLGAN" train --model dcgan28 $SMALL --iters 4 --ema 0.5 --ema-start 0 --out "$T/m"
 check "eval of an EMA run" sh -c "'$CLGAN' eval --checkpoint '$T/m/latest.safetensors' --count 100 --kid-subsets 2 --json >'$T/m.json'"
 check "eval --no-ema" sh -c "'$CLGAN' eval --checkpoint '$T/m/latest.safetensors' --count 100 --kid-subsets 2 --no-ema --json >'$T/m0.json'"
 check "json: the EMA weights scored by default" json "$T/m.json" "j['sets']['generated']['weights'] == 'generator_ema'"
@@ -80,19 +80,19 @@ expect_fail 2 "--no-ema goes with --checkpoint" "--no-ema with --data" "$CLGAN" 
 # train --eval-every: an fd column in metrics.csv at the evaluated iterations, a 5-panel
 # plot; refused before training (nothing written) for a missing classifier or a model of
 # another shape
-check "train --eval-every 2" "$CLGAN" train $SMALL --iters 4 --eval-every 2 --eval-count 64 --out "$T/e"
+check "train --eval-every 2" "$CLGAN" train --model dcgan28 $SMALL --iters 4 --eval-every 2 --eval-count 64 --out "$T/e"
 check "metrics.csv: fd column" sh -c "head -1 '$T/e/metrics.csv' | grep -q ',img_per_s,fd\$'"
 check "metrics.csv: fd at 2 and 4" sh -c "grep -Eq '^2,.*,[0-9.]+\$' '$T/e/metrics.csv' && grep -Eq '^4,.*,[0-9.]+\$' '$T/e/metrics.csv'"
 check "metrics.csv: no fd at 1" sh -c "grep -q '^1,.*,\$' '$T/e/metrics.csv'"
 check "plot.png has the FD panel" /usr/bin/python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); sys.exit(0 if struct.unpack('>II', d[16:24]) == (960, 5*300+56) else 1)" "$T/e/plot.png"
 expect_fail 1 "no classifier file at '$T/gone.safetensors'" "train --eval-every without a classifier" \
-  env CLGAN_CLASSIFIER="$T/gone.safetensors" "$CLGAN" train $SMALL --iters 2 --eval-every 1 --out "$T/e2"
+  env CLGAN_CLASSIFIER="$T/gone.safetensors" "$CLGAN" train --model dcgan28 $SMALL --iters 2 --eval-every 1 --out "$T/e2"
 check "nothing written" test ! -e "$T/e2"
 expect_fail 2 "--eval-every: model 'dcgan64' makes 64x64 grey images but the classifier '$CLS' takes 28x28 grey ones" \
   "train --eval-every of another shape" "$CLGAN" train --model dcgan64 --max-images 8 --batch 4 --iters 1 --eval-every 1 --out "$T/e3"
 check "no metrics written" test ! -e "$T/e3/metrics.csv"
 expect_fail 2 "--eval-classifier and --eval-real go with --eval-every N" "--eval-real alone" \
-  "$CLGAN" train --eval-real "$TEST" --out "$T/e4"
+  "$CLGAN" train --model dcgan28 --eval-real "$TEST" --out "$T/e4"
 
 [ "$fails" -eq 0 ] && echo "eval_cli: ok" || echo "eval_cli: $fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -45,7 +45,7 @@ grep -q ", 1 program, " "$T/tune.txt" || fail "the plan does not keep the candid
 grep -q "\"Xgemm\"" "$T/plan.json" 2>/dev/null || fail "the saved plan has no program"
 clean "$T/tune.txt" "tune with 16-item work-groups"
 OCLGRIND_MAX_WGSIZE=16 OCLGRIND_LOCAL_MEM_SIZE=2048 CLGAN_GEMM="$T/plan.json" \
-  grind "$T/train.txt" "$CLGAN" train $TINY --iters 1 --out "$T/run" ||
+  grind "$T/train.txt" "$CLGAN" train --model dcgan28 $TINY --iters 1 --out "$T/run" ||
   { fail "training with the tuned plan"; cat "$T/train.txt"; }
 grep -q "GEMM plan: tuned ($T/plan.json), fitted to 16-item work-groups" "$T/train.txt" ||
   { fail "training did not use the tuned plan"; cat "$T/train.txt"; }

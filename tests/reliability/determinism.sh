@@ -15,20 +15,20 @@ tiny_data
 case $MODE in
 same)
   for r in a b; do
-    "$CLGAN" train $TINY --iters 5 --seed 7 --out "$T/$r" 2>"$T/$r.err" || { fail "run $r"; cat "$T/$r.err"; }
+    "$CLGAN" train --model dcgan28 $TINY --iters 5 --seed 7 --out "$T/$r" 2>"$T/$r.err" || { fail "run $r"; cat "$T/$r.err"; }
   done
   cmp "$T/a/checkpoints/ckpt_00000005.safetensors" "$T/b/checkpoints/ckpt_00000005.safetensors" ||
     fail "two runs with one seed gave different checkpoints"
   [ "$(cut -d, -f1-10 "$T/a/metrics.csv")" = "$(cut -d, -f1-10 "$T/b/metrics.csv")" ] ||
     fail "two runs with one seed gave different losses"
   # and another seed really is another run (the comparison can fail)
-  "$CLGAN" train $TINY --iters 5 --seed 8 --out "$T/c" 2>/dev/null || fail "run c"
+  "$CLGAN" train --model dcgan28 $TINY --iters 5 --seed 8 --out "$T/c" 2>/dev/null || fail "run c"
   cmp -s "$T/a/checkpoints/ckpt_00000005.safetensors" "$T/c/checkpoints/ckpt_00000005.safetensors" &&
     fail "seeds 7 and 8 gave the same checkpoint" ;;
 platforms)
   need_oclgrind
-  "$CLGAN" train $TINY --iters 3 --out "$T/pocl" 2>"$T/pocl.err" || { fail "POCL run"; cat "$T/pocl.err"; }
-  grind "$T/grind.err" "$CLGAN" train $TINY --iters 3 --out "$T/grind" || { fail "Oclgrind run"; cat "$T/grind.err"; }
+  "$CLGAN" train --model dcgan28 $TINY --iters 3 --out "$T/pocl" 2>"$T/pocl.err" || { fail "POCL run"; cat "$T/pocl.err"; }
+  grind "$T/grind.err" "$CLGAN" train --model dcgan28 $TINY --iters 3 --out "$T/grind" || { fail "Oclgrind run"; cat "$T/grind.err"; }
   grep -q "on 'Oclgrind Simulator'" "$T/grind.err" || fail "the second run was not on Oclgrind"
   # Tolerance: 1e-5 + 1e-4 relative on losses, D outputs, gradient norms and diversity
   # after 3 iterations. Both platforms are IEEE single precision without fast-math; they

@@ -52,9 +52,9 @@ data_absurd)
   limit=""
   sanitized || limit="ulimit -v 1500000;" # 1.5 GB of address space, far below 1.7 TB
   expect 1 "truncated: the header promises 2147483647 images of 28x28" "absurd image count" \
-    sh -c "$limit exec \"\$@\"" sh "$CLGAN" train $TINY --iters 1 --data "$T/huge-images-idx3-ubyte" --out "$P"
+    sh -c "$limit exec \"\$@\"" sh "$CLGAN" train --model dcgan28 $TINY --iters 1 --data "$T/huge-images-idx3-ubyte" --out "$P"
   expect 1 "but the decompressed data ends at byte" "absurd image count, gzipped" \
-    sh -c "$limit exec \"\$@\"" sh "$CLGAN" train $TINY --iters 1 --data "$T/huge-images-idx3-ubyte.gz" --out "$P" ;;
+    sh -c "$limit exec \"\$@\"" sh "$CLGAN" train --model dcgan28 $TINY --iters 1 --data "$T/huge-images-idx3-ubyte.gz" --out "$P" ;;
 data_labels)
   cp "$T/tiny-images-idx3-ubyte" "$T/l-images-idx3-ubyte"
   $FIX labels "$T/l-labels-idx1-ubyte" 63
@@ -94,7 +94,7 @@ png_16bit|png_palette|png_grey_alpha|png_rgba16) # (device) accepted: trains
   mkdir "$T/ok"
   for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do $FIX png "$T/ok/$i.png" "$kind" 12 10; done
   expect 0 "PNG folder, 16 images of 12x10" "$kind PNGs are accepted" \
-    "$CLGAN" train $TINY --iters 1 --data "$T/ok" --out "$T/run"
+    "$CLGAN" train --model dcgan28 $TINY --iters 1 --data "$T/ok" --out "$T/run"
   [ -s "$T/run/samples.png" ] || fail "no samples after training on $kind PNGs" ;;
 # ---- model files ----
 model_unknown_layer)
@@ -123,7 +123,7 @@ model_absurd)
   sed 's/^latent 8$/latent 65536/; s/^  linear 128 bias=0$/  linear 65536 bias=0/' "$T/tiny.model" >"$T/big2.model"
   expect 2 "more than 2^30 parameters" "2^32 parameters" train --model "$T/big2.model" --out "$P" ;;
 model_missing)
-  expect 2 "unknown model 'dcgan99': not a preset (cdcgan28-proj, cdcgan28, dcgan28, dcgan64, fmnist-classifier, pix2pix32, pix2pix64, progan32, srgan2x-fmnist, srgan2x, srgan4x-bn, srgan4x, t2i28) and not a readable file" \
+  expect 2 "unknown model 'dcgan99': not a preset (cdcgan28-proj, cdcgan28, dcgan28-sn, dcgan28, dcgan64, fmnist-classifier, pix2pix32, pix2pix64, progan32, srgan2x-fmnist, srgan2x, srgan4x-bn, srgan4x, t2i28) and not a readable file" \
     "an unknown preset" train --model dcgan99 --out "$P"
   expect 1 "cannot open '$T/nope.model'" "a missing model file" train --model "$T/nope.model" --out "$P" ;;
 model_binary)
@@ -147,7 +147,7 @@ open('$T/foreign.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + bytes
     "a safetensors file from another program" "$CLGAN" generate --checkpoint "$T/foreign.safetensors" --out "$P" ;;
 ckpt_wrong_format|ckpt_wrong_model|ckpt_bad_config|ckpt_dtype) # (device) mutations of a real checkpoint
   need_device
-  "$CLGAN" train $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training the checkpoint"; }
+  "$CLGAN" train --model dcgan28 $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training the checkpoint"; }
   good="$T/run/latest.safetensors"
   case $CASE in
   ckpt_wrong_format)
@@ -183,7 +183,7 @@ flag_not_number)
   expect 2 "--lr expects a number, got 'fast'" "a word for a number" train --lr fast --out "$P"
   expect 2 "--iters expects an integer, got '1.5'" "a fraction for an integer" train --iters 1.5 --out "$P" ;;
 flag_missing_value)
-  expect 2 "--out needs a value" "a flag without its value" "$CLGAN" train --iters 1 --out ;;
+  expect 2 "--out needs a value" "a flag without its value" "$CLGAN" train --model dcgan28 --iters 1 --out ;;
 flag_choice)
   expect 2 "--on-nan must be stop or skip, got 'maybe'" "a bad --on-nan" train --on-nan maybe --out "$P" ;;
 flag_required)
@@ -194,7 +194,7 @@ flag_conflict_generate)
 flag_resume) # (device): --resume with the flags the run was started with is accepted (and
   # is exact); a flag with another value is refused naming the flag and both values
   need_device
-  "$CLGAN" train $TINY --seed 7 --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
+  "$CLGAN" train --model dcgan28 $TINY --seed 7 --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
   cp -R "$T/run" "$T/plain"
   expect 0 "resumed from '$T/run/latest.safetensors' at iteration 2" "--resume with the run's own flags" \
     train --resume "$T/run/latest.safetensors" --seed 7 --lr 2e-4 --beta1 0.5 --g-loss ns --iters 4 --out "$T/run"
@@ -226,7 +226,7 @@ flag_resume) # (device): --resume with the flags the run was started with is acc
 device_no_platform)
   mkdir "$T/no-vendors"
   expect 1 "no OpenCL platform" "no OpenCL platform at all" \
-    env OCL_ICD_VENDORS="$T/no-vendors" "$CLGAN" train $TINY --iters 1 --out "$T/run" ;;
+    env OCL_ICD_VENDORS="$T/no-vendors" "$CLGAN" train --model dcgan28 $TINY --iters 1 --out "$T/run" ;;
 device_absent) # (device)
   need_device
   expect 2 "no-such-device-anywhere" "a device that is not there" train --device no-such-device-anywhere --out "$T/run" ;;
@@ -237,7 +237,7 @@ device_ambiguous) # (device): POCL and Oclgrind, whose names both contain "in"
   mkdir "$T/vendors" && cp /etc/OpenCL/vendors/pocl.icd "$T/vendors/" &&
     echo /usr/lib/oclgrind/liboclgrind-rt-icd.so >"$T/vendors/oclgrind.icd"
   expect 2 "matches more than one device" "an ambiguous --device" \
-    env OCL_ICD_VENDORS="$T/vendors" "$CLGAN" train $TINY --iters 1 --device in --out "$T/run" ;;
+    env OCL_ICD_VENDORS="$T/vendors" "$CLGAN" train --model dcgan28 $TINY --iters 1 --device in --out "$T/run" ;;
 # ---- output directory ----
 out_is_file)
   expect 1 "output directory '$P/metrics.csv' is not writable: Not a directory" "--out names a file" \
@@ -274,7 +274,7 @@ batch_too_big) # (device)
     fail "batch too big: the message does not give both sizes" ;;
 kernel_build) # (device): a kernel file that does not compile, met when a run resumes
   need_device
-  "$CLGAN" train $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
+  "$CLGAN" train --model dcgan28 $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
   mkdir "$T/kernels"
   printf '__kernel void bias_add_f32(__global float *y) { y[0] = clgan_reliability_bad_identifier; }\n' \
     >"$T/kernels/conv.cl"
@@ -288,7 +288,7 @@ kernel_build) # (device): a kernel file that does not compile, met when a run re
 enqueue_fail) # (device): an OpenCL error at launch (a kernel that demands 7-item work-groups;
   # the first act_forward is G's tanh, layer 5: the relu after batch norm runs fused in it)
   need_device
-  "$CLGAN" train $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
+  "$CLGAN" train --model dcgan28 $TINY --iters 2 --out "$T/run" 2>"$T/train.err" || { cat "$T/train.err"; fail "training"; }
   mkdir "$T/kernels"
   python3 - "$HERE/../../kernels/activation.cl" "$T/kernels/activation.cl" <<'PY'
 import sys
@@ -305,8 +305,8 @@ PY
     fail "the checkpoint no longer loads after a failed enqueue" ;;
 iteration_error_exact) # (device): after an error inside an iteration, resuming is still exact
   need_device
-  "$CLGAN" train $TINY --iters 4 --out "$T/ref" 2>/dev/null || fail "the uninterrupted run"
-  "$CLGAN" train $TINY --iters 2 --out "$T/run" 2>/dev/null || fail "the first 2 iterations"
+  "$CLGAN" train --model dcgan28 $TINY --iters 4 --out "$T/ref" 2>/dev/null || fail "the uninterrupted run"
+  "$CLGAN" train --model dcgan28 $TINY --iters 2 --out "$T/run" 2>/dev/null || fail "the first 2 iterations"
   mkdir "$T/kernels"
   printf '__kernel void bias_add_f32(__global float *y) { y[0] = clgan_reliability_bad_identifier; }\n' \
     >"$T/kernels/conv.cl"

@@ -20,9 +20,9 @@ tiny_data
 case $MODE in
 train)
   need_device
-  "$CLGAN" train $TINY --iters 2 --out "$T/pocl" 2>"$T/pocl.err" || { fail "POCL run"; cat "$T/pocl.err"; }
+  "$CLGAN" train --model dcgan28 $TINY --iters 2 --out "$T/pocl" 2>"$T/pocl.err" || { fail "POCL run"; cat "$T/pocl.err"; }
   OCLGRIND_MAX_WGSIZE=64 OCLGRIND_LOCAL_MEM_SIZE=4096 OCLGRIND_GLOBAL_MEM_SIZE=16777216 \
-    grind "$T/grind.err" "$CLGAN" train $TINY --iters 2 --out "$T/grind" || { fail "training with tight limits:"; cat "$T/grind.err"; }
+    grind "$T/grind.err" "$CLGAN" train --model dcgan28 $TINY --iters 2 --out "$T/grind" || { fail "training with tight limits:"; cat "$T/grind.err"; }
   [ -s "$T/grind/metrics.csv" ] && close "$T/pocl/metrics.csv" "$T/grind/metrics.csv" 1e-5 1e-4 ||
     fail "tight limits change the results" ;;
 kernels)
@@ -45,8 +45,8 @@ kernels)
     { fail "a GEMM failure without the call and the error's name"; cat "$T/clblast.out"; } ;;
 gemm)
   need_device
-  "$CLGAN" train $TINY --iters 3 --out "$T/pocl" 2>"$T/pocl.err" || { fail "POCL run"; cat "$T/pocl.err"; }
-  OCLGRIND_MAX_WGSIZE=16 OCLGRIND_LOCAL_MEM_SIZE=2048 grind "$T/grind.err" "$CLGAN" train $TINY --iters 3 --out "$T/grind" ||
+  "$CLGAN" train --model dcgan28 $TINY --iters 3 --out "$T/pocl" 2>"$T/pocl.err" || { fail "POCL run"; cat "$T/pocl.err"; }
+  OCLGRIND_MAX_WGSIZE=16 OCLGRIND_LOCAL_MEM_SIZE=2048 grind "$T/grind.err" "$CLGAN" train --model dcgan28 $TINY --iters 3 --out "$T/grind" ||
     { fail "training with 16-item work-groups and 2 KiB of local memory:"; grep "error" "$T/grind.err"; }
   # other GEMM parameters sum in another order: float32 rounding, nothing more
   [ -s "$T/grind/metrics.csv" ] && close "$T/pocl/metrics.csv" "$T/grind/metrics.csv" 1e-5 1e-4 ||

@@ -77,7 +77,7 @@ check "their vocabulary" grep -aq '"vocab":"a coat number"' "$T/ut/latest.safete
 check "no output folder made by refusals (user captions)" test ! -e "$T/none"
 
 # a checkpoint without text
-check "dcgan28 1 iteration" "$CLGAN" train --max-images 64 --batch 8 --iters 1 --out "$T/u"
+check "dcgan28 1 iteration" "$CLGAN" train --model dcgan28 --max-images 64 --batch 8 --iters 1 --out "$T/u"
 expect_fail 2 "takes no text" "--text on dcgan28's checkpoint" \
   "$CLGAN" generate --checkpoint "$T/u/latest.safetensors" --text "a coat" --out "$T/none"
 expect_fail 2 "a text-to-image generator needs captions" "generate without --text from a text checkpoint" \

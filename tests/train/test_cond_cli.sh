@@ -11,7 +11,7 @@ fingerprint() { (cd "$1" && find . -type f -exec cksum {} + | sort) }
 SMALL="--max-images 256 --batch 16 --sample-every 2 --log-every 1"
 
 # an unconditional run, whose generator makes PNG files for the folder tests
-check "dcgan28 2 iterations" "$CLGAN" train $SMALL --iters 2 --out "$T/u"
+check "dcgan28 2 iterations" "$CLGAN" train --model dcgan28 $SMALL --iters 2 --out "$T/u"
 check "flat PNG folder" "$CLGAN" generate --checkpoint "$T/u/latest.safetensors" --count 20 --out "$T/flat"
 
 # cdcgan28 on unlabelled data: refused (exit 2) before any output, an earlier run untouched

@@ -15,12 +15,12 @@ SMALL="--max-images 256 --batch 16 --sample-every 2 --log-every 1"
 EMA="--ema 0.9 --ema-start 1 --lr-g 1e-4 --lr-d 3e-4"
 
 # without the new flags: no EMA tensors, no EMA metadata (checkpoints as before EMA)
-check "plain run" "$CLGAN" train $SMALL --iters 2 --out "$T/p"
+check "plain run" "$CLGAN" train --model dcgan28 $SMALL --iters 2 --out "$T/p"
 check "no generator_ema.* without --ema" sh -c "! grep -a -q generator_ema '$T/p/latest.safetensors'"
 check "no ema_decay metadata without --ema" sh -c "! grep -a -q ema_decay '$T/p/latest.safetensors'"
 
 # with EMA and TTUR: 4, then resume to 6 == 6 straight, checkpoints and grids byte for byte
-check "EMA run to 4" "$CLGAN" train $SMALL $EMA --iters 4 --out "$T/a"
+check "EMA run to 4" "$CLGAN" train --model dcgan28 $SMALL $EMA --iters 4 --out "$T/a"
 check "generator_ema.* with --ema" grep -a -q '"generator_ema.0.weight"' "$T/a/latest.safetensors"
 check "generator_ema running stats" grep -a -q '"generator_ema.2.running_var"' "$T/a/latest.safetensors"
 check "ema_decay stored ($(meta "$T/a/latest.safetensors" ema_decay))" \
@@ -32,7 +32,7 @@ check "lr_d stored ($(meta "$T/a/latest.safetensors" lr_d))" \
   test "$(meta "$T/a/latest.safetensors" lr_d)" = 0.000300000014
 check "EMA resume to 6 (no flags)" "$CLGAN" train --resume "$T/a/latest.safetensors" \
   --max-images 256 --sample-every 2 --log-every 1 --iters 6 --out "$T/a"
-check "EMA fresh 6" "$CLGAN" train $SMALL $EMA --iters 6 --out "$T/b"
+check "EMA fresh 6" "$CLGAN" train --model dcgan28 $SMALL $EMA --iters 6 --out "$T/b"
 check "EMA: resumed checkpoint == uninterrupted checkpoint" \
   cmp "$T/a/checkpoints/ckpt_00000006.safetensors" "$T/b/checkpoints/ckpt_00000006.safetensors"
 check "EMA: resumed grid == uninterrupted grid" \
@@ -56,7 +56,7 @@ expect_fail 2 "--ema 0.9 conflicts with the checkpoint's EMA decay 0 (off)" "res
 
 # --on-nan skip rolls the EMA back with the rest: a run with a poisoned iteration finishes
 # and its EMA checkpoint generates
-CLGAN_FAULT_NAN_AT=3 check "--on-nan skip with EMA finishes" "$CLGAN" train $SMALL $EMA --iters 5 \
+CLGAN_FAULT_NAN_AT=3 check "--on-nan skip with EMA finishes" "$CLGAN" train --model dcgan28 $SMALL $EMA --iters 5 \
   --on-nan skip --out "$T/s"
 check "skip run reached 5" test -s "$T/s/checkpoints/ckpt_00000005.safetensors"
 finite_ema() { # every generator_ema.* float of a checkpoint is finite
@@ -77,7 +77,7 @@ fi
 check "skip run's EMA generates" "$CLGAN" generate --checkpoint "$T/s/latest.safetensors" --count 2 --out "$T/sg"
 
 # --lr X --lr-g Y: G at Y, D at X
-check "--lr with --lr-g" "$CLGAN" train $SMALL --lr 3e-4 --lr-g 1e-4 --iters 1 --out "$T/l"
+check "--lr with --lr-g" "$CLGAN" train --model dcgan28 $SMALL --lr 3e-4 --lr-g 1e-4 --iters 1 --out "$T/l"
 check "lr_g from --lr-g" test "$(meta "$T/l/latest.safetensors" lr_g)" = 9.99999975e-05
 check "lr_d from --lr" test "$(meta "$T/l/latest.safetensors" lr_d)" = 0.000300000014
 
@@ -104,12 +104,12 @@ check "a bound no value reaches changes nothing" cmp "$T/t3/grid.png" "$T/g1/gri
 check "truncated walk" "$CLGAN" generate --checkpoint "$CK" --interpolate --count 2 --steps 4 --truncation 0.7 --out "$T/t4"
 
 # bad values
-expect_fail 2 "--ema must be a decay in" "--ema 1.5" "$CLGAN" train --ema 1.5
-expect_fail 2 "--ema must be a decay in" "--ema -1" "$CLGAN" train --ema -1
-expect_fail 2 "--ema must be a decay in" "--ema rounding to 1 as a float" "$CLGAN" train --ema 0.99999999
-expect_fail 2 "--ema expects a number" "--ema abc" "$CLGAN" train --ema abc
-expect_fail 2 "--ema-start needs --ema" "--ema-start alone" "$CLGAN" train --ema-start 10
-expect_fail 2 "--lr-g must be between" "--lr-g 0" "$CLGAN" train --lr-g 0
+expect_fail 2 "--ema must be a decay in" "--ema 1.5" "$CLGAN" train --model dcgan28 --ema 1.5
+expect_fail 2 "--ema must be a decay in" "--ema -1" "$CLGAN" train --model dcgan28 --ema -1
+expect_fail 2 "--ema must be a decay in" "--ema rounding to 1 as a float" "$CLGAN" train --model dcgan28 --ema 0.99999999
+expect_fail 2 "--ema expects a number" "--ema abc" "$CLGAN" train --model dcgan28 --ema abc
+expect_fail 2 "--ema-start needs --ema" "--ema-start alone" "$CLGAN" train --model dcgan28 --ema-start 10
+expect_fail 2 "--lr-g must be between" "--lr-g 0" "$CLGAN" train --model dcgan28 --lr-g 0
 expect_fail 2 "--truncation must be a bound on" "--truncation 0" \
   "$CLGAN" generate --checkpoint "$CK" --truncation 0
 expect_fail 2 "--truncation must be" "--truncation -1" "$CLGAN" generate --checkpoint "$CK" --truncation -1

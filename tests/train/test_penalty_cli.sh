@@ -14,10 +14,10 @@ meta() { # meta FILE KEY: a metadata value from the safetensors header
 SMALL="--model $MODEL --max-images 128 --batch 8 --sample-every 2 --log-every 1"
 
 # a D with batch norm: refused with the reason, before the output folder is made
-expect_fail 2 "batch norm" "wgan-gp on dcgan28" "$CLGAN" train --g-loss wgan-gp --iters 2 \
+expect_fail 2 "batch norm" "wgan-gp on dcgan28" "$CLGAN" train --model dcgan28 --g-loss wgan-gp --iters 2 \
   --max-images 64 --batch 8 --out "$T/bn"
 check "no output for the refused run" test ! -e "$T/bn"
-expect_fail 2 "batch norm" "r1 on dcgan28" "$CLGAN" train --r1 1 --iters 2 --max-images 64 \
+expect_fail 2 "batch norm" "r1 on dcgan28" "$CLGAN" train --model dcgan28 --r1 1 --iters 2 --max-images 64 \
   --batch 8 --out "$T/bn"
 expect_fail 2 "choose one penalty" "wgan-gp with r1" "$CLGAN" train $SMALL --g-loss wgan-gp \
   --r1 1 --iters 2 --out "$T/bn"

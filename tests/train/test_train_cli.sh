@@ -9,7 +9,7 @@ DATA=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SMALL="--max-images 256 --batch 16 --sample-every 2 --log-every 1"
 
 # a short run leaves every output
-check "train 4 iterations" "$CLGAN" train $SMALL --iters 4 --out "$T/a"
+check "train 4 iterations" "$CLGAN" train --model dcgan28 $SMALL --iters 4 --out "$T/a"
 for f in real.png samples.png plot.png metrics.csv latest.safetensors \
          checkpoints/ckpt_00000004.safetensors samples/iter_00000002.png; do
   check "output $f exists" test -s "$T/a/$f"
@@ -21,20 +21,47 @@ check "metrics header" grep -q '^step,epoch,loss_d,loss_g,d_real,d_fake,d_fake_a
 # is byte-identical to an uninterrupted 6-iteration run
 check "resume to 6" "$CLGAN" train --resume "$T/a/latest.safetensors" --max-images 256 \
   --sample-every 2 --log-every 1 --iters 6 --out "$T/a"
-check "fresh 6" "$CLGAN" train $SMALL --iters 6 --out "$T/b"
+check "fresh 6" "$CLGAN" train --model dcgan28 $SMALL --iters 6 --out "$T/b"
 check "resumed checkpoint == uninterrupted checkpoint" \
   cmp "$T/a/checkpoints/ckpt_00000006.safetensors" "$T/b/checkpoints/ckpt_00000006.safetensors"
 check "metrics continue to 6 rows" test "$(grep -c '^[0-9]' "$T/a/metrics.csv")" -eq 6
 
+# the default model dcgan28-sn and its recipe (its model file's `train` line: batch 16, lr
+# 6e-4, beta2 0.99), each setting overridden by its flag; --model dcgan28 keeps the earlier
+# defaults (batch 64, 2e-4, 0.999); a recipe run resumes exactly; a bad `train` line is
+# refused before anything is written
+hdr() { grep -a -o "\"$2\":\"[^\"]*\"" "$1" | head -1; }
+R="--max-images 256 --sample-every 2 --log-every 1"
+check "default model, 2 iterations" "$CLGAN" train $R --iters 2 --out "$T/r"
+check "default: the model dcgan28-sn" grep -a -q 'model dcgan28-sn' "$T/r/latest.safetensors"
+check "default: batch 16" test "$(hdr "$T/r/latest.safetensors" batch)" = '"batch":"16"'
+check "default: lr_g and lr_d 6e-4" sh -c "[ '$(hdr "$T/r/latest.safetensors" lr_g)' = '\"lr_g\":\"0.000600000028\"' ] && [ '$(hdr "$T/r/latest.safetensors" lr_d)' = '\"lr_d\":\"0.000600000028\"' ]"
+check "default: beta2 0.99" test "$(hdr "$T/r/latest.safetensors" beta2)" = '"beta2":"0.99000001"'
+check "flags win: --batch 8 --lr 1e-4" "$CLGAN" train $R --batch 8 --lr 1e-4 --iters 1 --out "$T/r2"
+check "flags win: batch 8" test "$(hdr "$T/r2/latest.safetensors" batch)" = '"batch":"8"'
+check "flags win: lr 1e-4" test "$(hdr "$T/r2/latest.safetensors" lr_g)" = '"lr_g":"9.99999975e-05"'
+check "flags win: beta2 still the recipe's" test "$(hdr "$T/r2/latest.safetensors" beta2)" = '"beta2":"0.99000001"'
+check "--lr-g alone: D keeps the recipe's rate" "$CLGAN" train $R --lr-g 1e-4 --iters 1 --out "$T/r3"
+check "--lr-g alone: lr_d 6e-4" test "$(hdr "$T/r3/latest.safetensors" lr_d)" = '"lr_d":"0.000600000028"'
+check "--model dcgan28, 1 iteration" "$CLGAN" train --model dcgan28 $R --iters 1 --out "$T/r4"
+check "dcgan28: batch 64, lr 2e-4, beta2 0.999" sh -c "[ '$(hdr "$T/r4/latest.safetensors" batch)' = '\"batch\":\"64\"' ] && [ '$(hdr "$T/r4/latest.safetensors" lr_g)' = '\"lr_g\":\"0.000199999995\"' ] && [ '$(hdr "$T/r4/latest.safetensors" beta2)' = '\"beta2\":\"0.999000013\"' ]"
+check "recipe run: resume 2 -> 4" "$CLGAN" train --resume "$T/r/latest.safetensors" $R --iters 4 --out "$T/r"
+check "recipe run: fresh 4" "$CLGAN" train $R --iters 4 --out "$T/r5"
+check "recipe run: resumed == uninterrupted" cmp "$T/r/checkpoints/ckpt_00000004.safetensors" "$T/r5/checkpoints/ckpt_00000004.safetensors"
+sed 's/^train batch=16 lr=6e-4 beta2=0.99$/train batch=16 lr=fast/' "$(dirname "$0")/../../samples/dcgan28-sn.model" >"$T/badrecipe.model"
+expect_fail 2 "badrecipe.model:12: 'train' setting 'lr=fast': expected batch=1..65536, lr=X" \
+  "a bad train line" "$CLGAN" train --model "$T/badrecipe.model" $R --iters 1 --out "$T/r6"
+check "a bad train line: nothing written" test ! -e "$T/r6"
+
 # --beta2 reaches both Adams (row 3 of the log differs from the default 0.999's run $T/a: at
 # step 1 Adam's bias correction cancels beta2), is stored in the checkpoint, resumes exactly,
 # and another value is refused on resume without touching the run
-check "beta2 run to 2" "$CLGAN" train $SMALL --beta2 0.99 --iters 2 --out "$T/e"
+check "beta2 run to 2" "$CLGAN" train --model dcgan28 $SMALL --beta2 0.99 --iters 2 --out "$T/e"
 check "beta2 stored ($(grep -a -o '"beta2":"[^"]*"' "$T/e/latest.safetensors"))" \
   grep -a -q '"beta2":"0.99000001"' "$T/e/latest.safetensors"
 check "beta2 resume to 4 with its own flag" "$CLGAN" train --resume "$T/e/latest.safetensors" \
   --beta2 0.99 --max-images 256 --sample-every 2 --log-every 1 --iters 4 --out "$T/e"
-check "beta2 fresh 4" "$CLGAN" train $SMALL --beta2 0.99 --iters 4 --out "$T/f"
+check "beta2 fresh 4" "$CLGAN" train --model dcgan28 $SMALL --beta2 0.99 --iters 4 --out "$T/f"
 check "beta2: resumed checkpoint == uninterrupted" \
   cmp "$T/e/checkpoints/ckpt_00000004.safetensors" "$T/f/checkpoints/ckpt_00000004.safetensors"
 row3a=$(grep '^3,' "$T/a/metrics.csv" | cut -d, -f3-9) # losses, D outputs, gradient norms
@@ -54,7 +81,7 @@ check "generate interpolate" "$CLGAN" generate --checkpoint "$T/a/latest.safeten
 check "interpolate.png" test -s "$T/g/interpolate.png"
 
 # Ctrl-C saves a final checkpoint that resumes
-"$CLGAN" train $SMALL --iters 100000 --checkpoint-every 100000 --out "$T/c" 2>"$T/c.err" &
+"$CLGAN" train --model dcgan28 $SMALL --iters 100000 --checkpoint-every 100000 --out "$T/c" 2>"$T/c.err" &
 pid=$!
 n=0
 while [ ! -s "$T/c/metrics.csv" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
@@ -70,7 +97,7 @@ check "first signal announces the stop" grep -q "stopping after this iteration" 
 # a second signal quits at once, without the final checkpoint, leaving the earlier ones whole
 # (batch 64: an iteration takes far longer than the gap between the two signals, so the
 # second arrives during the iteration that the first would have finished)
-"$CLGAN" train --max-images 256 --batch 64 --iters 100000 --checkpoint-every 1 --log-every 1 \
+"$CLGAN" train --model dcgan28 --max-images 256 --batch 64 --iters 100000 --checkpoint-every 1 --log-every 1 \
   --out "$T/k" 2>"$T/k.err" &
 pid=$!
 n=0
@@ -91,21 +118,21 @@ check "the newest checkpoint left by a double SIGTERM resumes" "$CLGAN" train --
 # a NaN stops the run naming the iteration and network, keeping the last good checkpoint;
 # --on-nan skip rolls that iteration back and finishes
 CLGAN_FAULT_NAN_AT=4 expect_fail 1 "iteration 4: the discriminator's loss is not finite" "NaN stops" \
-  "$CLGAN" train $SMALL --iters 6 --checkpoint-every 2 --out "$T/n"
+  "$CLGAN" train --model dcgan28 $SMALL --iters 6 --checkpoint-every 2 --out "$T/n"
 check "NaN run kept checkpoint 2 only" test "$(readlink "$T/n/latest.safetensors")" = checkpoints/ckpt_00000002.safetensors
 check "no checkpoint after the NaN" test ! -e "$T/n/checkpoints/ckpt_00000004.safetensors"
-CLGAN_FAULT_NAN_AT=4 check "--on-nan skip finishes" "$CLGAN" train $SMALL --iters 6 --on-nan skip --out "$T/s"
+CLGAN_FAULT_NAN_AT=4 check "--on-nan skip finishes" "$CLGAN" train --model dcgan28 $SMALL --iters 6 --on-nan skip --out "$T/s"
 check "skip run reached 6" test -s "$T/s/checkpoints/ckpt_00000006.safetensors"
 check "skipped row absent, finite after" sh -c "! grep -q '^4,' '$T/s/metrics.csv' && grep '^6,' '$T/s/metrics.csv' | grep -qv nan"
-expect_fail 2 "--on-nan must be" "bad --on-nan" "$CLGAN" train --on-nan maybe
+expect_fail 2 "--on-nan must be" "bad --on-nan" "$CLGAN" train --model dcgan28 --on-nan maybe
 
 # bad input: clear message, non-zero exit, nothing earlier lost
-expect_fail 2 "conflict" "--epochs with --iters" "$CLGAN" train --epochs 1 --iters 3
-expect_fail 2 "unknown option '--bogus'" "unknown flag" "$CLGAN" train --bogus
-expect_fail 2 "--batch must be between" "batch 0" "$CLGAN" train --batch 0
-expect_fail 2 "--g-loss must be" "bad loss" "$CLGAN" train --g-loss wasserstein
+expect_fail 2 "conflict" "--epochs with --iters" "$CLGAN" train --model dcgan28 --epochs 1 --iters 3
+expect_fail 2 "unknown option '--bogus'" "unknown flag" "$CLGAN" train --model dcgan28 --bogus
+expect_fail 2 "--batch must be between" "batch 0" "$CLGAN" train --model dcgan28 --batch 0
+expect_fail 2 "--g-loss must be" "bad loss" "$CLGAN" train --model dcgan28 --g-loss wasserstein
 expect_fail 2 "model dcgan64 conflicts with the checkpoint's model dcgan28" "resume with another --model" "$CLGAN" train --resume "$T/a/latest.safetensors" --model dcgan64
-expect_fail 1 "$T/missing.gz" "missing data" "$CLGAN" train --data "$T/missing.gz" --out "$T/a"
+expect_fail 1 "$T/missing.gz" "missing data" "$CLGAN" train --model dcgan28 --data "$T/missing.gz" --out "$T/a"
 printf 'model m\nlatent 8\nimage 1 28 28\ngenerator\n  linear 16\n  wobble\n' >"$T/bad.model"
 expect_fail 2 "bad.model:6: unknown layer 'wobble'" "bad model file" "$CLGAN" train --model "$T/bad.model" --out "$T/a"
 head -c 1000 "$T/a/latest.safetensors" >"$T/trunc.safetensors"
@@ -116,9 +143,9 @@ printf '\377' | dd of="$T/flip.safetensors" bs=1 seek=$((size - 100)) conv=notru
 expect_fail 1 "sha256" "flipped byte" "$CLGAN" generate --checkpoint "$T/flip.safetensors" --out "$T/g"
 mkdir -p "$T/ro" && chmod 500 "$T/ro"
 if [ "$(id -u)" -ne 0 ]; then
-  expect_fail 1 "not writable" "unwritable --out" "$CLGAN" train $SMALL --iters 1 --out "$T/ro/x"
+  expect_fail 1 "not writable" "unwritable --out" "$CLGAN" train --model dcgan28 $SMALL --iters 1 --out "$T/ro/x"
 fi
-expect_fail 1 "output directory" "--out below a file" "$CLGAN" train $SMALL --iters 1 --out "$T/a/metrics.csv/x"
+expect_fail 1 "output directory" "--out below a file" "$CLGAN" train --model dcgan28 $SMALL --iters 1 --out "$T/a/metrics.csv/x"
 check "earlier checkpoint still loads" "$CLGAN" generate --checkpoint "$T/a/latest.safetensors" --grid --count 4 --out "$T/g2"
 check "earlier metrics intact" test "$(grep -c '^[0-9]' "$T/a/metrics.csv")" -eq 6
 
