@@ -123,7 +123,7 @@ model_absurd)
   sed 's/^latent 8$/latent 65536/; s/^  linear 128 bias=0$/  linear 65536 bias=0/' "$T/tiny.model" >"$T/big2.model"
   expect 2 "more than 2^30 parameters" "2^32 parameters" train --model "$T/big2.model" --out "$P" ;;
 model_missing)
-  expect 2 "unknown model 'dcgan99': not a preset (cdcgan28-proj, cdcgan28, dcgan28-sn, dcgan28, dcgan64, fmnist-classifier, pix2pix32, pix2pix64, progan32, srgan2x-fmnist, srgan2x, srgan4x-bn, srgan4x, t2i28) and not a readable file" \
+  expect 2 "unknown model 'dcgan99': not a preset (cdcgan28-proj, cdcgan28, dcgan28-sn, dcgan28, dcgan64, fmnist-classifier, pix2pix32, pix2pix64, progan32, progan64, srgan2x-fmnist, srgan2x, srgan4x-bn, srgan4x, t2i28) and not a readable file" \
     "an unknown preset" train --model dcgan99 --out "$P"
   expect 1 "cannot open '$T/nope.model'" "a missing model file" train --model "$T/nope.model" --out "$P" ;;
 model_binary)

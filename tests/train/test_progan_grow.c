@@ -1,5 +1,5 @@
 /* Progressive growing's model expansion (src/nets/progan.c), on the host: every stage and
- * fade of progan32 is an ordinary model of the image's shape in and out, the fade nodes are
+ * fade of progan32 and progan64 is an ordinary model of the image's shape in and out, the fade nodes are
  * there only while fading, layers keep their names (so the weights copy by name at growth),
  * and malformed progressive files are refused with their line. */
 #include <stdlib.h>
@@ -14,11 +14,11 @@ static int count_kind(const clgan_net_desc *n, clgan_layer_kind k) {
   return c;
 }
 
-static clgan_status stage_model(const char *text, int stage, int fading, float alpha,
-                                clgan_model *m) {
+static clgan_status stage_model(const char *text, const char *name, int stage, int fading,
+                                float alpha, clgan_model *m) {
   char *t = NULL;
-  clgan_status s = clgan_progan_expand(text, "progan32", stage, fading, alpha, &t);
-  if (!s) s = clgan_model_parse(t, "progan32", m);
+  clgan_status s = clgan_progan_expand(text, name, stage, fading, alpha, &t);
+  if (!s) s = clgan_model_parse(t, name, m);
   if (!s) s = clgan_model_resolve(m, 1);
   free(t);
   return s;
@@ -33,34 +33,36 @@ static clgan_status stage_model(const char *text, int stage, int fading, float a
           clgan_last_error(), needle);                                                    \
   } while (0)
 
-int main(void) {
-  const char *text = clgan_model_preset_text("progan32");
-  CHECK(text && clgan_progan_is(text), "progan32 is a progressive preset");
-  if (!text) return tu_finish("progan_grow");
-  CHECK(!clgan_progan_is(clgan_model_preset_text("dcgan28")), "dcgan28 is not progressive");
+/* Every stage and fade of a progressive preset of `size` x `size` images in `stages` stages
+ * from 4, G and D each with [lo, hi] parameters at the final stage. 0 when it could go on. */
+static int check_preset(const char *name, int size, int stages, size_t lo, size_t hi) {
+  const char *text = clgan_model_preset_text(name);
+  CHECK(text && clgan_progan_is(text), "%s is a progressive preset", name);
+  if (!text) return 1;
   int res[CLGAN_MAX_STAGES], n = 0;
-  CHECK_OK(clgan_progan_stages(text, "progan32", res, &n));
-  CHECK(n == 4 && res[0] == 4 && res[3] == 32, "grow 4 8 16 32 (%d stages)", n);
+  CHECK_OK(clgan_progan_stages(text, name, res, &n));
+  CHECK(n == stages && res[0] == 4 && res[n - 1] == size, "%s: grow 4 .. %d (%d stages)", name,
+        size, n);
   /* any other command sees the final stage */
   clgan_model fin;
-  CHECK_OK(clgan_model_load("progan32", &fin));
+  CHECK_OK(clgan_model_load(name, &fin));
   CHECK_OK(clgan_model_resolve(&fin, 1));
-  CHECK(fin.g.out_h == 32 && fin.d.in_h == 32 && count_kind(&fin.g, CLGAN_LAYER_FADE) == 0,
-        "final stage: 32x32, no fade");
-  CHECK(fin.g.param_count > 800000 && fin.g.param_count < 900000 &&
-            fin.d.param_count > 800000 && fin.d.param_count < 900000,
-        "progan32: G %zu, D %zu parameters", fin.g.param_count, fin.d.param_count);
+  CHECK(fin.g.out_h == size && fin.d.in_h == size && count_kind(&fin.g, CLGAN_LAYER_FADE) == 0,
+        "%s final stage: %dx%d, no fade", name, size, size);
+  CHECK(fin.g.param_count >= lo && fin.g.param_count <= hi && fin.d.param_count >= lo &&
+            fin.d.param_count <= hi,
+        "%s: G %zu, D %zu parameters", name, fin.g.param_count, fin.d.param_count);
   clgan_model prev = {0};
   int have_prev = 0;
   for (int st = 0; st < n; st++)
     for (int fading = st ? 1 : 0; fading >= 0; fading--) {
       clgan_model m;
-      CHECK_OK(stage_model(text, st, fading, 0.25f, &m));
-      if (tu_failures) return tu_finish("progan_grow");
+      CHECK_OK(stage_model(text, name, st, fading, 0.25f, &m));
+      if (tu_failures) return 1;
       /* the image's shape in and out at every stage, one logit */
-      CHECK(m.g.out_c == 1 && m.g.out_h == 32 && m.g.out_w == 32, "stage %d G output %dx%d",
-            st, m.g.out_h, m.g.out_w);
-      CHECK(m.d.in_h == 32 && m.d.out_c == 1 && m.d.out_h == 1, "stage %d D", st);
+      CHECK(m.g.out_c == 1 && m.g.out_h == size && m.g.out_w == size,
+            "%s stage %d G output %dx%d", name, st, m.g.out_h, m.g.out_w);
+      CHECK(m.d.in_h == size && m.d.out_c == 1 && m.d.out_h == 1, "%s stage %d D", name, st);
       CHECK(count_kind(&m.g, CLGAN_LAYER_FADE) == fading &&
                 count_kind(&m.d, CLGAN_LAYER_FADE) == fading,
             "stage %d fading %d: fade nodes", st, fading);
@@ -100,9 +102,17 @@ int main(void) {
     }
   /* the last stage, stable, is the model the preset parses to */
   CHECK(prev.g.param_count == fin.g.param_count && prev.d.param_count == fin.d.param_count,
-        "the final stage is the preset's model");
+        "%s: the final stage is the preset's model", name);
   clgan_model_free(&prev);
   clgan_model_free(&fin);
+  return 0;
+}
+
+int main(void) {
+  CHECK(!clgan_progan_is(clgan_model_preset_text("dcgan28")), "dcgan28 is not progressive");
+  if (check_preset("progan32", 32, 4, 800000, 900000)) return tu_finish("progan_grow");
+  /* progan64: progan32 and a 16-channel stage at 64x64 */
+  if (check_preset("progan64", 64, 5, 800000, 900000)) return tu_finish("progan_grow");
   /* bad progressive files, named by line */
   const char *head = "model p\nlatent 4\nimage 1 8 8\n";
   char buf[1024];
