@@ -57,7 +57,7 @@ expect_fail 1 "is not a valid safetensors file" "resume, a truncated checkpoint"
 check "the refusals left the checkpoint alone" cmp "$T/before.safetensors" "$CK"
 check "the refusals left the log alone" sh -c "cut -d, -f1-6 '$T/e3b/metrics.csv' | cmp -s - '$T/l6'"
 expect_fail 2 "is not an image-to-image run's (model dcgan28)" "resume a DCGAN checkpoint with --task" sh -c "
-  '$CLGAN' train --iters 1 --batch 4 --max-images 16 --out '$T/dc' 2>/dev/null &&
+  '$CLGAN' train --model dcgan28 --iters 1 --batch 4 --max-images 16 --out '$T/dc' 2>/dev/null &&
   '$CLGAN' train --resume '$T/dc/latest.safetensors' --task edges2fashion --iters 2 --out '$T/dc'"
 check "a DCGAN checkpoint still resumes in the GAN trainer" "$CLGAN" train --resume \
   "$T/dc/latest.safetensors" --iters 2 --out "$T/dc"

@@ -131,7 +131,7 @@ printf 'not a jpeg' >"$T/broken.jpg"
 expect_fail 1 "broken.jpg" "translate: an unreadable JPEG, named" \
   "$CLGAN" translate --checkpoint "$T/e/latest.safetensors" --in "$T/broken.jpg" --out "$T/trb"
 expect_fail 2 "is not an image-to-image checkpoint" "translate with a DCGAN checkpoint" sh -c "
-  '$CLGAN' train --iters 1 --batch 4 --max-images 16 --out '$T/dc' 2>/dev/null &&
+  '$CLGAN' train --model dcgan28 --iters 1 --batch 4 --max-images 16 --out '$T/dc' 2>/dev/null &&
   '$CLGAN' translate --checkpoint '$T/dc/latest.safetensors' --in '$T/in' --out '$T/none'"
 
 echo "pix2pix_cli: $fails failed"
