@@ -504,7 +504,7 @@ clgan_status clgan_model_parse(const char *text, const char *source, clgan_model
         if (!bad && kl == 5 && !strncmp(tok[i], "batch", 5))
           bad = parse_int(eq + 1, 1, 65536, &m->train_batch);
         else if (!bad && kl == 2 && !strncmp(tok[i], "lr", 2))
-          bad = parse_float(eq + 1, 1e-12, 10.0, &m->train_lr) || m->train_lr <= 0;
+          bad = parse_float(eq + 1, 1e-12, 10.0, &m->train_lr);
         else if (!bad && kl == 5 && !strncmp(tok[i], "beta1", 5))
           bad = parse_float(eq + 1, 0.0, 0.999999, &m->train_beta1);
         else if (!bad && kl == 5 && !strncmp(tok[i], "beta2", 5))

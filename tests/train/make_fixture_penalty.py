@@ -32,15 +32,16 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples"))
 import clgan_torch  # noqa: E402
 
-MODEL = """model penalty-fixture
-latent 4
+# the generator both fixture models share (the D step never runs it; it makes the model whole)
+TINY_G = """latent 4
 image 1 8 8
 generator
   linear 64
   reshape 1 8 8
   tanh
 discriminator
-  conv 8 k=3 s=1 p=1
+"""
+MODEL = "model penalty-fixture\n" + TINY_G + """  conv 8 k=3 s=1 p=1
   leakyrelu 0.2
   a: avgpool 2
   bc: conv 8 k=3 s=1 p=1
@@ -53,15 +54,7 @@ discriminator
   flatten
   linear 1 eq=1
 """
-MODEL_MBSTD = """model penalty-fixture-mbstd
-latent 4
-image 1 8 8
-generator
-  linear 64
-  reshape 1 8 8
-  tanh
-discriminator
-  conv 8 k=3 s=1 p=1 eq=1
+MODEL_MBSTD = "model penalty-fixture-mbstd\n" + TINY_G + """  conv 8 k=3 s=1 p=1 eq=1
   leakyrelu 0.2
   avgpool 2
   mbstd 2
