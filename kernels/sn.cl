@@ -22,19 +22,46 @@ __kernel void sn_sigma(const int rows, const int cols, const int kk,
                        __local float *scratch) {
   int lid = (int)get_local_id(0), l = (int)get_local_size(0);
   w += wo, u += uo, v += vo, work += so;
-  if (power) {
+  /* one item over a row-major W (a CPU): the same sums, in the same order per element,
+   * walked row by row (W^T u) and four rows at a time (W v), not down W's columns */
+  int rowwise = l == 1 && kk == 0;
+  if (power && rowwise) {
+    for (int c = 0; c < cols; c++) v[c] = 0.0f;
+    for (int r = 0; r < rows; r++) {
+      float ur = u[r];
+      __global const float *wr = w + (size_t)r * (size_t)cols;
+      for (int c = 0; c < cols; c++) v[c] += wr[c] * ur;
+    }
+  } else if (power) {
     for (int c = lid; c < cols; c += l) {
       float acc = 0.0f;
       for (int r = 0; r < rows; r++) acc += w[sn_at(rows, cols, kk, r, c)] * u[r];
       v[c] = acc;
     }
+  }
+  if (power) {
     float part = 0.0f;
     for (int c = lid; c < cols; c += l) part += v[c] * v[c];
     float den = fmax(sqrt(clgan_group_sum(scratch, part)), eps);
     for (int c = lid; c < cols; c += l) v[c] = v[c] / den;
     barrier(CLK_GLOBAL_MEM_FENCE);
   }
-  for (int r = lid; r < rows; r += l) {
+  int r0 = lid;
+  if (rowwise)
+    for (; r0 + 4 <= rows; r0 += 4) {
+      __global const float *w0 = w + (size_t)r0 * (size_t)cols;
+      __global const float *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+      float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+      for (int c = 0; c < cols; c++) {
+        float vc = v[c];
+        a0 += w0[c] * vc;
+        a1 += w1[c] * vc;
+        a2 += w2[c] * vc;
+        a3 += w3[c] * vc;
+      }
+      work[r0] = a0, work[r0 + 1] = a1, work[r0 + 2] = a2, work[r0 + 3] = a3;
+    }
+  for (int r = r0; r < rows; r += l) {
     float acc = 0.0f;
     for (int c = 0; c < cols; c++) acc += w[sn_at(rows, cols, kk, r, c)] * v[c];
     work[r] = acc;
@@ -101,4 +128,23 @@ __kernel void sn_backward(const int rows, const int cols, const int kk,
   float sigma = work[so], ds = work[so + 1];
   float t = g[go + i] / sigma + (ds * u[uo + r]) * v[vo + c];
   dw[dwo + i] = acc ? dw[dwo + i] + t : t;
+}
+
+/* sn_backward for a row-major W (kk = 0) on a CPU: item r does row r, walking its columns
+ * (no division per element); the same value per element. */
+__kernel void sn_backward_rows(const int rows, const int cols, __global const float *g,
+                               const ulong go, __global const float *u, const ulong uo,
+                               __global const float *v, const ulong vo,
+                               __global const float *work, const ulong so, __global float *dw,
+                               const ulong dwo, const int acc) {
+  int r = (int)get_global_id(0);
+  if (r >= rows) return;
+  float sigma = work[so], ds = work[so + 1], su = ds * u[uo + r];
+  __global const float *gr = g + go + (size_t)r * (size_t)cols;
+  __global const float *vr = v + vo;
+  __global float *out = dw + dwo + (size_t)r * (size_t)cols;
+  if (acc)
+    for (int c = 0; c < cols; c++) out[c] = out[c] + (gr[c] / sigma + su * vr[c]);
+  else
+    for (int c = 0; c < cols; c++) out[c] = gr[c] / sigma + su * vr[c];
 }

@@ -93,7 +93,7 @@ void clgan_gemm_helper_params(const clgan_gemm_limits *l,
                               clgan_gemm_kernel_params out[CLGAN_GEMM_HELPER_KERNELS]);
 
 /* How one shape runs: a program of the plan, or CLBlast's Sgemv for M = 1 or N = 1. */
-enum { CLGAN_GEMM_USE_GEMV = -1 };
+enum { CLGAN_GEMM_USE_GEMV = -1, CLGAN_GEMM_USE_SMALL_M = -3 };
 
 typedef struct clgan_gemm_choice {
   clgan_gemm_shape shape;
@@ -114,6 +114,10 @@ typedef enum clgan_gemm_layout {
                                * row-major (what the tuner found for POCL on the DCGAN shapes) */
 } clgan_gemm_layout;
 
+/* The shape class of clgan_gemm_plan.small_m. */
+#define CLGAN_GEMM_SMALL_M_MAX 16
+#define CLGAN_GEMM_SMALL_M_KMAX 256
+
 /* The shape class of clgan_gemm_plan.large_nn. */
 #define CLGAN_GEMM_LARGE_K 512
 #define CLGAN_GEMM_LARGE_MNK 268435456.0 /* 2^28 multiply-adds */
@@ -130,6 +134,10 @@ typedef struct clgan_gemm_plan {
                          * M*N*K >= CLGAN_GEMM_LARGE_MNK, called row-major (-1: none; the
                          * built-in POCL plan's shape class, docs/PERFORMANCE.md). Not kept in
                          * plan files: a tuned plan lists its shapes. */
+  int small_m;          /* 1: NT shapes not listed with 2 <= M <= CLGAN_GEMM_SMALL_M_MAX and
+                         * K <= CLGAN_GEMM_SMALL_M_KMAX run in clgan's own kernel
+                         * (kernels/gemm_small.cl), which reads B in place; the built-in POCL
+                         * plan's, not kept in plan files (docs/PERFORMANCE.md) */
   int nchoices;
   clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */
   clgan_gemm_limits fitted;   /* max_wg != 0: fitted to these limits (clgan_gemm_plan_fit), and
@@ -217,7 +225,7 @@ const clgan_gemm_plan *clgan_gemm_get_plan(clgan_ctx *ctx);
 const char *clgan_gemm_plan_note(clgan_ctx *ctx);
 
 /* How clgan_gemm would run a shape under the context's plan: a program index,
- * CLGAN_GEMM_USE_GEMV, or -2 for CLBlast's own choice. */
+ * CLGAN_GEMM_USE_GEMV, CLGAN_GEMM_USE_SMALL_M, or -2 for CLBlast's own choice. */
 int clgan_gemm_route(clgan_ctx *ctx, const clgan_gemm_shape *s);
 
 /* Bytes of the GEMM scratch buffer the context holds (CLBlast's padded copies). */

@@ -3,6 +3,7 @@
  * timed by the profiler (src/device/profile.c) as one entry per shape.
  * Tests: tests/perf/test_gemm.c (against a float64 reference, every route); `clgan doctor`. */
 #include <clblast_c.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "clgan/gemm.h"
 #include "clgan/ops.h"
+#include "clgan/program.h"
 #include "internal.h"
 
 static const char *clblast_name(CLBlastStatusCode c) {
@@ -233,7 +235,8 @@ static int small_ok(const clgan_gemm_shape *s, size_t ldc) {
   return s->m == 1 || (s->n == 1 && ldc == 1) || s->k == 1;
 }
 
-/* How one call runs: prog is a program index, CLGAN_GEMM_USE_GEMV or -2 (CLBlast as it
+/* How one call runs: prog is a program index, CLGAN_GEMM_USE_GEMV, CLGAN_GEMM_USE_SMALL_M
+ * or -2 (CLBlast as it
  * stands); row = 1 hands CLBlast the row-major problem as given, 0 the column-major twin. */
 typedef struct route_t {
   int prog, row;
@@ -249,6 +252,9 @@ static route_t route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, siz
     }
   }
   if (p->gemv_small && small_ok(s, ldc)) return (route_t){CLGAN_GEMM_USE_GEMV, 0};
+  if (p->small_m && !s->ta && s->tb && s->m >= 2 && s->m <= CLGAN_GEMM_SMALL_M_MAX &&
+      s->k <= CLGAN_GEMM_SMALL_M_KMAX)
+    return (route_t){CLGAN_GEMM_USE_SMALL_M, 1};
   if (p->large_nn >= 0 && p->large_nn < p->nprograms && !s->ta && !s->tb &&
       s->k >= CLGAN_GEMM_LARGE_K && (double)s->m * (double)s->n * (double)s->k >= CLGAN_GEMM_LARGE_MNK)
     return (route_t){p->large_nn, 1};
@@ -384,6 +390,48 @@ static clgan_status run_small(clgan_ctx *ctx, const clgan_gemm_shape *sh, float 
   return check(r, "CLBlastSger", sh->m, sh->n, sh->k);
 }
 
+/* NT with 2 <= M <= 16 in kernels/gemm_small.cl: each item computes 4 columns of C for all
+ * of M's rows, from A^T in local memory (K float16 vectors) and B read in place. */
+static clgan_status run_small_m(clgan_ctx *ctx, const clgan_gemm_shape *sh, float alpha,
+                                clgan_view a, size_t lda, clgan_view b, size_t ldb, float beta,
+                                clgan_view c, size_t ldc, cl_event *ev) {
+  const char *name = "gemm_nt_small_m";
+  if (sh->ta || !sh->tb || sh->m < 2 || sh->m > CLGAN_GEMM_SMALL_M_MAX ||
+      sh->k > CLGAN_GEMM_SMALL_M_KMAX || lda > INT_MAX || ldb > INT_MAX || ldc > INT_MAX ||
+      sh->n > INT_MAX)
+    return clgan_error(CLGAN_ERR_INVALID_ARG, "%s: shape %c%c %zux%zux%zu is not its class", name,
+                       sh->ta ? 'T' : 'N', sh->tb ? 'T' : 'N', sh->m, sh->n, sh->k);
+  cl_kernel k;
+  clgan_status s = clgan_kernel_get(ctx, "gemm_small", name, &k);
+  if (s) return s;
+  /* A CPU runs a group's items one after the other on one core: one item per group, each
+   * with a long run of columns (about 8 runs per compute unit), so A^T is gathered rarely.
+   * Elsewhere groups of 64 items, 4 columns each. */
+  int cpu = (ctx->info.type & CL_DEVICE_TYPE_CPU) &&
+            !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
+  size_t local = cpu ? 1 : clgan_kernel_local_size(ctx, k, 64), per = 4;
+  if (cpu) {
+    size_t runs = 8 * (ctx->info.compute_units ? ctx->info.compute_units : 1);
+    per = (sh->n + runs - 1) / runs;
+    per = (per + 3) / 4 * 4;
+  }
+  size_t items = (sh->n + per - 1) / per, global = (items + local - 1) / local * local;
+  cl_int m = (cl_int)sh->m, n = (cl_int)sh->n, kk = (cl_int)sh->k, la = (cl_int)lda,
+         lb = (cl_int)ldb, lc = (cl_int)ldc, pi = (cl_int)per;
+  cl_ulong ao = a.off, bo = b.off, co = c.off;
+  clgan_karg args[] = {CLGAN_KARG(m),     CLGAN_KARG(n),     CLGAN_KARG(kk),    CLGAN_KARG(alpha),
+                       CLGAN_KARG(a.mem), CLGAN_KARG(ao),    CLGAN_KARG(la),    CLGAN_KARG(b.mem),
+                       CLGAN_KARG(bo),    CLGAN_KARG(lb),    CLGAN_KARG(beta),  CLGAN_KARG(c.mem),
+                       CLGAN_KARG(co),    CLGAN_KARG(lc),    CLGAN_KARG(pi),
+                       {sh->k * 16 * sizeof(cl_float), NULL}};
+  if ((s = clgan_set_args(k, name, 16, args))) return s;
+  /* enqueued here rather than by clgan_launch, so the profiler counts it once, as a GEMM */
+  cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, ev);
+  if (e == CL_SUCCESS) return CLGAN_OK;
+  clgan_cl_check(e, "clEnqueueNDRangeKernel");
+  return clgan_error_prefix("launching kernel '%s': ", name);
+}
+
 /* Runs one GEMM by `route`. The column-major form of row-major C = op(A) op(B) is
  * C^T = op(B)^T op(A)^T: CLBlast's indirect kernel wants column-major C and, given the
  * row-major call, transposes C into scratch and back on every call; but the two forms also
@@ -405,6 +453,8 @@ static clgan_status run(clgan_ctx *ctx, struct clgan_gemm_state *g, const clgan_
   clgan_status s = apply_helpers(ctx, plan);
   if (!s && route.prog == CLGAN_GEMM_USE_GEMV) {
     s = run_small(ctx, sh, alpha, a, lda, b, ldb, beta, c, ldc, prof ? &done : NULL);
+  } else if (!s && route.prog == CLGAN_GEMM_USE_SMALL_M) {
+    s = run_small_m(ctx, sh, alpha, a, lda, b, ldb, beta, c, ldc, prof ? &done : NULL);
   } else if (!s) {
     s = route.prog >= 0 ? apply_program(ctx, &plan->programs[route.prog]) : CLGAN_OK;
     /* the column-major twin: C^T (n x m) = op(B)^T (n x k) op(A)^T (k x m) */

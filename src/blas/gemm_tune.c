@@ -337,6 +337,7 @@ void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out)
   out->programs[1] = pocl_cpu_large_nn;
   out->fallback = 0;
   out->large_nn = 1;
+  out->small_m = 1;
   out->gemv_small = 1;
   out->fallback_layout = CLGAN_GEMM_LAYOUT_AUTO;
 }

@@ -72,9 +72,19 @@ clgan_status clgan_sn_backward(clgan_ctx *ctx, int rows, int cols, int kk, clgan
                      CLGAN_KARG(so), {l * sizeof(cl_float), NULL}};
   if ((s = clgan_set_args(k, "sn_dsigma", 8, a1))) return s;
   if ((s = clgan_launch(ctx, k, "sn_dsigma", 1, &l, &l))) return s;
-  if ((s = clgan_kernel_get(ctx, "sn", "sn_backward", &k))) return s;
   cl_int r = rows, c = cols, q = kk, acc = accumulate != 0;
   cl_ulong uo = u.off, vo = v.off, dwo = dw.off;
+  if (kk == 0 && clgan_nn_cpu_only(ctx)) { /* a row per item, its columns in a loop */
+    if ((s = clgan_kernel_get(ctx, "sn", "sn_backward_rows", &k))) return s;
+    clgan_karg a3[] = {CLGAN_KARG(r),      CLGAN_KARG(c),     CLGAN_KARG(g.mem),
+                       CLGAN_KARG(go),     CLGAN_KARG(u.mem), CLGAN_KARG(uo),
+                       CLGAN_KARG(v.mem),  CLGAN_KARG(vo),    CLGAN_KARG(sigma_slot.mem),
+                       CLGAN_KARG(so),     CLGAN_KARG(dw.mem), CLGAN_KARG(dwo),
+                       CLGAN_KARG(acc)};
+    if ((s = clgan_set_args(k, "sn_backward_rows", 13, a3))) return s;
+    return clgan_launch_1d(ctx, k, "sn_backward_rows", (size_t)rows, 0);
+  }
+  if ((s = clgan_kernel_get(ctx, "sn", "sn_backward", &k))) return s;
   clgan_karg a2[] = {CLGAN_KARG(r),     CLGAN_KARG(c),      CLGAN_KARG(q),
                      CLGAN_KARG(g.mem), CLGAN_KARG(go),     CLGAN_KARG(u.mem),
                      CLGAN_KARG(uo),    CLGAN_KARG(v.mem),  CLGAN_KARG(vo),

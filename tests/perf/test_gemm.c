@@ -26,6 +26,9 @@ static const gemm_case cases[] = {
     {0, 0, 7, 50, 1, 2, 1, 2.0f, 0.5f},     {1, 1, 1, 9, 13, 0, 2, 1.0f, 0.0f},
     {0, 0, 9, 1, 13, 0, 0, 1.0f, 0.25f},    {1, 1, 9, 1, 13, 0, 0, 1.0f, 0.0f},
     {1, 1, 9, 11, 1, 1, 0, 1.0f, 0.0f},
+    /* NT with a short M: the built-in plan's clgan kernel (small_m), a tail of 1..3 columns */
+    {0, 1, 16, 203, 100, 3, 5, 1.0f, 0.0f}, {0, 1, 5, 37, 17, 0, 0, 1.5f, 0.5f},
+    {0, 1, 2, 6, 3, 1, 2, -1.0f, 1.0f},
 };
 
 /* Runs every case under the context's current plan; `what` names the plan in failures. */
@@ -191,6 +194,69 @@ static void test_large_nn(clgan_ctx *ctx) {
   clgan_gemm_plan_free(&p);
 }
 
+/* The built-in plan's other shape class (clgan_gemm_plan.small_m): NT with 2 <= M <= 16 and
+ * K <= 256 runs in kernels/gemm_small.cl. Its sums run in CLBlast's order (one chain of
+ * multiply-adds per element, K in order), so on POCL, which contracts CLBlast's a * b + c
+ * to an fma as this kernel's fma, C is bitwise CLBlast's: the route changes the speed of
+ * a model (dcgan28-sn's first linear layer at batch 16), not its results. Elsewhere the
+ * reference check alone. */
+static void test_small_m(clgan_ctx *ctx) {
+  clgan_gemm_plan p;
+  clgan_device_info pocl = ctx->info;
+  snprintf(pocl.platform_name, sizeof pocl.platform_name, "Portable Computing Language");
+  pocl.type = CL_DEVICE_TYPE_CPU;
+  clgan_gemm_plan_builtin(&pocl, &p);
+  CHECK(p.small_m == 1, "built-in: small_m %d", p.small_m);
+  CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  clgan_gemm_shape g16 = {0, 1, 16, 12544, 100}, g2 = {0, 1, 2, 50, 256},
+                   m17 = {0, 1, 17, 12544, 100}, k257 = {0, 1, 16, 12544, 257},
+                   nn = {0, 0, 16, 12544, 100}, tn = {1, 1, 16, 12544, 100},
+                   m1 = {0, 1, 1, 50, 7};
+  CHECK(clgan_gemm_route(ctx, &g16) == CLGAN_GEMM_USE_SMALL_M &&
+            clgan_gemm_route(ctx, &g2) == CLGAN_GEMM_USE_SMALL_M,
+        "NT, 2 <= M <= 16, K <= 256 -> clgan's small-M kernel");
+  CHECK(clgan_gemm_route(ctx, &m17) == 0 && clgan_gemm_route(ctx, &k257) == 0 &&
+            clgan_gemm_route(ctx, &nn) == 0 && clgan_gemm_route(ctx, &tn) == 0 &&
+            clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV,
+        "M 17, K 257, NN, TT -> the first program; M 1 -> Sgemv");
+  int is_pocl = strstr(ctx->info.platform_name, "Portable Computing Language") != NULL;
+  size_t m = 16, n = 1031, k = 100, lda = k + 3, ldb = k + 1, ldc = n + 2;
+  float *a = tu_alloc(m * lda), *b = tu_alloc(n * ldb), *c0 = tu_alloc(m * ldc),
+        *c1 = tu_alloc(m * ldc), *want = tu_alloc(m * ldc);
+  ref_fill_uniform(a, m * lda, 15);
+  ref_fill_uniform(b, n * ldb, 16);
+  cl_mem da = tu_upload(ctx, a, m * lda), db = tu_upload(ctx, b, n * ldb);
+  for (int accumulate = 0; accumulate < 2; accumulate++) {
+    float beta = (float)accumulate;
+    ref_fill_uniform(want, m * ldc, 17);
+    if (!accumulate)
+      for (size_t i = 0; i < m * ldc; i++) want[i] = NAN; /* beta 0 must not read C */
+    float *dst[2] = {c1, c0};
+    for (int small = 1; small >= 0; small--) {
+      p.small_m = small;
+      CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+      cl_mem dc = tu_upload(ctx, want, m * ldc);
+      CHECK_OK(clgan_gemm(ctx, 0, 1, m, n, k, 1.0f, CLGAN_VIEW(da, 0), lda, CLGAN_VIEW(db, 0),
+                          ldb, beta, CLGAN_VIEW(dc, 0), ldc));
+      tu_download(ctx, dc, 0, m * ldc, dst[1 - small]);
+      clgan_buffer_release(&dc);
+    }
+    ref_gemm(0, 1, m, n, k, 1.0f, a, lda, b, ldb, beta, want, ldc);
+    for (size_t i = 0; i < m * ldc; i++)
+      if (i % ldc >= n) c1[i] = c0[i] = want[i] = 0.0f; /* padding: NaN or untouched */
+    CHECK_CLOSE(c1, want, m * ldc, 1e-5, 1e-4 + 4e-7 * (double)k, "small-M kernel vs reference");
+    size_t differ = 0;
+    for (size_t i = 0; i < m * ldc; i++) differ += memcmp(&c0[i], &c1[i], sizeof(float)) != 0;
+    CHECK(!is_pocl || differ == 0,
+          "small-M kernel bitwise equal to CLBlast's route on POCL (beta %g): %zu of %zu differ",
+          (double)beta, differ, m * ldc);
+  }
+  clgan_buffer_release(&da);
+  clgan_buffer_release(&db);
+  free(a), free(b), free(c0), free(c1), free(want);
+  clgan_gemm_plan_free(&p);
+}
+
 static void test_record_and_measure(clgan_ctx *ctx) {
   cl_mem a = tu_upload(ctx, NULL, 64 * 64), c = tu_upload(ctx, NULL, 64 * 64);
   CHECK_OK(clgan_fill(ctx, 64 * 64, 0.5f, CLGAN_VIEW(a, 0)));
@@ -336,6 +402,7 @@ int main(int argc, char **argv) {
   }
   test_routes(ctx);
   test_large_nn(ctx);
+  test_small_m(ctx);
   test_record_and_measure(ctx);
   test_fitted(ctx);
   clgan_ctx_free(ctx);
