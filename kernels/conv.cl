@@ -311,3 +311,28 @@ __kernel void bias_grad_f32(const int n, const int c, const int p_count,
   }
   if (lid == 0) db[dbo + ch] = accumulate ? db[dbo + ch] + part[0] : part[0];
 }
+
+/* bias_grad_f32's result for a local size of ls (a power of two <= 256) from one item per
+ * channel, with no barriers (a CPU, where each barrier is a pass over the group): the ls
+ * partial sums in a private array, each taking its terms in the same order, then the same
+ * tree. Bitwise the value bias_grad_f32 gives with ls items. */
+__kernel void bias_grad_serial_f32(const int n, const int c, const int p_count,
+                                   __global const float *dy, const ulong dyo,
+                                   __global float *db, const ulong dbo, const int accumulate,
+                                   const int ls) {
+  const size_t ch = get_global_id(0);
+  if (ch >= (size_t)c) return;
+  float part[256];
+  for (int i = 0; i < ls; i++) part[i] = 0.0f;
+  int slot = 0;
+  for (int s = 0; s < n; s++) {
+    __global const float *row = dy + dyo + ((size_t)s * (size_t)c + ch) * (size_t)p_count;
+    for (int q = 0; q < p_count; q++) {
+      part[slot] += row[q];
+      slot = slot + 1 == ls ? 0 : slot + 1;
+    }
+  }
+  for (int span = ls / 2; span > 0; span /= 2)
+    for (int i = 0; i < span; i++) part[i] += part[i + span];
+  db[dbo + ch] = accumulate ? db[dbo + ch] + part[0] : part[0];
+}

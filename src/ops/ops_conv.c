@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clgan/ops.h"
+#include "ops_nn_internal.h"
 #include "clgan/program.h"
 
 /* Every call computes one of three conv2d products on this geometry: x (n, ci, hi, wi) ->
@@ -257,6 +258,16 @@ static clgan_status bias_grad(clgan_ctx *ctx, int n, int c, size_t p, clgan_view
   size_t local = clgan_kernel_local_size(ctx, k, 256);
   cl_int ni = n, ci = c, pi = (cl_int)p, acc = accumulate != 0;
   cl_ulong dyo = dy.off, dbo = db.off;
+  if (clgan_nn_cpu_only(ctx)) { /* the same sums (and bits), one item per channel */
+    cl_kernel ks;
+    if ((s = clgan_kernel_get(ctx, "conv", "bias_grad_serial_f32", &ks))) return s;
+    cl_int ls = (cl_int)local;
+    clgan_karg a1[] = {CLGAN_KARG(ni),  CLGAN_KARG(ci),     CLGAN_KARG(pi),
+                       CLGAN_KARG(dy.mem), CLGAN_KARG(dyo), CLGAN_KARG(db.mem),
+                       CLGAN_KARG(dbo), CLGAN_KARG(acc),    CLGAN_KARG(ls)};
+    if ((s = clgan_set_args(ks, "bias_grad_serial_f32", 9, a1))) return s;
+    return clgan_launch_1d(ctx, ks, "bias_grad_serial_f32", (size_t)c, 1);
+  }
   clgan_karg args[] = {CLGAN_KARG(ni),     CLGAN_KARG(ci),  CLGAN_KARG(pi),
                        CLGAN_KARG(dy.mem), CLGAN_KARG(dyo), CLGAN_KARG(db.mem),
                        CLGAN_KARG(dbo),    CLGAN_KARG(acc), {local * sizeof(float), NULL}};
