@@ -136,6 +136,14 @@ static void test_routes(clgan_ctx *ctx) {
   clgan_gemm_plan_free(&p);
 }
 
+/* The built-in POCL plan, whatever the device (its parameters are valid OpenCL anywhere). */
+static void pocl_builtin(const clgan_ctx *ctx, clgan_gemm_plan *p) {
+  clgan_device_info pocl = ctx->info;
+  snprintf(pocl.platform_name, sizeof pocl.platform_name, "Portable Computing Language");
+  pocl.type = CL_DEVICE_TYPE_CPU;
+  clgan_gemm_plan_builtin(&pocl, p);
+}
+
 /* The built-in plan's shape class (clgan_gemm_plan.large_nn): NN shapes not listed with
  * K >= 512 and M*N*K >= 2^28 take its second program, row-major; everything else the first.
  * The second (a 16x32 register tile) sums each output's K in the same order as the first
@@ -143,10 +151,7 @@ static void test_routes(clgan_ctx *ctx) {
  * change the speed of a model, never its results. Odd sizes, so CLBlast pads every operand. */
 static void test_large_nn(clgan_ctx *ctx) {
   clgan_gemm_plan p;
-  clgan_device_info pocl = ctx->info;
-  snprintf(pocl.platform_name, sizeof pocl.platform_name, "Portable Computing Language");
-  pocl.type = CL_DEVICE_TYPE_CPU;
-  clgan_gemm_plan_builtin(&pocl, &p);
+  pocl_builtin(ctx, &p);
   CHECK(p.nprograms == 2 && p.large_nn == 1, "built-in: %d programs, large_nn %d", p.nprograms,
         p.large_nn);
   char why[200];
@@ -202,10 +207,7 @@ static void test_large_nn(clgan_ctx *ctx) {
  * reference check alone. */
 static void test_small_m(clgan_ctx *ctx) {
   clgan_gemm_plan p;
-  clgan_device_info pocl = ctx->info;
-  snprintf(pocl.platform_name, sizeof pocl.platform_name, "Portable Computing Language");
-  pocl.type = CL_DEVICE_TYPE_CPU;
-  clgan_gemm_plan_builtin(&pocl, &p);
+  pocl_builtin(ctx, &p);
   CHECK(p.small_m == 1, "built-in: small_m %d", p.small_m);
   CHECK_OK(clgan_gemm_set_plan(ctx, &p));
   clgan_gemm_shape g16 = {0, 1, 16, 12544, 100}, g2 = {0, 1, 2, 50, 256},
