@@ -136,7 +136,8 @@ typedef struct clgan_gemm_plan {
                          * plan files: a tuned plan lists its shapes. */
   int small_m;          /* 1: NT shapes not listed with 2 <= M <= CLGAN_GEMM_SMALL_M_MAX and
                          * K <= CLGAN_GEMM_SMALL_M_KMAX run in clgan's own kernel
-                         * (kernels/gemm_small.cl), which reads B in place; the built-in POCL
+                         * (kernels/gemm_small.cl), which reads B in place (under a fitted
+                         * plan only if K * 64 bytes fit half its local memory); the built-in POCL
                          * plan's, not kept in plan files (docs/PERFORMANCE.md) */
   int nchoices;
   clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */

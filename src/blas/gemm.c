@@ -252,8 +252,10 @@ static route_t route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, siz
     }
   }
   if (p->gemv_small && small_ok(s, ldc)) return (route_t){CLGAN_GEMM_USE_GEMV, 0};
+  /* A^T takes K * 64 bytes of local memory: within half of a fitted (small) device's */
   if (p->small_m && !s->ta && s->tb && s->m >= 2 && s->m <= CLGAN_GEMM_SMALL_M_MAX &&
-      s->k <= CLGAN_GEMM_SMALL_M_KMAX)
+      s->k <= CLGAN_GEMM_SMALL_M_KMAX &&
+      (!p->fitted.max_wg || (unsigned long long)s->k * 64u <= p->fitted.local_mem / 2))
     return (route_t){CLGAN_GEMM_USE_SMALL_M, 1};
   if (p->large_nn >= 0 && p->large_nn < p->nprograms && !s->ta && !s->tb &&
       s->k >= CLGAN_GEMM_LARGE_K && (double)s->m * (double)s->n * (double)s->k >= CLGAN_GEMM_LARGE_MNK)

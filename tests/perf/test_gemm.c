@@ -221,6 +221,14 @@ static void test_small_m(clgan_ctx *ctx) {
             clgan_gemm_route(ctx, &nn) == 0 && clgan_gemm_route(ctx, &tn) == 0 &&
             clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV,
         "M 17, K 257, NN, TT -> the first program; M 1 -> Sgemv");
+  /* fitted to a device with 4 KiB of local memory: A^T (K * 64 bytes) within half of it */
+  clgan_gemm_plan tight = p;
+  tight.fitted = (clgan_gemm_limits){64, {64, 64}, 4096};
+  tight.nchoices = 0, tight.choices = NULL;
+  CHECK_OK(clgan_gemm_set_plan(ctx, &tight));
+  clgan_gemm_shape k32 = {0, 1, 16, 12544, 32}, k33 = {0, 1, 16, 12544, 33};
+  CHECK(clgan_gemm_route(ctx, &k32) == CLGAN_GEMM_USE_SMALL_M && clgan_gemm_route(ctx, &k33) == 0,
+        "4 KiB of local memory: K 32 -> the small-M kernel, K 33 -> the first program");
   int is_pocl = strstr(ctx->info.platform_name, "Portable Computing Language") != NULL;
   size_t m = 16, n = 1031, k = 100, lda = k + 3, ldb = k + 1, ldc = n + 2;
   float *a = tu_alloc(m * lda), *b = tu_alloc(n * ldb), *c0 = tu_alloc(m * ldc),
