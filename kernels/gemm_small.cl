@@ -9,7 +9,7 @@
  * from 0, as CLBlast's Xgemm does it (one accumulator per element, K in order), so the two
  * agree bit for bit where both contract a * b + c to one fma, as POCL does. */
 
-/* Items of a group and output columns (rows of B) per item. */
+/* Output columns (rows of B) an item computes at a time. */
 #define GS_NB 4
 
 /* C = alpha A B^T + beta C, A m x k (lda), B n x k (ldb), C m x n (ldc), all row-major;

@@ -15,6 +15,7 @@
 #include "clgan/ops.h"
 #include "clgan/program.h"
 #include "internal.h"
+#include "ops/ops_nn_internal.h"
 
 static const char *clblast_name(CLBlastStatusCode c) {
   switch (c) {
@@ -236,8 +237,7 @@ static int small_ok(const clgan_gemm_shape *s, size_t ldc) {
 }
 
 /* How one call runs: prog is a program index, CLGAN_GEMM_USE_GEMV, CLGAN_GEMM_USE_SMALL_M
- * or -2 (CLBlast as it
- * stands); row = 1 hands CLBlast the row-major problem as given, 0 the column-major twin. */
+ * or -2 (CLBlast as it stands); row = 1 hands CLBlast the row-major problem as given, 0 the column-major twin. */
 typedef struct route_t {
   int prog, row;
 } route_t;
@@ -409,8 +409,7 @@ static clgan_status run_small_m(clgan_ctx *ctx, const clgan_gemm_shape *sh, floa
   /* A CPU runs a group's items one after the other on one core: one item per group, each
    * with a long run of columns (about 8 runs per compute unit), so A^T is gathered rarely.
    * Elsewhere groups of 64 items, 4 columns each. */
-  int cpu = (ctx->info.type & CL_DEVICE_TYPE_CPU) &&
-            !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
+  int cpu = clgan_nn_cpu_only(ctx);
   size_t local = cpu ? 1 : clgan_kernel_local_size(ctx, k, 64), per = 4;
   if (cpu) {
     size_t runs = 8 * (ctx->info.compute_units ? ctx->info.compute_units : 1);
