@@ -1,17 +1,20 @@
-/* gemm_params: the built-in POCL plan's two GEMM programs side by side on the same shapes,
- * in one process, rounds interleaved (the order alternates per round), best of each; with
- * --blas, a host BLAS's cblas_sgemm on the same shapes in the same rounds. It is the
- * measurement behind the plan's large-NN shape class (docs/PERFORMANCE.md, "Shapes no plan
- * covers"): on a shared machine only a ratio measured this way means anything.
+/* gemm_params: the built-in POCL plan's two ways of running a GEMM side by side on the same
+ * shapes, in one process, rounds interleaved (the order alternates per round), best of each:
+ * program 0 is CLBlast's Xgemm with the plan's parameters, in the form of the call the plan
+ * gives shapes it does not list (column-major twin for TN and for NN with K < 512, else
+ * row-major); "plan" is the built-in plan's own route for the shape (for NN with K >= 64 its
+ * panel kernel, kernels/gemm_small.cl; for others the same as program 0). With --blas, a host
+ * BLAS's cblas_sgemm on the same shapes in the same rounds. It is the measurement behind the
+ * plan's NN rule (docs/PERFORMANCE.md, "Shapes no plan covers"): on a shared machine only a
+ * ratio measured this way means anything.
  *
  *   gemm_params [--rounds 3] [--reps 3] [--blas LIB] [--blas-threads 2]
  *               [--x0 "KWG KWI MDIMC NDIMC MWG NWG SA SB VWM VWN"] [SHAPE ...]
  *
  * --x0 replaces program 0's Xgemm parameters (as `clgan tune`'s candidate list writes
- * them; MDIMA = MDIMC, NDIMB = NDIMC) to try another set against the large-NN one.
- * SHAPE is NN|NT|TN|TT MxNxK; without any, the 11 NN shapes of dcgan28 and dcgan64 at batch
- * 64 that the class holds. Both programs are called row-major (the built-in route of these
- * shapes). Benchmark, not test: `meson test -C build --benchmark gemm_params`. */
+ * them; MDIMA = MDIMC, NDIMB = NDIMC) to try another set.
+ * SHAPE is NN|NT|TN|TT MxNxK; without any, the 11 large NN shapes of dcgan28 and dcgan64 at
+ * batch 64. Benchmark, not test: `meson test -C build --benchmark gemm_params`. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +135,13 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  clgan_gemm_plan builtin;
+  clgan_gemm_plan_builtin(&pocl, &builtin);
+  if (clgan_gemm_set_plan(ctx, &builtin)) {
+    fprintf(stderr, "gemm_params: %s\n", clgan_last_error());
+    return 1;
+  }
+  clgan_gemm_plan_free(&builtin);
   sgemm_fn bgemm = NULL;
   if (blas) {
     void *lib = dlopen(blas, RTLD_NOW | RTLD_LOCAL);
@@ -142,8 +152,9 @@ int main(int argc, char **argv) {
   }
   printf("device: %s (%s); %d rounds, best of %d calls per round and program\n", dev->name,
          dev->platform_name, rounds, reps);
-  printf("program 0: %s; program 1: the large-NN set (16x32 tile)\n",
-         x0 ? "the --x0 set" : "the built-in set (16x16 tile)");
+  printf("program 0: CLBlast's Xgemm with %s; plan: the built-in plan's route (NN with K >= %d:\n"
+         "clgan's panel kernel)\n",
+         x0 ? "the --x0 set" : "the built-in set (16x16 tile)", CLGAN_GEMM_PANEL_KMIN);
   if (x0) printf("--x0 (KWG KWI MDIMC NDIMC MWG NWG SA SB VWM VWN): %s\n", x0);
   print_load("at start");
   double best[64][3];
@@ -156,9 +167,12 @@ int main(int argc, char **argv) {
   for (int r = 0; r < rounds && !rc; r++) {
     for (int i = 0; i < ns && !rc; i++) {
       for (int j = 0; j < 2; j++) {
-        int prog = (r + j) % 2; /* alternate which program goes first */
+        int prog = (r + j) % 2; /* alternate which goes first */
+        const clgan_gemm_shape *sh = &shapes[i];
+        int row = !(sh->ta && !sh->tb) && !(!sh->ta && !sh->tb && sh->k < 512);
         clgan_gemm_measure m;
-        if (clgan_gemm_measure_shape(ctx, &shapes[i], &plan.programs[prog], 0, 1, reps, &m)) {
+        if (prog ? clgan_gemm_measure_shape(ctx, sh, NULL, 0, -1, reps, &m)
+                 : clgan_gemm_measure_shape(ctx, sh, &plan.programs[0], 0, row, reps, &m)) {
           fprintf(stderr, "gemm_params: %s\n", clgan_last_error());
           rc = 1;
           break;
@@ -173,8 +187,8 @@ int main(int argc, char **argv) {
     }
   }
   if (!rc) {
-    printf("\n%-20s %8s %10s %10s %8s%s\n", "shape", "GFLOP", "prog0 ms", "prog1 ms", "0/1",
-           bgemm ? "    BLAS ms  prog1/BLAS" : "");
+    printf("\n%-20s %8s %10s %10s %8s%s\n", "shape", "GFLOP", "prog0 ms", "plan ms", "0/plan",
+           bgemm ? "    BLAS ms  plan/BLAS" : "");
     double t0 = 0, t1 = 0;
     for (int i = 0; i < ns; i++) {
       const clgan_gemm_shape *s = &shapes[i];
@@ -190,7 +204,7 @@ int main(int argc, char **argv) {
       t0 += best[i][0], t1 += best[i][1];
       if (!valid[i][0] || !valid[i][1]) rc = 1;
     }
-    printf("all shapes once: program 0 %.1f ms, program 1 %.1f ms (%.2fx)\n", t0 * 1e3, t1 * 1e3,
+    printf("all shapes once: program 0 %.1f ms, plan %.1f ms (%.2fx)\n", t0 * 1e3, t1 * 1e3,
            t0 / t1);
   }
   print_load("at end");

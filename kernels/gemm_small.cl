@@ -1,13 +1,15 @@
-/* clgan's own GEMM for one shape class CLBlast's indirect kernel serves badly: NT with a
- * short M (2..16 rows), e.g. a generator's first linear layer at a small batch, Y = Z W^T
- * with Z (batch x latent) and W (features x latent) as PyTorch stores it. CLBlast pads and
- * transposes all of W into scratch on every call; here W is read in place.
- * Host launcher and routing: src/blas/gemm.c (the plan's small_m). Tests:
- * tests/perf/test_gemm.c (float64 reference; on POCL bit for bit against CLBlast's route).
+/* clgan's own GEMM kernels for two shape classes CLBlast's indirect kernel serves badly on a
+ * CPU (the built-in POCL plan's small_m and panel_nn; host launchers and routing in
+ * src/blas/gemm.c; tests in tests/perf/test_gemm.c: float64 reference, and on POCL bit for
+ * bit against CLBlast's route).
  *
- * Per output element the sum runs over k = 0, 1, ..., K-1 as one chain of multiply-adds
- * from 0, as CLBlast's Xgemm does it (one accumulator per element, K in order), so the two
- * agree bit for bit where both contract a * b + c to one fma, as POCL does. */
+ * Per output element both sum over k = 0, 1, ..., K-1 as one chain of multiply-adds from 0,
+ * as CLBlast's Xgemm does it (one accumulator per element, K in order), so they agree with
+ * it bit for bit where both contract a * b + c to one fma, as POCL does.
+ *
+ * Small M: NT with a short M (2..16 rows), e.g. a generator's first linear layer at a small
+ * batch, Y = Z W^T with Z (batch x latent) and W (features x latent) as PyTorch stores it.
+ * CLBlast pads and transposes all of W into scratch on every call; here W is read in place. */
 
 /* Output columns (rows of B) an item computes at a time. */
 #define GS_NB 4
@@ -58,4 +60,82 @@ __kernel void gemm_nt_small_m(const int m, const int n, const int k, const float
         *out = beta == 0.0f ? alpha * r[t][i] : alpha * r[t][i] + beta * *out;
       }
   }
+}
+
+/* ---- NN by packed column panels ----
+ * CLBlast's Xgemm on POCL walks K from end to end in each work-item without blocking, reading
+ * B's columns with a stride of a row (a new page per k for wide B): 80-130 GFLOPS on the long
+ * shapes where OpenBLAS reaches 190. Packing B once into 32-column panels makes each item's B
+ * one contiguous stream, and items of one panel run one after another on a core, so the panel
+ * stays in its cache while A's 8 rows stream past: 160-205 GFLOPS on the same shapes
+ * (docs/PERFORMANCE.md, "Shapes no plan covers"). */
+
+/* bp[(jp * k + q) * 32 + t] = B[q][jp * 32 + t], 0 past n: B's rows cut into panels of 32
+ * columns, each panel's K rows contiguous. Launched over k, one row of B per item. */
+__kernel void gemm_pack_b_nn(const int n, const int k, __global const float *b, const ulong bo,
+                             const int ldb, __global float *bp) {
+  const int q = (int)get_global_id(0);
+  if (q >= k) return;
+  __global const float *src = b + bo + (size_t)q * (size_t)ldb;
+  const int panels = (n + 31) / 32;
+  for (int jp = 0; jp < panels; jp++) {
+    __global float *d = bp + ((size_t)jp * (size_t)k + (size_t)q) * 32;
+    const int j0 = jp * 32;
+    if (j0 + 32 <= n) {
+      vstore16(vload16(0, src + j0), 0, d);
+      vstore16(vload16(0, src + j0 + 16), 0, d + 16);
+    } else {
+      for (int t = 0; t < 32; t++) d[t] = j0 + t < n ? src[j0 + t] : 0.0f;
+    }
+  }
+}
+
+static inline void panel_store(__global float *out, const float16 v0, const float16 v1,
+                               const int cols, const float alpha, const float beta) {
+  if (cols == 32) {
+    if (beta == 0.0f) {
+      vstore16(alpha * v0, 0, out);
+      vstore16(alpha * v1, 0, out + 16);
+    } else {
+      vstore16(alpha * v0 + beta * vload16(0, out), 0, out);
+      vstore16(alpha * v1 + beta * vload16(0, out + 16), 0, out + 16);
+    }
+    return;
+  }
+  float r[32];
+  vstore16(v0, 0, r);
+  vstore16(v1, 0, r + 16);
+  for (int t = 0; t < cols; t++) out[t] = beta == 0.0f ? alpha * r[t] : alpha * r[t] + beta * out[t];
+}
+
+#define PN_ROW(r)                                                                          \
+  __global const float *a##r = a + (size_t)min(i0 + r, m - 1) * (size_t)lda;              \
+  float16 c##r##0 = (float16)(0.0f), c##r##1 = (float16)(0.0f);
+#define PN_FMA(r)                                                                          \
+  {                                                                                        \
+    const float16 x = (float16)(a##r[q]);                                                  \
+    c##r##0 = fma(x, b0, c##r##0);                                                         \
+    c##r##1 = fma(x, b1, c##r##1);                                                         \
+  }
+#define PN_STORE(r)                                                                        \
+  if (i0 + r < m) panel_store(c + (size_t)(i0 + r) * (size_t)ldc + j0, c##r##0, c##r##1, cols, alpha, beta);
+
+/* C = alpha A B + beta C, row-major, B packed by gemm_pack_b_nn. Item (ip, jp) computes the
+ * 8 x 32 tile of C at rows 8 ip, columns 32 jp: per element one chain of multiply-adds over
+ * k = 0 .. K-1 in order from 0, as CLBlast's Xgemm. Launched over (ceil(m / 8), ceil(n / 32)). */
+__kernel void gemm_nn_panel(const int m, const int n, const int k, const float alpha,
+                            __global const float *a, const ulong ao, const int lda,
+                            __global const float16 *bp, const float beta, __global float *c,
+                            const ulong co, const int ldc) {
+  const int i0 = (int)get_global_id(0) * 8, jp = (int)get_global_id(1), j0 = jp * 32;
+  if (i0 >= m || j0 >= n) return;
+  a += ao, c += co;
+  PN_ROW(0) PN_ROW(1) PN_ROW(2) PN_ROW(3) PN_ROW(4) PN_ROW(5) PN_ROW(6) PN_ROW(7)
+  __global const float16 *bq = bp + (size_t)jp * (size_t)k * 2;
+  for (int q = 0; q < k; q++) {
+    const float16 b0 = bq[2 * q], b1 = bq[2 * q + 1];
+    PN_FMA(0) PN_FMA(1) PN_FMA(2) PN_FMA(3) PN_FMA(4) PN_FMA(5) PN_FMA(6) PN_FMA(7)
+  }
+  const int cols = min(32, n - j0);
+  PN_STORE(0) PN_STORE(1) PN_STORE(2) PN_STORE(3) PN_STORE(4) PN_STORE(5) PN_STORE(6) PN_STORE(7)
 }

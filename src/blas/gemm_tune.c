@@ -277,7 +277,6 @@ void clgan_gemm_plan_init(clgan_gemm_plan *p) {
   memset(p, 0, sizeof *p);
   snprintf(p->origin, sizeof p->origin, "CLBlast defaults");
   p->fallback = -1;
-  p->large_nn = -1;
   p->fallback_layout = CLGAN_GEMM_LAYOUT_COL;
 }
 
@@ -316,27 +315,14 @@ static const clgan_gemm_program pocl_cpu_program = {
     .min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT,
 };
 
-/* The large NN shapes (K >= 512 and at least 2^28 multiply-adds, row-major call): a 16x32
- * register tile (NWG 32, VWN 8), otherwise the set above. Per output element it sums K in
- * the same order (KWG 16, KWI 1, one work-item), so results are bit-identical to the first
- * set; measured 1.01-1.48x on the 11 NN shapes of dcgan28 and dcgan64 this class holds
- * (docs/PERFORMANCE.md, "Shapes no plan covers"). It is a second CLBlast program: one more
- * compile (about 30 s) on a cold POCL cache. */
-static const clgan_gemm_program pocl_cpu_large_nn = {
-    .xgemm = {0, 1, 16, 1, 1, 1, 16, 1, 1, 32, 0, 0, 0, 0, 16, 8},
-    .direct = {2, 4, 4, 4, 4, 0, 0, 4, 4, 32},
-    .min_indirect = CLGAN_GEMM_ALWAYS_INDIRECT,
-};
-
 void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out) {
   clgan_gemm_plan_init(out);
   if (!is_pocl_cpu(dev)) return;
   snprintf(out->origin, sizeof out->origin, "built-in (POCL CPU)");
-  out->nprograms = 2;
+  out->nprograms = 1;
   out->programs[0] = pocl_cpu_program;
-  out->programs[1] = pocl_cpu_large_nn;
   out->fallback = 0;
-  out->large_nn = 1;
+  out->panel_nn = 1;
   out->small_m = 1;
   out->gemv_small = 1;
   out->fallback_layout = CLGAN_GEMM_LAYOUT_AUTO;

@@ -50,9 +50,9 @@ static void test_constraints(void) {
   clgan_device_info pocl = fake_device("Portable Computing Language", CL_DEVICE_TYPE_CPU);
   clgan_gemm_plan p;
   clgan_gemm_plan_builtin(&pocl, &p);
-  CHECK(p.nprograms == 2 && p.fallback == 0 && p.large_nn == 1 && p.gemv_small == 1 &&
-            p.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO,
-        "POCL CPU gets the built-in (two programs, the second for large NN shapes)");
+  CHECK(p.nprograms == 1 && p.fallback == 0 && p.panel_nn == 1 && p.small_m == 1 &&
+            p.gemv_small == 1 && p.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO,
+        "POCL CPU gets the built-in (one program, clgan's NN panel and small-M kernels)");
   char why[200];
   CHECK(clgan_gemm_program_check(&p.programs[0], 65536, 4096, why, sizeof why) == 0, "%s", why);
   clgan_gemm_program bad = p.programs[0];
@@ -158,8 +158,8 @@ static void test_fit(void) {
   p.choices = malloc(sizeof ch);
   memcpy(p.choices, ch, sizeof ch);
   p.nchoices = 2;
-  CHECK(clgan_gemm_plan_fit(&p, &l16) == 4,
-        "each program's XgemmDirect half replaced, one level-2 shape rerouted");
+  CHECK(clgan_gemm_plan_fit(&p, &l16) == 3,
+        "the program's XgemmDirect half replaced, one level-2 shape rerouted");
   CHECK(!memcmp(p.programs[0].xgemm, before.xgemm, sizeof before.xgemm) &&
             memcmp(p.programs[0].direct, before.direct, sizeof before.direct) &&
             p.programs[0].min_indirect == before.min_indirect,
@@ -175,7 +175,7 @@ static void test_fit(void) {
   small.max_work_group_size = 16;
   small.local_mem = 2048;
   clgan_gemm_plan_default(&small, &p, NULL, 0);
-  CHECK(p.fitted.max_wg == 16 && p.nprograms == 2 && strstr(p.origin, "built-in"),
+  CHECK(p.fitted.max_wg == 16 && p.nprograms == 1 && strstr(p.origin, "built-in"),
         "auto on a small device: '%s'", p.origin);
   clgan_gemm_plan_free(&p);
   setenv("CLGAN_GEMM", "builtin", 1);
@@ -212,7 +212,7 @@ static void test_file(const char *dir) {
   clgan_gemm_plan q;
   CHECK_OK(clgan_gemm_plan_load(path, &dev, &q));
   CHECK(q.nprograms == 2 && q.nchoices == 3 && q.fallback == 0 && q.gemv_small == 1 &&
-            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW && q.large_nn == -1,
+            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW && !q.panel_nn && !q.small_m,
         "round trip: %d programs, %d shapes", q.nprograms, q.nchoices);
   CHECK(!memcmp(q.programs, p.programs, sizeof p.programs[0] * 2), "programs survive");
   for (int i = 0; i < 3 && q.nchoices == 3; i++)
@@ -278,7 +278,7 @@ static void test_file(const char *dir) {
   char note[600];
   setenv("CLGAN_GEMM", bad, 1);
   clgan_gemm_plan_default(&dev, &q, note, sizeof note);
-  CHECK(q.nprograms == 2 && strstr(q.origin, "built-in") && strstr(note, "ignored"),
+  CHECK(q.nprograms == 1 && strstr(q.origin, "built-in") && strstr(note, "ignored"),
         "a corrupt plan falls back to the built-in: '%s' / '%s'", q.origin, note);
   clgan_gemm_plan_free(&q);
   setenv("CLGAN_GEMM", path, 1);
@@ -291,12 +291,12 @@ static void test_file(const char *dir) {
   clgan_gemm_plan_free(&q);
   setenv("CLGAN_GEMM", "builtin", 1);
   clgan_gemm_plan_default(&dev, &q, note, sizeof note);
-  CHECK(q.nprograms == 2 && strstr(q.origin, "built-in"), "CLGAN_GEMM=builtin");
+  CHECK(q.nprograms == 1 && q.panel_nn && strstr(q.origin, "built-in"), "CLGAN_GEMM=builtin");
   clgan_gemm_plan_free(&q);
   /* auto: the device's own file in the cache folder, when there is one */
   unsetenv("CLGAN_GEMM");
   clgan_gemm_plan_default(&dev, &q, note, sizeof note);
-  CHECK(q.nprograms == 2 && q.large_nn == 1 && note[0] == '\0',
+  CHECK(q.nprograms == 1 && q.panel_nn == 1 && note[0] == '\0',
         "no tuned file: built-in, no note ('%s')", note);
   clgan_gemm_plan_free(&q);
   CHECK_OK(clgan_gemm_plan_save(p1, &dev, &p));
@@ -305,7 +305,7 @@ static void test_file(const char *dir) {
   clgan_gemm_plan_free(&q);
   write_text(p1, "{\"format\": \"clgan-gemm-plan\"");
   clgan_gemm_plan_default(&dev, &q, note, sizeof note);
-  CHECK(q.nprograms == 2 && strstr(q.origin, "built-in") && strstr(note, "ignored"),
+  CHECK(q.nprograms == 1 && strstr(q.origin, "built-in") && strstr(note, "ignored"),
         "a damaged tuned file is ignored: %s", note);
   clgan_gemm_plan_free(&q);
   setenv("CLGAN_CACHE", "0", 1);
