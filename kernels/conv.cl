@@ -217,6 +217,62 @@ __kernel void im2colT_rows_f32(const int nb, const int c, const int h, const int
   }
 }
 
+/* col2im_rows_f32 for DCGAN's 4x4 stride-2 pad-1 layers, output row by output row: each
+ * element of row ih gets its terms from the two window rows ky with ky = ih + 1 (mod 2) (ky
+ * ascending, an out-of-range oh skipped) and, within a row, from kx 1 then 3 (even columns
+ * 2j: ow = j, j - 1) or kx 0 then 2 (odd columns 2j + 1: ow = j + 1, j): the order of the
+ * general loop, so bit for bit its sums, in one pass over the plane (4 column pairs per
+ * vector step when wo is a multiple of 4). */
+static void col2im_k4s2p1_plane(const int ho, const int wo, const size_t cols, const float init,
+                                __global const float *cr, __global float *dst) {
+  const int w = 2 * wo;
+  for (int ih = 0; ih < 2 * ho; ih++, dst += w) {
+    const int ky0 = (ih + 1) & 1, oh0 = (ih + 1 - ky0) / 2;
+    /* window rows in ascending ky: ky0 at oh0, ky0 + 2 at oh0 - 1 */
+    int nk = 0;
+    __global const float *r[2][4];
+    for (int t = 0; t < 2; t++) {
+      const int ky = ky0 + 2 * t, oh = oh0 - t;
+      if (oh < 0 || oh >= ho) continue;
+      for (int kx = 0; kx < 4; kx++) r[nk][kx] = cr + (size_t)(ky * 4 + kx) * cols + oh * wo;
+      nk++;
+    }
+    if (wo % 4 == 0) {
+      /* 4 column pairs per step; at the row's ends the lane whose ow falls outside (kx 3 at
+       * j = 0, kx 0 at j = wo - 1) keeps its sum, as the scalar loop skips the term */
+      for (int j = 0; j < wo; j += 4) {
+        float4 e = (float4)(init), o = (float4)(init);
+        for (int t = 0; t < nk; t++) {
+          __global const float *r0 = r[t][0], *r3 = r[t][3];
+          const float4 a3 = j > 0 ? vload4(0, r3 + j - 1) : (float4)(0.0f, r3[0], r3[1], r3[2]);
+          const float4 a0 =
+              j + 4 < wo ? vload4(0, r0 + j + 1) : (float4)(r0[j + 1], r0[j + 2], r0[j + 3], 0.0f);
+          e += vload4(0, r[t][1] + j);
+          float4 s = e + a3;
+          if (j == 0) s.s0 = e.s0;
+          e = s;
+          s = o + a0;
+          if (j + 4 >= wo) s.s3 = o.s3;
+          o = s + vload4(0, r[t][2] + j);
+        }
+        vstore8((float8)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3), 0, dst + 2 * j);
+      }
+      continue;
+    }
+    for (int j = 0; j < wo; j++) {
+      float e = init, o = init;
+      for (int t = 0; t < nk; t++) {
+        e += r[t][1][j];
+        if (j >= 1) e += r[t][3][j - 1];
+        if (j + 1 < wo) o += r[t][0][j + 1];
+        o += r[t][2][j];
+      }
+      dst[2 * j] = e;
+      dst[2 * j + 1] = o;
+    }
+  }
+}
+
 /* col2im_f32's result, one (sample, channel) image plane per item, accumulated tap by tap:
  * for each (ky, kx), the output rows and columns whose window puts that tap inside the
  * image are found once, and the tap's column-matrix row is read in consecutive runs. The
@@ -233,8 +289,18 @@ __kernel void col2im_rows_f32(const int nb, const int c, const int h, const int 
   const size_t cols = (size_t)nb * p_count;
   const float init = has_bias ? b[bo + ch] : 0.0f;
   __global float *dst = x + xo + ((size_t)n * c + ch) * h * w;
-  for (int i = 0; i < h * w; i++) dst[i] = init;
   __global const float *cr = col + colo + (size_t)ch * kh * kw * cols + (size_t)n * p_count;
+  if (ho == 1 && wo == 1 && pad == 0 && kh == h && kw == w) {
+    /* a 1x1 input spread over the whole window (a generator's first layer, the data
+     * gradient of a discriminator's last): one term per element */
+    for (int i = 0; i < h * w; i++) dst[i] = init + cr[(size_t)i * cols];
+    return;
+  }
+  if (kh == 4 && kw == 4 && stride == 2 && pad == 1 && h == 2 * ho && w == 2 * wo) {
+    col2im_k4s2p1_plane(ho, wo, cols, init, cr, dst);
+    return;
+  }
+  for (int i = 0; i < h * w; i++) dst[i] = init;
   for (int ky = 0; ky < kh; ky++) {
     int oh_lo, oh_hi;
     tap_range(h, ho, stride, ky - pad, &oh_lo, &oh_hi);

@@ -282,6 +282,10 @@ static const conv_case small_convs[] = {
     /* output rows of 5 at stride 2: the row kernels' vector paths */
     CONV("small conv k4 s2 p1 11x11", 2, 2, 11, 11, 3, 4, 2, 1, 1),
     CONVT("small convT k4 s2 p1 5x5", 2, 2, 5, 5, 3, 4, 2, 1, 0, 1),
+    /* col2im's k4 s2 p1 path, 4 column pairs per step (input width a multiple of 4), and
+     * its 1x1-input path, both with a bias */
+    CONVT("small convT k4 s2 p1 4x8", 2, 3, 4, 8, 2, 4, 2, 1, 0, 1),
+    CONVT("small convT k4 s1 p0 1x1", 3, 5, 1, 1, 2, 4, 1, 0, 0, 1),
 };
 static const dense_case small_dense[] = {
     {"small dense 5->3", 2, 5, 3, 1},
@@ -305,6 +309,9 @@ static const conv_case convs[] = {
     CONVT("convT 31->7 16x16 k5 s2 p2 op1 n1", 1, 31, 16, 16, 7, 5, 2, 2, 1, 0),
     CONVT("convT 1->2 31x33 k3 s1 p0 n3", 3, 1, 31, 33, 2, 3, 1, 0, 0, 1),
     {"convT 7->5 6x5 k3x5 s2 p1 op1 n3", 1, 3, 7, 6, 5, 5, 3, 5, 2, 1, 1, 1},
+    /* col2im's k4 s2 p1 path with 4 column pairs per step, and its 1x1-input path, with bias */
+    CONVT("convT 9->6 8x12 k4 s2 p1 n3", 3, 9, 8, 12, 6, 4, 2, 1, 0, 1),
+    CONVT("convT 7->9 1x1 k4 s1 p0 n5", 5, 7, 1, 1, 9, 4, 1, 0, 0, 1),
     /* more than one chunk of the folded batch (workspace cap), uneven last chunk */
     CONV("conv 64->16 64x64 k3 n5 (2 chunks)", 5, 64, 64, 64, 16, 3, 1, 1, 1),
     CONVT("convT 16->64 32x32 k4 s2 n9 (2 chunks)", 9, 16, 32, 32, 64, 4, 2, 1, 0, 1),
