@@ -62,33 +62,59 @@ __kernel void gemm_nt_small_m(const int m, const int n, const int k, const float
   }
 }
 
-/* ---- NN by packed column panels ----
+/* ---- NN and NT by packed column panels ----
  * CLBlast's Xgemm on POCL walks K from end to end in each work-item without blocking, reading
  * B's columns with a stride of a row (a new page per k for wide B): 80-130 GFLOPS on the long
- * shapes where OpenBLAS reaches 190. Packing B once into 32-column panels makes each item's B
- * one contiguous stream, and items of one panel run one after another on a core, so the panel
- * stays in its cache while A's 8 rows stream past: 160-205 GFLOPS on the same shapes
- * (docs/PERFORMANCE.md, "Shapes no plan covers"). */
+ * NN shapes where OpenBLAS reaches 190, and for NT it transposes B into scratch first. Packing
+ * op(B) once into 32-column panels makes each item's B one contiguous stream, and items of
+ * one panel run one after another on a core, so the panel stays in its cache while A's 8 rows
+ * stream past: 160-205 GFLOPS on the same shapes (docs/PERFORMANCE.md, "Shapes no plan
+ * covers"). TN keeps CLBlast: there its column-major form was as fast. */
 
-/* bp[(jp * k + q) * 32 + t] = B[q][jp * 32 + t], 0 past n: B's rows cut into panels of 32
- * columns, each panel's K rows contiguous. Launched over k, one row of B per item. */
-__kernel void gemm_pack_b_nn(const int n, const int k, __global const float *b, const ulong bo,
-                             const int ldb, __global float *bp) {
-  const int q = (int)get_global_id(0);
-  if (q >= k) return;
-  __global const float *src = b + bo + (size_t)q * (size_t)ldb;
-  const int panels = (n + 31) / 32;
-  for (int jp = 0; jp < panels; jp++) {
-    __global float *d = bp + ((size_t)jp * (size_t)k + (size_t)q) * 32;
-    const int j0 = jp * 32;
-    if (j0 + 32 <= n) {
-      vstore16(vload16(0, src + j0), 0, d);
-      vstore16(vload16(0, src + j0 + 16), 0, d + 16);
-    } else {
-      for (int t = 0; t < 32; t++) d[t] = j0 + t < n ? src[j0 + t] : 0.0f;
-    }
+/* Panels: op(X) seen as K x width (op(B), width n) cut into strips of W (32) columns, each
+ * strip's K rows of W values contiguous: dst[dsto + (p * k + q) * W + t] = op(X)[q][p * W + t],
+ * 0 past width. */
+
+/* X stored K x width (row q contiguous): one row of X per item. Launched over k. */
+#define PANEL_PACK_ROWS(W)                                                                \
+  __kernel void gemm_pack_rows##W(const int width, const int k, __global const float *x,  \
+                                  const ulong xo, const int ldx, __global float *dst,     \
+                                  const ulong dsto) {                                     \
+    const int q = (int)get_global_id(0);                                                  \
+    if (q >= k) return;                                                                   \
+    __global const float *src = x + xo + (size_t)q * (size_t)ldx;                         \
+    const int strips = (width + W - 1) / W;                                               \
+    for (int p = 0; p < strips; p++) {                                                    \
+      __global float *d = dst + dsto + ((size_t)p * (size_t)k + (size_t)q) * W;           \
+      const int j0 = p * W;                                                               \
+      if (j0 + W <= width) {                                                              \
+        for (int t = 0; t < W; t += 8) vstore8(vload8(0, src + j0 + t), 0, d + t);        \
+      } else {                                                                            \
+        for (int t = 0; t < W; t++) d[t] = j0 + t < width ? src[j0 + t] : 0.0f;           \
+      }                                                                                   \
+    }                                                                                     \
   }
-}
+
+/* X stored width x K (row j contiguous over k): item (q block, strip) moves a W x 16 block,
+ * reading W rows 16 values at a time. Launched over (ceil(k / 16), strips). */
+#define PANEL_PACK_COLS(W)                                                                \
+  __kernel void gemm_pack_cols##W(const int width, const int k, __global const float *x,  \
+                                  const ulong xo, const int ldx, __global float *dst,     \
+                                  const ulong dsto) {                                     \
+    const int q0 = (int)get_global_id(0) * 16, p = (int)get_global_id(1);                 \
+    if (q0 >= k || p * W >= width) return;                                                \
+    const int qn = min(16, k - q0);                                                       \
+    __global float *d = dst + dsto + ((size_t)p * (size_t)k + (size_t)q0) * W;            \
+    for (int t = 0; t < W; t++) {                                                         \
+      const int j = p * W + t;                                                            \
+      __global const float *src = x + xo + (size_t)min(j, width - 1) * (size_t)ldx + q0;  \
+      for (int q = 0; q < qn; q++) d[q * W + t] = j < width ? src[q] : 0.0f;              \
+    }                                                                                     \
+  }
+
+PANEL_PACK_ROWS(32)
+PANEL_PACK_COLS(32)
+
 
 static inline void panel_store(__global float *out, const float16 v0, const float16 v1,
                                const int cols, const float alpha, const float beta) {
@@ -108,34 +134,36 @@ static inline void panel_store(__global float *out, const float16 v0, const floa
   for (int t = 0; t < cols; t++) out[t] = beta == 0.0f ? alpha * r[t] : alpha * r[t] + beta * out[t];
 }
 
-#define PN_ROW(r)                                                                          \
-  __global const float *a##r = a + (size_t)min(i0 + r, m - 1) * (size_t)lda;              \
-  float16 c##r##0 = (float16)(0.0f), c##r##1 = (float16)(0.0f);
-#define PN_FMA(r)                                                                          \
+#define PN_ACC(r) float16 c##r##0 = (float16)(0.0f), c##r##1 = (float16)(0.0f);
+#define PN_ROW(r) __global const float *a##r = a + (size_t)min(i0 + r, m - 1) * (size_t)lda;
+#define PN_FMA(r, v)                                                                       \
   {                                                                                        \
-    const float16 x = (float16)(a##r[q]);                                                  \
+    const float16 x = (float16)(v);                                                        \
     c##r##0 = fma(x, b0, c##r##0);                                                         \
     c##r##1 = fma(x, b1, c##r##1);                                                         \
   }
 #define PN_STORE(r)                                                                        \
   if (i0 + r < m) panel_store(c + (size_t)(i0 + r) * (size_t)ldc + j0, c##r##0, c##r##1, cols, alpha, beta);
+#define PN_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 
-/* C = alpha A B + beta C, row-major, B packed by gemm_pack_b_nn. Item (ip, jp) computes the
- * 8 x 32 tile of C at rows 8 ip, columns 32 jp: per element one chain of multiply-adds over
- * k = 0 .. K-1 in order from 0, as CLBlast's Xgemm. Launched over (ceil(m / 8), ceil(n / 32)). */
-__kernel void gemm_nn_panel(const int m, const int n, const int k, const float alpha,
-                            __global const float *a, const ulong ao, const int lda,
-                            __global const float16 *bp, const float beta, __global float *c,
-                            const ulong co, const int ldc) {
+/* C = alpha A op(B) + beta C, row-major, op(B) packed into 32-column panels at pk + bpo. Item
+ * (ip, jp) computes the 8 x 32 tile of C at rows 8 ip, columns 32 jp: per element one chain
+ * of multiply-adds over k = 0 .. K-1 in order from 0, as CLBlast's Xgemm. Launched over
+ * (ceil(m / 8), ceil(n / 32)). A is read in place (m x k, lda). */
+__kernel void gemm_panel(const int m, const int n, const int k, const float alpha,
+                         __global const float *a, const ulong ao, const int lda,
+                         __global const float *pk, const ulong bpo, const float beta,
+                         __global float *c, const ulong co, const int ldc) {
   const int i0 = (int)get_global_id(0) * 8, jp = (int)get_global_id(1), j0 = jp * 32;
   if (i0 >= m || j0 >= n) return;
   a += ao, c += co;
-  PN_ROW(0) PN_ROW(1) PN_ROW(2) PN_ROW(3) PN_ROW(4) PN_ROW(5) PN_ROW(6) PN_ROW(7)
-  __global const float16 *bq = bp + (size_t)jp * (size_t)k * 2;
+  PN_ALL(PN_ACC) PN_ALL(PN_ROW)
+  __global const float16 *bq = (__global const float16 *)(pk + bpo) + (size_t)jp * (size_t)k * 2;
   for (int q = 0; q < k; q++) {
     const float16 b0 = bq[2 * q], b1 = bq[2 * q + 1];
-    PN_FMA(0) PN_FMA(1) PN_FMA(2) PN_FMA(3) PN_FMA(4) PN_FMA(5) PN_FMA(6) PN_FMA(7)
+    PN_FMA(0, a0[q]) PN_FMA(1, a1[q]) PN_FMA(2, a2[q]) PN_FMA(3, a3[q])
+    PN_FMA(4, a4[q]) PN_FMA(5, a5[q]) PN_FMA(6, a6[q]) PN_FMA(7, a7[q])
   }
   const int cols = min(32, n - j0);
-  PN_STORE(0) PN_STORE(1) PN_STORE(2) PN_STORE(3) PN_STORE(4) PN_STORE(5) PN_STORE(6) PN_STORE(7)
+  PN_ALL(PN_STORE)
 }

@@ -93,7 +93,7 @@ void clgan_gemm_helper_params(const clgan_gemm_limits *l,
                               clgan_gemm_kernel_params out[CLGAN_GEMM_HELPER_KERNELS]);
 
 /* How one shape runs: a program of the plan, or CLBlast's Sgemv for M = 1 or N = 1. */
-enum { CLGAN_GEMM_USE_GEMV = -1, CLGAN_GEMM_USE_SMALL_M = -3, CLGAN_GEMM_USE_PANEL_NN = -4 };
+enum { CLGAN_GEMM_USE_GEMV = -1, CLGAN_GEMM_USE_SMALL_M = -3, CLGAN_GEMM_USE_PANEL = -4 };
 
 typedef struct clgan_gemm_choice {
   clgan_gemm_shape shape;
@@ -118,7 +118,7 @@ typedef enum clgan_gemm_layout {
 #define CLGAN_GEMM_SMALL_M_MAX 16
 #define CLGAN_GEMM_SMALL_M_KMAX 256
 
-/* The shape class of clgan_gemm_plan.panel_nn: NN with K at least this. */
+/* The shape class of clgan_gemm_plan.panel: NN and NT with K at least this. */
 #define CLGAN_GEMM_PANEL_KMIN 64
 
 /* What runs every GEMM of a context. A plan with no programs leaves CLBlast alone. */
@@ -129,11 +129,12 @@ typedef struct clgan_gemm_plan {
   int fallback;         /* program for shapes not listed (-1: none, CLBlast's own) */
   int gemv_small;       /* 1: M, N or K = 1 shapes not listed run as Sgemv/Sger */
   clgan_gemm_layout fallback_layout; /* the form of the call for shapes not listed */
-  int panel_nn;         /* 1: NN shapes not listed with K >= CLGAN_GEMM_PANEL_KMIN (and not M,
-                         * N or K = 1 under gemv_small) run in clgan's own kernels
-                         * (kernels/gemm_small.cl): B packed into 32-column panels, then one
-                         * work-item per 8 x 32 tile of C; for CPUs (one-item work-groups). The
-                         * built-in POCL plan's, not kept in plan files (docs/PERFORMANCE.md) */
+  int panel;            /* 1: NN and NT shapes not listed with K >= CLGAN_GEMM_PANEL_KMIN (and
+                         * not M, N or K = 1 under gemv_small, nor small_m's) run in clgan's own
+                         * kernels (kernels/gemm_small.cl): op(B) packed into 32-column panels,
+                         * then one work-item per 8 x 32 tile of C; for CPUs (one-item
+                         * work-groups). The built-in POCL plan's, not kept in plan files
+                         * (docs/PERFORMANCE.md) */
   int small_m;          /* 1: NT shapes not listed with 2 <= M <= CLGAN_GEMM_SMALL_M_MAX and
                          * K <= CLGAN_GEMM_SMALL_M_KMAX run in clgan's own kernel
                          * (kernels/gemm_small.cl), which reads B in place (under a fitted
@@ -226,7 +227,7 @@ const clgan_gemm_plan *clgan_gemm_get_plan(clgan_ctx *ctx);
 const char *clgan_gemm_plan_note(clgan_ctx *ctx);
 
 /* How clgan_gemm would run a shape under the context's plan: a program index,
- * CLGAN_GEMM_USE_GEMV, CLGAN_GEMM_USE_SMALL_M, CLGAN_GEMM_USE_PANEL_NN, or -2 for CLBlast's own
+ * CLGAN_GEMM_USE_GEMV, CLGAN_GEMM_USE_SMALL_M, CLGAN_GEMM_USE_PANEL, or -2 for CLBlast's own
  * choice. */
 int clgan_gemm_route(clgan_ctx *ctx, const clgan_gemm_shape *s);
 

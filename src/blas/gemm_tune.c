@@ -322,7 +322,7 @@ void clgan_gemm_plan_builtin(const clgan_device_info *dev, clgan_gemm_plan *out)
   out->nprograms = 1;
   out->programs[0] = pocl_cpu_program;
   out->fallback = 0;
-  out->panel_nn = 1;
+  out->panel = 1;
   out->small_m = 1;
   out->gemv_small = 1;
   out->fallback_layout = CLGAN_GEMM_LAYOUT_AUTO;

@@ -29,8 +29,9 @@ static const gemm_case cases[] = {
     /* NT with a short M: the built-in plan's clgan kernel (small_m), a tail of 1..3 columns */
     {0, 1, 16, 203, 100, 3, 5, 1.0f, 0.0f}, {0, 1, 5, 37, 17, 0, 0, 1.5f, 0.5f},
     {0, 1, 2, 6, 3, 1, 2, -1.0f, 1.0f},
-    /* NN with K >= 64: the built-in plan's panel kernel, partial row and column tiles */
+    /* NN and NT with K >= 64: the built-in plan's panel kernel, partial row and column tiles */
     {0, 0, 13, 70, 65, 2, 3, 1.25f, 0.5f},  {0, 0, 9, 33, 200, 1, 0, 1.0f, 0.0f},
+    {0, 1, 21, 45, 70, 2, 1, 1.0f, 1.0f},   {0, 1, 17, 31, 300, 0, 0, 1.0f, 0.0f},
 };
 
 /* Runs every case under the context's current plan; `what` names the plan in failures. */
@@ -98,7 +99,7 @@ static void test_routes(clgan_ctx *ctx) {
   CHECK_OK(clgan_gemm_set_plan(ctx, &p));
   check_cases(ctx, "built-in (panel NN and small-M kernels, level-2 forms)");
   /* CLBlast's kernels alone with the built-in parameters */
-  p.gemv_small = 0, p.panel_nn = 0;
+  p.gemv_small = 0, p.panel = 0;
   CHECK_OK(clgan_gemm_set_plan(ctx, &p));
   CHECK(clgan_gemm_route(ctx, &s) == 0, "the fallback program");
   check_cases(ctx, "built-in, indirect Xgemm");
@@ -149,71 +150,78 @@ static void pocl_builtin(const clgan_ctx *ctx, clgan_gemm_plan *p) {
   clgan_gemm_plan_builtin(&pocl, p);
 }
 
-/* The built-in plan's NN shape class (clgan_gemm_plan.panel_nn): NN shapes not listed with
- * K >= 64 run in kernels/gemm_small.cl (B packed into panels, 8 x 32 register tiles); NT,
- * TN, K < 64 and the level-2 shapes do not. Each output is one chain of multiply-adds over
- * K in order from 0, as in CLBlast's Xgemm, so on POCL (which contracts CLBlast's a * b + c
- * to an fma) C is bitwise CLBlast's: the rule changes a model's speed, never its results.
- * Odd sizes: partial tiles in both directions, padded leading dimensions, an offset; beta 0
- * over NaN, and alpha 1.25 with beta 0.5. */
-static void test_panel_nn(clgan_ctx *ctx) {
+/* The built-in plan's panel class (clgan_gemm_plan.panel): NN and NT shapes not listed with
+ * K >= 64 (NT with a short M and K <= 256 is small_m's) run in kernels/gemm_small.cl (op(B)
+ * packed into panels, 8 x 32 register tiles); TN, TT, K < 64 and the level-2 shapes do not.
+ * Each output is one chain of multiply-adds over K in order from 0, as in CLBlast's Xgemm, so
+ * on POCL (which contracts CLBlast's a * b + c to an fma) C is bitwise CLBlast's: the rule
+ * changes a model's speed, never its results. Odd sizes: partial tiles in both directions,
+ * padded leading dimensions, an offset; beta 0 over NaN, and alpha 1.25 with beta 0.5. */
+static void test_panel(clgan_ctx *ctx) {
   clgan_gemm_plan p;
   pocl_builtin(ctx, &p);
-  CHECK(p.nprograms == 1 && p.panel_nn == 1, "built-in: %d programs, panel_nn %d", p.nprograms,
-        p.panel_nn);
+  CHECK(p.nprograms == 1 && p.panel == 1, "built-in: %d programs, panel %d", p.nprograms,
+        p.panel);
   CHECK_OK(clgan_gemm_set_plan(ctx, &p));
   clgan_gemm_shape big = {0, 0, 520, 1031, 521}, k64 = {0, 0, 3, 7, 64},
-                   nt = {0, 1, 520, 1031, 521}, tn = {1, 0, 520, 1031, 521},
+                   nt = {0, 1, 520, 1031, 521}, nt16 = {0, 1, 16, 1031, 256},
+                   tn = {1, 0, 520, 1031, 521}, tt = {1, 1, 520, 1031, 521},
                    k63 = {0, 0, 1024, 1024, 63}, m1 = {0, 0, 1, 1024, 512};
-  CHECK(clgan_gemm_route(ctx, &big) == CLGAN_GEMM_USE_PANEL_NN &&
-            clgan_gemm_route(ctx, &k64) == CLGAN_GEMM_USE_PANEL_NN,
-        "NN, K >= 64 -> the panel kernel");
-  CHECK(clgan_gemm_route(ctx, &nt) == 0 && clgan_gemm_route(ctx, &tn) == 0 &&
-            clgan_gemm_route(ctx, &k63) == 0 && clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV,
-        "NT, TN, K < 64 -> the first program; M 1 -> Sgemv");
+  CHECK(clgan_gemm_route(ctx, &big) == CLGAN_GEMM_USE_PANEL &&
+            clgan_gemm_route(ctx, &k64) == CLGAN_GEMM_USE_PANEL &&
+            clgan_gemm_route(ctx, &nt) == CLGAN_GEMM_USE_PANEL,
+        "NN and NT, K >= 64 -> the panel kernel");
+  CHECK(clgan_gemm_route(ctx, &tn) == 0 && clgan_gemm_route(ctx, &tt) == 0 &&
+            clgan_gemm_route(ctx, &k63) == 0 && clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV &&
+            clgan_gemm_route(ctx, &nt16) == CLGAN_GEMM_USE_SMALL_M,
+        "TN, TT, K < 64 -> the first program; M 1 -> Sgemv; NT with M 16, K 256 -> small-M");
   int is_pocl = strstr(ctx->info.platform_name, "Portable Computing Language") != NULL;
-  size_t m = 45, n = 1031, k = 521, lda = k + 3, ldb = n + 1, ldc = n + 2, off = 5;
-  size_t na = off + m * lda, nb = off + k * ldb, nc = off + m * ldc;
-  float *a = tu_alloc(na), *b = tu_alloc(nb), *c0 = tu_alloc(nc), *c1 = tu_alloc(nc),
-        *want = tu_alloc(nc);
-  ref_fill_uniform(a, na, 5);
-  ref_fill_uniform(b, nb, 6);
-  cl_mem da = tu_upload(ctx, a, na), db = tu_upload(ctx, b, nb);
-  for (int accumulate = 0; accumulate < 2; accumulate++) {
-    float alpha = accumulate ? 1.25f : 1.0f, beta = accumulate ? 0.5f : 0.0f;
-    ref_fill_uniform(want, nc, 7);
-    if (!accumulate)
-      for (size_t i = off; i < nc; i++) want[i] = NAN; /* beta 0 must not read C */
-    float *dst[2] = {c0, c1};
-    for (int panel = 0; panel < 2; panel++) {
-      p.panel_nn = panel;
-      CHECK_OK(clgan_gemm_set_plan(ctx, &p));
-      cl_mem dc = tu_upload(ctx, want, nc);
-      CHECK_OK(clgan_gemm(ctx, 0, 0, m, n, k, alpha, CLGAN_VIEW(da, off), lda,
-                          CLGAN_VIEW(db, off), ldb, beta, CLGAN_VIEW(dc, off), ldc));
-      tu_download(ctx, dc, 0, nc, dst[panel]);
-      clgan_buffer_release(&dc);
-    }
-    ref_gemm(0, 0, m, n, k, alpha, a + off, lda, b + off, ldb, beta, want + off, ldc);
-    size_t outside = 0;
-    for (size_t i = 0; i < nc; i++)
-      if (i < off || (i - off) % ldc >= n) { /* the offset and the padding: never written */
-        outside += memcmp(&c1[i], &want[i], sizeof(float)) != 0;
-        c1[i] = c0[i] = want[i] = 0.0f;
+  for (int tb = 0; tb < 2; tb++) {
+    size_t m = 45, n = 1031, k = 521, lda = k + 3, ldb = (tb ? k : n) + 1, ldc = n + 2, off = 5;
+    size_t na = off + m * lda, nb = off + (tb ? n : k) * ldb, nc = off + m * ldc;
+    float *a = tu_alloc(na), *b = tu_alloc(nb), *c0 = tu_alloc(nc), *c1 = tu_alloc(nc),
+          *want = tu_alloc(nc);
+    ref_fill_uniform(a, na, 5);
+    ref_fill_uniform(b, nb, 6);
+    cl_mem da = tu_upload(ctx, a, na), db = tu_upload(ctx, b, nb);
+    for (int accumulate = 0; accumulate < 2; accumulate++) {
+      float alpha = accumulate ? 1.25f : 1.0f, beta = accumulate ? 0.5f : 0.0f;
+      ref_fill_uniform(want, nc, 7);
+      if (!accumulate)
+        for (size_t i = off; i < nc; i++) want[i] = NAN; /* beta 0 must not read C */
+      float *dst[2] = {c0, c1};
+      for (int panel = 0; panel < 2; panel++) {
+        p.panel = panel;
+        CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+        cl_mem dc = tu_upload(ctx, want, nc);
+        CHECK_OK(clgan_gemm(ctx, 0, tb, m, n, k, alpha, CLGAN_VIEW(da, off), lda,
+                            CLGAN_VIEW(db, off), ldb, beta, CLGAN_VIEW(dc, off), ldc));
+        tu_download(ctx, dc, 0, nc, dst[panel]);
+        clgan_buffer_release(&dc);
       }
-    CHECK(outside == 0, "panel kernel wrote %zu floats outside C (beta %g)", outside,
-          (double)beta);
-    CHECK_CLOSE(c1, want, nc, 1e-5, 1e-4 + 4e-7 * (double)k, "panel kernel vs reference");
-    size_t differ = 0;
-    for (size_t i = 0; i < nc; i++) differ += memcmp(&c0[i], &c1[i], sizeof(float)) != 0;
-    CHECK(!is_pocl || differ == 0,
-          "panel kernel bitwise equal to CLBlast's route on POCL (alpha %g, beta %g): %zu of "
-          "%zu differ",
-          (double)alpha, (double)beta, differ, nc);
+      ref_gemm(0, tb, m, n, k, alpha, a + off, lda, b + off, ldb, beta, want + off, ldc);
+      size_t outside = 0;
+      for (size_t i = 0; i < nc; i++)
+        if (i < off || (i - off) % ldc >= n) { /* the offset and the padding: never written */
+          outside += memcmp(&c1[i], &want[i], sizeof(float)) != 0;
+          c1[i] = c0[i] = want[i] = 0.0f;
+        }
+      char what[96];
+      snprintf(what, sizeof what, "panel kernel N%c vs reference (beta %g)", tb ? 'T' : 'N',
+               (double)beta);
+      CHECK(outside == 0, "%s: %zu floats written outside C", what, outside);
+      CHECK_CLOSE(c1, want, nc, 1e-5, 1e-4 + 4e-7 * (double)k, what);
+      size_t differ = 0;
+      for (size_t i = 0; i < nc; i++) differ += memcmp(&c0[i], &c1[i], sizeof(float)) != 0;
+      CHECK(!is_pocl || differ == 0,
+            "panel kernel N%c bitwise equal to CLBlast's route on POCL (alpha %g, beta %g): %zu "
+            "of %zu differ",
+            tb ? 'T' : 'N', (double)alpha, (double)beta, differ, nc);
+    }
+    clgan_buffer_release(&da);
+    clgan_buffer_release(&db);
+    free(a), free(b), free(c0), free(c1), free(want);
   }
-  clgan_buffer_release(&da);
-  clgan_buffer_release(&db);
-  free(a), free(b), free(c0), free(c1), free(want);
   clgan_gemm_plan_free(&p);
 }
 
@@ -235,10 +243,11 @@ static void test_small_m(clgan_ctx *ctx) {
   CHECK(clgan_gemm_route(ctx, &g16) == CLGAN_GEMM_USE_SMALL_M &&
             clgan_gemm_route(ctx, &g2) == CLGAN_GEMM_USE_SMALL_M,
         "NT, 2 <= M <= 16, K <= 256 -> clgan's small-M kernel");
-  CHECK(clgan_gemm_route(ctx, &m17) == 0 && clgan_gemm_route(ctx, &k257) == 0 &&
+  CHECK(clgan_gemm_route(ctx, &m17) == CLGAN_GEMM_USE_PANEL &&
+            clgan_gemm_route(ctx, &k257) == CLGAN_GEMM_USE_PANEL &&
             clgan_gemm_route(ctx, &nn) == 0 && clgan_gemm_route(ctx, &tn) == 0 &&
             clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV,
-        "M 17, K 257, NN with K 50, TT -> the first program; M 1 -> Sgemv");
+        "M 17, K 257 -> the panel kernel; NN with K 50, TT -> the first program; M 1 -> Sgemv");
   /* fitted to a device with 4 KiB of local memory: A^T (K * 64 bytes) within half of it */
   clgan_gemm_plan tight = p;
   tight.fitted = (clgan_gemm_limits){64, {64, 64}, 4096};
@@ -429,7 +438,7 @@ int main(int argc, char **argv) {
     return tu_finish("test_gemm --fitted");
   }
   test_routes(ctx);
-  test_panel_nn(ctx);
+  test_panel(ctx);
   test_small_m(ctx);
   test_record_and_measure(ctx);
   test_fitted(ctx);

@@ -50,7 +50,7 @@ static void test_constraints(void) {
   clgan_device_info pocl = fake_device("Portable Computing Language", CL_DEVICE_TYPE_CPU);
   clgan_gemm_plan p;
   clgan_gemm_plan_builtin(&pocl, &p);
-  CHECK(p.nprograms == 1 && p.fallback == 0 && p.panel_nn == 1 && p.small_m == 1 &&
+  CHECK(p.nprograms == 1 && p.fallback == 0 && p.panel == 1 && p.small_m == 1 &&
             p.gemv_small == 1 && p.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO,
         "POCL CPU gets the built-in (one program, clgan's NN panel and small-M kernels)");
   char why[200];
@@ -212,7 +212,7 @@ static void test_file(const char *dir) {
   clgan_gemm_plan q;
   CHECK_OK(clgan_gemm_plan_load(path, &dev, &q));
   CHECK(q.nprograms == 2 && q.nchoices == 3 && q.fallback == 0 && q.gemv_small == 1 &&
-            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW && !q.panel_nn && !q.small_m,
+            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW && !q.panel && !q.small_m,
         "round trip: %d programs, %d shapes", q.nprograms, q.nchoices);
   CHECK(!memcmp(q.programs, p.programs, sizeof p.programs[0] * 2), "programs survive");
   for (int i = 0; i < 3 && q.nchoices == 3; i++)
@@ -291,12 +291,12 @@ static void test_file(const char *dir) {
   clgan_gemm_plan_free(&q);
   setenv("CLGAN_GEMM", "builtin", 1);
   clgan_gemm_plan_default(&dev, &q, note, sizeof note);
-  CHECK(q.nprograms == 1 && q.panel_nn && strstr(q.origin, "built-in"), "CLGAN_GEMM=builtin");
+  CHECK(q.nprograms == 1 && q.panel && strstr(q.origin, "built-in"), "CLGAN_GEMM=builtin");
   clgan_gemm_plan_free(&q);
   /* auto: the device's own file in the cache folder, when there is one */
   unsetenv("CLGAN_GEMM");
   clgan_gemm_plan_default(&dev, &q, note, sizeof note);
-  CHECK(q.nprograms == 1 && q.panel_nn == 1 && note[0] == '\0',
+  CHECK(q.nprograms == 1 && q.panel == 1 && note[0] == '\0',
         "no tuned file: built-in, no note ('%s')", note);
   clgan_gemm_plan_free(&q);
   CHECK_OK(clgan_gemm_plan_save(p1, &dev, &p));
