@@ -2,7 +2,7 @@
  * shapes, in one process, rounds interleaved (the order alternates per round), best of each:
  * program 0 is CLBlast's Xgemm with the plan's parameters, in the form of the call the plan
  * gives shapes it does not list (column-major twin for TN and for NN with K < 512, else
- * row-major); "plan" is the built-in plan's own route for the shape (for NN with K >= 64 its
+ * row-major); "plan" is the built-in plan's own route for the shape (for NN and NT with K >= 64 its
  * panel kernel, kernels/gemm_small.cl; for others the same as program 0). With --blas, a host
  * BLAS's cblas_sgemm on the same shapes in the same rounds. It is the measurement behind the
  * plan's NN rule (docs/PERFORMANCE.md, "Shapes no plan covers"): on a shared machine only a
@@ -152,7 +152,7 @@ int main(int argc, char **argv) {
   }
   printf("device: %s (%s); %d rounds, best of %d calls per round and program\n", dev->name,
          dev->platform_name, rounds, reps);
-  printf("program 0: CLBlast's Xgemm with %s; plan: the built-in plan's route (NN with K >= %d:\n"
+  printf("program 0: CLBlast's Xgemm with %s; plan: the built-in plan's route (NN, NT with K >= %d:\n"
          "clgan's panel kernel)\n",
          x0 ? "the --x0 set" : "the built-in set (16x16 tile)", CLGAN_GEMM_PANEL_KMIN);
   if (x0) printf("--x0 (KWG KWI MDIMC NDIMC MWG NWG SA SB VWM VWN): %s\n", x0);
