@@ -156,8 +156,9 @@ static void pocl_builtin(const clgan_ctx *ctx, clgan_gemm_plan *p) {
  * Each output is one chain of multiply-adds over K in order from 0, as in CLBlast's Xgemm, so
  * on POCL (which contracts CLBlast's a * b + c to an fma) C is bitwise CLBlast's: the rule
  * changes a model's speed, never its results. Odd sizes: partial tiles in both directions,
- * padded leading dimensions, an offset; beta 0 over NaN, and alpha 1.25 with beta 0.5. */
-static void test_panel(clgan_ctx *ctx) {
+ * padded leading dimensions, an offset; beta 0 over NaN, and alpha 1.25 with beta 0.5.
+ * small: a shape Oclgrind runs in seconds (its bounds and race checks). */
+static void test_panel(clgan_ctx *ctx, int small) {
   clgan_gemm_plan p;
   pocl_builtin(ctx, &p);
   CHECK(p.nprograms == 1 && p.panel == 1, "built-in: %d programs, panel %d", p.nprograms,
@@ -177,7 +178,9 @@ static void test_panel(clgan_ctx *ctx) {
         "TN, TT, K < 64 -> the first program; M 1 -> Sgemv; NT with M 16, K 256 -> small-M");
   int is_pocl = strstr(ctx->info.platform_name, "Portable Computing Language") != NULL;
   for (int tb = 0; tb < 2; tb++) {
-    size_t m = 45, n = 1031, k = 521, lda = k + 3, ldb = (tb ? k : n) + 1, ldc = n + 2, off = 5;
+    /* small (Oclgrind): 8 + 5 rows, 32 + 32 + 6 columns, K 65 */
+    size_t m = small ? 13 : 45, n = small ? 70 : 1031, k = small ? 65 : 521;
+    size_t lda = k + 3, ldb = (tb ? k : n) + 1, ldc = n + 2, off = 5;
     size_t na = off + m * lda, nb = off + (tb ? n : k) * ldb, nc = off + m * ldc;
     float *a = tu_alloc(na), *b = tu_alloc(nb), *c0 = tu_alloc(nc), *c1 = tu_alloc(nc),
           *want = tu_alloc(nc);
@@ -429,7 +432,8 @@ static void test_fitted(clgan_ctx *ctx) {
   clgan_gemm_plan_free(&p);
 }
 
-/* test_gemm [--fitted]: --fitted runs only the fitted plan (the Oclgrind test). */
+/* test_gemm [--fitted | --panel]: --fitted runs only the fitted plan, --panel only clgan's
+ * own kernels under the built-in POCL plan at small sizes (the Oclgrind tests). */
 int main(int argc, char **argv) {
   clgan_ctx *ctx = tu_open_device();
   if (argc > 1 && !strcmp(argv[1], "--fitted")) {
@@ -437,8 +441,18 @@ int main(int argc, char **argv) {
     clgan_ctx_free(ctx);
     return tu_finish("test_gemm --fitted");
   }
+  if (argc > 1 && !strcmp(argv[1], "--panel")) {
+    test_panel(ctx, 1);
+    clgan_gemm_plan p;
+    pocl_builtin(ctx, &p);
+    CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+    check_cases(ctx, "built-in (panel NN and small-M kernels, level-2 forms)");
+    clgan_gemm_plan_free(&p);
+    clgan_ctx_free(ctx);
+    return tu_finish("test_gemm --panel");
+  }
   test_routes(ctx);
-  test_panel(ctx);
+  test_panel(ctx, 0);
   test_small_m(ctx);
   test_record_and_measure(ctx);
   test_fitted(ctx);
