@@ -391,6 +391,20 @@ static clgan_status run_small(clgan_ctx *ctx, const clgan_gemm_shape *sh, float 
   return check(r, "CLBlastSger", sh->m, sh->n, sh->k);
 }
 
+/* Sets the arguments of one of clgan's own GEMM kernels (kernels/gemm_small.cl) and enqueues
+ * it, its event to `ev` if given: enqueued here rather than by clgan_launch, so the profiler
+ * counts the call once, as a GEMM. */
+static clgan_status own_launch(clgan_ctx *ctx, cl_kernel k, const char *name, int nargs,
+                               const clgan_karg *args, cl_uint dims, const size_t *global,
+                               const size_t *local, cl_event *ev) {
+  clgan_status s = clgan_set_args(k, name, nargs, args);
+  if (s) return s;
+  cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL, ev);
+  if (e == CL_SUCCESS) return CLGAN_OK;
+  clgan_cl_check(e, "clEnqueueNDRangeKernel");
+  return clgan_error_prefix("launching kernel '%s': ", name);
+}
+
 /* NT with 2 <= M <= 16 in kernels/gemm_small.cl: each item computes 4 columns of C for all
  * of M's rows, from A^T in local memory (K float16 vectors) and B read in place. */
 static clgan_status run_small_m(clgan_ctx *ctx, const clgan_gemm_shape *sh, float alpha,
@@ -424,28 +438,18 @@ static clgan_status run_small_m(clgan_ctx *ctx, const clgan_gemm_shape *sh, floa
                        CLGAN_KARG(bo),    CLGAN_KARG(lb),    CLGAN_KARG(beta),  CLGAN_KARG(c.mem),
                        CLGAN_KARG(co),    CLGAN_KARG(lc),    CLGAN_KARG(pi),
                        {sh->k * 16 * sizeof(cl_float), NULL}};
-  if ((s = clgan_set_args(k, name, 16, args))) return s;
-  /* enqueued here rather than by clgan_launch, so the profiler counts it once, as a GEMM */
-  cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, ev);
-  if (e == CL_SUCCESS) return CLGAN_OK;
-  clgan_cl_check(e, "clEnqueueNDRangeKernel");
-  return clgan_error_prefix("launching kernel '%s': ", name);
+  return own_launch(ctx, k, name, 16, args, 1, &global, &local, ev);
 }
 
-/* One kernel launch of run_panel, its event to `ev` if given. */
+/* One kernel launch of run_panel, one-item work-groups. */
 static clgan_status panel_launch(clgan_ctx *ctx, const char *name, int nargs,
                                  const clgan_karg *args, cl_uint dims, const size_t *global,
                                  cl_event *ev) {
   cl_kernel k;
   clgan_status s = clgan_kernel_get(ctx, "gemm_small", name, &k);
-  if (!s) s = clgan_set_args(k, name, nargs, args);
   if (s) return s;
   const size_t one[2] = {1, 1};
-  /* enqueued here rather than by clgan_launch, so the profiler counts the GEMM once */
-  cl_int e = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, one, 0, NULL, ev);
-  if (e == CL_SUCCESS) return CLGAN_OK;
-  clgan_cl_check(e, "clEnqueueNDRangeKernel");
-  return clgan_error_prefix("launching kernel '%s': ", name);
+  return own_launch(ctx, k, name, nargs, args, dims, global, one, ev);
 }
 
 /* Packs op(X), seen as K x width, into strips of w columns at scratch + off:
