@@ -610,3 +610,127 @@ BN_FORWARD_LANES_WIDE(32, 2)
 BN_FORWARD_LANES_WIDE(64, 4)
 BN_BACKWARD_LANES_WIDE(32, 2)
 BN_BACKWARD_LANES_WIDE(64, 4)
+
+/* ---- the training forward, two channels a work-item (CPUs, L <= 16) ----
+ * The lanes form's two sums are chains of vector adds, one per channel: a core waits an
+ * add's latency per vector. bn_forward_train_lanes<L>x2 runs two channels' chains in the
+ * same loop, each exactly as bn_forward_train_lanes<L> (L = 1: as the group form with one
+ * item), so the two overlap; the output pass then runs channel by channel. Item g takes
+ * channels 2g and 2g + 1 (an odd C's last item: channel C - 1, computed twice, written
+ * once). Bitwise the group form's results (tests/ops_nn/test_bn_lanes.c). The backward
+ * measured no faster so (docs/PERFORMANCE.md) and keeps one channel a work-item. */
+#define BN_LD1(p) ((p)[0])
+#define BN_LD2(p) vload2(0, p)
+#define BN_LD4(p) vload4(0, p)
+#define BN_LD8(p) vload8(0, p)
+#define BN_LD16(p) vload16(0, p)
+#define BN_ST1(v, p) ((p)[0] = (v))
+#define BN_ST2(v, p) vstore2(v, 0, p)
+#define BN_ST4(v, p) vstore4(v, 0, p)
+#define BN_ST8(v, p) vstore8(v, 0, p)
+#define BN_ST16(v, p) vstore16(v, 0, p)
+float bn_fold1(float v) { return v; }
+
+/* Both channels' rows of sample ni_: r0 (channel c0), r1 (channel c1). */
+#define BN_PAIR_BEGIN                                                              \
+  for (int ni_ = 0; ni_ < n; ni_++) {                                              \
+    const ulong r0 = ((ulong)ni_ * (ulong)c + (ulong)c0) * (ulong)hw;              \
+    const ulong r1 = ((ulong)ni_ * (ulong)c + (ulong)c1) * (ulong)hw;              \
+    int si = 0;
+#define BN_PAIR_END }
+
+/* tail vector of channel row `row`: lanes j < hw - si are EXPR(idx), the rest 0 */
+#define BN_PAIR_TAIL(L, T, dst, row, EXPR)                                         \
+  {                                                                                \
+    float t_[L];                                                                   \
+    for (int j = 0; j < L; j++) t_[j] = si + j < hw ? (EXPR((row) + si + j)) : 0.0f; \
+    dst = BN_LD##L(t_);                                                            \
+  }
+#define BN_X_AT(i) xc[i]
+#define BN_XM0_AT(i) (xc[i] - mean0)
+#define BN_XM1_AT(i) (xc[i] - mean1)
+
+#define BN_FORWARD_PAIR(L, T)                                                                  \
+  __kernel void bn_forward_train_lanes##L##x2(                                                 \
+      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
+      const int has_affine, __global const float *gamma, const ulong go,                       \
+      __global const float *beta, const ulong bo, __global float *y, const ulong yo,           \
+      __global float *save_mean, const ulong smo, __global float *save_invstd,                 \
+      const ulong sio, const int has_running, __global float *run_mean, const ulong rmo,       \
+      __global float *run_var, const ulong rvo, const float momentum, const float eps,         \
+      const int act, const float slope) {                                                      \
+    const int c0 = (int)get_global_id(0) * 2;                                                  \
+    if (c0 >= c) return;                                                                       \
+    const int c1 = min(c0 + 1, c - 1);                                                         \
+    const float m = (float)n * (float)hw;                                                      \
+    __global const float *xc = x + xo;                                                         \
+    T s0 = (T)(0.0f), s1 = (T)(0.0f), q0 = (T)(0.0f), q1 = (T)(0.0f);                          \
+    BN_PAIR_BEGIN                                                                              \
+      for (; si + L <= hw; si += L) {                                                          \
+        s0 += BN_LD##L(xc + r0 + si);                                                          \
+        s1 += BN_LD##L(xc + r1 + si);                                                          \
+      }                                                                                        \
+      if (si < hw) {                                                                           \
+        T t;                                                                                   \
+        BN_PAIR_TAIL(L, T, t, r0, BN_X_AT)                                                     \
+        s0 += t;                                                                               \
+        BN_PAIR_TAIL(L, T, t, r1, BN_X_AT)                                                     \
+        s1 += t;                                                                               \
+      }                                                                                        \
+    BN_PAIR_END                                                                                \
+    const float mean0 = bn_fold##L(s0) / m, mean1 = bn_fold##L(s1) / m;                        \
+    BN_PAIR_BEGIN                                                                              \
+      for (; si + L <= hw; si += L) {                                                          \
+        T d0 = BN_LD##L(xc + r0 + si) - mean0, d1 = BN_LD##L(xc + r1 + si) - mean1;            \
+        q0 += d0 * d0;                                                                         \
+        q1 += d1 * d1;                                                                         \
+      }                                                                                        \
+      if (si < hw) {                                                                           \
+        T d;                                                                                   \
+        BN_PAIR_TAIL(L, T, d, r0, BN_XM0_AT)                                                   \
+        q0 += d * d;                                                                           \
+        BN_PAIR_TAIL(L, T, d, r1, BN_XM1_AT)                                                   \
+        q1 += d * d;                                                                           \
+      }                                                                                        \
+    BN_PAIR_END                                                                                \
+    const float neg = act == 1 ? 0.0f : slope;                                                 \
+    __global float *yc = y + yo;                                                               \
+    for (int h = 0; h < 2 && (h == 0 || c1 != c0); h++) {                                      \
+      const int ch = h ? c1 : c0;                                                              \
+      const float mean = h ? mean1 : mean0;                                                    \
+      const float var = bn_fold##L(h ? q1 : q0) / m;                                           \
+      const float invstd = 1.0f / sqrt(var + eps);                                             \
+      const float g = has_affine ? gamma[go + ch] : 1.0f;                                      \
+      const float b = has_affine ? beta[bo + ch] : 0.0f;                                       \
+      const float a = invstd * g;                                                              \
+      BN_SAMPLES_BEGIN                                                                         \
+        if (act == 0) {                                                                        \
+          for (; si + L <= hw; si += L)                                                        \
+            BN_ST##L((BN_LD##L(xc + row + si) - mean) * a + b, yc + row + si);                 \
+          for (; si < hw; si++) yc[row + si] = bn_z(xc[row + si], mean, a, b);                 \
+        } else {                                                                               \
+          for (; si + L <= hw; si += L) {                                                      \
+            T z = (BN_LD##L(xc + row + si) - mean) * a + b;                                    \
+            BN_ST##L(select(neg * z, z, z > 0.0f), yc + row + si);                             \
+          }                                                                                    \
+          for (; si < hw; si++) {                                                              \
+            float z = bn_z(xc[row + si], mean, a, b);                                          \
+            yc[row + si] = z > 0.0f ? z : neg * z;                                             \
+          }                                                                                    \
+        }                                                                                      \
+      BN_SAMPLES_END                                                                           \
+      save_mean[smo + ch] = mean;                                                              \
+      save_invstd[sio + ch] = invstd;                                                          \
+      if (has_running) {                                                                       \
+        run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;         \
+        run_var[rvo + ch] =                                                                    \
+            (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));       \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+BN_FORWARD_PAIR(1, float)
+BN_FORWARD_PAIR(2, float2)
+BN_FORWARD_PAIR(4, float4)
+BN_FORWARD_PAIR(8, float8)
+BN_FORWARD_PAIR(16, float16)

@@ -5,6 +5,8 @@
  * forms are forced with CLGAN_BN_FORM on any device; the kernel names the profiler records
  * prove the lanes kernels ran (the test fails if no shape took them), and HW = 1 must fall
  * back to the group form. Shapes with and without tails (HW not a multiple of the lanes).
+ * The training forward takes two channels a work-item (bn_forward_train_lanes<L>x2, also at
+ * l = 1), so odd channel counts too.
  * --small: tiny shapes for Oclgrind. */
 #include "nn_test.h"
 
@@ -17,8 +19,9 @@ static unsigned lanes_seen = 0;
 
 /* Every output of one forward + backward, for one form. */
 typedef struct outs {
-  float *y, *dx, sm[512], si[512], rm[512], rv[512], dg[512], db[512];
+  float *y, *dx, sm[1024], si[1024], rm[1024], rv[1024], dg[1024], db[1024];
   int lanes_fwd, lanes_bwd; /* launches of a *_lanes* kernel seen by the profiler */
+  int fwd_l1;               /* of which bn_forward_train_lanes1x2 (l = 1: no backward twin) */
 } outs;
 
 static void run_form(clgan_ctx *ctx, const char *form, int n, int c, int hw, int act,
@@ -26,7 +29,7 @@ static void run_form(clgan_ctx *ctx, const char *form, int n, int c, int hw, int
                      const float *beta, outs *o) {
   size_t total = (size_t)n * c * hw;
   setenv("CLGAN_BN_FORM", form, 1);
-  float rm0[512], rv0[512];
+  float rm0[1024], rv0[1024];
   for (int i = 0; i < c; i++) rm0[i] = 0.01f * (float)i, rv0[i] = 1.0f + 0.02f * (float)i;
   tbuf bx = tb_new(ctx, x, total, 3), by = tb_new(ctx, NULL, total, 1);
   tbuf bg = tb_new(ctx, gamma, (size_t)c, 5), bb = tb_new(ctx, beta, (size_t)c, 2);
@@ -48,7 +51,7 @@ static void run_form(clgan_ctx *ctx, const char *form, int n, int c, int hw, int
   clgan_profile_entry *prof = NULL;
   int np = 0;
   CHECK_OK(clgan_profile_read(ctx, &prof, &np));
-  o->lanes_fwd = o->lanes_bwd = 0;
+  o->lanes_fwd = o->lanes_bwd = o->fwd_l1 = 0;
   for (int i = 0; i < np; i++) {
     if (!strncmp(prof[i].name, "bn_forward_train_lanes", 22)) {
       o->lanes_fwd += (int)prof[i].calls;
@@ -57,6 +60,7 @@ static void run_form(clgan_ctx *ctx, const char *form, int n, int c, int hw, int
       lanes_seen |= 1u << b;
     }
     if (!strncmp(prof[i].name, "bn_backward_lanes", 17)) o->lanes_bwd += (int)prof[i].calls;
+    if (!strcmp(prof[i].name, "bn_forward_train_lanes1x2")) o->fwd_l1 += (int)prof[i].calls;
   }
   free(prof);
   clgan_profile_stop(ctx);
@@ -94,7 +98,7 @@ static int same_bits(const float *a, const float *b, size_t n, const char *what,
 /* Returns the number of lanes launches seen. */
 static int run_shape(clgan_ctx *ctx, int n, int c, int hw, int act, int affine) {
   size_t total = (size_t)n * c * hw;
-  float *x = tu_alloc(total), *dy = tu_alloc(total), gamma[512], beta[512];
+  float *x = tu_alloc(total), *dy = tu_alloc(total), gamma[1024], beta[1024];
   ref_fill_uniform(x, total, 100 + total);
   ref_fill_uniform(dy, total, 200 + total);
   ref_fill_uniform(gamma, (size_t)c, 3);
@@ -108,8 +112,8 @@ static int run_shape(clgan_ctx *ctx, int n, int c, int hw, int act, int affine) 
   run_form(ctx, "lanes", n, c, hw, act, affine, x, dy, gamma, beta, &L);
   run_form(ctx, "groups", n, c, hw, act, affine, x, dy, gamma, beta, &G);
   CHECK(G.lanes_fwd == 0 && G.lanes_bwd == 0, "CLGAN_BN_FORM=groups still ran lanes kernels");
-  CHECK(L.lanes_fwd == L.lanes_bwd, "lanes: forward %d, backward %d launches", L.lanes_fwd,
-        L.lanes_bwd);
+  CHECK(L.lanes_fwd == L.lanes_bwd + L.fwd_l1, "lanes: forward %d (%d with l = 1), backward %d "
+        "launches", L.lanes_fwd, L.fwd_l1, L.lanes_bwd);
   same_bits(L.y, G.y, total, "y", n, c, hw, act);
   same_bits(L.dx, G.dx, total, "dx", n, c, hw, act);
   same_bits(L.sm, G.sm, (size_t)c, "save_mean", n, c, hw, act);
@@ -121,8 +125,8 @@ static int run_shape(clgan_ctx *ctx, int n, int c, int hw, int act, int affine) 
 
   /* the C reference (identity activation: the fused ones are test_bn_act.c's) */
   if (act == 0) {
-    float *want = tu_alloc(total), *dxw = tu_alloc(total), sm[512], si[512], rm[512], rv[512];
-    float dgw[512], dbw[512];
+    float *want = tu_alloc(total), *dxw = tu_alloc(total), sm[1024], si[1024], rm[1024], rv[1024];
+    float dgw[1024], dbw[1024];
     for (int i = 0; i < c; i++) rm[i] = 0.01f * (float)i, rv[i] = 1.0f + 0.02f * (float)i;
     ref_batchnorm_forward_train(n, c, hw, x, affine ? gamma : NULL, affine ? beta : NULL, want,
                                 sm, si, rm, rv, 0.1f, 1e-5f);
@@ -165,8 +169,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
       lanes += run_shape(ctx, shapes[i][0], shapes[i][1], shapes[i][2], (int)i % 3, i != 1);
   } else {
-    const int cs[] = {16, 32, 64, 128, 256, 512};
-    for (int i = 0; i < 6; i++)
+    const int cs[] = {16, 32, 64, 128, 256, 512, 1023};
+    for (int i = 0; i < 7; i++)
       for (int act = 0; act < 3; act++) {
         lanes += run_shape(ctx, 3 + act, cs[i], 48, act, act != 1);
         lanes += run_shape(ctx, 2 + act, cs[i], i % 2 ? 21 : 35, act, act != 2);
@@ -184,6 +188,11 @@ int main(int argc, char **argv) {
     }
     lanes += run_shape(ctx, 16, 64, 1024, 1, 1);
     lanes += run_shape(ctx, 16, 64, 1024, 0, 1);
+    /* an odd C: the two-channel forms' last item holds one channel */
+    for (int act = 0; act < 3; act++) {
+      lanes += run_shape(ctx, 3, 33, 48, act, act != 1);
+      lanes += run_shape(ctx, 2, 129, 21, act, 1);
+    }
   }
   CHECK(lanes > 0, "no shape ran the lanes kernels (CLGAN_BN_FORM=lanes)");
   /* HW = 1 (after a dense layer): the group form spreads the batch over its items, which
