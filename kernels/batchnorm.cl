@@ -298,6 +298,46 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
     int si = 0;
 #define BN_SAMPLES_END }
 
+/* Vector loads and stores of L floats (L = 1: a scalar), for the macros below. */
+#define BN_LD1(p) ((p)[0])
+#define BN_LD2(p) vload2(0, p)
+#define BN_LD4(p) vload4(0, p)
+#define BN_LD8(p) vload8(0, p)
+#define BN_LD16(p) vload16(0, p)
+#define BN_ST1(v, p) ((p)[0] = (v))
+#define BN_ST2(v, p) vstore2(v, 0, p)
+#define BN_ST4(v, p) vstore4(v, 0, p)
+#define BN_ST8(v, p) vstore8(v, 0, p)
+#define BN_ST16(v, p) vstore16(v, 0, p)
+float bn_fold1(float v) { return v; }
+
+/* The training forward's output pass for channel ch (mean, a, b, neg, var, invstd, m set), then
+ * its saved and running statistics: shared by the one- and two-channel lanes kernels. */
+#define BN_FWD_OUTPUT(L, T)                                                                    \
+  BN_SAMPLES_BEGIN                                                                             \
+    if (act == 0) {                                                                            \
+      for (; si + L <= hw; si += L)                                                            \
+        BN_ST##L((BN_LD##L(xc + row + si) - mean) * a + b, yc + row + si);                     \
+      for (; si < hw; si++) yc[row + si] = bn_z(xc[row + si], mean, a, b);                     \
+    } else {                                                                                   \
+      for (; si + L <= hw; si += L) {                                                          \
+        T z = (BN_LD##L(xc + row + si) - mean) * a + b;                                        \
+        BN_ST##L(select(neg * z, z, z > 0.0f), yc + row + si);                                 \
+      }                                                                                        \
+      for (; si < hw; si++) {                                                                  \
+        float z = bn_z(xc[row + si], mean, a, b);                                              \
+        yc[row + si] = z > 0.0f ? z : neg * z;                                                 \
+      }                                                                                        \
+    }                                                                                          \
+  BN_SAMPLES_END                                                                               \
+  save_mean[smo + ch] = mean;                                                                  \
+  save_invstd[sio + ch] = invstd;                                                              \
+  if (has_running) {                                                                           \
+    run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;             \
+    run_var[rvo + ch] =                                                                        \
+        (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));           \
+  }
+
 /* dst = a float-L vector whose lane j < r is EXPR (which may use j), the others 0. */
 #define BN_TAIL_VEC(L, dst, r, EXPR)                                               \
   {                                                                                \
@@ -346,29 +386,7 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
     const float a = invstd * g;                                                                \
     const float neg = act == 1 ? 0.0f : slope;                                                 \
     __global float *yc = y + yo;                                                               \
-    BN_SAMPLES_BEGIN                                                                           \
-      if (act == 0) {                                                                          \
-        for (; si + L <= hw; si += L)                                                          \
-          vstore##L((vload##L(0, xc + row + si) - mean) * a + b, 0, yc + row + si);            \
-        for (; si < hw; si++) yc[row + si] = bn_z(xc[row + si], mean, a, b);                   \
-      } else {                                                                                 \
-        for (; si + L <= hw; si += L) {                                                        \
-          T z = (vload##L(0, xc + row + si) - mean) * a + b;                                   \
-          vstore##L(select(neg * z, z, z > 0.0f), 0, yc + row + si);                           \
-        }                                                                                      \
-        for (; si < hw; si++) {                                                                \
-          float z = bn_z(xc[row + si], mean, a, b);                                            \
-          yc[row + si] = z > 0.0f ? z : neg * z;                                               \
-        }                                                                                      \
-      }                                                                                        \
-    BN_SAMPLES_END                                                                             \
-    save_mean[smo + ch] = mean;                                                                \
-    save_invstd[sio + ch] = invstd;                                                            \
-    if (has_running) {                                                                         \
-      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;           \
-      run_var[rvo + ch] =                                                                      \
-          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));         \
-    }                                                                                          \
+    BN_FWD_OUTPUT(L, T)                                                                        \
   }
 
 /* dx may alias dy, as in bn_backward: every value is read before its own position is
@@ -619,17 +637,6 @@ BN_BACKWARD_LANES_WIDE(64, 4)
  * channels 2g and 2g + 1 (an odd C's last item: channel C - 1, computed twice, written
  * once). Bitwise the group form's results (tests/ops_nn/test_bn_lanes.c). The backward
  * measured no faster so (docs/PERFORMANCE.md) and keeps one channel a work-item. */
-#define BN_LD1(p) ((p)[0])
-#define BN_LD2(p) vload2(0, p)
-#define BN_LD4(p) vload4(0, p)
-#define BN_LD8(p) vload8(0, p)
-#define BN_LD16(p) vload16(0, p)
-#define BN_ST1(v, p) ((p)[0] = (v))
-#define BN_ST2(v, p) vstore2(v, 0, p)
-#define BN_ST4(v, p) vstore4(v, 0, p)
-#define BN_ST8(v, p) vstore8(v, 0, p)
-#define BN_ST16(v, p) vstore16(v, 0, p)
-float bn_fold1(float v) { return v; }
 
 /* Both channels' rows of sample ni_: r0 (channel c0), r1 (channel c1). */
 #define BN_PAIR_BEGIN                                                              \
@@ -703,29 +710,7 @@ float bn_fold1(float v) { return v; }
       const float g = has_affine ? gamma[go + ch] : 1.0f;                                      \
       const float b = has_affine ? beta[bo + ch] : 0.0f;                                       \
       const float a = invstd * g;                                                              \
-      BN_SAMPLES_BEGIN                                                                         \
-        if (act == 0) {                                                                        \
-          for (; si + L <= hw; si += L)                                                        \
-            BN_ST##L((BN_LD##L(xc + row + si) - mean) * a + b, yc + row + si);                 \
-          for (; si < hw; si++) yc[row + si] = bn_z(xc[row + si], mean, a, b);                 \
-        } else {                                                                               \
-          for (; si + L <= hw; si += L) {                                                      \
-            T z = (BN_LD##L(xc + row + si) - mean) * a + b;                                    \
-            BN_ST##L(select(neg * z, z, z > 0.0f), yc + row + si);                             \
-          }                                                                                    \
-          for (; si < hw; si++) {                                                              \
-            float z = bn_z(xc[row + si], mean, a, b);                                          \
-            yc[row + si] = z > 0.0f ? z : neg * z;                                             \
-          }                                                                                    \
-        }                                                                                      \
-      BN_SAMPLES_END                                                                           \
-      save_mean[smo + ch] = mean;                                                              \
-      save_invstd[sio + ch] = invstd;                                                          \
-      if (has_running) {                                                                       \
-        run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;         \
-        run_var[rvo + ch] =                                                                    \
-            (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));       \
-      }                                                                                        \
+      BN_FWD_OUTPUT(L, T)                                                                      \
     }                                                                                          \
   }
 
