@@ -284,6 +284,7 @@ __kernel void bn_backward_apply(const int n, const int c, const int hw, __global
  * exact zero there (x + 0 == x: a lane's sum starts at +0 and can never become -0). Same
  * operations in the same order, so the results are bit-identical to the group form's, and
  * the loops are vector loads and adds.
+ * (The training forward takes two channels a work-item, each as described: below.)
  * Launcher: src/ops/ops_batchnorm.c (bn_lanes). Test: tests/ops_nn/test_bn_lanes.c */
 float bn_fold2(float2 v) { return v.x + v.y; }
 float bn_fold4(float4 v) { return bn_fold2(v.lo + v.hi); }
@@ -311,8 +312,9 @@ float bn_fold16(float16 v) { return bn_fold8(v.lo + v.hi); }
 #define BN_ST16(v, p) vstore16(v, 0, p)
 float bn_fold1(float v) { return v; }
 
-/* The training forward's output pass for channel ch (mean, a, b, neg, var, invstd, m set), then
- * its saved and running statistics: shared by the one- and two-channel lanes kernels. */
+/* The training forward's output pass for channel ch (mean, a, b, neg, var, invstd, m set), L
+ * values a step, then its saved and running statistics: the lanes kernels' (two channels a
+ * work-item, and the 32- and 64-lane ones 16 a step). */
 #define BN_FWD_OUTPUT(L, T)                                                                    \
   BN_SAMPLES_BEGIN                                                                             \
     if (act == 0) {                                                                            \
@@ -343,11 +345,27 @@ float bn_fold1(float v) { return v; }
   {                                                                                \
     float t_[L];                                                                   \
     for (int j = 0; j < L; j++) t_[j] = j < (r) ? (EXPR) : 0.0f;                   \
-    dst = vload##L(0, t_);                                                         \
+    dst = BN_LD##L(t_);                                                            \
   }
 
-#define BN_FORWARD_LANES(L, T)                                                                 \
-  __kernel void bn_forward_train_lanes##L(                                                     \
+/* The training forward, two channels a work-item (bn_forward_train_lanes<L>x2, L = 1..16):
+ * the sums are chains of vector adds, one per channel, so a core waits an add's latency per
+ * vector; here two channels' chains run in the same loop, each lane exactly as above (L = 1:
+ * as the group form with one item), so the two overlap; the output pass then runs channel
+ * by channel. Item g takes channels 2g and 2g + 1 (an odd C's last item: channel C - 1,
+ * computed twice, written once). The backward measured no faster so (docs/PERFORMANCE.md)
+ * and keeps one channel a work-item. */
+
+/* Both channels' rows of sample ni_: r0 (channel c0), r1 (channel c1). */
+#define BN_PAIR_BEGIN                                                              \
+  for (int ni_ = 0; ni_ < n; ni_++) {                                              \
+    const ulong r0 = ((ulong)ni_ * (ulong)c + (ulong)c0) * (ulong)hw;              \
+    const ulong r1 = ((ulong)ni_ * (ulong)c + (ulong)c1) * (ulong)hw;              \
+    int si = 0;
+#define BN_PAIR_END }
+
+#define BN_FORWARD_PAIR(L, T)                                                                  \
+  __kernel void bn_forward_train_lanes##L##x2(                                                 \
       const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
       const int has_affine, __global const float *gamma, const ulong go,                       \
       __global const float *beta, const ulong bo, __global float *y, const ulong yo,           \
@@ -355,39 +373,60 @@ float bn_fold1(float v) { return v; }
       const ulong sio, const int has_running, __global float *run_mean, const ulong rmo,       \
       __global float *run_var, const ulong rvo, const float momentum, const float eps,         \
       const int act, const float slope) {                                                      \
-    const int ch = (int)get_global_id(0);                                                      \
-    if (ch >= c) return;                                                                       \
+    const int c0 = (int)get_global_id(0) * 2;                                                  \
+    if (c0 >= c) return;                                                                       \
+    const int c1 = min(c0 + 1, c - 1);                                                         \
     const float m = (float)n * (float)hw;                                                      \
     __global const float *xc = x + xo;                                                         \
-    T s = (T)(0.0f), q = (T)(0.0f);                                                            \
-    BN_SAMPLES_BEGIN                                                                           \
-      for (; si + L <= hw; si += L) s += vload##L(0, xc + row + si);                           \
+    T s0 = (T)(0.0f), s1 = (T)(0.0f), q0 = (T)(0.0f), q1 = (T)(0.0f);                          \
+    BN_PAIR_BEGIN                                                                              \
+      for (; si + L <= hw; si += L) {                                                          \
+        s0 += BN_LD##L(xc + r0 + si);                                                          \
+        s1 += BN_LD##L(xc + r1 + si);                                                          \
+      }                                                                                        \
       if (si < hw) {                                                                           \
         T t;                                                                                   \
-        BN_TAIL_VEC(L, t, hw - si, xc[row + si + j])                                           \
-        s += t;                                                                                \
+        BN_TAIL_VEC(L, t, hw - si, xc[r0 + si + j])                                            \
+        s0 += t;                                                                               \
+        BN_TAIL_VEC(L, t, hw - si, xc[r1 + si + j])                                            \
+        s1 += t;                                                                               \
       }                                                                                        \
-    BN_SAMPLES_END                                                                             \
-    const float mean = bn_fold##L(s) / m;                                                      \
-    BN_SAMPLES_BEGIN                                                                           \
+    BN_PAIR_END                                                                                \
+    const float mean0 = bn_fold##L(s0) / m, mean1 = bn_fold##L(s1) / m;                        \
+    BN_PAIR_BEGIN                                                                              \
       for (; si + L <= hw; si += L) {                                                          \
-        T d = vload##L(0, xc + row + si) - mean;                                               \
-        q += d * d;                                                                            \
+        T d0 = BN_LD##L(xc + r0 + si) - mean0, d1 = BN_LD##L(xc + r1 + si) - mean1;            \
+        q0 += d0 * d0;                                                                         \
+        q1 += d1 * d1;                                                                         \
       }                                                                                        \
       if (si < hw) {                                                                           \
         T d;                                                                                   \
-        BN_TAIL_VEC(L, d, hw - si, xc[row + si + j] - mean)                                    \
-        q += d * d;                                                                            \
+        BN_TAIL_VEC(L, d, hw - si, xc[r0 + si + j] - mean0)                                    \
+        q0 += d * d;                                                                           \
+        BN_TAIL_VEC(L, d, hw - si, xc[r1 + si + j] - mean1)                                    \
+        q1 += d * d;                                                                           \
       }                                                                                        \
-    BN_SAMPLES_END                                                                             \
-    const float var = bn_fold##L(q) / m;                                                       \
-    const float invstd = 1.0f / sqrt(var + eps);                                               \
-    const float g = has_affine ? gamma[go + ch] : 1.0f, b = has_affine ? beta[bo + ch] : 0.0f; \
-    const float a = invstd * g;                                                                \
+    BN_PAIR_END                                                                                \
     const float neg = act == 1 ? 0.0f : slope;                                                 \
     __global float *yc = y + yo;                                                               \
-    BN_FWD_OUTPUT(L, T)                                                                        \
+    for (int h = 0; h < 2 && (h == 0 || c1 != c0); h++) {                                      \
+      const int ch = h ? c1 : c0;                                                              \
+      const float mean = h ? mean1 : mean0;                                                    \
+      const float var = bn_fold##L(h ? q1 : q0) / m;                                           \
+      const float invstd = 1.0f / sqrt(var + eps);                                             \
+      const float g = has_affine ? gamma[go + ch] : 1.0f;                                      \
+      const float b = has_affine ? beta[bo + ch] : 0.0f;                                       \
+      const float a = invstd * g;                                                              \
+      BN_FWD_OUTPUT(L, T)                                                                      \
+    }                                                                                          \
   }
+
+
+BN_FORWARD_PAIR(1, float)
+BN_FORWARD_PAIR(2, float2)
+BN_FORWARD_PAIR(4, float4)
+BN_FORWARD_PAIR(8, float8)
+BN_FORWARD_PAIR(16, float16)
 
 /* dx may alias dy, as in bn_backward: every value is read before its own position is
  * written, and by the same work-item. */
@@ -523,23 +562,7 @@ float bn_fold_chunks(float16 *a, int k) {
     const float a = invstd * g;                                                                \
     const float neg = act == 1 ? 0.0f : slope;                                                 \
     __global float *yc = y + yo;                                                               \
-    BN_SAMPLES_BEGIN                                                                           \
-      for (; si + 16 <= hw; si += 16) {                                                        \
-        float16 z = (vload16(0, xc + row + si) - mean) * a + b;                                \
-        vstore16(act == 0 ? z : select(neg * z, z, z > 0.0f), 0, yc + row + si);               \
-      }                                                                                        \
-      for (; si < hw; si++) {                                                                  \
-        float z = bn_z(xc[row + si], mean, a, b);                                              \
-        yc[row + si] = act == 0 || z > 0.0f ? z : neg * z;                                     \
-      }                                                                                        \
-    BN_SAMPLES_END                                                                             \
-    save_mean[smo + ch] = mean;                                                                \
-    save_invstd[sio + ch] = invstd;                                                            \
-    if (has_running) {                                                                         \
-      run_mean[rmo + ch] = (1.0f - momentum) * run_mean[rmo + ch] + momentum * mean;           \
-      run_var[rvo + ch] =                                                                      \
-          (1.0f - momentum) * run_var[rvo + ch] + momentum * (var * (m / (m - 1.0f)));         \
-    }                                                                                          \
+    BN_FWD_OUTPUT(16, float16)                                                                 \
   }
 
 #define BN_BACKWARD_LANES_WIDE(L, K)                                                           \
@@ -616,10 +639,6 @@ float bn_fold_chunks(float16 *a, int k) {
     }                                                                                          \
   }
 
-BN_FORWARD_LANES(2, float2)
-BN_FORWARD_LANES(4, float4)
-BN_FORWARD_LANES(8, float8)
-BN_FORWARD_LANES(16, float16)
 BN_BACKWARD_LANES(2, float2)
 BN_BACKWARD_LANES(4, float4)
 BN_BACKWARD_LANES(8, float8)
@@ -628,94 +647,3 @@ BN_FORWARD_LANES_WIDE(32, 2)
 BN_FORWARD_LANES_WIDE(64, 4)
 BN_BACKWARD_LANES_WIDE(32, 2)
 BN_BACKWARD_LANES_WIDE(64, 4)
-
-/* ---- the training forward, two channels a work-item (CPUs, L <= 16) ----
- * The lanes form's two sums are chains of vector adds, one per channel: a core waits an
- * add's latency per vector. bn_forward_train_lanes<L>x2 runs two channels' chains in the
- * same loop, each exactly as bn_forward_train_lanes<L> (L = 1: as the group form with one
- * item), so the two overlap; the output pass then runs channel by channel. Item g takes
- * channels 2g and 2g + 1 (an odd C's last item: channel C - 1, computed twice, written
- * once). Bitwise the group form's results (tests/ops_nn/test_bn_lanes.c). The backward
- * measured no faster so (docs/PERFORMANCE.md) and keeps one channel a work-item. */
-
-/* Both channels' rows of sample ni_: r0 (channel c0), r1 (channel c1). */
-#define BN_PAIR_BEGIN                                                              \
-  for (int ni_ = 0; ni_ < n; ni_++) {                                              \
-    const ulong r0 = ((ulong)ni_ * (ulong)c + (ulong)c0) * (ulong)hw;              \
-    const ulong r1 = ((ulong)ni_ * (ulong)c + (ulong)c1) * (ulong)hw;              \
-    int si = 0;
-#define BN_PAIR_END }
-
-/* tail vector of channel row `row`: lanes j < hw - si are EXPR(idx), the rest 0 */
-#define BN_PAIR_TAIL(L, T, dst, row, EXPR)                                         \
-  {                                                                                \
-    float t_[L];                                                                   \
-    for (int j = 0; j < L; j++) t_[j] = si + j < hw ? (EXPR((row) + si + j)) : 0.0f; \
-    dst = BN_LD##L(t_);                                                            \
-  }
-#define BN_X_AT(i) xc[i]
-#define BN_XM0_AT(i) (xc[i] - mean0)
-#define BN_XM1_AT(i) (xc[i] - mean1)
-
-#define BN_FORWARD_PAIR(L, T)                                                                  \
-  __kernel void bn_forward_train_lanes##L##x2(                                                 \
-      const int n, const int c, const int hw, __global const float *x, const ulong xo,         \
-      const int has_affine, __global const float *gamma, const ulong go,                       \
-      __global const float *beta, const ulong bo, __global float *y, const ulong yo,           \
-      __global float *save_mean, const ulong smo, __global float *save_invstd,                 \
-      const ulong sio, const int has_running, __global float *run_mean, const ulong rmo,       \
-      __global float *run_var, const ulong rvo, const float momentum, const float eps,         \
-      const int act, const float slope) {                                                      \
-    const int c0 = (int)get_global_id(0) * 2;                                                  \
-    if (c0 >= c) return;                                                                       \
-    const int c1 = min(c0 + 1, c - 1);                                                         \
-    const float m = (float)n * (float)hw;                                                      \
-    __global const float *xc = x + xo;                                                         \
-    T s0 = (T)(0.0f), s1 = (T)(0.0f), q0 = (T)(0.0f), q1 = (T)(0.0f);                          \
-    BN_PAIR_BEGIN                                                                              \
-      for (; si + L <= hw; si += L) {                                                          \
-        s0 += BN_LD##L(xc + r0 + si);                                                          \
-        s1 += BN_LD##L(xc + r1 + si);                                                          \
-      }                                                                                        \
-      if (si < hw) {                                                                           \
-        T t;                                                                                   \
-        BN_PAIR_TAIL(L, T, t, r0, BN_X_AT)                                                     \
-        s0 += t;                                                                               \
-        BN_PAIR_TAIL(L, T, t, r1, BN_X_AT)                                                     \
-        s1 += t;                                                                               \
-      }                                                                                        \
-    BN_PAIR_END                                                                                \
-    const float mean0 = bn_fold##L(s0) / m, mean1 = bn_fold##L(s1) / m;                        \
-    BN_PAIR_BEGIN                                                                              \
-      for (; si + L <= hw; si += L) {                                                          \
-        T d0 = BN_LD##L(xc + r0 + si) - mean0, d1 = BN_LD##L(xc + r1 + si) - mean1;            \
-        q0 += d0 * d0;                                                                         \
-        q1 += d1 * d1;                                                                         \
-      }                                                                                        \
-      if (si < hw) {                                                                           \
-        T d;                                                                                   \
-        BN_PAIR_TAIL(L, T, d, r0, BN_XM0_AT)                                                   \
-        q0 += d * d;                                                                           \
-        BN_PAIR_TAIL(L, T, d, r1, BN_XM1_AT)                                                   \
-        q1 += d * d;                                                                           \
-      }                                                                                        \
-    BN_PAIR_END                                                                                \
-    const float neg = act == 1 ? 0.0f : slope;                                                 \
-    __global float *yc = y + yo;                                                               \
-    for (int h = 0; h < 2 && (h == 0 || c1 != c0); h++) {                                      \
-      const int ch = h ? c1 : c0;                                                              \
-      const float mean = h ? mean1 : mean0;                                                    \
-      const float var = bn_fold##L(h ? q1 : q0) / m;                                           \
-      const float invstd = 1.0f / sqrt(var + eps);                                             \
-      const float g = has_affine ? gamma[go + ch] : 1.0f;                                      \
-      const float b = has_affine ? beta[bo + ch] : 0.0f;                                       \
-      const float a = invstd * g;                                                              \
-      BN_FWD_OUTPUT(L, T)                                                                      \
-    }                                                                                          \
-  }
-
-BN_FORWARD_PAIR(1, float)
-BN_FORWARD_PAIR(2, float2)
-BN_FORWARD_PAIR(4, float4)
-BN_FORWARD_PAIR(8, float8)
-BN_FORWARD_PAIR(16, float16)
