@@ -1,5 +1,5 @@
 /* clgan's own GEMM kernels for two shape classes CLBlast's indirect kernel serves badly on a
- * CPU (the built-in POCL plan's small_m and panel_nn; host launchers and routing in
+ * CPU (the built-in POCL plan's small_m and panel; host launchers and routing in
  * src/blas/gemm.c; tests in tests/perf/test_gemm.c: float64 reference, and on POCL bit for
  * bit against CLBlast's route).
  *
@@ -71,50 +71,43 @@ __kernel void gemm_nt_small_m(const int m, const int n, const int k, const float
  * stream past: 160-205 GFLOPS on the same shapes (docs/PERFORMANCE.md, "Shapes no plan
  * covers"). TN keeps CLBlast: there its column-major form was as fast. */
 
-/* Panels: op(X) seen as K x width (op(B), width n) cut into strips of W (32) columns, each
- * strip's K rows of W values contiguous: dst[dsto + (p * k + q) * W + t] = op(X)[q][p * W + t],
- * 0 past width. */
+/* Panels: op(B) seen as K x n cut into strips of PANEL_W columns, each strip's K rows of
+ * PANEL_W values contiguous: bp[(p * k + q) * PANEL_W + t] = op(B)[q][p * PANEL_W + t], 0 past
+ * n. */
+#define PANEL_W 32
 
-/* X stored K x width (row q contiguous): one row of X per item. Launched over k. */
-#define PANEL_PACK_ROWS(W)                                                                \
-  __kernel void gemm_pack_rows##W(const int width, const int k, __global const float *x,  \
-                                  const ulong xo, const int ldx, __global float *dst,     \
-                                  const ulong dsto) {                                     \
-    const int q = (int)get_global_id(0);                                                  \
-    if (q >= k) return;                                                                   \
-    __global const float *src = x + xo + (size_t)q * (size_t)ldx;                         \
-    const int strips = (width + W - 1) / W;                                               \
-    for (int p = 0; p < strips; p++) {                                                    \
-      __global float *d = dst + dsto + ((size_t)p * (size_t)k + (size_t)q) * W;           \
-      const int j0 = p * W;                                                               \
-      if (j0 + W <= width) {                                                              \
-        for (int t = 0; t < W; t += 8) vstore8(vload8(0, src + j0 + t), 0, d + t);        \
-      } else {                                                                            \
-        for (int t = 0; t < W; t++) d[t] = j0 + t < width ? src[j0 + t] : 0.0f;           \
-      }                                                                                   \
-    }                                                                                     \
+/* NN: B stored k x n (row q contiguous), one row per item. Launched over k. */
+__kernel void gemm_pack_rows(const int n, const int k, __global const float *b, const ulong bo,
+                             const int ldb, __global float *bp) {
+  const int q = (int)get_global_id(0);
+  if (q >= k) return;
+  __global const float *src = b + bo + (size_t)q * (size_t)ldb;
+  const int strips = (n + PANEL_W - 1) / PANEL_W;
+  for (int p = 0; p < strips; p++) {
+    __global float *d = bp + ((size_t)p * (size_t)k + (size_t)q) * PANEL_W;
+    const int j0 = p * PANEL_W;
+    if (j0 + PANEL_W <= n) {
+      for (int t = 0; t < PANEL_W; t += 8) vstore8(vload8(0, src + j0 + t), 0, d + t);
+    } else {
+      for (int t = 0; t < PANEL_W; t++) d[t] = j0 + t < n ? src[j0 + t] : 0.0f;
+    }
   }
+}
 
-/* X stored width x K (row j contiguous over k): item (q block, strip) moves a W x 16 block,
- * reading W rows 16 values at a time. Launched over (ceil(k / 16), strips). */
-#define PANEL_PACK_COLS(W)                                                                \
-  __kernel void gemm_pack_cols##W(const int width, const int k, __global const float *x,  \
-                                  const ulong xo, const int ldx, __global float *dst,     \
-                                  const ulong dsto) {                                     \
-    const int q0 = (int)get_global_id(0) * 16, p = (int)get_global_id(1);                 \
-    if (q0 >= k || p * W >= width) return;                                                \
-    const int qn = min(16, k - q0);                                                       \
-    __global float *d = dst + dsto + ((size_t)p * (size_t)k + (size_t)q0) * W;            \
-    for (int t = 0; t < W; t++) {                                                         \
-      const int j = p * W + t;                                                            \
-      __global const float *src = x + xo + (size_t)min(j, width - 1) * (size_t)ldx + q0;  \
-      for (int q = 0; q < qn; q++) d[q * W + t] = j < width ? src[q] : 0.0f;              \
-    }                                                                                     \
+/* NT: B stored n x k (row j contiguous over k); item (q block, strip) moves a PANEL_W x 16
+ * block, reading PANEL_W rows 16 values at a time. Launched over (ceil(k / 16), strips). */
+__kernel void gemm_pack_cols(const int n, const int k, __global const float *b, const ulong bo,
+                             const int ldb, __global float *bp) {
+  const int q0 = (int)get_global_id(0) * 16, p = (int)get_global_id(1);
+  if (q0 >= k || p * PANEL_W >= n) return;
+  const int qn = min(16, k - q0);
+  __global float *d = bp + ((size_t)p * (size_t)k + (size_t)q0) * PANEL_W;
+  for (int t = 0; t < PANEL_W; t++) {
+    const int j = p * PANEL_W + t;
+    __global const float *src = b + bo + (size_t)min(j, n - 1) * (size_t)ldb + q0;
+    for (int q = 0; q < qn; q++) d[q * PANEL_W + t] = j < n ? src[q] : 0.0f;
   }
-
-PANEL_PACK_ROWS(32)
-PANEL_PACK_COLS(32)
-
+}
 
 static inline void panel_store(__global float *out, const float16 v0, const float16 v1,
                                const int cols, const float alpha, const float beta) {
@@ -146,19 +139,19 @@ static inline void panel_store(__global float *out, const float16 v0, const floa
   if (i0 + r < m) panel_store(c + (size_t)(i0 + r) * (size_t)ldc + j0, c##r##0, c##r##1, cols, alpha, beta);
 #define PN_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 
-/* C = alpha A op(B) + beta C, row-major, op(B) packed into 32-column panels at pk + bpo. Item
+/* C = alpha A op(B) + beta C, row-major, op(B) packed into 32-column panels at bp. Item
  * (ip, jp) computes the 8 x 32 tile of C at rows 8 ip, columns 32 jp: per element one chain
  * of multiply-adds over k = 0 .. K-1 in order from 0, as CLBlast's Xgemm. Launched over
  * (ceil(m / 8), ceil(n / 32)). A is read in place (m x k, lda). */
 __kernel void gemm_panel(const int m, const int n, const int k, const float alpha,
                          __global const float *a, const ulong ao, const int lda,
-                         __global const float *pk, const ulong bpo, const float beta,
-                         __global float *c, const ulong co, const int ldc) {
+                         __global const float16 *bp, const float beta, __global float *c,
+                         const ulong co, const int ldc) {
   const int i0 = (int)get_global_id(0) * 8, jp = (int)get_global_id(1), j0 = jp * 32;
   if (i0 >= m || j0 >= n) return;
   a += ao, c += co;
   PN_ALL(PN_ACC) PN_ALL(PN_ROW)
-  __global const float16 *bq = (__global const float16 *)(pk + bpo) + (size_t)jp * (size_t)k * 2;
+  __global const float16 *bq = bp + (size_t)jp * (size_t)k * 2;
   for (int q = 0; q < k; q++) {
     const float16 b0 = bq[2 * q], b1 = bq[2 * q + 1];
     PN_FMA(0, a0[q]) PN_FMA(1, a1[q]) PN_FMA(2, a2[q]) PN_FMA(3, a3[q])

@@ -452,21 +452,6 @@ static clgan_status panel_launch(clgan_ctx *ctx, const char *name, int nargs,
   return own_launch(ctx, k, name, nargs, args, dims, global, one, ev);
 }
 
-/* Packs op(X), seen as K x width, into strips of w columns at scratch + off:
- * gemm_pack_rows* when X is stored K x width, gemm_pack_cols* when width x K. */
-static clgan_status panel_pack(clgan_ctx *ctx, int transposed, int w, size_t width, size_t k,
-                               clgan_view x, size_t ldx, cl_mem scratch, cl_ulong off) {
-  char name[32];
-  snprintf(name, sizeof name, "gemm_pack_%s%d", transposed ? "cols" : "rows", w);
-  cl_int wd = (cl_int)width, kk = (cl_int)k, ld = (cl_int)ldx;
-  cl_ulong xo = x.off;
-  clgan_karg args[] = {CLGAN_KARG(wd), CLGAN_KARG(kk),      CLGAN_KARG(x.mem),
-                       CLGAN_KARG(xo), CLGAN_KARG(ld),      CLGAN_KARG(scratch),
-                       CLGAN_KARG(off)};
-  size_t global[2] = {transposed ? (k + 15) / 16 : k, (width + (size_t)w - 1) / (size_t)w};
-  return panel_launch(ctx, name, 7, args, transposed ? 2 : 1, global, NULL);
-}
-
 /* clgan's panel GEMM (kernels/gemm_small.cl) for NN and NT: op(B) packed into 32-column
  * panels (each panel's K rows contiguous) in the GEMM scratch, A read in place; then one
  * work-item per 8 x 32 tile of C, in one-item groups, panel by panel (the items of one B
@@ -481,19 +466,24 @@ static clgan_status run_panel(clgan_ctx *ctx, struct clgan_gemm_state *g,
     return clgan_error(CLGAN_ERR_INVALID_ARG, "panel GEMM: shape %c%c %zux%zux%zu is not its class",
                        sh->ta ? 'T' : 'N', sh->tb ? 'T' : 'N', sh->m, sh->n, sh->k);
   size_t panels = (sh->n + 31) / 32;
-  cl_mem pk = NULL;
-  clgan_status s = temp_for(ctx, g, panels * 32 * sh->k * sizeof(cl_float), &pk);
-  if (!s) s = panel_pack(ctx, sh->tb, 32, sh->n, sh->k, b, ldb, pk, 0);
+  cl_mem bp = NULL;
+  clgan_status s = temp_for(ctx, g, panels * 32 * sh->k * sizeof(cl_float), &bp);
   if (s) return s;
   cl_int m = (cl_int)sh->m, n = (cl_int)sh->n, kk = (cl_int)sh->k, la = (cl_int)lda,
-         lc = (cl_int)ldc;
-  cl_ulong ao = a.off, co = c.off, bpo = 0;
+         lb = (cl_int)ldb, lc = (cl_int)ldc;
+  cl_ulong ao = a.off, bo = b.off, co = c.off;
+  /* NN's B is k x n (a row per item), NT's n x k (16 k values of 32 rows per item) */
+  clgan_karg pargs[] = {CLGAN_KARG(n), CLGAN_KARG(kk), CLGAN_KARG(b.mem),
+                        CLGAN_KARG(bo), CLGAN_KARG(lb), CLGAN_KARG(bp)};
+  size_t pglobal[2] = {sh->tb ? (sh->k + 15) / 16 : sh->k, panels};
+  s = panel_launch(ctx, sh->tb ? "gemm_pack_cols" : "gemm_pack_rows", 6, pargs, sh->tb ? 2 : 1,
+                   pglobal, NULL);
+  if (s) return s;
   size_t global[2] = {(sh->m + 7) / 8, panels};
-  clgan_karg args[] = {CLGAN_KARG(m),    CLGAN_KARG(n),    CLGAN_KARG(kk),  CLGAN_KARG(alpha),
-                       CLGAN_KARG(a.mem), CLGAN_KARG(ao),  CLGAN_KARG(la),  CLGAN_KARG(pk),
-                       CLGAN_KARG(bpo),  CLGAN_KARG(beta), CLGAN_KARG(c.mem), CLGAN_KARG(co),
-                       CLGAN_KARG(lc)};
-  return panel_launch(ctx, "gemm_panel", 13, args, 2, global, ev);
+  clgan_karg args[] = {CLGAN_KARG(m),     CLGAN_KARG(n),    CLGAN_KARG(kk),   CLGAN_KARG(alpha),
+                       CLGAN_KARG(a.mem), CLGAN_KARG(ao),   CLGAN_KARG(la),   CLGAN_KARG(bp),
+                       CLGAN_KARG(beta),  CLGAN_KARG(c.mem), CLGAN_KARG(co),  CLGAN_KARG(lc)};
+  return panel_launch(ctx, "gemm_panel", 12, args, 2, global, ev);
 }
 
 /* Runs one GEMM by `route`. The column-major form of row-major C = op(A) op(B) is
