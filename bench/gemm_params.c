@@ -1,9 +1,9 @@
 /* gemm_params: the built-in POCL plan's two ways of running a GEMM side by side on the same
  * shapes, in one process, rounds interleaved (the order alternates per round), best of each:
- * program 0 is CLBlast's Xgemm with the plan's parameters, in the form of the call the plan
- * gives shapes it does not list (column-major twin for TN and for NN with K < 512, else
- * row-major); "plan" is the built-in plan's own route for the shape (for NN and NT with K >= 64 its
- * panel kernel, kernels/gemm_small.cl; for others the same as program 0). With --blas, a host
+ * program 0 is the built-in plan with its panel class off (CLBlast's Xgemm with the plan's
+ * parameters, in the form of the call the plan gives the shape), "plan" the built-in plan as
+ * it is (for NN and NT with K >= 64 its panel kernel, kernels/gemm_small.cl; for others the
+ * same as program 0). With --blas, a host
  * BLAS's cblas_sgemm on the same shapes in the same rounds. It is the measurement behind the
  * plan's NN rule (docs/PERFORMANCE.md, "Shapes no plan covers"): on a shared machine only a
  * ratio measured this way means anything.
@@ -135,13 +135,11 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  clgan_gemm_plan builtin;
-  clgan_gemm_plan_builtin(&pocl, &builtin);
-  if (clgan_gemm_set_plan(ctx, &builtin)) {
-    fprintf(stderr, "gemm_params: %s\n", clgan_last_error());
-    return 1;
-  }
-  clgan_gemm_plan_free(&builtin);
+  /* plans[0]: the built-in plan without its panel class (CLBlast's Xgemm where the panel
+   * kernel would run, in the form of the call route_of gives it); plans[1]: as built in */
+  clgan_gemm_plan plans[2];
+  plans[0] = plans[1] = plan;
+  plans[0].panel = 0;
   sgemm_fn bgemm = NULL;
   if (blas) {
     void *lib = dlopen(blas, RTLD_NOW | RTLD_LOCAL);
@@ -168,11 +166,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < ns && !rc; i++) {
       for (int j = 0; j < 2; j++) {
         int prog = (r + j) % 2; /* alternate which goes first */
-        const clgan_gemm_shape *sh = &shapes[i];
-        int row = !(sh->ta && !sh->tb) && !(!sh->ta && !sh->tb && sh->k < 512);
         clgan_gemm_measure m;
-        if (prog ? clgan_gemm_measure_shape(ctx, sh, NULL, 0, -1, reps, &m)
-                 : clgan_gemm_measure_shape(ctx, sh, &plan.programs[0], 0, row, reps, &m)) {
+        if (clgan_gemm_set_plan(ctx, &plans[prog]) ||
+            clgan_gemm_measure_shape(ctx, &shapes[i], NULL, 0, -1, reps, &m)) {
           fprintf(stderr, "gemm_params: %s\n", clgan_last_error());
           rc = 1;
           break;
