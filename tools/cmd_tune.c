@@ -23,7 +23,8 @@ static void help(void) {
   printf(
       "usage: clgan tune [--device D] [--model dcgan28|dcgan64|FILE] [--batch 64]\n"
       "                  [--budget-s 900] [--max-programs 2] [--candidates N]\n"
-      "                  [--candidate-timeout-s 300] [--out FILE] [--fresh] [--list]\n\n"
+      "                  [--candidate-timeout-s 300] [--out FILE] [--fresh]\n"
+      "                  [--no-own-kernels] [--list]\n\n"
       "Searches CLBlast's SGEMM kernel parameters for the GEMM shapes one training iteration\n"
       "of the model issues on the device, and saves the fastest validated choice per shape.\n"
       "`clgan train` and `clgan bench` use it from then on (see docs/PERFORMANCE.md).\n"
@@ -37,11 +38,16 @@ static void help(void) {
       "  --out FILE               where to save (default: the device's file in the clgan cache;\n"
       "                           CLGAN_GEMM=FILE makes train/bench read another one)\n"
       "  --fresh                  start from an empty plan instead of merging (below)\n"
+      "  --no-own-kernels         leave clgan's small-M and panel kernels out: CLBlast only,\n"
+      "                           and the plan turns their classes off\n"
       "  --list                   print the shapes and candidates, measure nothing\n"
       "Every candidate's result is checked against a float64 reference on sampled entries;\n"
       "a wrong result disqualifies it. CLBlast's own defaults are measured first, side by\n"
-      "side, and a plan is kept only where it beats them. A shape no candidate ran gets no\n"
-      "new entry (a note says so); if none ran any shape, tune exits 1 and saves nothing.\n\n"
+      "side, and a plan is kept only where it beats them. The class routes are one more\n"
+      "candidate: Sgemv/Sger for M, N or K = 1 and, on CPUs, clgan's own small-M and panel\n"
+      "kernels for their shape classes (kept on for shapes not listed unless they lose most\n"
+      "of their class's work here). A shape no candidate ran gets no new entry (a note says\n"
+      "so); if none ran any shape, tune exits 1 and saves nothing.\n\n"
       "The result is merged into the plan already in the file, so tuning another model or\n"
       "batch keeps the earlier shapes: shapes measured now take the new result, the others\n"
       "keep their entries and parameter sets. If keeping them would take more than\n"
@@ -56,11 +62,12 @@ static void help(void) {
 
 typedef struct cand {
   char label[48];
-  int kind;                 /* 0 CLBlast defaults, 1 gemv, 2 a program */
+  int kind;                 /* 0 CLBlast defaults, 1 the class routes, 2 a program */
   clgan_gemm_program prog;
   double t[MAX_SHAPES];     /* seconds per call; <= 0: failed or not applicable */
   double err[MAX_SHAPES];
   int row[MAX_SHAPES];      /* the faster form of the call: 1 row-major, 0 column-major */
+  int route[MAX_SHAPES];    /* kind 1: the class route the shape ran as (CLGAN_GEMM_USE_*) */
   int ran;
   char fail[240];
 } cand;
@@ -210,24 +217,62 @@ static int parse_program(const char *s, clgan_gemm_program *p) {
 
 static int small_shape(const clgan_gemm_shape *s) { return s->m == 1 || s->n == 1 || s->k == 1; }
 
-/* Prints "i seconds rel_err valid" per shape, or "i fail message". */
+/* 0 under --no-own-kernels: the class routes are CLBlast's Sgemv/Sger only. */
+static int own_kernels = 1;
+
+/* Whether clgan's own small-M and panel kernels are candidates on the device: on CPUs (they
+ * run one-item work-groups; the built-in POCL plan's classes), unless --no-own-kernels. */
+static int own_on(const clgan_device_info *dev) {
+  return own_kernels && dev->type == CL_DEVICE_TYPE_CPU;
+}
+
+/* The plan whose class routes the "classes" candidate measures: the level-2 forms
+ * everywhere, clgan's own kernels where own_on, fitted to a device with tight limits as any
+ * plan is. */
+static void class_plan(const clgan_device_info *dev, clgan_gemm_plan *p) {
+  clgan_gemm_plan_init(p);
+  p->gemv_small = 1;
+  p->small_m = p->panel = own_on(dev);
+  clgan_gemm_limits lim;
+  clgan_gemm_limits_of(dev, &lim);
+  clgan_gemm_plan_fit(p, &lim);
+}
+
+static int is_class(int route) {
+  return route == CLGAN_GEMM_USE_GEMV || route == CLGAN_GEMM_USE_SMALL_M ||
+         route == CLGAN_GEMM_USE_PANEL;
+}
+
+static const char *class_label(int route) {
+  return route == CLGAN_GEMM_USE_GEMV      ? "Sgemv/Sger"
+         : route == CLGAN_GEMM_USE_SMALL_M ? "clgan small-M kernel"
+                                           : "clgan panel kernel";
+}
+
+/* Prints "i seconds rel_err valid row route" per shape, or "i fail message". what:
+ * "clblast" (CLBlast's defaults), "classes" (each shape of a class route as that route,
+ * the others skipped), "gemv" (the same without clgan's own kernels) or a program. */
 static int tune_child(const char *device, const char *shapes_text, const char *what) {
   clgan_gemm_shape shapes[MAX_SHAPES];
   int ns = perf_shapes_parse(shapes_text, shapes, MAX_SHAPES);
   if (ns < 0) return cli_usage_error("tune", "bad --shapes '%s'", shapes_text);
   clgan_gemm_program prog;
-  int gemv = !strcmp(what, "gemv"), clblast = !strcmp(what, "clblast");
-  if (!gemv && !clblast && parse_program(what, &prog))
+  int gemv = !strcmp(what, "gemv"), classes = gemv || !strcmp(what, "classes"),
+      clblast = !strcmp(what, "clblast");
+  if (!classes && !clblast && parse_program(what, &prog))
     return cli_usage_error("tune", "bad --cand '%s'", what);
   clgan_ctx *ctx;
   int rc = cli_open_device(device, 0, &ctx);
   if (rc) return rc;
-  clgan_gemm_plan none;
-  clgan_gemm_plan_init(&none);
-  clgan_status s = clgan_gemm_set_plan(ctx, &none);
+  clgan_gemm_plan base;
+  own_kernels = !gemv;
+  if (classes) class_plan(&ctx->info, &base);
+  else clgan_gemm_plan_init(&base);
+  clgan_status s = clgan_gemm_set_plan(ctx, &base);
   for (int i = 0; i < ns && !s; i++) {
-    if (gemv && !small_shape(&shapes[i])) continue;
-    const clgan_gemm_program *p = gemv || clblast ? NULL : &prog;
+    int route = classes ? clgan_gemm_route(ctx, &shapes[i]) : 0;
+    if (classes && !is_class(route)) continue;
+    const clgan_gemm_program *p = classes || clblast ? NULL : &prog;
     /* a program runs both forms of the call (row-major as given, or its column-major
      * twin); CLBlast's defaults and the level-2 forms run as clgan calls them untuned */
     clgan_gemm_measure best = {0};
@@ -235,12 +280,12 @@ static int tune_child(const char *device, const char *shapes_text, const char *w
     clgan_status ms = CLGAN_OK;
     for (int row = 0; row < (p ? 2 : 1) && !ms; row++) {
       clgan_gemm_measure m;
-      ms = clgan_gemm_measure_shape(ctx, &shapes[i], p, gemv, p ? row : -1, 1, &m);
+      ms = clgan_gemm_measure_shape(ctx, &shapes[i], p, 0, p ? row : -1, 1, &m);
       /* more runs for short ones: about 0.3 s of timing per shape */
       if (!ms && m.valid && m.seconds < 0.1) {
         int reps = (int)(0.3 / (m.seconds + 1e-6));
         clgan_gemm_measure m2;
-        ms = clgan_gemm_measure_shape(ctx, &shapes[i], p, gemv, p ? row : -1,
+        ms = clgan_gemm_measure_shape(ctx, &shapes[i], p, 0, p ? row : -1,
                                       reps < 2 ? 2 : reps > 20 ? 20 : reps, &m2);
         if (!ms && m2.seconds < m.seconds) m.seconds = m2.seconds;
       }
@@ -254,7 +299,8 @@ static int tune_child(const char *device, const char *shapes_text, const char *w
       printf("%d fail %s\n", i, clgan_last_error());
       clgan_error_clear();
     } else {
-      printf("%d %.9f %.3g %d %d\n", i, best.seconds, best.max_rel_err, best.valid, best_row);
+      printf("%d %.9f %.3g %d %d %d\n", i, best.seconds, best.max_rel_err, best.valid, best_row,
+             route);
     }
     fflush(stdout);
   }
@@ -268,7 +314,7 @@ static void run_candidate(int dev_index, const char *shapes_text, int ns, cand *
   char devs[16], what[512];
   snprintf(devs, sizeof devs, "%d", dev_index);
   if (c->kind == 0) snprintf(what, sizeof what, "clblast");
-  else if (c->kind == 1) snprintf(what, sizeof what, "gemv");
+  else if (c->kind == 1) snprintf(what, sizeof what, own_kernels ? "classes" : "gemv");
   else format_program(&c->prog, what, sizeof what);
   char *argv[] = {"clgan", "tune", "--child", "--device", devs, "--shapes", (char *)shapes_text,
                   "--cand", what, NULL};
@@ -283,16 +329,18 @@ static void run_candidate(int dev_index, const char *shapes_text, int ns, cand *
   char line[1024], last[240] = "";
   int r, done = 0;
   while ((r = perf_child_line(&ch, line, sizeof line, deadline)) == 1) {
-    int i, valid, row;
+    int i, valid, row, route = 0;
     double sec, err;
     if (!strcmp(line, "done")) {
       done = 1;
       continue;
     }
-    if (sscanf(line, "%d %lf %lf %d %d", &i, &sec, &err, &valid, &row) == 5 && i >= 0 && i < ns) {
+    if (sscanf(line, "%d %lf %lf %d %d %d", &i, &sec, &err, &valid, &row, &route) == 6 && i >= 0 &&
+        i < ns && (c->kind != 1 || is_class(route))) {
       c->t[i] = valid ? sec : -1.0;
       c->err[i] = err;
       c->row[i] = row;
+      c->route[i] = route;
       if (!valid) snprintf(c->fail, sizeof c->fail, "wrong results (rel. error %.2g)", err);
     } else if (sscanf(line, "%d fail", &i) == 1 && i >= 0 && i < ns) {
       c->t[i] = -1.0;
@@ -315,9 +363,16 @@ static void run_candidate(int dev_index, const char *shapes_text, int ns, cand *
 static int no_run[MAX_SHAPES];
 
 /* Cost of one iteration's GEMMs when each shape takes its fastest among the chosen
- * programs, the level-2 forms (gemv) and, with no program chosen, CLBlast's defaults (base:
- * once a program is applied CLBlast's own parameters are gone for the process). */
-static double plan_cost(const cand *cs, const int *chosen, int nchosen, const cand *gemv,
+ * programs, its class route (cls: Sgemv/Sger, clgan's small-M or panel kernel) and, with no
+ * program chosen, CLBlast's defaults (base: once a program is applied CLBlast's own
+ * parameters are gone for the process). */
+/* A class route keeps its shapes unless a program or CLBlast is more than 5% faster: its
+ * time does not depend on where the buffers lie, CLBlast's can (NN 256x2048x784 at dcgan28's
+ * batch 16, program 0 column-major: 4.3 ms or 7.7 ms from one process to the next, against
+ * the panel kernel's 4.2-4.4), and a tune's best-of-a-few reading catches the good case. */
+#define CLASS_MARGIN 0.95
+
+static double plan_cost(const cand *cs, const int *chosen, int nchosen, const cand *cls,
                         const cand *base, const clgan_gemm_record *rec, int ns, int *pick) {
   double total = 0.0;
   for (int i = 0; i < ns; i++) {
@@ -332,7 +387,7 @@ static double plan_cost(const cand *cs, const int *chosen, int nchosen, const ca
       if (t > 0 && t < best) best = t, b = j;
     }
     if (!nchosen && base && base->t[i] > 0 && base->t[i] < best) best = base->t[i], b = -2;
-    if (gemv && gemv->t[i] > 0 && gemv->t[i] < best) best = gemv->t[i], b = CLGAN_GEMM_USE_GEMV;
+    if (cls && cls->t[i] > 0 && cls->t[i] * CLASS_MARGIN < best) best = cls->t[i], b = cls->route[i];
     if (pick) pick[i] = b;
     total += best * (double)rec[i].calls;
   }
@@ -374,7 +429,7 @@ int cmd_tune(int argc, char **argv) {
              *cand_arg = NULL;
   long batch = 64, max_programs = 2, max_cands = MAX_CANDS;
   double budget = 900.0, cand_timeout = 300.0;
-  int list = 0, child = 0, fresh = 0;
+  int list = 0, child = 0, fresh = 0, no_own = 0;
   const cli_opt opts[] = {
       {"--device", OPT_STRING, &device, 0, 0, NULL},
       {"--model", OPT_STRING, &model_name, 0, 0, NULL},
@@ -385,6 +440,7 @@ int cmd_tune(int argc, char **argv) {
       {"--candidate-timeout-s", OPT_DOUBLE, &cand_timeout, 1.0, 1e6, NULL},
       {"--out", OPT_STRING, &out_path, 0, 0, NULL},
       {"--fresh", OPT_FLAG, &fresh, 0, 0, NULL},
+      {"--no-own-kernels", OPT_FLAG, &no_own, 0, 0, NULL},
       {"--list", OPT_FLAG, &list, 0, 0, NULL},
       {"--child", OPT_FLAG, &child, 0, 0, NULL},   /* internal: the measuring process */
       {"--shapes", OPT_STRING, &shapes_arg, 0, 0, NULL},
@@ -396,6 +452,7 @@ int cmd_tune(int argc, char **argv) {
     return CLI_OK;
   }
   if (rc) return rc;
+  own_kernels = !no_own;
   if (child) {
     if (!shapes_arg || !cand_arg) return cli_usage_error("tune", "--child needs --shapes and --cand");
     return tune_child(device, shapes_arg, cand_arg);
@@ -452,10 +509,16 @@ int cmd_tune(int argc, char **argv) {
   memset(&cands[0], 0, sizeof cands[0]);
   memset(&cands[1], 0, sizeof cands[1]);
   snprintf(cands[0].label, sizeof cands[0].label, "CLBlast defaults");
-  snprintf(cands[1].label, sizeof cands[1].label, "Sgemv/Sger");
+  snprintf(cands[1].label, sizeof cands[1].label, "%s",
+           own_on(&dev) ? "class routes (Sgemv, small-M, panel)" : "Sgemv/Sger");
   cands[1].kind = 1;
-  int any_small = 0;
-  for (int i = 0; i < ns; i++) any_small |= small_shape(&shapes[i]);
+  /* shapes of a class route (on this device): the "classes" candidate measures those */
+  int any_class = 0;
+  for (int i = 0; i < ns; i++)
+    any_class |= small_shape(&shapes[i]) ||
+                 (own_on(&dev) &&
+                  (clgan_gemm_class_fits(CLGAN_GEMM_USE_SMALL_M, &shapes[i]) ||
+                   clgan_gemm_class_fits(CLGAN_GEMM_USE_PANEL, &shapes[i])));
 
   printf("device: %s (%s), driver %s\n", dev.name, dev.platform_name, dev.driver_version);
   printf("model %s, batch %ld: %d GEMM shapes, %.2f GFLOP per iteration\n", model.name, batch, ns,
@@ -475,11 +538,11 @@ int cmd_tune(int argc, char **argv) {
 
   /* measure: CLBlast first (the yardstick), the level-2 forms, then the candidates */
   double t0 = cli_now();
-  int total = nc + 1 + any_small, done = 0, best_c = -1;
+  int total = nc + 1 + any_class, done = 0, best_c = -1;
   double base_cost = 0.0, best_cost = INFINITY;
   char tail[160] = "CLBlast defaults";
   for (int i = 0; i < nc + 2; i++) {
-    if (i == 1 && !any_small) continue;
+    if (i == 1 && !any_class) continue;
     if (i >= 2 && cli_now() - t0 > budget) break;
     perf_progress("clgan tune", done, total, cli_now() - t0, budget, tail);
     run_candidate(dev.index, shapes_text, ns, &cands[i], cand_timeout);
@@ -514,8 +577,8 @@ int cmd_tune(int argc, char **argv) {
       }
     }
   }
-  int again[4] = {0, lead[0], lead[1], lead[2]};
-  for (int j = 0; j < 4 && nc > 0; j++) {
+  int again[5] = {0, cands[1].ran ? 1 : -1, lead[0], lead[1], lead[2]};
+  for (int j = 0; j < 5 && nc > 0; j++) {
     if (again[j] < 0) continue;
     cand *c = &cands[again[j]], redo = *c;
     snprintf(tail, sizeof tail, "measuring again: %.48s", c->label);
@@ -525,6 +588,7 @@ int cmd_tune(int argc, char **argv) {
       if (redo.t[i] > 0 && (c->t[i] <= 0 ? j == 0 : redo.t[i] < c->t[i])) {
         c->t[i] = redo.t[i];
         c->row[i] = redo.row[i];
+        c->route[i] = redo.route[i];
       }
   }
   int nfailed = 0;
@@ -541,11 +605,11 @@ int cmd_tune(int argc, char **argv) {
     if (!cands[i].ran) continue;
     int one = i;
     double c = plan_cost(cands, &one, 1, NULL, NULL, rec, ns, NULL);
-    int gemv_ran = 0;
-    for (int j = 0; i == 1 && j < ns; j++) gemv_ran |= cands[1].t[j] > 0;
+    int class_ran = 0;
+    for (int j = 0; i == 1 && j < ns; j++) class_ran |= cands[1].t[j] > 0;
     if (i == 1 || !complete(&cands[i], ns))
       printf("%-40s %12s  %s\n", cands[i].label, "-",
-             gemv_ran                ? "(M, N or K = 1 only)"
+             class_ran               ? "(its classes' shapes only)"
              : cands[i].fail[0]      ? cands[i].fail
              : i == 1                ? "did not run"
                                      : "incomplete");
@@ -556,7 +620,7 @@ int cmd_tune(int argc, char **argv) {
   /* greedy: add the program that saves the most (2% at least after the first), up to
    * --max-programs, among those that ran every shape correctly */
   int chosen[CLGAN_GEMM_MAX_PROGRAMS], nchosen = 0;
-  const cand *gemv = any_small && cands[1].ran ? &cands[1] : NULL;
+  const cand *cls = any_class && cands[1].ran ? &cands[1] : NULL;
   double cost = INFINITY;
   while (nchosen < max_programs) {
     int best = -1;
@@ -567,7 +631,7 @@ int cmd_tune(int argc, char **argv) {
       for (int j = 0; j < nchosen; j++) dup |= chosen[j] == i;
       if (dup) continue;
       chosen[nchosen] = i;
-      double c = plan_cost(cands, chosen, nchosen + 1, gemv, NULL, rec, ns, NULL);
+      double c = plan_cost(cands, chosen, nchosen + 1, cls, NULL, rec, ns, NULL);
       if (c < best_total * (nchosen ? 0.98 : 1.0)) best_total = c, best = i;
     }
     if (best < 0) break;
@@ -575,12 +639,12 @@ int cmd_tune(int argc, char **argv) {
     cost = best_total;
   }
   int route[MAX_SHAPES];
-  double base_gemv = plan_cost(cands, chosen, 0, gemv, &cands[0], rec, ns, NULL);
+  double base_cls = plan_cost(cands, chosen, 0, cls, &cands[0], rec, ns, NULL);
   clgan_gemm_plan plan;
   clgan_gemm_plan_init(&plan);
-  /* programs only where they beat CLBlast (with the level-2 forms) by 3% */
-  if (!(nchosen > 0 && cost < base_gemv * 0.97)) nchosen = 0;
-  cost = plan_cost(cands, chosen, nchosen, gemv, &cands[0], rec, ns, route);
+  /* programs only where they beat CLBlast (with the class routes) by 3% */
+  if (!(nchosen > 0 && cost < base_cls * 0.97)) nchosen = 0;
+  cost = plan_cost(cands, chosen, nchosen, cls, &cands[0], rec, ns, route);
   plan.choices = calloc((size_t)ns, sizeof *plan.choices);
   if (!plan.choices) {
     clgan_model_free(&model);
@@ -594,15 +658,29 @@ int cmd_tune(int argc, char **argv) {
   /* shapes not tuned for run the program that carries the most work */
   plan.fallback = nchosen ? 0 : -1;
   plan.fallback_layout = nchosen ? CLGAN_GEMM_LAYOUT_AUTO : CLGAN_GEMM_LAYOUT_COL;
-  plan.gemv_small = gemv != NULL;
+  /* the class routes for shapes not listed: Sgemv/Sger unless a listed M, N or K = 1 shape
+   * took something else; clgan's small-M and panel kernels on CPUs unless the shapes of
+   * their class that lost to a program or CLBlast carry more than half of its work (a new
+   * shape is then more likely of the kind the class loses) */
+  plan.gemv_small = cls != NULL;
+  double class_fl[2] = {0, 0}, lost_fl[2] = {0, 0};
   for (int i = 0; i < ns; i++) {
-    if (gemv && small_shape(&shapes[i]) && route[i] != CLGAN_GEMM_USE_GEMV) plan.gemv_small = 0;
+    if (!cls || cls->t[i] <= 0 || cls->route[i] == CLGAN_GEMM_USE_GEMV) continue;
+    int k = cls->route[i] == CLGAN_GEMM_USE_PANEL;
+    double fl = (double)rec[i].calls * (double)shapes[i].m * (double)shapes[i].n * (double)shapes[i].k;
+    class_fl[k] += fl;
+    if (route[i] != cls->route[i]) lost_fl[k] += fl;
+  }
+  plan.small_m = own_on(&dev) && lost_fl[0] * 2 <= class_fl[0];
+  plan.panel = own_on(&dev) && lost_fl[1] * 2 <= class_fl[1];
+  for (int i = 0; i < ns; i++) {
+    if (cls && small_shape(&shapes[i]) && route[i] != CLGAN_GEMM_USE_GEMV) plan.gemv_small = 0;
     if (route[i] == -2) continue; /* nothing better than CLBlast's own */
     clgan_gemm_choice *c = &plan.choices[plan.nchoices++];
     c->shape = shapes[i];
     c->program = route[i];
     c->row_major = route[i] >= 0 ? cands[chosen[route[i]]].row[i] : 0;
-    double t = route[i] == CLGAN_GEMM_USE_GEMV ? gemv->t[i] : cands[chosen[route[i]]].t[i];
+    double t = route[i] < 0 ? cls->t[i] : cands[chosen[route[i]]].t[i];
     double fl = 2.0 * (double)shapes[i].m * (double)shapes[i].n * (double)shapes[i].k;
     c->gflops = fl / t * 1e-9;
     c->base_gflops = cands[0].t[i] > 0 ? fl / cands[0].t[i] * 1e-9 : 0.0;
@@ -615,9 +693,7 @@ int cmd_tune(int argc, char **argv) {
   double tt[MAX_SHAPES];
   for (int i = 0; i < ns; i++) {
     double tb = cands[0].t[i];
-    tt[i] = route[i] == CLGAN_GEMM_USE_GEMV ? gemv->t[i]
-            : route[i] >= 0                 ? cands[chosen[route[i]]].t[i]
-                                            : tb;
+    tt[i] = is_class(route[i]) ? cls->t[i] : route[i] >= 0 ? cands[chosen[route[i]]].t[i] : tb;
     if (tt[i] <= 0) continue;
     nserved++;
     tuned_fl += 2.0 * (double)rec[i].calls * (double)shapes[i].m * (double)shapes[i].n *
@@ -631,7 +707,7 @@ int cmd_tune(int argc, char **argv) {
     fprintf(stderr,
             "clgan tune: error: no candidate ran any of the %d GEMM shapes on '%s' (CLBlast's "
             "defaults, %s%d parameter set%s tried; the reasons are above); no plan saved\n",
-            ns, dev.name, any_small ? "Sgemv/Sger, " : "", nc, nc == 1 ? "" : "s");
+            ns, dev.name, any_class ? "the class routes, " : "", nc, nc == 1 ? "" : "s");
     clgan_gemm_plan_free(&plan);
     clgan_model_free(&model);
     free(rec);
@@ -685,9 +761,9 @@ int cmd_tune(int argc, char **argv) {
     char nm[64], how[128], row[320];
     perf_shape_name(&shapes[i], nm, sizeof nm);
     snprintf(how, sizeof how, "%s%s",
-             route[i] == CLGAN_GEMM_USE_GEMV ? "Sgemv/Sger"
-             : route[i] >= 0                 ? cands[chosen[route[i]]].label
-                                             : "CLBlast defaults",
+             is_class(route[i]) ? class_label(route[i])
+             : route[i] >= 0    ? cands[chosen[route[i]]].label
+                                : "CLBlast defaults",
              route[i] >= 0 ? (cands[chosen[route[i]]].row[i] ? ", row-major" : ", col-major") : "");
     format_shape_row(nm, rec[i].calls, cands[0].t[i], tt[i], how, kept_old[i], row, sizeof row);
     printf("%s\n", row);

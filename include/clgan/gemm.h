@@ -92,12 +92,19 @@ enum { CLGAN_GEMM_HELPER_KERNELS = 8 };
 void clgan_gemm_helper_params(const clgan_gemm_limits *l,
                               clgan_gemm_kernel_params out[CLGAN_GEMM_HELPER_KERNELS]);
 
-/* How one shape runs: a program of the plan, or CLBlast's Sgemv for M = 1 or N = 1. */
+/* How one shape runs: a program of the plan, or a class route: CLBlast's Sgemv/Sger for M,
+ * N or K = 1, or clgan's own small-M or panel kernels (see clgan_gemm_plan). */
 enum { CLGAN_GEMM_USE_GEMV = -1, CLGAN_GEMM_USE_SMALL_M = -3, CLGAN_GEMM_USE_PANEL = -4 };
+
+/* 1 if the shape is of the class route's class (CLGAN_GEMM_USE_GEMV: M, N or K = 1;
+ * _SMALL_M: NT with 2 <= M <= CLGAN_GEMM_SMALL_M_MAX and K <= CLGAN_GEMM_SMALL_M_KMAX;
+ * _PANEL: NN or NT with K >= CLGAN_GEMM_PANEL_KMIN), else 0 (also for program indices). */
+int clgan_gemm_class_fits(int route, const clgan_gemm_shape *s);
 
 typedef struct clgan_gemm_choice {
   clgan_gemm_shape shape;
-  int program;          /* index into the plan's programs, or CLGAN_GEMM_USE_GEMV */
+  int program;          /* index into the plan's programs, or a class route (CLGAN_GEMM_USE_*)
+                         * whose class the shape is of */
   int row_major;        /* 1: CLBlast gets the row-major call as given; 0: its column-major
                          * twin C^T = B^T A^T (no transpose of C; M and N tile the other way) */
   double gflops;        /* measured by the tuner (informational) */
@@ -133,13 +140,14 @@ typedef struct clgan_gemm_plan {
                          * not M, N or K = 1 under gemv_small, nor small_m's) run in clgan's own
                          * kernels (kernels/gemm_small.cl): op(B) packed into 32-column panels,
                          * then one work-item per 8 x 32 tile of C; for CPUs (one-item
-                         * work-groups). The built-in POCL plan's, not kept in plan files
-                         * (docs/PERFORMANCE.md) */
+                         * work-groups). On in the built-in POCL plan; `clgan tune` measures it
+                         * on CPUs and keeps it on unless tuned programs beat it on most of its
+                         * shapes' work (docs/PERFORMANCE.md) */
   int small_m;          /* 1: NT shapes not listed with 2 <= M <= CLGAN_GEMM_SMALL_M_MAX and
                          * K <= CLGAN_GEMM_SMALL_M_KMAX run in clgan's own kernel
                          * (kernels/gemm_small.cl), which reads B in place (under a fitted
-                         * plan only if K * 64 bytes fit half its local memory); the built-in POCL
-                         * plan's, not kept in plan files (docs/PERFORMANCE.md) */
+                         * plan only if K * 64 bytes fit half its local memory); on in the
+                         * built-in POCL plan, and tuned as panel is */
   int nchoices;
   clgan_gemm_choice *choices; /* owned (free with clgan_gemm_plan_free) */
   clgan_gemm_limits fitted;   /* max_wg != 0: fitted to these limits (clgan_gemm_plan_fit), and

@@ -242,22 +242,43 @@ typedef struct route_t {
   int prog, row;
 } route_t;
 
+int clgan_gemm_class_fits(int route, const clgan_gemm_shape *s) {
+  switch (route) {
+  case CLGAN_GEMM_USE_GEMV: return s->m == 1 || s->n == 1 || s->k == 1;
+  case CLGAN_GEMM_USE_SMALL_M:
+    return !s->ta && s->tb && s->m >= 2 && s->m <= CLGAN_GEMM_SMALL_M_MAX &&
+           s->k <= CLGAN_GEMM_SMALL_M_KMAX;
+  case CLGAN_GEMM_USE_PANEL: return !s->ta && s->k >= CLGAN_GEMM_PANEL_KMIN;
+  default: return 0;
+  }
+}
+
+/* Whether a shape can take a class route in this call: its class, and for small-M, A^T's
+ * K * 64 bytes of local memory within half of a fitted (small) device's. */
+static int class_ok(const clgan_gemm_plan *p, int r, const clgan_gemm_shape *s, size_t ldc) {
+  if (r == CLGAN_GEMM_USE_GEMV) return small_ok(s, ldc);
+  if (r == CLGAN_GEMM_USE_SMALL_M)
+    return clgan_gemm_class_fits(r, s) &&
+           (!p->fitted.max_wg || (unsigned long long)s->k * 64u <= p->fitted.local_mem / 2);
+  return clgan_gemm_class_fits(r, s);
+}
+
 static route_t route_of(const clgan_gemm_plan *p, const clgan_gemm_shape *s, size_t ldc) {
   for (int i = 0; i < p->nchoices; i++) {
     const clgan_gemm_shape *c = &p->choices[i].shape;
     if (c->ta == s->ta && c->tb == s->tb && c->m == s->m && c->n == s->n && c->k == s->k) {
       int r = p->choices[i].program;
-      if (r == CLGAN_GEMM_USE_GEMV && !small_ok(s, ldc)) break;
-      return (route_t){r, p->choices[i].row_major};
+      /* a listed class route that cannot take this call falls to the rules below */
+      if (r < 0 && !class_ok(p, r, s, ldc)) break;
+      return (route_t){r, r == CLGAN_GEMM_USE_SMALL_M || r == CLGAN_GEMM_USE_PANEL
+                              ? 1
+                              : p->choices[i].row_major};
     }
   }
   if (p->gemv_small && small_ok(s, ldc)) return (route_t){CLGAN_GEMM_USE_GEMV, 0};
-  /* A^T takes K * 64 bytes of local memory: within half of a fitted (small) device's */
-  if (p->small_m && !s->ta && s->tb && s->m >= 2 && s->m <= CLGAN_GEMM_SMALL_M_MAX &&
-      s->k <= CLGAN_GEMM_SMALL_M_KMAX &&
-      (!p->fitted.max_wg || (unsigned long long)s->k * 64u <= p->fitted.local_mem / 2))
+  if (p->small_m && class_ok(p, CLGAN_GEMM_USE_SMALL_M, s, ldc))
     return (route_t){CLGAN_GEMM_USE_SMALL_M, 1};
-  if (p->panel && !s->ta && s->k >= CLGAN_GEMM_PANEL_KMIN)
+  if (p->panel && class_ok(p, CLGAN_GEMM_USE_PANEL, s, ldc))
     return (route_t){CLGAN_GEMM_USE_PANEL, 1};
   int row = p->fallback_layout == CLGAN_GEMM_LAYOUT_ROW ||
             (p->fallback_layout == CLGAN_GEMM_LAYOUT_AUTO && !(s->ta && !s->tb) &&

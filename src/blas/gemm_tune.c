@@ -366,6 +366,20 @@ static json_object *device_json(const clgan_device_info *dev) {
   return o;
 }
 
+/* A class route's name in the plan file ("program": "gemv", "small_m" or "panel"). */
+static const struct {
+  int route;
+  const char *name;
+} class_names[] = {{CLGAN_GEMM_USE_GEMV, "gemv"},
+                   {CLGAN_GEMM_USE_SMALL_M, "small_m"},
+                   {CLGAN_GEMM_USE_PANEL, "panel"}};
+
+static const char *class_name(int route) {
+  for (size_t i = 0; i < sizeof class_names / sizeof class_names[0]; i++)
+    if (class_names[i].route == route) return class_names[i].name;
+  return NULL;
+}
+
 clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev,
                                   const clgan_gemm_plan *p) {
   json_object *root = json_object_new_object();
@@ -375,6 +389,8 @@ clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev
   json_object_object_add(root, "device", device_json(dev));
   json_object_object_add(root, "fallback", json_object_new_int(p->fallback));
   json_object_object_add(root, "gemv_small", json_object_new_boolean(p->gemv_small));
+  json_object_object_add(root, "small_m", json_object_new_boolean(p->small_m));
+  json_object_object_add(root, "panel", json_object_new_boolean(p->panel));
   json_object_object_add(root, "fallback_layout", json_object_new_int((int)p->fallback_layout));
   json_object *progs = json_object_new_array();
   for (int i = 0; i < p->nprograms; i++) {
@@ -395,8 +411,8 @@ clgan_status clgan_gemm_plan_save(const char *path, const clgan_device_info *dev
     json_object_object_add(o, "m", json_object_new_int64((int64_t)c->shape.m));
     json_object_object_add(o, "n", json_object_new_int64((int64_t)c->shape.n));
     json_object_object_add(o, "k", json_object_new_int64((int64_t)c->shape.k));
-    json_object_object_add(o, "program", c->program == CLGAN_GEMM_USE_GEMV
-                                             ? json_object_new_string("gemv")
+    const char *cls = class_name(c->program);
+    json_object_object_add(o, "program", cls ? json_object_new_string(cls)
                                              : json_object_new_int(c->program));
     json_object_object_add(o, "row_major", json_object_new_boolean(c->row_major));
     json_object_object_add(o, "gflops", json_object_new_double(c->gflops));
@@ -485,6 +501,8 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
     return CLGAN_ERR_FORMAT;
   out->fallback = (int)fallback;
   if (json_object_object_get_ex(root, "gemv_small", &gs)) out->gemv_small = json_object_get_boolean(gs);
+  if (json_object_object_get_ex(root, "small_m", &gs)) out->small_m = json_object_get_boolean(gs);
+  if (json_object_object_get_ex(root, "panel", &gs)) out->panel = json_object_get_boolean(gs);
   long long layout = CLGAN_GEMM_LAYOUT_COL;
   if (json_object_object_get_ex(root, "fallback_layout", &gs) &&
       get_int(root, "fallback_layout", 0, 2, &layout, path))
@@ -533,11 +551,18 @@ static clgan_status parse_plan(json_object *root, const char *path, const clgan_
     c->shape = (clgan_gemm_shape){(int)ta, (int)tb, (size_t)m, (size_t)n, (size_t)k};
     if (!json_object_object_get_ex(o, "program", &pv))
       return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': shape %zu has no program", path, i);
-    if (json_object_is_type(pv, json_type_string) && !strcmp(json_object_get_string(pv), "gemv")) {
-      if (m != 1 && n != 1 && k != 1)
-        return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': shape %zu (%lldx%lldx%lld) cannot "
-                           "run as a matrix-vector product", path, i, m, n, k);
-      c->program = CLGAN_GEMM_USE_GEMV;
+    if (json_object_is_type(pv, json_type_string)) {
+      const char *name = json_object_get_string(pv);
+      c->program = -2;
+      for (size_t j = 0; j < sizeof class_names / sizeof class_names[0]; j++)
+        if (!strcmp(name, class_names[j].name)) c->program = class_names[j].route;
+      if (c->program == -2)
+        return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': shape %zu: program '%s' is neither "
+                           "an index nor gemv, small_m or panel", path, i, name);
+      if (!clgan_gemm_class_fits(c->program, &c->shape))
+        return clgan_error(CLGAN_ERR_FORMAT, "GEMM plan '%s': shape %zu (%c%c %lldx%lldx%lld) "
+                           "is not of the %s class", path, i, ta ? 'T' : 'N', tb ? 'T' : 'N',
+                           m, n, k, name);
     } else {
       long long pi;
       if (get_int(o, "program", 0, out->nprograms - 1, &pi, path)) return CLGAN_ERR_FORMAT;
@@ -659,7 +684,7 @@ clgan_status clgan_gemm_plan_merge(clgan_gemm_plan *p, const clgan_gemm_plan *ol
       continue;
     }
     clgan_gemm_choice o = old->choices[i];
-    int ok = o.program == CLGAN_GEMM_USE_GEMV ||
+    int ok = clgan_gemm_class_fits(o.program, &o.shape) ||
              (o.program >= 0 && o.program < old->nprograms && map[o.program] >= 0);
     if (!ok || nc >= PLAN_MAX_SHAPES) {
       f[i] = CLGAN_GEMM_MERGE_DROPPED;

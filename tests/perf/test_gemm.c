@@ -176,6 +176,25 @@ static void test_panel(clgan_ctx *ctx, int small) {
             clgan_gemm_route(ctx, &k63) == 0 && clgan_gemm_route(ctx, &m1) == CLGAN_GEMM_USE_GEMV &&
             clgan_gemm_route(ctx, &nt16) == CLGAN_GEMM_USE_SMALL_M,
         "TN, TT, K < 64 -> the first program; M 1 -> Sgemv; NT with M 16, K 256 -> small-M");
+  /* a tuned plan's entries: listed class routes hold with the classes off for shapes not
+   * listed; one whose shape is not of its class falls to the rules for shapes not listed */
+  {
+    clgan_gemm_plan l = p;
+    clgan_gemm_choice lc[3] = {{big, CLGAN_GEMM_USE_PANEL, 0, 0, 0},
+                               {nt16, CLGAN_GEMM_USE_SMALL_M, 0, 0, 0},
+                               {tn, CLGAN_GEMM_USE_PANEL, 0, 0, 0}};
+    l.panel = l.small_m = 0;
+    l.choices = lc;
+    l.nchoices = 3;
+    CHECK_OK(clgan_gemm_set_plan(ctx, &l));
+    CHECK(clgan_gemm_route(ctx, &big) == CLGAN_GEMM_USE_PANEL &&
+              clgan_gemm_route(ctx, &nt16) == CLGAN_GEMM_USE_SMALL_M &&
+              clgan_gemm_route(ctx, &tn) == 0 && clgan_gemm_route(ctx, &nt) == 0,
+          "listed class routes, the classes off: big %d, nt16 %d, tn %d, nt %d",
+          clgan_gemm_route(ctx, &big), clgan_gemm_route(ctx, &nt16), clgan_gemm_route(ctx, &tn),
+          clgan_gemm_route(ctx, &nt));
+    CHECK_OK(clgan_gemm_set_plan(ctx, &p));
+  }
   int is_pocl = strstr(ctx->info.platform_name, "Portable Computing Language") != NULL;
   for (int tb = 0; tb < 2; tb++) {
     /* small (Oclgrind): 8 + 5 rows, 32 + 32 + 6 columns, K 65 */

@@ -197,31 +197,47 @@ static void test_file(const char *dir) {
   p.programs[1] = p.programs[0];
   p.programs[1].min_indirect = CLGAN_GEMM_ALWAYS_DIRECT;
   p.programs[1].xgemm[2] = 32;
-  clgan_gemm_choice ch[3] = {
+  /* every kind of entry: programs, and the three class routes (small_m and panel on, as in
+   * the built-in plan; then off, which a tune may decide, must survive as off) */
+  enum { NCH = 5 };
+  clgan_gemm_choice ch[NCH] = {
       {{0, 1, 128, 1024, 3136}, 1, 1, 40.5, 10.25},
       {{1, 0, 1, 6272, 64}, CLGAN_GEMM_USE_GEMV, 0, 2.0, 1.0},
       {{0, 0, 7, 9, 11}, 0, 0, 1.0, 1.0},
+      {{0, 1, 16, 12544, 48}, CLGAN_GEMM_USE_SMALL_M, 0, 90.0, 5.0},
+      {{0, 0, 256, 2048, 784}, CLGAN_GEMM_USE_PANEL, 0, 180.0, 9.0},
   };
   p.fallback_layout = CLGAN_GEMM_LAYOUT_ROW;
   p.choices = malloc(sizeof ch);
   memcpy(p.choices, ch, sizeof ch);
-  p.nchoices = 3;
+  p.nchoices = NCH;
   char path[4300];
   snprintf(path, sizeof path, "%s/sub/plan.json", dir);
   CHECK_OK(clgan_gemm_plan_save(path, &dev, &p));
   clgan_gemm_plan q;
   CHECK_OK(clgan_gemm_plan_load(path, &dev, &q));
-  CHECK(q.nprograms == 2 && q.nchoices == 3 && q.fallback == 0 && q.gemv_small == 1 &&
-            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW && !q.panel && !q.small_m,
-        "round trip: %d programs, %d shapes", q.nprograms, q.nchoices);
+  CHECK(q.nprograms == 2 && q.nchoices == NCH && q.fallback == 0 && q.gemv_small == 1 &&
+            q.fallback_layout == CLGAN_GEMM_LAYOUT_ROW && q.panel == 1 && q.small_m == 1,
+        "round trip: %d programs, %d shapes, panel %d, small_m %d", q.nprograms, q.nchoices,
+        q.panel, q.small_m);
   CHECK(!memcmp(q.programs, p.programs, sizeof p.programs[0] * 2), "programs survive");
-  for (int i = 0; i < 3 && q.nchoices == 3; i++)
+  for (int i = 0; i < NCH && q.nchoices == NCH; i++)
     CHECK(!memcmp(&q.choices[i].shape, &ch[i].shape, sizeof ch[i].shape) &&
               q.choices[i].program == ch[i].program && q.choices[i].row_major == ch[i].row_major &&
               q.choices[i].gflops == ch[i].gflops,
           "shape %d survives", i);
   CHECK(strstr(q.origin, "tuned") != NULL, "origin '%s'", q.origin);
   clgan_gemm_plan_free(&q);
+  {
+    char p0[4300];
+    snprintf(p0, sizeof p0, "%s/off.json", dir);
+    p.panel = p.small_m = 0;
+    CHECK_OK(clgan_gemm_plan_save(p0, &dev, &p));
+    CHECK_OK(clgan_gemm_plan_load(p0, &dev, &q));
+    CHECK(q.panel == 0 && q.small_m == 0 && q.nchoices == NCH, "the classes off survive as off");
+    clgan_gemm_plan_free(&q);
+    p.panel = p.small_m = 1;
+  }
 
   /* the file is for one device, driver and clgan version */
   clgan_device_info other = dev;
@@ -267,6 +283,23 @@ static void test_file(const char *dir) {
       write_text(bad, buf);
       CHECK(clgan_gemm_plan_load(bad, &dev, &q) == CLGAN_ERR_FORMAT,
             "a shape naming no program accepted");
+    }
+    /* a class route for a shape not of its class, or an unknown name: refused by name */
+    static const struct {
+      const char *from, *to, *why;
+    } cls[] = {{"\"program\":\"small_m\"", "\"program\":\"panel\"  ", "panel class"},
+               {"\"program\":\"panel\"", "\"program\":\"gemv\" ", "gemv class"},
+               {"\"program\":\"panel\"", "\"program\":\"fast\" ", "'fast'"}};
+    for (size_t j = 0; j < sizeof cls / sizeof cls[0]; j++) {
+      snprintf(buf, sizeof buf, "%s", text);
+      char *at = strstr(buf, cls[j].from);
+      CHECK(at != NULL && strlen(cls[j].from) == strlen(cls[j].to), "%s in the file", cls[j].from);
+      if (!at) continue;
+      memcpy(at, cls[j].to, strlen(cls[j].to));
+      write_text(bad, buf);
+      CHECK(clgan_gemm_plan_load(bad, &dev, &q) == CLGAN_ERR_FORMAT &&
+                strstr(clgan_last_error(), cls[j].why) != NULL,
+            "%s accepted: %s", cls[j].to, clgan_last_error());
     }
   }
   write_text(bad, "");
@@ -314,7 +347,7 @@ static void test_file(const char *dir) {
 
   /* copies own their shapes */
   CHECK_OK(clgan_gemm_plan_copy(&p, &q));
-  CHECK(q.choices != p.choices && q.nchoices == 3, "copy");
+  CHECK(q.choices != p.choices && q.nchoices == NCH, "copy");
   clgan_gemm_plan_free(&q);
   clgan_gemm_plan_free(&p);
   CHECK(p.choices == NULL && p.nprograms == 0, "free leaves an empty plan");
@@ -343,12 +376,14 @@ static void test_merge(const char *dir) {
   clgan_gemm_plan_free(&b);
   /* the older plan: programs A (fallback) and B; shapes by m: 1 A, 2 B, 3 Sgemv, 4 A (tuned
    * again now), 5 B (in the new run, but no candidate ran it), 7 B (measured now, CLBlast's
-   * own won: no new entry), 1 again (a duplicate) */
+   * own won: no new entry), 1 again (a duplicate), 8 the panel kernel (needs no program, so
+   * it is kept whatever the program limit) */
   clgan_gemm_choice oc[] = {
       {{0, 0, 1, 8, 8}, 0, 1, 10, 1},  {{0, 0, 2, 8, 8}, 1, 0, 20, 1},
       {{1, 0, 3, 1, 8}, CLGAN_GEMM_USE_GEMV, 0, 30, 1},
       {{0, 0, 4, 8, 8}, 0, 1, 40, 1}, {{0, 0, 5, 8, 8}, 1, 1, 50, 1},
       {{0, 0, 7, 8, 8}, 1, 1, 70, 1}, {{0, 0, 1, 8, 8}, 1, 0, 99, 1},
+      {{0, 0, 8, 8, 64}, CLGAN_GEMM_USE_PANEL, 0, 80, 1},
   };
   enum { NOLD = sizeof oc / sizeof *oc };
   clgan_gemm_plan old;
@@ -375,16 +410,16 @@ static void test_merge(const char *dir) {
   clgan_gemm_merge_info info;
   CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
   CHECK_OK(clgan_gemm_plan_merge(&p, &old, measured, 3, 3, fate, &info));
-  CHECK(info.kept == 4 && info.replaced == 3 && info.dropped == 0 && info.programs_added == 1 &&
+  CHECK(info.kept == 5 && info.replaced == 3 && info.dropped == 0 && info.programs_added == 1 &&
             info.programs_wanted == 3 && !info.old_settings,
         "merge, 3 programs: kept %d replaced %d dropped %d added %d wanted %d", info.kept,
         info.replaced, info.dropped, info.programs_added, info.programs_wanted);
   CHECK(p.nprograms == 3 && same_program(&p.programs[0], &C) && same_program(&p.programs[1], &A) &&
             same_program(&p.programs[2], &B),
         "merge: the new programs first, then B (A shared)");
-  CHECK(p.nchoices == 6 && p.fallback == 0 && p.gemv_small == 0 &&
+  CHECK(p.nchoices == 7 && p.fallback == 0 && p.gemv_small == 0 &&
             p.fallback_layout == CLGAN_GEMM_LAYOUT_ROW,
-        "merge: 6 shapes (%d), the new plan-wide settings", p.nchoices);
+        "merge: 7 shapes (%d), the new plan-wide settings", p.nchoices);
   const clgan_gemm_choice *e;
   CHECK((e = find_choice(&p, 1)) && e->program == 1 && e->row_major == 1 && e->gflops == 10,
         "shape 1 kept on A (now 1)");
@@ -395,7 +430,8 @@ static void test_merge(const char *dir) {
         "shape 5 (no candidate ran it now) keeps its entry");
   CHECK((e = find_choice(&p, 6)) && e->program == 1, "shape 6: new");
   CHECK(!find_choice(&p, 7), "shape 7: measured now, CLBlast's own won: the older entry goes");
-  static const int want3[NOLD] = {0, 0, 0, 1, 0, 1, 1};
+  CHECK((e = find_choice(&p, 8)) && e->program == CLGAN_GEMM_USE_PANEL, "shape 8 kept as panel");
+  static const int want3[NOLD] = {0, 0, 0, 1, 0, 1, 1, 0};
   CHECK(!memcmp(fate, want3, sizeof fate), "fates with 3 programs");
   /* the merged plan is a valid file */
   char path[4300];
@@ -403,7 +439,7 @@ static void test_merge(const char *dir) {
   CHECK_OK(clgan_gemm_plan_save(path, &dev, &p));
   clgan_gemm_plan q;
   CHECK_OK(clgan_gemm_plan_load(path, &dev, &q));
-  CHECK(q.nprograms == 3 && q.nchoices == 6, "the merged plan loads back");
+  CHECK(q.nprograms == 3 && q.nchoices == 7, "the merged plan loads back");
   clgan_gemm_plan_free(&q);
   clgan_gemm_plan_free(&p);
 
@@ -411,13 +447,14 @@ static void test_merge(const char *dir) {
    * the new programs always stay */
   CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
   CHECK_OK(clgan_gemm_plan_merge(&p, &old, measured, 3, 2, fate, &info));
-  static const int want2[NOLD] = {0, 2, 0, 1, 2, 1, 1};
-  CHECK(info.kept == 2 && info.dropped == 2 && info.programs_added == 0 &&
-            info.programs_wanted == 3 && p.nprograms == 2 && p.nchoices == 4 &&
+  static const int want2[NOLD] = {0, 2, 0, 1, 2, 1, 1, 0};
+  CHECK(info.kept == 3 && info.dropped == 2 && info.programs_added == 0 &&
+            info.programs_wanted == 3 && p.nprograms == 2 && p.nchoices == 5 &&
             !memcmp(fate, want2, sizeof fate),
         "merge, 2 programs: kept %d dropped %d, %d programs, %d shapes", info.kept, info.dropped,
         p.nprograms, p.nchoices);
-  CHECK(!find_choice(&p, 2) && !find_choice(&p, 5) && find_choice(&p, 1), "B's shapes dropped");
+  CHECK(!find_choice(&p, 2) && !find_choice(&p, 5) && find_choice(&p, 1) && find_choice(&p, 8),
+        "B's shapes dropped, the panel entry kept");
   clgan_gemm_plan_free(&p);
   CHECK_OK(clgan_gemm_plan_copy(&fresh, &p));
   CHECK_OK(clgan_gemm_plan_merge(&p, &old, measured, 3, 1, NULL, &info));
@@ -431,7 +468,7 @@ static void test_merge(const char *dir) {
   CHECK_OK(clgan_gemm_plan_merge(&none, &old, measured, 3, 2, NULL, &info));
   CHECK(info.old_settings && none.nprograms == 2 && same_program(&none.programs[0], &A) &&
             none.fallback == 0 && none.gemv_small == 1 &&
-            none.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO && none.nchoices == 4,
+            none.fallback_layout == CLGAN_GEMM_LAYOUT_AUTO && none.nchoices == 5,
         "no new program: %d programs, fallback %d, %d shapes", none.nprograms, none.fallback,
         none.nchoices);
   clgan_gemm_plan_free(&none);

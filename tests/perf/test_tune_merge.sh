@@ -4,8 +4,10 @@
 # file keeps the first run's shapes (and a rerun replaces only its own); --fresh drops them; a plan whose parameter set would
 # exceed --max-programs loses its shapes with a note; a damaged or foreign plan is not merged
 # (a note, exit 0). POCL with POCL_MAX_WORK_GROUP_SIZE=16: CLBlast's own parameters cannot
-# run there, so the one candidate wins every shape and each run's plan lists all of them
-# whatever the timings (about a second per tune once POCL has its kernels cached).
+# run there, so with --no-own-kernels the one candidate wins every shape and each run's plan
+# lists all of them whatever the timings (about a second per tune once POCL has its kernels
+# cached). Then clgan's own kernels as the only candidate (--candidates 0): the plan lists
+# the shapes of their classes as those routes, and training uses it.
 # usage: test_tune_merge.sh CLGAN
 set -u
 CLGAN=$1
@@ -24,7 +26,7 @@ tune() {
   b=$1 out=$2
   shift 2
   "$CLGAN" tune --model "$T/tiny.model" --batch "$b" --candidates 1 --budget-s 600 --out "$P" \
-    "$@" >"$out" 2>&1
+    --no-own-kernels "$@" >"$out" 2>&1
   rc=$?
   [ $rc = 0 ] || { fail "tune --batch $b $*: exit $rc"; cat "$out"; }
 }
@@ -96,9 +98,38 @@ done
 grep -q "was tuned for" "$T/t-foreign.txt" || fail "a foreign plan: the note does not say why"
 
 # without --out the device's file in the clgan cache is merged the same way
-"$CLGAN" tune --model "$T/tiny.model" --batch 4 --candidates 1 --budget-s 600 >"$T/c1.txt" 2>&1
-"$CLGAN" tune --model "$T/tiny.model" --batch 2 --candidates 1 --budget-s 600 >"$T/c2.txt" 2>&1
+"$CLGAN" tune --model "$T/tiny.model" --batch 4 --candidates 1 --budget-s 600 --no-own-kernels \
+  >"$T/c1.txt" 2>&1
+"$CLGAN" tune --model "$T/tiny.model" --batch 2 --candidates 1 --budget-s 600 --no-own-kernels \
+  >"$T/c2.txt" 2>&1
 grep -q "^plan: merged into the existing plan: kept $N shapes from it" "$T/c2.txt" ||
   { fail "the cached plan is not merged"; cat "$T/c2.txt"; }
+
+# clgan's own kernels, the only candidate that runs here (--candidates 0, and CLBlast's
+# defaults cannot): the shapes of their classes are listed as those routes (at batch 4 the
+# tiny model's small-M shapes are NT 4x128x8 and NT 4x1x64, its panel shapes NN 4x16x64 and
+# NN 8x16x64; the rest have no entry, with a note each), no class lost work, so both stay on
+# for shapes not listed
+rm -f "$T/own.json"
+"$CLGAN" tune --model "$T/tiny.model" --batch 4 --candidates 0 --budget-s 600 --out "$T/own.json" \
+  >"$T/own.txt" 2>&1 || { fail "tune with clgan's own kernels: exit $?"; cat "$T/own.txt"; }
+grep -q "^class routes (Sgemv, small-M, panel) .*(its classes' shapes only)$" "$T/own.txt" ||
+  { fail "own kernels: no class-routes line"; cat "$T/own.txt"; }
+shapes "$T/own.json" >"$T/s-own"
+printf '01 4x128x8 small_m\n01 4x1x64 small_m\n00 4x16x64 panel\n00 8x16x64 panel\n' | sort \
+  >"$T/s-own-want"
+cmp -s "$T/s-own" "$T/s-own-want" || { fail "own kernels: the plan's shapes"; cat "$T/s-own"; }
+python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+sys.exit(0 if p["small_m"] is True and p["panel"] is True and p["programs"] == [] else 1)' \
+  "$T/own.json" || { fail "own kernels: small_m and panel not on, or a program"; cat "$T/own.json"; }
+[ "$(grep -c "^clgan tune: note: no candidate ran" "$T/own.txt")" = $((N - 4)) ] ||
+  { fail "own kernels: a note for each other shape"; cat "$T/own.txt"; }
+# the plan loads and runs (test_gemm checks that listed class routes are taken)
+CLGAN_GEMM="$T/own.json" "$CLGAN" bench ops --model "$T/tiny.model" --batch 4 --gemm \
+  --blas /nonexistent >"$T/own-bench.txt" 2>&1 ||
+  { fail "bench ops with the own-kernels plan"; cat "$T/own-bench.txt"; }
+grep -q "tuned ($T/own.json" "$T/own-bench.txt" ||
+  { fail "bench ops did not use the own-kernels plan"; cat "$T/own-bench.txt"; }
 
 finish test_tune_merge
