@@ -362,16 +362,16 @@ static void run_candidate(int dev_index, const char *shapes_text, int ns, cand *
  * the plan's default for shapes not listed. Set once everything is measured. */
 static int no_run[MAX_SHAPES];
 
-/* Cost of one iteration's GEMMs when each shape takes its fastest among the chosen
- * programs, its class route (cls: Sgemv/Sger, clgan's small-M or panel kernel) and, with no
- * program chosen, CLBlast's defaults (base: once a program is applied CLBlast's own
- * parameters are gone for the process). */
 /* A class route keeps its shapes unless a program or CLBlast is more than 5% faster: its
  * time does not depend on where the buffers lie, CLBlast's can (NN 256x2048x784 at dcgan28's
  * batch 16, program 0 column-major: 4.3 ms or 7.7 ms from one process to the next, against
  * the panel kernel's 4.2-4.4), and a tune's best-of-a-few reading catches the good case. */
 #define CLASS_MARGIN 0.95
 
+/* Cost of one iteration's GEMMs when each shape takes its fastest among the chosen
+ * programs, its class route within CLASS_MARGIN (cls: Sgemv/Sger, clgan's small-M or panel
+ * kernel) and, with no program chosen, CLBlast's defaults (base: once a program is applied
+ * CLBlast's own parameters are gone for the process). */
 static double plan_cost(const cand *cs, const int *chosen, int nchosen, const cand *cls,
                         const cand *base, const clgan_gemm_record *rec, int ns, int *pick) {
   double total = 0.0;
