@@ -531,6 +531,10 @@ int cmd_tune(int argc, char **argv) {
     }
     printf("%d candidates:\n", nc);
     for (int i = 0; i < nc; i++) printf("  %s\n", cands[2 + i].label);
+    if (any_class)
+      printf("%s\n", own_on(&dev) ? "plus the class routes: Sgemv/Sger, clgan's small-M and panel "
+                                     "kernels, each on its class's shapes"
+                                   : "plus Sgemv/Sger on the M, N or K = 1 shapes");
     clgan_model_free(&model);
     free(rec);
     return CLI_OK;
