@@ -364,8 +364,9 @@ static int no_run[MAX_SHAPES];
 
 /* A class route keeps its shapes unless a program or CLBlast is more than 5% faster: its
  * time does not depend on where the buffers lie, CLBlast's can (NN 256x2048x784 at dcgan28's
- * batch 16, program 0 column-major: 4.3 ms or 7.7 ms from one process to the next, against
- * the panel kernel's 4.2-4.4), and a tune's best-of-a-few reading catches the good case. */
+ * batch 16, program 0 column-major: 7.6-7.7 ms in three processes, 4.3 ms in a fourth,
+ * against the panel kernel's 4.2-4.4), and a tune's best-of-a-few reading catches the good
+ * case. */
 #define CLASS_MARGIN 0.95
 
 /* Cost of one iteration's GEMMs when each shape takes its fastest among the chosen
