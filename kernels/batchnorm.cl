@@ -421,7 +421,6 @@ float bn_fold1(float v) { return v; }
     }                                                                                          \
   }
 
-
 BN_FORWARD_PAIR(1, float)
 BN_FORWARD_PAIR(2, float2)
 BN_FORWARD_PAIR(4, float4)

@@ -36,15 +36,17 @@ static cl_int bn_row_shift(size_t l, int hw) {
 }
 
 /* The lanes form of the training forward and the backward (kernels/batchnorm.cl): one
- * work-item a channel, the group form's l items as l lanes of a vector, bit-identical to
- * the group form. It takes the group form's place where that form has l = 2..64 items in
- * one row (l <= HW, hs = log2 l), except 2 items with an odd HW; elsewhere the group form
+ * work-item a channel (the training forward with l <= 16: two channels, including l = 1),
+ * the group form's l items as l lanes of a vector, bit-identical to the group form. It takes
+ * the group form's place where that form has l = 2..64 items in one row (l <= HW, hs =
+ * log2 l; the forward also l = 1), except 2 items with an odd HW; elsewhere the group form
  * runs. CPU-only devices use it:
  * there a group's items run one after another, so the per-item sums were scalar loops over
  * every l-th value, and vector lanes make them vector loads and adds (dcgan64's and
  * dcgan28's batch norms on POCL: docs/PERFORMANCE.md). CLGAN_BN_FORM=lanes or groups
  * overrides the device rule (the tests run both forms on any device). Writes the kernel
- * name to `name` (cap bytes) and returns 1 when the lanes form applies. */
+ * name to `name` (cap bytes) and returns the channels a work-item takes (1 or 2), 0 when
+ * the group form runs. */
 static int bn_lanes(clgan_ctx *ctx, const char *kernel, size_t l, int hw, cl_int hs,
                     char *name, size_t cap) {
   const char *e = getenv("CLGAN_BN_FORM");
@@ -66,7 +68,7 @@ static int bn_lanes(clgan_ctx *ctx, const char *kernel, size_t l, int hw, cl_int
 }
 
 /* Launches the lanes form: `nargs` arguments of the group form's list, without its trailing
- * hs and scratch, on one work-item per channel. */
+ * hs and scratch, on one work-item per `per` channels (bn_lanes' result). */
 static clgan_status bn_launch_lanes(clgan_ctx *ctx, const char *name, int nargs,
                                    const clgan_karg *args, int c, int per) {
   cl_kernel k;
