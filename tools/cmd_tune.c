@@ -215,7 +215,6 @@ static int parse_program(const char *s, clgan_gemm_program *p) {
 
 /* ---- the measuring child ---- */
 
-static int small_shape(const clgan_gemm_shape *s) { return s->m == 1 || s->n == 1 || s->k == 1; }
 
 /* 0 under --no-own-kernels: the class routes are CLBlast's Sgemv/Sger only. */
 static int own_kernels = 1;
@@ -516,7 +515,7 @@ int cmd_tune(int argc, char **argv) {
   /* shapes of a class route (on this device): the "classes" candidate measures those */
   int any_class = 0;
   for (int i = 0; i < ns; i++)
-    any_class |= small_shape(&shapes[i]) ||
+    any_class |= clgan_gemm_class_fits(CLGAN_GEMM_USE_GEMV, &shapes[i]) ||
                  (own_on(&dev) &&
                   (clgan_gemm_class_fits(CLGAN_GEMM_USE_SMALL_M, &shapes[i]) ||
                    clgan_gemm_class_fits(CLGAN_GEMM_USE_PANEL, &shapes[i])));
@@ -679,7 +678,9 @@ int cmd_tune(int argc, char **argv) {
   plan.small_m = own_on(&dev) && lost_fl[0] * 2 <= class_fl[0];
   plan.panel = own_on(&dev) && lost_fl[1] * 2 <= class_fl[1];
   for (int i = 0; i < ns; i++) {
-    if (cls && small_shape(&shapes[i]) && route[i] != CLGAN_GEMM_USE_GEMV) plan.gemv_small = 0;
+    if (cls && clgan_gemm_class_fits(CLGAN_GEMM_USE_GEMV, &shapes[i]) &&
+        route[i] != CLGAN_GEMM_USE_GEMV)
+      plan.gemv_small = 0;
     if (route[i] == -2) continue; /* nothing better than CLBlast's own */
     clgan_gemm_choice *c = &plan.choices[plan.nchoices++];
     c->shape = shapes[i];
